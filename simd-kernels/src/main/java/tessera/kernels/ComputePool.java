@@ -22,9 +22,12 @@ public final class ComputePool {
     private static volatile int threads = defaultThreads();
 
     // state of the current job (guarded by LOCK for writers; read by workers after seeing the generation bump)
+    // STATE packs (epoch << 44 | tasks << 22 | next claimed index) so that a worker can never claim an index of
+    // one job while holding the body of another.
     private static volatile IntConsumer job;
-    private static volatile int jobTasks;
-    private static final AtomicInteger NEXT = new AtomicInteger();
+    private static final java.util.concurrent.atomic.AtomicLong STATE = new java.util.concurrent.atomic.AtomicLong();
+    private static final int MAX_TASKS = (1 << 22) - 1;
+    private static long epoch;
     private static final AtomicInteger DONE = new AtomicInteger();
     private static volatile Thread waiter;
     private static volatile Throwable failure;
@@ -64,6 +67,7 @@ public final class ComputePool {
     public static void parallelFor(int tasks, IntConsumer body) {
         if (tasks <= 0) return;
         int t = threads;
+        if (tasks > MAX_TASKS) throw new IllegalArgumentException("parallelFor: " + tasks + " tasks exceed the limit " + MAX_TASKS);
         if (tasks == 1 || t == 1 || INSIDE.get() || !LOCK.tryLock()) {
             for (int i = 0; i < tasks; i++) body.accept(i);
             return;
@@ -79,15 +83,16 @@ public final class ComputePool {
         ensureWorkers(threads - 1);
         failure = null;
         job = body;
-        jobTasks = tasks;
-        NEXT.set(0);
         DONE.set(0);
+        epoch = (epoch + 1) & 0xFFFFF;
+        long start = (epoch << 44) | ((long) tasks << 22);
         waiter = Thread.currentThread();
+        STATE.set(start);
         Worker[] ws = workers;
         for (int i = 0; i < useThreads - 1 && i < ws.length; i++) ws[i].wake();
         INSIDE.set(Boolean.TRUE);
         try {
-            drain(body, tasks);
+            drain(body, start);
         } finally {
             INSIDE.set(Boolean.FALSE);
         }
@@ -105,9 +110,16 @@ public final class ComputePool {
         }
     }
 
-    static void drain(IntConsumer body, int tasks) {
-        int i;
-        while ((i = NEXT.getAndIncrement()) < tasks) {
+    /** Claims and runs tasks of the job whose state started as {@code start}; stops when that job has none left. */
+    static void drain(IntConsumer body, long start) {
+        long jobKey = start >>> 22;
+        int tasks = (int) ((start >>> 22) & MAX_TASKS);
+        while (true) {
+            long s = STATE.get();
+            if ((s >>> 22) != jobKey) return;
+            int i = (int) (s & MAX_TASKS);
+            if (i >= tasks) return;
+            if (!STATE.compareAndSet(s, s + 1)) continue;
             try {
                 body.accept(i);
             } catch (Throwable e) {
@@ -154,8 +166,9 @@ public final class ComputePool {
                     else LockSupport.park(this);
                 }
                 pending = false;
+                long s = STATE.get();
                 IntConsumer body = job;
-                if (body != null) drain(body, jobTasks);
+                if (body != null && (STATE.get() >>> 22) == (s >>> 22)) drain(body, s & ~(long) MAX_TASKS);
             }
         }
     }
