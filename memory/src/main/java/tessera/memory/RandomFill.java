@@ -37,6 +37,7 @@ public final class RandomFill {
     }
 
     private static void forEach(Tensor t, java.util.function.DoubleSupplier next) {
+        t.checkAlive();
         int[] shape = t.shape();
         int[] idx = new int[shape.length];
         long n = t.numel();

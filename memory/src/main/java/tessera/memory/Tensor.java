@@ -84,8 +84,13 @@ public final class Tensor implements AutoCloseable {
      * {@code offset + numel} elements of {@code type}.
      */
     public static Tensor wrap(MemorySegment segment, DType type, long offset, int... shape) {
-        long need = Shapes.bytes(offset + Shapes.numel(shape), type);
-        if (offset < 0 || segment.byteSize() < need) {
+        if (offset < 0) throw new IllegalArgumentException("wrap: element offset " + offset + " is negative");
+        long numel = Shapes.numel(shape);
+        if (numel > Long.MAX_VALUE - offset) {
+            throw new IllegalArgumentException("wrap: offset " + offset + " + " + numel + " elements overflows a long");
+        }
+        long need = Shapes.bytes(offset + numel, type);
+        if (segment.byteSize() < need) {
             throw new IllegalArgumentException("segment of " + segment.byteSize() + " bytes is too small for a "
                     + type + " tensor of shape " + Shapes.str(shape) + " at element offset " + offset + " (needs " + need + ")");
         }
@@ -113,13 +118,16 @@ public final class Tensor implements AutoCloseable {
     public long stride(int d) { return strides[axis(d)]; }
     /** Offset of element [0,...,0] into {@link #segment()}, in elements. */
     public long offset() { return offset; }
+    /** Offset of element [0,...,0] into {@link #segment()}, in bytes ({@code offset() * dtype().byteSize()}). */
+    public long byteOffset() { return offset * dtype.byteSize(); }
     /** The whole underlying segment (shared with every view of the same storage). */
     public MemorySegment segment() { checkAlive(); return data; }
     public long numel() { return Shapes.numel(shape); }
     public boolean isAlive() { return data.scope().isAlive(); }
 
-    /** True when elements are laid out row-major with no gaps (offset may be non-zero). */
+    /** True when elements are laid out row-major with no gaps (offset may be non-zero); empty tensors are contiguous. */
     public boolean isContiguous() {
+        for (int s : shape) if (s == 0) return true;
         long expected = 1;
         for (int i = shape.length - 1; i >= 0; i--) {
             if (shape[i] != 1 && strides[i] != expected) return false;
@@ -142,7 +150,8 @@ public final class Tensor implements AutoCloseable {
         return a;
     }
 
-    private void checkAlive() {
+    /** Throws {@link IllegalStateException} if the memory of this tensor has been freed. */
+    void checkAlive() {
         if (!data.scope().isAlive()) {
             throw new IllegalStateException("tensor of shape " + Shapes.str(shape) + " (" + dtype
                     + ") was used after its memory was freed (its TensorArena or owning tensor is closed)");
@@ -160,7 +169,7 @@ public final class Tensor implements AutoCloseable {
         long off = offset;
         for (int i = 0; i < index.length; i++) {
             if (index[i] < 0 || index[i] >= shape[i]) {
-                throw new IndexOutOfBoundsException("index " + Arrays.toString(index) + " is out of bounds for shape "
+                throw new IllegalArgumentException("index " + Arrays.toString(index) + " is out of bounds for shape "
                         + Shapes.str(shape) + " at dimension " + i);
             }
             off += index[i] * strides[i];
@@ -268,7 +277,11 @@ public final class Tensor implements AutoCloseable {
             } else if (t[i] < 0) {
                 throw new IllegalArgumentException("reshape " + Shapes.str(newShape) + ": dimension " + i + " is negative");
             } else {
-                known = Math.multiplyExact(known, t[i]);
+                try {
+                    known = Math.multiplyExact(known, t[i]);
+                } catch (ArithmeticException e) {
+                    throw new IllegalArgumentException("reshape " + Shapes.str(newShape) + ": element count overflows a long");
+                }
             }
         }
         long n = numel();
@@ -347,6 +360,11 @@ public final class Tensor implements AutoCloseable {
 
     /** Elements {@code start .. start+length-1} along {@code dim}. */
     public Tensor narrow(int dim, int start, int length) {
+        int a = axis(dim);
+        if (start < 0 || length < 0 || (long) start + length > shape[a]) {
+            throw new IllegalArgumentException("narrow(start=" + start + ", length=" + length + ") is out of range for dimension "
+                    + a + " of size " + shape[a] + " (shape " + Shapes.str(shape) + ")");
+        }
         return slice(dim, start, start + length, 1);
     }
 
@@ -355,18 +373,19 @@ public final class Tensor implements AutoCloseable {
         int a = axis(dim);
         if (step < 1) throw new IllegalArgumentException("slice step " + step + " must be >= 1");
         if (start < 0 || end > shape[a] || start > end) {
-            throw new IndexOutOfBoundsException("slice [" + start + ", " + end + ") is out of range for dimension " + a
+            throw new IllegalArgumentException("slice [" + start + ", " + end + ") is out of range for dimension " + a
                     + " of size " + shape[a] + " (shape " + Shapes.str(shape) + ")");
         }
         int[] ns = shape.clone();
         long[] nst = strides.clone();
-        ns[a] = (end - start + step - 1) / step;
+        ns[a] = (int) (((long) end - start + step - 1) / step);
         nst[a] = strides[a] * step;
         return new Tensor(data, dtype, ns, nst, offset + start * strides[a], layout, null);
     }
 
     /** Broadcasts size-1 dimensions (and new leading ones) to {@code target} with stride 0; no copy. */
     public Tensor expand(int... target) {
+        Shapes.numel(target); // rejects negative sizes and overflow
         if (target.length < shape.length) {
             throw new IllegalArgumentException("expand: target " + Shapes.str(target) + " has fewer dimensions than " + Shapes.str(shape));
         }
@@ -441,7 +460,7 @@ public final class Tensor implements AutoCloseable {
     public Tensor to(DType type) {
         Tensor t = zeros(type, shape);
         t.copyFrom(this);
-        return t;
+        return t.withOwnership(layout);
     }
 
     /** Frees the memory if this tensor owns its arena (see class doc); otherwise does nothing. Idempotent. */

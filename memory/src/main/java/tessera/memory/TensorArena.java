@@ -32,8 +32,14 @@ public final class TensorArena implements AutoCloseable {
     public synchronized MemorySegment allocateBytes(long size) {
         if (closed) throw new IllegalStateException("TensorArena is closed: cannot allocate " + size + " bytes");
         if (size < 0) throw new IllegalArgumentException("allocation size " + size + " is negative");
+        if (size > Long.MAX_VALUE - ALIGNMENT) throw new IllegalArgumentException("allocation size " + size + " bytes is too large");
         long padded = Math.max(ALIGNMENT, (size + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT);
-        MemorySegment seg = arena.allocate(padded, ALIGNMENT);
+        MemorySegment seg;
+        try {
+            seg = arena.allocate(padded, ALIGNMENT);
+        } catch (OutOfMemoryError e) {
+            throw new IllegalArgumentException("cannot allocate " + size + " bytes off-heap: " + e.getMessage());
+        }
         bytes += padded;
         MemoryStats.allocated(padded);
         return seg.asSlice(0, size == 0 ? 0 : padded);

@@ -31,9 +31,10 @@ public final class Workspace implements AutoCloseable {
     /** A 64-byte aligned buffer of at least {@code size} bytes in slot {@code slot}. */
     public MemorySegment bytes(int slot, long size) {
         if (slot < 0 || slot >= SLOTS) throw new IllegalArgumentException("workspace slot " + slot + " is outside [0, " + SLOTS + ")");
+        if (size < 0) throw new IllegalArgumentException("workspace request of " + size + " bytes is negative");
         MemorySegment b = buffers[slot];
         if (b != null && b.byteSize() >= size) return b;
-        if (arenas == null) throw new IllegalStateException("workspace is closed");
+        if (arenas == null) throw new IllegalStateException("workspace is closed: cannot hand out " + size + " bytes");
         if (arenas[slot] != null) arenas[slot].close();
         long grown = b == null ? size : Math.max(size, b.byteSize() + b.byteSize() / 2);
         arenas[slot] = new TensorArena();
