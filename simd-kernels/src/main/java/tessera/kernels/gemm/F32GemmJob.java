@@ -1,0 +1,51 @@
+package tessera.kernels.gemm;
+
+import java.lang.foreign.MemorySegment;
+import java.util.function.IntConsumer;
+
+/**
+ * The arguments of one float32 GEMM call and its partition into tasks, reused per calling thread so that handing
+ * the work to {@link tessera.kernels.ComputePool} allocates nothing. Task t computes the C block
+ * rows [rowStart(t), rowStart(t+1)) × columns [colStart(t), colStart(t+1)) with {@link F32GemmDriver#computeBlock}.
+ */
+final class F32GemmJob implements IntConsumer {
+    private static final ThreadLocal<F32GemmJob> PER_THREAD = ThreadLocal.withInitial(F32GemmJob::new);
+
+    boolean transA, transB;
+    int m, n, k;
+    float alpha, beta;
+    MemorySegment a, b, c;
+    long aOff, bOff, cOff;
+    int lda, ldb, ldc;
+    GemmEpilogue epilogue;
+    PackedA packed;
+    /** Tasks along rows and columns; rows are split in multiples of MR, columns in multiples of NR. */
+    int rowTasks, colTasks, rowChunk, colChunk;
+    private boolean busy;
+
+    /** The calling thread's job object, or a fresh one if it is in use (a GEMM called from inside a GEMM). */
+    static F32GemmJob acquire() {
+        F32GemmJob j = PER_THREAD.get();
+        if (j.busy) j = new F32GemmJob();
+        j.busy = true;
+        return j;
+    }
+
+    /** Drops references to the caller's memory and makes the job reusable. */
+    void release() {
+        a = b = c = null;
+        epilogue = null;
+        packed = null;
+        busy = false;
+    }
+
+    int tasks() { return rowTasks * colTasks; }
+
+    @Override
+    public void accept(int t) {
+        int rt = t / colTasks, ct = t % colTasks;
+        int i0 = rt * rowChunk, i1 = Math.min(m, i0 + rowChunk);
+        int j0 = ct * colChunk, j1 = Math.min(n, j0 + colChunk);
+        if (i0 < i1 && j0 < j1) F32GemmDriver.computeBlock(this, i0, i1, j0, j1);
+    }
+}

@@ -1,0 +1,164 @@
+package tessera.kernels.gemm;
+
+import java.lang.foreign.MemorySegment;
+import tessera.memory.DType;
+import tessera.memory.Shapes;
+import tessera.memory.Tensor;
+import tessera.memory.TensorArena;
+
+/**
+ * General matrix multiplication {@code C = alpha·op(A)·op(B) + beta·C} on off-heap row-major matrices.
+ *
+ * <p>Conventions (all entry points): matrices are row-major; offsets and leading dimensions (row strides) are in
+ * elements (4 bytes for float, 8 for double); {@code op(A)} is m×k, {@code op(B)} is k×n, C is m×n. With
+ * {@code transA} A is stored k×m (so {@code lda ≥ m}), otherwise m×k ({@code lda ≥ k}); likewise B is stored n×k
+ * or k×n. When {@code beta == 0} C's previous contents are ignored (NaNs in C do not propagate), as in BLAS.
+ * C must not overlap A, B or an epilogue operand. Segments from thread-confined arenas work but run on the calling
+ * thread only (the compute pool cannot touch them). Bad sizes, leading dimensions or segments too small throw
+ * {@link IllegalArgumentException} naming the parameter and values.
+ *
+ * <p>float32 runs a packed, cache-blocked, multi-threaded Vector API kernel ({@link F32GemmDriver}); results do
+ * not depend on the thread count. It uses {@link tessera.memory.Workspace} slots {@value F32GemmDriver#SLOT_B} and
+ * {@value F32GemmDriver#SLOT_A} of the threads it runs on: callers must not keep data in those slots across a call.
+ * float64 runs the plain-loop reference.
+ */
+public final class Gemm {
+    private Gemm() {}
+
+    /** C[m×n] = alpha·op(A)·op(B) + beta·C. Row-major; offsets and leading dimensions in elements; op(A) is m×k. */
+    public static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+            MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset, int ldb,
+            float beta, MemorySegment c, long cOffset, int ldc) {
+        sgemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc, null);
+    }
+
+    /**
+     * The same, with an epilogue applied to each C tile as it is stored (see {@link GemmEpilogue}); a null
+     * epilogue means none.
+     */
+    public static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+            MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset, int ldb,
+            float beta, MemorySegment c, long cOffset, int ldc, GemmEpilogue epilogue) {
+        GemmChecks.operands("sgemm", transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc, 4);
+        GemmChecks.epilogue("sgemm", epilogue, m, n);
+        run(transA, transB, m, n, k, alpha, a, aOffset, lda, null, b, bOffset, ldb, beta, c, cOffset, ldc, epilogue);
+    }
+
+    /** float64 reference (plain loops), same contract (no epilogue). */
+    public static void dgemm(boolean transA, boolean transB, int m, int n, int k, double alpha,
+            MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset, int ldb,
+            double beta, MemorySegment c, long cOffset, int ldc) {
+        GemmChecks.operands("dgemm", transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc, 8);
+        if (m == 0 || n == 0) return;
+        GemmReference.dgemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+    }
+
+    /**
+     * 2-D tensors (inner stride 1, any row stride): {@code c = alpha·op(a)·op(b) + beta·c}; F32 → {@link #sgemm},
+     * F64 → {@link #dgemm}. Shapes: op(a) [m,k], op(b) [k,n], c [m,n]; all three of the same dtype.
+     */
+    public static void matmul(Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta, Tensor c) {
+        if (a == null || b == null || c == null) throw new IllegalArgumentException("matmul: a, b and c must not be null");
+        if (a.rank() != 2 || b.rank() != 2 || c.rank() != 2) {
+            throw new IllegalArgumentException("matmul: a, b and c must be 2-D, got shapes " + Shapes.str(a.shape()) + ", "
+                    + Shapes.str(b.shape()) + ", " + Shapes.str(c.shape()));
+        }
+        DType t = a.dtype();
+        if (b.dtype() != t || c.dtype() != t || (t != DType.F32 && t != DType.F64)) {
+            throw new IllegalArgumentException("matmul: a, b and c must share one float dtype (F32 or F64), got "
+                    + a.dtype() + ", " + b.dtype() + ", " + c.dtype());
+        }
+        int m = transA ? a.dim(1) : a.dim(0), k = transA ? a.dim(0) : a.dim(1);
+        int kb = transB ? b.dim(1) : b.dim(0), n = transB ? b.dim(0) : b.dim(1);
+        if (kb != k || c.dim(0) != m || c.dim(1) != n) {
+            throw new IllegalArgumentException("matmul: op(a) is " + m + "×" + k + " (a " + Shapes.str(a.shape())
+                    + ", transA=" + transA + "), op(b) is " + kb + "×" + n + " (b " + Shapes.str(b.shape()) + ", transB="
+                    + transB + "), so c must be [" + m + ", " + n + "] with matching inner sizes; c is " + Shapes.str(c.shape()));
+        }
+        int lda = rowStride("a", a), ldb = rowStride("b", b), ldc = rowStride("c", c);
+        if (t == DType.F32) {
+            sgemm(transA, transB, m, n, k, alpha, a.segment(), a.offset(), lda, b.segment(), b.offset(), ldb,
+                    beta, c.segment(), c.offset(), ldc);
+        } else {
+            dgemm(transA, transB, m, n, k, alpha, a.segment(), a.offset(), lda, b.segment(), b.offset(), ldb,
+                    beta, c.segment(), c.offset(), ldc);
+        }
+    }
+
+    private static int rowStride(String name, Tensor t) {
+        int rows = t.dim(0), cols = t.dim(1);
+        if (cols > 1 && t.stride(1) != 1) {
+            throw new IllegalArgumentException("matmul: " + name + " must have inner stride 1, got strides ["
+                    + t.stride(0) + ", " + t.stride(1) + "] for shape " + Shapes.str(t.shape()) + "; call contiguous() first");
+        }
+        long ld = rows <= 1 ? Math.max(cols, 1) : t.stride(0);
+        if (ld < Math.max(cols, 1) || ld > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("matmul: " + name + " row stride " + t.stride(0) + " must be in ["
+                    + Math.max(cols, 1) + ", " + Integer.MAX_VALUE + "] for shape " + Shapes.str(t.shape()));
+        }
+        return (int) ld;
+    }
+
+    /** Pre-packs a constant A operand (e.g. convolution or linear weights) for repeated products. */
+    public static PackedA packA(boolean transA, int m, int k, MemorySegment a, long aOffset, int lda, TensorArena arena) {
+        GemmChecks.sizes("packA", m, 0, k);
+        GemmChecks.matrix("packA", "A", "lda", a, aOffset, lda, transA ? k : m, transA ? m : k,
+                transA ? "k×m (transA)" : "m×k", 4);
+        if (arena == null) throw new IllegalArgumentException("packA: arena must not be null");
+        int mPad = F32GemmBlocking.roundUp(Math.max(m, 1), F32GemmMicrokernel6x2v.MR);
+        MemorySegment data = arena.allocateBytes((long) mPad * k * 4);
+        PackedA p = new PackedA(data, m, k, mPad);
+        for (int pc = 0; pc < k; pc += F32GemmBlocking.KC) {
+            int kc = Math.min(F32GemmBlocking.KC, k - pc);
+            if (m > 0) F32GemmPacking.packA(transA, a, aOffset, lda, 0, m, pc, kc, data, p.elementOffset(0, pc));
+        }
+        return p;
+    }
+
+    /** C[m×n] = alpha·A·op(B) + beta·C with a pre-packed A (m×k from {@link PackedA}); epilogue may be null. */
+    public static void sgemm(PackedA a, boolean transB, int n, float alpha, MemorySegment b, long bOffset, int ldb,
+            float beta, MemorySegment c, long cOffset, int ldc, GemmEpilogue epilogue) {
+        if (a == null) throw new IllegalArgumentException("sgemm: packed A must not be null");
+        int m = a.m, k = a.k;
+        GemmChecks.sizes("sgemm", m, n, k);
+        GemmChecks.matrix("sgemm", "B", "ldb", b, bOffset, ldb, transB ? n : k, transB ? k : n, transB ? "n×k (transB)" : "k×n", 4);
+        GemmChecks.matrix("sgemm", "C", "ldc", c, cOffset, ldc, m, n, "m×n", 4);
+        GemmChecks.epilogue("sgemm", epilogue, m, n);
+        run(false, transB, m, n, k, alpha, null, 0, 1, a, b, bOffset, ldb, beta, c, cOffset, ldc, epilogue);
+    }
+
+    private static void run(boolean transA, boolean transB, int m, int n, int k, float alpha,
+            MemorySegment a, long aOffset, int lda, PackedA packed, MemorySegment b, long bOffset, int ldb,
+            float beta, MemorySegment c, long cOffset, int ldc, GemmEpilogue epilogue) {
+        if (m == 0 || n == 0) return;
+        GemmEpilogue ep = epilogue == null || epilogue.isNone() ? null : epilogue;
+        if (k == 0 || alpha == 0f) {
+            F32GemmTileStore.scaleOnly(m, n, beta, c, cOffset, ldc, ep);
+            return;
+        }
+        F32GemmJob job = F32GemmJob.acquire();
+        try {
+            job.transA = transA;
+            job.transB = transB;
+            job.m = m;
+            job.n = n;
+            job.k = k;
+            job.alpha = alpha;
+            job.beta = beta;
+            job.a = a;
+            job.aOff = aOffset;
+            job.lda = lda;
+            job.packed = packed;
+            job.b = b;
+            job.bOff = bOffset;
+            job.ldb = ldb;
+            job.c = c;
+            job.cOff = cOffset;
+            job.ldc = ldc;
+            job.epilogue = ep;
+            F32GemmDriver.run(job);
+        } finally {
+            job.release();
+        }
+    }
+}
