@@ -18,11 +18,16 @@ final class GemmChecks {
      */
     static void matrix(String op, String name, String ldName, MemorySegment seg, long off, int ld, int rows, int cols,
             String storedAs, int elemBytes) {
+        matrix(op, name, ldName, seg, off, ld, rows, cols, storedAs, elemBytes, true);
+    }
+
+    static void matrix(String op, String name, String ldName, MemorySegment seg, long off, int ld, int rows, int cols,
+            String storedAs, int elemBytes, boolean read) {
         if (ld < Math.max(1, cols)) {
             throw new IllegalArgumentException(op + ": " + ldName + "=" + ld + " is smaller than max(1, " + cols
                     + "), the row length of " + name + " stored as " + storedAs + " = " + rows + "×" + cols);
         }
-        if (rows == 0 || cols == 0) return;
+        if (rows == 0 || cols == 0 || !read) return;
         if (seg == null) throw new IllegalArgumentException(op + ": segment " + name + " is null but " + name + " is " + rows + "×" + cols);
         if (off < 0) throw new IllegalArgumentException(op + ": " + name + " offset " + off + " is negative");
         long need = (off + (long) (rows - 1) * ld + cols) * elemBytes;
@@ -45,8 +50,12 @@ final class GemmChecks {
     static void operands(String op, boolean transA, boolean transB, int m, int n, int k, MemorySegment a, long aOff,
             int lda, MemorySegment b, long bOff, int ldb, MemorySegment c, long cOff, int ldc, int elemBytes) {
         sizes(op, m, n, k);
-        matrix(op, "A", "lda", a, aOff, lda, transA ? k : m, transA ? m : k, transA ? "k×m (transA)" : "m×k", elemBytes);
-        matrix(op, "B", "ldb", b, bOff, ldb, transB ? n : k, transB ? k : n, transB ? "n×k (transB)" : "k×n", elemBytes);
+        // A and B are not read when C is empty (quick return, as BLAS): then only their leading dimensions are checked
+        boolean read = m > 0 && n > 0;
+        matrix(op, "A", "lda", read ? a : MemorySegment.NULL, aOff, lda, transA ? k : m, transA ? m : k,
+                transA ? "k×m (transA)" : "m×k", elemBytes, read);
+        matrix(op, "B", "ldb", read ? b : MemorySegment.NULL, bOff, ldb, transB ? n : k, transB ? k : n,
+                transB ? "n×k (transB)" : "k×n", elemBytes, read);
         matrix(op, "C", "ldc", c, cOff, ldc, m, n, "m×n", elemBytes);
     }
 
