@@ -1,0 +1,302 @@
+package tessera.kernels.norm;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import tessera.kernels.ComputePool;
+import tessera.kernels.eltwise.TensorArgs;
+import tessera.memory.DType;
+import tessera.memory.Tensor;
+import tessera.memory.Workspace;
+
+/**
+ * Batch normalization over dimension 1 with PyTorch semantics ({@code nn.BatchNorm1d/2d}).
+ *
+ * <p>Shapes: x, y, dy, dx [N, C] or [N, C, H, W] (any [N, C, ...]); gamma, beta, runningMean, runningVar, saveMean,
+ * saveInvStd, dgamma, dbeta [C]; all of x's float dtype. Statistics are over the M = N·H·W values of each channel.
+ * gamma/beta may be null (= 1 / 0, {@code affine=False}); the running statistics may be null in training
+ * ({@code track_running_stats=False}); saveMean/saveInvStd/dgamma/dbeta may be null when not wanted.
+ *
+ * <p>F32: each (n, c) plane is summed with float32 vector lanes, plane sums are added per channel in float64 in
+ * plane order (independent of the thread count); variance is two-pass (Σ(x − mean)²). F64 tensors take the float64
+ * reference. x/y/dy/dx must be contiguous for F32 (non-contiguous ones go through a contiguous copy).
+ */
+public final class BatchNorm {
+    private static final int SLOT_PARTIAL = 5, SLOT_CHANNEL = 4;
+
+    private BatchNorm() {}
+
+    /**
+     * Training: normalizes with the biased batch variance, {@code y = (x − mean)/sqrt(var + eps)·gamma + beta};
+     * saveMean = mean, saveInvStd = 1/sqrt(var + eps); running stats updated in place as
+     * {@code r = (1 − momentum)·r + momentum·stat} with the unbiased variance {@code var·M/(M − 1)} (M must be > 1).
+     */
+    public static void forwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                       double momentum, double eps, Tensor y, Tensor saveMean, Tensor saveInvStd) {
+        int c = checkX(x);
+        TensorArgs.requireSameShape("y", y, "x", x);
+        checkChannel("gamma", gamma, x, c, true);
+        checkChannel("beta", beta, x, c, true);
+        checkChannel("runningMean", runningMean, x, c, true);
+        checkChannel("runningVar", runningVar, x, c, true);
+        checkChannel("saveMean", saveMean, x, c, true);
+        checkChannel("saveInvStd", saveInvStd, x, c, true);
+        if (!(eps > 0)) throw new IllegalArgumentException("eps = " + eps + ", expected > 0");
+        if (!(momentum >= 0 && momentum <= 1)) throw new IllegalArgumentException("momentum = " + momentum + ", expected 0 <= momentum <= 1");
+        long m = x.numel() / c;
+        if (m <= 1) {
+            throw new IllegalArgumentException("x has shape " + TensorArgs.str(x) + ": expected more than 1 value per channel when training");
+        }
+        if (x.dtype() == DType.F64) {
+            trainingReference(x, gamma, beta, runningMean, runningVar, momentum, eps, y, saveMean, saveInvStd);
+            return;
+        }
+        if (!TensorArgs.allContiguous(x, y)) {
+            try (Tensor xc = x.copy(); Tensor yc = Tensor.zeros(DType.F32, y.shape())) {
+                forwardTraining(xc, gamma, beta, runningMean, runningVar, momentum, eps, yc, saveMean, saveInvStd);
+                y.copyFrom(yc);
+            }
+            return;
+        }
+        int n = x.dim(0);
+        long planes = (long) n * c, inner = m / n;
+        MemorySegment xs = x.segment(), ys = y.segment();
+        long xo = TensorArgs.byteOffset(x), yo = TensorArgs.byteOffset(y);
+        MemorySegment part = Workspace.ofCurrentThread().doubles(SLOT_PARTIAL, planes);
+        MemorySegment ch = Workspace.ofCurrentThread().doubles(SLOT_CHANNEL, 2L * c);   // [a_c, b_c] then mean
+        int tasks = tasks(planes, x.numel());
+        // pass 1: plane sums → mean
+        ComputePool.parallelFor(tasks, t -> {
+            for (long p = planes * t / tasks; p < planes * (t + 1) / tasks; p++) {
+                part.setAtIndex(ValueLayout.JAVA_DOUBLE, p, PlaneF32.sum(xs, xo + 4 * p * inner, inner));
+            }
+        });
+        for (int k = 0; k < c; k++) {
+            double s = 0;
+            for (int i = 0; i < n; i++) s += part.getAtIndex(ValueLayout.JAVA_DOUBLE, (long) i * c + k);
+            ch.setAtIndex(ValueLayout.JAVA_DOUBLE, k, s / m);
+        }
+        // pass 2: Σ (x − mean)² per plane → var
+        ComputePool.parallelFor(tasks, t -> {
+            for (long p = planes * t / tasks; p < planes * (t + 1) / tasks; p++) {
+                float mean = (float) ch.getAtIndex(ValueLayout.JAVA_DOUBLE, p % c);
+                part.setAtIndex(ValueLayout.JAVA_DOUBLE, p, PlaneF32.sumSquaredDeviation(xs, xo + 4 * p * inner, inner, mean));
+            }
+        });
+        for (int k = 0; k < c; k++) {
+            double s = 0;
+            for (int i = 0; i < n; i++) s += part.getAtIndex(ValueLayout.JAVA_DOUBLE, (long) i * c + k);
+            double mean = ch.getAtIndex(ValueLayout.JAVA_DOUBLE, k);
+            double var = s / m, invStd = 1 / Math.sqrt(var + eps);
+            if (saveMean != null) saveMean.set(mean, k);
+            if (saveInvStd != null) saveInvStd.set(invStd, k);
+            if (runningMean != null) runningMean.set((1 - momentum) * runningMean.getDouble(k) + momentum * mean, k);
+            if (runningVar != null) runningVar.set((1 - momentum) * runningVar.getDouble(k) + momentum * var * m / (m - 1), k);
+            double a = invStd * (gamma == null ? 1 : gamma.getDouble(k));
+            double b = (beta == null ? 0 : beta.getDouble(k)) - mean * a;
+            ch.setAtIndex(ValueLayout.JAVA_DOUBLE, k, a);
+            ch.setAtIndex(ValueLayout.JAVA_DOUBLE, c + k, b);
+        }
+        applyAffine(xs, xo, ys, yo, ch, c, planes, inner, tasks);
+    }
+
+    /** Inference: {@code y = (x − runningMean)/sqrt(runningVar + eps)·gamma + beta}; running stats required. y may be x. */
+    public static void forwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, double eps, Tensor y) {
+        int c = checkX(x);
+        TensorArgs.requireSameShape("y", y, "x", x);
+        checkChannel("gamma", gamma, x, c, true);
+        checkChannel("beta", beta, x, c, true);
+        checkChannel("runningMean", runningMean, x, c, false);
+        checkChannel("runningVar", runningVar, x, c, false);
+        if (!(eps > 0)) throw new IllegalArgumentException("eps = " + eps + ", expected > 0");
+        if (x.dtype() == DType.F64) {
+            double[] xs = x.toDoubleArray(), out = new double[xs.length];
+            long inner = xs.length / ((long) x.dim(0) * c);
+            for (int i = 0; i < xs.length; i++) {
+                int k = (int) ((i / inner) % c);
+                double g = gamma == null ? 1 : gamma.getDouble(k), b = beta == null ? 0 : beta.getDouble(k);
+                out[i] = (xs[i] - runningMean.getDouble(k)) / Math.sqrt(runningVar.getDouble(k) + eps) * g + b;
+            }
+            TensorArgs.store(y, out);
+            return;
+        }
+        if (!TensorArgs.allContiguous(x, y)) {
+            try (Tensor xc = x.copy(); Tensor yc = Tensor.zeros(DType.F32, y.shape())) {
+                forwardInference(xc, gamma, beta, runningMean, runningVar, eps, yc);
+                y.copyFrom(yc);
+            }
+            return;
+        }
+        long planes = (long) x.dim(0) * c, inner = x.numel() / Math.max(planes, 1);
+        MemorySegment ch = Workspace.ofCurrentThread().doubles(SLOT_CHANNEL, 2L * c);
+        for (int k = 0; k < c; k++) {
+            double a = (gamma == null ? 1 : gamma.getDouble(k)) / Math.sqrt(runningVar.getDouble(k) + eps);
+            ch.setAtIndex(ValueLayout.JAVA_DOUBLE, k, a);
+            ch.setAtIndex(ValueLayout.JAVA_DOUBLE, c + k, (beta == null ? 0 : beta.getDouble(k)) - runningMean.getDouble(k) * a);
+        }
+        applyAffine(x.segment(), TensorArgs.byteOffset(x), y.segment(), TensorArgs.byteOffset(y), ch, c, planes, inner,
+                tasks(planes, x.numel()));
+    }
+
+    /**
+     * Backward of training-mode batch norm: with {@code x̂ = (x − saveMean)·saveInvStd},
+     * {@code dbeta = Σ dy}, {@code dgamma = Σ dy·x̂},
+     * {@code dx = gamma·saveInvStd/M · (M·dy − dbeta − x̂·dgamma)}. dgamma/dbeta overwritten (may be null).
+     */
+    public static void backward(Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dy, Tensor dx,
+                                Tensor dgamma, Tensor dbeta) {
+        int c = checkX(x);
+        TensorArgs.requireSameShape("dy", dy, "x", x);
+        TensorArgs.requireSameShape("dx", dx, "x", x);
+        checkChannel("gamma", gamma, x, c, true);
+        checkChannel("saveMean", saveMean, x, c, false);
+        checkChannel("saveInvStd", saveInvStd, x, c, false);
+        checkChannel("dgamma", dgamma, x, c, true);
+        checkChannel("dbeta", dbeta, x, c, true);
+        long m = x.numel() / Math.max(c, 1);
+        if (x.dtype() == DType.F64) {
+            backwardReference(x, gamma, saveMean, saveInvStd, dy, dx, dgamma, dbeta);
+            return;
+        }
+        if (!TensorArgs.allContiguous(x, dy, dx)) {
+            try (Tensor xc = x.copy(); Tensor gc = dy.copy(); Tensor dc = Tensor.zeros(DType.F32, dx.shape())) {
+                backward(xc, gamma, saveMean, saveInvStd, gc, dc, dgamma, dbeta);
+                dx.copyFrom(dc);
+            }
+            return;
+        }
+        int n = x.dim(0);
+        long planes = (long) n * c, inner = m / Math.max(n, 1);
+        MemorySegment xs = x.segment(), gs = dy.segment(), ds = dx.segment();
+        long xo = TensorArgs.byteOffset(x), go = TensorArgs.byteOffset(dy), dso = TensorArgs.byteOffset(dx);
+        MemorySegment part = Workspace.ofCurrentThread().doubles(SLOT_PARTIAL, 2 * planes);
+        MemorySegment ch = Workspace.ofCurrentThread().doubles(SLOT_CHANNEL, 4L * c);   // mean, k1, k2, k3
+        for (int k = 0; k < c; k++) ch.setAtIndex(ValueLayout.JAVA_DOUBLE, k, saveMean.getDouble(k));
+        int tasks = tasks(planes, x.numel());
+        ComputePool.parallelFor(tasks, t -> {
+            for (long p = planes * t / tasks; p < planes * (t + 1) / tasks; p++) {
+                float mean = (float) ch.getAtIndex(ValueLayout.JAVA_DOUBLE, p % c);
+                part.setAtIndex(ValueLayout.JAVA_DOUBLE, 2 * p, PlaneF32.sum(gs, go + 4 * p * inner, inner));
+                part.setAtIndex(ValueLayout.JAVA_DOUBLE, 2 * p + 1,
+                        PlaneF32.dotCentered(gs, go + 4 * p * inner, xs, xo + 4 * p * inner, inner, mean));
+            }
+        });
+        for (int k = 0; k < c; k++) {
+            double sdy = 0, sdyx = 0;
+            for (int i = 0; i < n; i++) {
+                sdy += part.getAtIndex(ValueLayout.JAVA_DOUBLE, 2 * ((long) i * c + k));
+                sdyx += part.getAtIndex(ValueLayout.JAVA_DOUBLE, 2 * ((long) i * c + k) + 1);
+            }
+            double mean = saveMean.getDouble(k), is = saveInvStd.getDouble(k), g = gamma == null ? 1 : gamma.getDouble(k);
+            double dg = sdyx * is;
+            if (dgamma != null) dgamma.set(dg, k);
+            if (dbeta != null) dbeta.set(sdy, k);
+            double k1 = g * is;
+            double k2 = -g * is * is * dg / m;
+            double k3 = -g * is * sdy / m - k2 * mean;
+            ch.setAtIndex(ValueLayout.JAVA_DOUBLE, c + k, k1);
+            ch.setAtIndex(ValueLayout.JAVA_DOUBLE, 2L * c + k, k2);
+            ch.setAtIndex(ValueLayout.JAVA_DOUBLE, 3L * c + k, k3);
+        }
+        ComputePool.parallelFor(tasks, t -> {
+            for (long p = planes * t / tasks; p < planes * (t + 1) / tasks; p++) {
+                int k = (int) (p % c);
+                PlaneF32.linear2(gs, go + 4 * p * inner, xs, xo + 4 * p * inner, ds, dso + 4 * p * inner, inner,
+                        (float) ch.getAtIndex(ValueLayout.JAVA_DOUBLE, c + k),
+                        (float) ch.getAtIndex(ValueLayout.JAVA_DOUBLE, 2L * c + k),
+                        (float) ch.getAtIndex(ValueLayout.JAVA_DOUBLE, 3L * c + k));
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------------------------------ helpers
+
+    private static int tasks(long planes, long numel) {
+        return (int) Math.max(1, Math.min(planes, numel < (1 << 15) ? 1 : ComputePool.threads()));
+    }
+
+    /** y plane p = x plane p · a[p % c] + b[p % c] (coefficients as doubles in ch[0..2c)). */
+    private static void applyAffine(MemorySegment xs, long xo, MemorySegment ys, long yo, MemorySegment ch, int c,
+                                    long planes, long inner, int tasks) {
+        ComputePool.parallelFor(tasks, t -> {
+            for (long p = planes * t / tasks; p < planes * (t + 1) / tasks; p++) {
+                int k = (int) (p % c);
+                PlaneF32.scaleShift(xs, xo + 4 * p * inner, ys, yo + 4 * p * inner, inner,
+                        (float) ch.getAtIndex(ValueLayout.JAVA_DOUBLE, k), (float) ch.getAtIndex(ValueLayout.JAVA_DOUBLE, c + k));
+            }
+        });
+    }
+
+    private static int checkX(Tensor x) {
+        TensorArgs.requireFloat("x", x);
+        if (x.rank() < 2) throw new IllegalArgumentException("x has shape " + TensorArgs.str(x) + ", expected [N, C] or [N, C, H, W]");
+        if (x.dim(1) < 1) throw new IllegalArgumentException("x has shape " + TensorArgs.str(x) + ", expected C >= 1");
+        return x.dim(1);
+    }
+
+    private static void checkChannel(String name, Tensor t, Tensor x, int c, boolean nullable) {
+        if (t == null) {
+            if (nullable) return;
+            throw new IllegalArgumentException(name + " must not be null");
+        }
+        TensorArgs.requireSameDType(name, t, "x", x);
+        TensorArgs.requireShape(name, t, new int[] {c}, "[C] with C = x.dim(1) of x " + TensorArgs.str(x));
+    }
+
+    // ------------------------------------------------------------------------------------------ float64 reference
+
+    private static void trainingReference(Tensor xt, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                          double momentum, double eps, Tensor yt, Tensor saveMean, Tensor saveInvStd) {
+        double[] x = xt.toDoubleArray(), y = new double[x.length];
+        int n = xt.dim(0), c = xt.dim(1);
+        int inner = x.length / (n * c), m = n * inner;
+        for (int k = 0; k < c; k++) {
+            double sum = 0;
+            for (int i = 0; i < n; i++) for (int s = 0; s < inner; s++) sum += x[(i * c + k) * inner + s];
+            double mean = sum / m;
+            double sq = 0;
+            for (int i = 0; i < n; i++) for (int s = 0; s < inner; s++) sq += Math.pow(x[(i * c + k) * inner + s] - mean, 2);
+            double var = sq / m;                                  // biased, used to normalize
+            double invStd = 1 / Math.sqrt(var + eps);
+            double g = gamma == null ? 1 : gamma.getDouble(k), b = beta == null ? 0 : beta.getDouble(k);
+            for (int i = 0; i < n; i++) {
+                for (int s = 0; s < inner; s++) {
+                    int at = (i * c + k) * inner + s;
+                    y[at] = (x[at] - mean) * invStd * g + b;
+                }
+            }
+            if (saveMean != null) saveMean.set(mean, k);
+            if (saveInvStd != null) saveInvStd.set(invStd, k);
+            if (runningMean != null) runningMean.set((1 - momentum) * runningMean.getDouble(k) + momentum * mean, k);
+            if (runningVar != null) runningVar.set((1 - momentum) * runningVar.getDouble(k) + momentum * sq / (m - 1), k);
+        }
+        TensorArgs.store(yt, y);
+    }
+
+    private static void backwardReference(Tensor xt, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dyt,
+                                          Tensor dxt, Tensor dgamma, Tensor dbeta) {
+        double[] x = xt.toDoubleArray(), dy = dyt.toDoubleArray(), dx = new double[x.length];
+        int n = xt.dim(0), c = xt.dim(1);
+        int inner = x.length / Math.max(n * c, 1), m = n * inner;
+        for (int k = 0; k < c; k++) {
+            double mean = saveMean.getDouble(k), is = saveInvStd.getDouble(k), g = gamma == null ? 1 : gamma.getDouble(k);
+            double db = 0, dg = 0;
+            for (int i = 0; i < n; i++) {
+                for (int s = 0; s < inner; s++) {
+                    int at = (i * c + k) * inner + s;
+                    db += dy[at];
+                    dg += dy[at] * (x[at] - mean) * is;
+                }
+            }
+            for (int i = 0; i < n; i++) {
+                for (int s = 0; s < inner; s++) {
+                    int at = (i * c + k) * inner + s;
+                    double xhat = (x[at] - mean) * is;
+                    dx[at] = g * is / m * (m * dy[at] - db - xhat * dg);
+                }
+            }
+            if (dgamma != null) dgamma.set(dg, k);
+            if (dbeta != null) dbeta.set(db, k);
+        }
+        TensorArgs.store(dxt, dx);
+    }
+}

@@ -1,0 +1,98 @@
+package tessera.kernels.norm;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/** Vector API loops over one contiguous plane of n floats (byte offsets), used by the normalization kernels. */
+final class PlaneF32 {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final ByteOrder NO = ByteOrder.nativeOrder();
+    static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    private PlaneF32() {}
+
+    static FloatVector ld(MemorySegment s, long off) { return FloatVector.fromMemorySegment(S, s, off, NO); }
+
+    /** Σ x. */
+    static float sum(MemorySegment xs, long xo, long n) {
+        int l = S.length();
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        long i = 0;
+        for (long end = n - 4L * l; i <= end; i += 4L * l) {
+            a0 = a0.add(ld(xs, xo + 4 * i));
+            a1 = a1.add(ld(xs, xo + 4 * (i + l)));
+            a2 = a2.add(ld(xs, xo + 4 * (i + 2L * l)));
+            a3 = a3.add(ld(xs, xo + 4 * (i + 3L * l)));
+        }
+        for (long end = n - l; i <= end; i += l) a0 = a0.add(ld(xs, xo + 4 * i));
+        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += xs.get(F, xo + 4 * i);
+        return s;
+    }
+
+    /** Σ (x − mean)². */
+    static float sumSquaredDeviation(MemorySegment xs, long xo, long n, float mean) {
+        int l = S.length();
+        FloatVector a0 = FloatVector.zero(S), a1 = a0;
+        long i = 0;
+        for (long end = n - 2L * l; i <= end; i += 2L * l) {
+            FloatVector d0 = ld(xs, xo + 4 * i).sub(mean), d1 = ld(xs, xo + 4 * (i + l)).sub(mean);
+            a0 = d0.fma(d0, a0);
+            a1 = d1.fma(d1, a1);
+        }
+        for (long end = n - l; i <= end; i += l) {
+            FloatVector d = ld(xs, xo + 4 * i).sub(mean);
+            a0 = d.fma(d, a0);
+        }
+        float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float d = xs.get(F, xo + 4 * i) - mean;
+            s += d * d;
+        }
+        return s;
+    }
+
+    /** Σ dy·(x − mean). */
+    static float dotCentered(MemorySegment gs, long go, MemorySegment xs, long xo, long n, float mean) {
+        int l = S.length();
+        FloatVector a0 = FloatVector.zero(S), a1 = a0;
+        long i = 0;
+        for (long end = n - 2L * l; i <= end; i += 2L * l) {
+            a0 = ld(xs, xo + 4 * i).sub(mean).fma(ld(gs, go + 4 * i), a0);
+            a1 = ld(xs, xo + 4 * (i + l)).sub(mean).fma(ld(gs, go + 4 * (i + l)), a1);
+        }
+        for (long end = n - l; i <= end; i += l) a0 = ld(xs, xo + 4 * i).sub(mean).fma(ld(gs, go + 4 * i), a0);
+        float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += (xs.get(F, xo + 4 * i) - mean) * gs.get(F, go + 4 * i);
+        return s;
+    }
+
+    /** y = fma(x, a, b). */
+    static void scaleShift(MemorySegment xs, long xo, MemorySegment ys, long yo, long n, float a, float b) {
+        int l = S.length();
+        long i = 0;
+        FloatVector av = FloatVector.broadcast(S, a), bv = FloatVector.broadcast(S, b);
+        for (long end = n - 2L * l; i <= end; i += 2L * l) {
+            ld(xs, xo + 4 * i).fma(av, bv).intoMemorySegment(ys, yo + 4 * i, NO);
+            ld(xs, xo + 4 * (i + l)).fma(av, bv).intoMemorySegment(ys, yo + 4 * (i + l), NO);
+        }
+        for (long end = n - l; i <= end; i += l) ld(xs, xo + 4 * i).fma(av, bv).intoMemorySegment(ys, yo + 4 * i, NO);
+        for (; i < n; i++) ys.set(F, yo + 4 * i, Math.fma(xs.get(F, xo + 4 * i), a, b));
+    }
+
+    /** dx = fma(dy, k1, fma(x, k2, k3)). */
+    static void linear2(MemorySegment gs, long go, MemorySegment xs, long xo, MemorySegment ds, long dso, long n,
+                        float k1, float k2, float k3) {
+        int l = S.length();
+        long i = 0;
+        FloatVector v1 = FloatVector.broadcast(S, k1), v2 = FloatVector.broadcast(S, k2), v3 = FloatVector.broadcast(S, k3);
+        for (long end = n - l; i <= end; i += l) {
+            ld(gs, go + 4 * i).fma(v1, ld(xs, xo + 4 * i).fma(v2, v3)).intoMemorySegment(ds, dso + 4 * i, NO);
+        }
+        for (; i < n; i++) ds.set(F, dso + 4 * i, Math.fma(gs.get(F, go + 4 * i), k1, Math.fma(xs.get(F, xo + 4 * i), k2, k3)));
+    }
+}
