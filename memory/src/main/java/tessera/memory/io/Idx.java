@@ -156,8 +156,8 @@ public final class Idx {
                         + source + " ended after " + data.size() + " bytes (truncated)");
             }
             if (in.read() >= 0) {
-                throw new TensorFormatException("IDX " + source + " has trailing bytes after the " + need + " data bytes its header "
-                        + Shapes.str(shape) + " declares");
+                throw new TensorFormatException("IDX header declares shape " + Shapes.str(shape) + " = " + need + " data bytes, but "
+                        + source + " continues after them (trailing bytes)");
             }
             Tensor t = allocate(arena, shape);
             data.copyTo(t.segment());
