@@ -1,0 +1,116 @@
+package tessera.autograd;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+import tessera.memory.DType;
+import tessera.memory.Tensor;
+
+/**
+ * Finite-difference verification of analytic gradients, in float64.
+ *
+ * <p>For a function f of several tensors, the scalar L = ⟨v, f(x)⟩ with a random fixed v is differentiated twice:
+ * by backpropagation, and by central differences (L(x + εeᵢ) − L(x − εeᵢ)) / 2ε for every coordinate i (or a random
+ * sample of at most {@code maxCoordinates} per input). A coordinate passes when |analytic − numeric| ≤ atol + rtol·|numeric|
+ * (PyTorch's gradcheck rule; defaults ε = 1e-6, atol = 1e-5, rtol = 1e-3).
+ *
+ * <p>Kinks (ReLU at 0, max ties): when the one-sided differences on the two sides of xᵢ disagree by more than a
+ * smooth function could (|L₊ − L₋| &gt; kinkTolerance), the interval contains a non-differentiable point; that
+ * coordinate is skipped and counted in {@link Result#skippedKinks()}, never silently passed.
+ */
+public final class GradientCheck {
+    private GradientCheck() {}
+
+    /** Settings; {@link #DEFAULT} matches PyTorch's gradcheck. */
+    public record Settings(double eps, double atol, double rtol, int maxCoordinates, double kinkTolerance) {
+        public static final Settings DEFAULT = new Settings(1e-6, 1e-5, 1e-3, 64, 1e-3);
+    }
+
+    /** Worst error found, where, and how many coordinates were checked or skipped at kinks. */
+    public record Result(boolean passed, double worstAbsError, double worstRelError, int worstInput, int worstCoordinate,
+                         double analytic, double numeric, int checked, int skippedKinks, String message) {}
+
+    /** Checks f at {@code inputs} (float64 tensors; each becomes a parameter). */
+    public static Result check(Function<List<Variable>, Variable> f, List<Tensor> inputs, long seed, Settings s) {
+        for (Tensor t : inputs) {
+            if (t.dtype() != DType.F64) throw new IllegalArgumentException("gradient checks run in float64; got an input of " + t.dtype());
+        }
+        SplittableRandom rnd = new SplittableRandom(seed);
+        try (Scope outer = Scope.open()) {
+            List<Tensor> xs = new ArrayList<>();
+            for (Tensor t : inputs) xs.add(Ops.copyOf(t.contiguous()));
+            // analytic gradient of L = <v, f(x)>
+            List<Variable> vars = new ArrayList<>();
+            for (Tensor t : xs) vars.add(Variable.parameter(t));
+            Variable y = f.apply(vars);
+            Tensor v = Scope.alloc(DType.F64, y.shape());
+            double[] vv = new double[(int) v.numel()];
+            for (int i = 0; i < vv.length; i++) vv[i] = rnd.nextDouble(-1, 1);
+            Pointwise.write(v, vv);
+            if (!y.requiresGrad()) {
+                return new Result(false, Double.NaN, Double.NaN, -1, -1, 0, 0, 0, 0, "the output does not depend on any input");
+            }
+            y.backward(v);
+            double worstAbs = 0, worstRel = 0, wa = 0, wn = 0;
+            int worstIn = -1, worstCo = -1, checked = 0, kinks = 0;
+            boolean ok = true;
+            for (int k = 0; k < xs.size(); k++) {
+                Tensor g = vars.get(k).grad();
+                double[] analytic = g == null ? new double[(int) xs.get(k).numel()] : g.toDoubleArray();
+                vars.get(k).releaseGrad();
+                Tensor flat = xs.get(k).reshape((int) xs.get(k).numel());
+                int n = analytic.length;
+                int[] coords = sample(n, s.maxCoordinates(), rnd);
+                for (int i : coords) {
+                    double x0 = flat.getDouble(i);
+                    flat.set(x0 + s.eps(), i);
+                    double lp = evaluate(f, xs, vv);
+                    flat.set(x0 - s.eps(), i);
+                    double lm = evaluate(f, xs, vv);
+                    flat.set(x0, i);
+                    double l0 = evaluate(f, xs, vv);
+                    double fwd = (lp - l0) / s.eps(), bwd = (l0 - lm) / s.eps();
+                    double numeric = (lp - lm) / (2 * s.eps());
+                    if (Math.abs(fwd - bwd) > s.kinkTolerance() * (1 + Math.abs(numeric))) {
+                        kinks++;
+                        continue;
+                    }
+                    checked++;
+                    double abs = Math.abs(analytic[i] - numeric);
+                    double rel = abs / Math.max(Math.abs(numeric), 1e-12);
+                    boolean pass = abs <= s.atol() + s.rtol() * Math.abs(numeric);
+                    if ((!pass && ok) || (pass == ok && abs > worstAbs)) {
+                        worstAbs = abs; worstRel = rel; worstIn = k; worstCo = i; wa = analytic[i]; wn = numeric;
+                    }
+                    if (!pass) ok = false;
+                }
+            }
+            String msg = ok ? "ok" : String.format("input %d, coordinate %d: analytic %.8g vs numeric %.8g (|diff| %.3g, rel %.3g)",
+                    worstIn, worstCo, wa, wn, worstAbs, worstRel);
+            return new Result(ok, worstAbs, worstRel, worstIn, worstCo, wa, wn, checked, kinks, msg);
+        }
+    }
+
+    private static double evaluate(Function<List<Variable>, Variable> f, List<Tensor> xs, double[] v) {
+        try (Scope s = Scope.open(); GradMode off = GradMode.off()) {
+            List<Variable> cs = new ArrayList<>();
+            for (Tensor t : xs) cs.add(Variable.constant(t));
+            double[] y = f.apply(cs).value().toDoubleArray();
+            double l = 0;
+            for (int i = 0; i < y.length; i++) l += v[i] * y[i];
+            return l;
+        }
+    }
+
+    private static int[] sample(int n, int max, SplittableRandom rnd) {
+        if (n <= max) {
+            int[] all = new int[n];
+            for (int i = 0; i < n; i++) all[i] = i;
+            return all;
+        }
+        int[] c = new int[max];
+        for (int i = 0; i < max; i++) c[i] = rnd.nextInt(n);
+        return c;
+    }
+}

@@ -1,0 +1,679 @@
+package tessera.autograd;
+
+import java.util.Arrays;
+import java.util.List;
+import tessera.kernels.Activation;
+import tessera.kernels.PostOps;
+import tessera.kernels.conv.Conv2d;
+import tessera.kernels.conv.ConvAlgorithm;
+import tessera.kernels.conv.ConvSpec;
+import tessera.kernels.conv.ConvTranspose2d;
+import tessera.kernels.conv.ConvTransposeSpec;
+import tessera.kernels.eltwise.Activations;
+import tessera.kernels.eltwise.Binary;
+import tessera.kernels.eltwise.ChannelAffine;
+import tessera.kernels.gemm.Gemm;
+import tessera.kernels.norm.BatchNorm;
+import tessera.kernels.norm.Dropout;
+import tessera.kernels.norm.LocalResponseNorm;
+import tessera.kernels.pool.Pool2d;
+import tessera.kernels.pool.PoolSpec;
+import tessera.kernels.reduce.CrossEntropy;
+import tessera.kernels.reduce.Reductions;
+import tessera.kernels.reduce.Softmax;
+import tessera.memory.DType;
+import tessera.memory.Tensor;
+
+/**
+ * The op table: every differentiable operation, its forward computation and its gradient, side by side.
+ *
+ * <p>Each op computes its output with a kernel (float32 → Vector API fast path, float64 → reference path, chosen by
+ * the dtype of the inputs), then records a {@link Backward} rule that maps ∂L/∂y to ∂L/∂input for each input. The
+ * rule captures only what it needs. Outputs and gradients are allocated in the current {@link Scope}.
+ *
+ * <p>Notation in comments: g = ∂L/∂y, the gradient arriving at the op's output.
+ */
+public final class Ops {
+    private Ops() {}
+
+    // ================================================================ arithmetic with broadcasting
+
+    /** y = a + b (NumPy broadcasting).   ∂a = Σ_broadcast g,  ∂b = Σ_broadcast g */
+    public static Variable add(Variable a, Variable b) {
+        Tensor y = alloc(a, broadcast(a, b));
+        Binary.apply(Binary.Op.ADD, a.value(), b.value(), y);
+        return Graph.record("add", y, g -> new Tensor[]{reduceTo(g, a), reduceTo(g, b)}, a, b);
+    }
+
+    /** y = a − b.   ∂a = Σ g,  ∂b = −Σ g */
+    public static Variable sub(Variable a, Variable b) {
+        Tensor y = alloc(a, broadcast(a, b));
+        Binary.apply(Binary.Op.SUB, a.value(), b.value(), y);
+        return Graph.record("sub", y, g -> new Tensor[]{reduceTo(g, a), b.requiresGrad() ? negate(reduceTo(g, b)) : null}, a, b);
+    }
+
+    /** y = a ⊙ b.   ∂a = Σ g⊙b,  ∂b = Σ g⊙a */
+    public static Variable mul(Variable a, Variable b) {
+        Tensor y = alloc(a, broadcast(a, b));
+        Binary.apply(Binary.Op.MUL, a.value(), b.value(), y);
+        return Graph.record("mul", y, g -> new Tensor[]{
+                a.requiresGrad() ? reduceTo(binary(Binary.Op.MUL, g, b.value()), a) : null,
+                b.requiresGrad() ? reduceTo(binary(Binary.Op.MUL, g, a.value()), b) : null}, a, b);
+    }
+
+    /** y = a / b.   ∂a = Σ g/b,  ∂b = −Σ g⊙y/b */
+    public static Variable div(Variable a, Variable b) {
+        Tensor y = alloc(a, broadcast(a, b));
+        Binary.apply(Binary.Op.DIV, a.value(), b.value(), y);
+        return Graph.record("div", y, g -> new Tensor[]{
+                a.requiresGrad() ? reduceTo(binary(Binary.Op.DIV, g, b.value()), a) : null,
+                b.requiresGrad() ? negate(reduceTo(binary(Binary.Op.DIV, binary(Binary.Op.MUL, g, y), b.value()), b)) : null}, a, b);
+    }
+
+    /** y = c·x for a constant scalar c.   ∂x = c·g */
+    public static Variable scale(Variable x, double c) {
+        Tensor y = Pointwise.map(x.value(), v -> c * v);
+        return Graph.record("scale", y, g -> new Tensor[]{Pointwise.map(g, v -> c * v)}, x);
+    }
+
+    /** y = max(a, b) elementwise (same shapes).   ∂a = g where a ≥ b,  ∂b = g where b > a */
+    public static Variable maximum(Variable a, Variable b) {
+        sameShape("maximum", a, b);
+        Tensor y = Pointwise.zip(a.value(), b.value(), Math::max);
+        return Graph.record("maximum", y, g -> {
+            Tensor ga = Pointwise.zip(a.value(), b.value(), (p, q) -> p >= q ? 1 : 0);
+            Tensor gb = Pointwise.zip(a.value(), b.value(), (p, q) -> q > p ? 1 : 0);
+            return new Tensor[]{binary(Binary.Op.MUL, g, ga), binary(Binary.Op.MUL, g, gb)};
+        }, a, b);
+    }
+
+    // ================================================================ scalar math
+
+    /** y = ln x.   ∂x = g / x */
+    public static Variable log(Variable x) {
+        Tensor y = Pointwise.map(x.value(), Math::log);
+        return Graph.record("log", y, g -> new Tensor[]{binary(Binary.Op.DIV, g, x.value())}, x);
+    }
+
+    /** y = eˣ.   ∂x = g ⊙ y */
+    public static Variable exp(Variable x) {
+        Tensor y = Pointwise.map(x.value(), Math::exp);
+        return Graph.record("exp", y, g -> new Tensor[]{binary(Binary.Op.MUL, g, y)}, x);
+    }
+
+    /** y = √x.   ∂x = g / (2y) */
+    public static Variable sqrt(Variable x) {
+        Tensor y = Pointwise.map(x.value(), Math::sqrt);
+        return Graph.record("sqrt", y, g -> new Tensor[]{binary(Binary.Op.DIV, g, Pointwise.map(y, v -> 2 * v))}, x);
+    }
+
+    /** y = x².   ∂x = 2x ⊙ g */
+    public static Variable square(Variable x) {
+        Tensor y = binary(Binary.Op.MUL, x.value(), x.value());
+        return Graph.record("square", y, g -> new Tensor[]{binary(Binary.Op.MUL, g, Pointwise.map(x.value(), v -> 2 * v))}, x);
+    }
+
+    // ================================================================ linear algebra
+
+    /** y[m,n] = a[m,k] · b[k,n].   ∂a = g·bᵀ,  ∂b = aᵀ·g */
+    public static Variable matmul(Variable a, Variable b) {
+        check(a.value().rank() == 2 && b.value().rank() == 2 && a.dim(1) == b.dim(0), "matmul",
+                "expected a [m,k] and b [k,n], got " + shapes(a, b));
+        Tensor y = alloc(a, a.dim(0), b.dim(1));
+        Gemm.matmul(a.value(), false, b.value(), false, 1f, 0f, y);
+        return Graph.record("matmul", y, g -> new Tensor[]{
+                a.requiresGrad() ? mm(g, false, b.value(), true, a.shape()) : null,
+                b.requiresGrad() ? mm(a.value(), true, g, false, b.shape()) : null}, a, b);
+    }
+
+    /** y[N,out] = x[N,in] · wᵀ + bias, with w [out,in] (PyTorch's Linear).   ∂x = g·w,  ∂w = gᵀ·x,  ∂bias = Σ_N g */
+    public static Variable linear(Variable x, Variable w, Variable bias) {
+        check(x.value().rank() == 2 && w.value().rank() == 2 && x.dim(1) == w.dim(1), "linear",
+                "expected x [N,in] and weight [out,in], got " + shapes(x, w));
+        Tensor y = alloc(x, x.dim(0), w.dim(0));
+        if (bias != null) {
+            check(bias.value().numel() == w.dim(0), "linear", "bias has " + bias.value().numel() + " elements, expected " + w.dim(0));
+            y.copyFrom(bias.value().reshape(1, w.dim(0)).expand(x.dim(0), w.dim(0)));
+        }
+        Gemm.matmul(x.value(), false, w.value(), true, 1f, bias != null ? 1f : 0f, y);
+        return Graph.record("linear", y, g -> new Tensor[]{
+                x.requiresGrad() ? mm(g, false, w.value(), false, x.shape()) : null,
+                w.requiresGrad() ? mm(g, true, x.value(), false, w.shape()) : null,
+                bias != null && bias.requiresGrad() ? sumRows(g, bias.shape()) : null}, x, w, bias);
+    }
+
+    // ================================================================ convolution
+
+    /** Convolution spec for input x [N,C,H,W] and weight w [K,C/g,R,S]. */
+    public static ConvSpec convSpec(int[] x, int[] w, ConvArgs a) {
+        check(x.length == 4 && w.length == 4, "conv2d", "expected 4-d input and weight, got input " + Arrays.toString(x)
+                + " and weight " + Arrays.toString(w));
+        check(a.groups() >= 1 && x[1] == w[1] * a.groups(), "conv2d", "input has " + x[1] + " channels but weight "
+                + Arrays.toString(w) + " with groups=" + a.groups() + " expects " + (w[1] * a.groups()));
+        return new ConvSpec(x[0], x[1], x[2], x[3], w[0], w[2], w[3], a.strideH(), a.strideW(), a.padTop(), a.padLeft(),
+                a.padBottom(), a.padRight(), a.dilationH(), a.dilationW(), a.groups());
+    }
+
+    /**
+     * y = conv2d(x, w) + bias (cross-correlation).   ∂x = conv_transpose(g, w),  ∂w = corr(x, g),  ∂bias = Σ_{N,P,Q} g
+     */
+    public static Variable conv2d(Variable x, Variable w, Variable bias, ConvArgs args) {
+        ConvSpec s = convSpec(x.shape(), w.shape(), args);
+        Tensor y = alloc(x, s.batch(), s.outChannels(), s.outH(), s.outW());
+        Conv2d.forward(s, ConvAlgorithm.AUTO, x.value(), w.value(), bias == null ? null : bias.value(), PostOps.NONE, y);
+        return Graph.record("conv2d", y, g -> {
+            Tensor dx = null, dw = null, db = null;
+            if (x.requiresGrad()) {
+                dx = alloc(x, x.shape());
+                Conv2d.backwardData(s, ConvAlgorithm.AUTO, g, w.value(), dx);
+            }
+            boolean needW = w.requiresGrad(), needB = bias != null && bias.requiresGrad();
+            if (needW || needB) {
+                Tensor dwOut = alloc(w, w.shape());
+                db = needB ? alloc(bias, bias.shape()) : null;
+                Conv2d.backwardWeights(s, ConvAlgorithm.AUTO, x.value(), g, dwOut, db);
+                dw = needW ? dwOut : null;
+            }
+            return new Tensor[]{dx, dw, db};
+        }, x, w, bias);
+    }
+
+    /** Transposed-convolution spec for x [N,Cin,H,W] and weight w [Cin, Cout/g, R, S]. */
+    public static ConvTransposeSpec convTransposeSpec(int[] x, int[] w, ConvArgs a) {
+        check(x.length == 4 && w.length == 4 && x[1] == w[0], "conv_transpose2d", "expected input [N,Cin,H,W] and weight [Cin,Cout/g,R,S], got "
+                + Arrays.toString(x) + " and " + Arrays.toString(w));
+        return new ConvTransposeSpec(x[0], x[1], x[2], x[3], w[1] * a.groups(), w[2], w[3], a.strideH(), a.strideW(),
+                a.padTop(), a.padLeft(), a.padBottom(), a.padRight(), a.outputPadH(), a.outputPadW(),
+                a.dilationH(), a.dilationW(), a.groups());
+    }
+
+    /** y = conv_transpose2d(x, w) + bias.   ∂x = conv2d(g, w),  ∂w = corr(g, x),  ∂bias = Σ g */
+    public static Variable convTranspose2d(Variable x, Variable w, Variable bias, ConvArgs args) {
+        ConvTransposeSpec s = convTransposeSpec(x.shape(), w.shape(), args);
+        Tensor y = alloc(x, s.batch(), s.outChannels(), s.outH(), s.outW());
+        ConvTranspose2d.forward(s, x.value(), w.value(), bias == null ? null : bias.value(), y);
+        return Graph.record("conv_transpose2d", y, g -> {
+            Tensor dx = null, dw = null, db = null;
+            if (x.requiresGrad()) {
+                dx = alloc(x, x.shape());
+                ConvTranspose2d.backwardData(s, g, w.value(), dx);
+            }
+            boolean needW = w.requiresGrad(), needB = bias != null && bias.requiresGrad();
+            if (needW || needB) {
+                Tensor dwOut = alloc(w, w.shape());
+                db = needB ? alloc(bias, bias.shape()) : null;
+                ConvTranspose2d.backwardWeights(s, x.value(), g, dwOut, db);
+                dw = needW ? dwOut : null;
+            }
+            return new Tensor[]{dx, dw, db};
+        }, x, w, bias);
+    }
+
+    // ================================================================ pooling
+
+    /** Max, average or L2 pooling.   ∂x: max → g routed to each window's argmax; avg → g/|window|; L2 → g·x/y */
+    public static Variable pool2d(Variable x, PoolSpec spec) {
+        check(x.value().rank() == 4, "pool2d", "expected input [N,C,H,W], got " + Arrays.toString(x.shape()));
+        Tensor y = alloc(x, x.dim(0), x.dim(1), spec.outH(x.dim(2)), spec.outW(x.dim(3)));
+        Tensor idx = spec.type() == tessera.kernels.pool.PoolType.MAX ? Scope.alloc(DType.I64, y.shape()) : null;
+        Pool2d.forward(spec, x.value(), y, idx);
+        return Graph.record("pool2d_" + spec.type().name().toLowerCase(), y, g -> {
+            Tensor dx = alloc(x, x.shape());
+            Pool2d.backward(spec, x.value(), y, idx, g, dx);
+            return new Tensor[]{dx};
+        }, x);
+    }
+
+    /** Max pooling that also returns the argmax indices (I64 flat h·W+w per plane) for {@link #maxUnpool}. */
+    public static Variable[] maxPool2dWithIndices(Variable x, PoolSpec spec) {
+        Tensor y = alloc(x, x.dim(0), x.dim(1), spec.outH(x.dim(2)), spec.outW(x.dim(3)));
+        Tensor idx = Scope.alloc(DType.I64, y.shape());
+        Pool2d.forward(spec, x.value(), y, idx);
+        Variable out = Graph.record("max_pool2d", y, g -> {
+            Tensor dx = alloc(x, x.shape());
+            Pool2d.backward(spec, x.value(), y, idx, g, dx);
+            return new Tensor[]{dx};
+        }, x);
+        return new Variable[]{out, Variable.constant(idx)};
+    }
+
+    /** Scatters x into a zero map of size outH×outW at the pooling indices.   ∂x = g gathered at the indices */
+    public static Variable maxUnpool(Variable x, Tensor indices, int outH, int outW) {
+        Tensor y = alloc(x, x.dim(0), x.dim(1), outH, outW);
+        Pool2d.maxUnpool(x.value(), indices, y);
+        return Graph.record("max_unpool2d", y, g -> {
+            Tensor dx = alloc(x, x.shape());
+            Pool2d.maxUnpoolBackward(indices, g, dx);
+            return new Tensor[]{dx};
+        }, x);
+    }
+
+    /** y [N,C,1,1] = mean over H×W.   ∂x = g / (H·W) broadcast */
+    public static Variable globalAvgPool(Variable x) {
+        Tensor y = alloc(x, x.dim(0), x.dim(1), 1, 1);
+        Pool2d.globalAvg(x.value(), y);
+        return Graph.record("global_avg_pool", y, g -> {
+            Tensor dx = alloc(x, x.shape());
+            Pool2d.globalAvgBackward(g, dx);
+            return new Tensor[]{dx};
+        }, x);
+    }
+
+    /** y [N,C,1,1] = max over H×W.   ∂x = g at the argmax */
+    public static Variable globalMaxPool(Variable x) {
+        Tensor y = alloc(x, x.dim(0), x.dim(1), 1, 1);
+        Tensor idx = Scope.alloc(DType.I64, y.shape());
+        Pool2d.globalMax(x.value(), y, idx);
+        return Graph.record("global_max_pool", y, g -> {
+            Tensor dx = alloc(x, x.shape());
+            Pool2d.globalMaxBackward(idx, g, dx);
+            return new Tensor[]{dx};
+        }, x);
+    }
+
+    // ================================================================ activations
+
+    /** y = f(x) for a pointwise activation.   ∂x = g ⊙ f'(x) */
+    public static Variable activation(Variable x, Activation act, float alpha) {
+        Tensor y = alloc(x, x.shape());
+        Activations.forward(act, alpha, x.value(), y);
+        return Graph.record(act.name().toLowerCase(), y, g -> {
+            Tensor dx = alloc(x, x.shape());
+            Activations.backward(act, alpha, x.value(), y, g, dx);
+            return new Tensor[]{dx};
+        }, x);
+    }
+
+    public static Variable relu(Variable x) { return activation(x, Activation.RELU, 0f); }
+
+    /** y = x if x ≥ 0 else a·x, slope a per channel (dim 1).   ∂x = g·(1 or a),  ∂a = Σ g·x over x < 0 */
+    public static Variable prelu(Variable x, Variable slope) {
+        Tensor y = alloc(x, x.shape());
+        Activations.preluForward(x.value(), slope.value(), y);
+        return Graph.record("prelu", y, g -> {
+            Tensor dx = alloc(x, x.shape());
+            Tensor ds = alloc(slope, slope.shape());
+            Activations.preluBackward(x.value(), slope.value(), g, dx, ds);
+            return new Tensor[]{dx, slope.requiresGrad() ? ds : null};
+        }, x, slope);
+    }
+
+    /** Maxout over groups of {@code pieces} consecutive channels.   ∂x = g at each group's argmax */
+    public static Variable maxout(Variable x, int pieces) {
+        check(pieces >= 1 && x.dim(1) % pieces == 0, "maxout", x.dim(1) + " channels are not divisible by pieces=" + pieces);
+        int[] ys = x.shape();
+        ys[1] /= pieces;
+        Tensor y = alloc(x, ys);
+        Tensor argmax = Scope.alloc(DType.I32, ys);
+        Activations.maxoutForward(x.value(), pieces, y, argmax);
+        return Graph.record("maxout", y, g -> {
+            Tensor dx = alloc(x, x.shape());
+            Activations.maxoutBackward(argmax, pieces, g, dx);
+            return new Tensor[]{dx};
+        }, x);
+    }
+
+    // ================================================================ normalization and regularization
+
+    /**
+     * Batch normalization over dim 1 of x [N,C] or [N,C,H,W]. Training: batch statistics, running statistics
+     * updated in place with {@code momentum} (PyTorch's convention). Eval: running statistics.
+     * ∂ (training): the standard batch-norm backward through mean and variance; ∂ (eval): a per-channel affine map.
+     */
+    public static Variable batchNorm(Variable x, Variable gamma, Variable beta, Tensor runningMean, Tensor runningVar,
+                                     boolean training, double momentum, double eps) {
+        int c = x.dim(1);
+        Tensor y = alloc(x, x.shape());
+        if (training) {
+            Tensor mean = alloc(x, c), invStd = alloc(x, c);
+            BatchNorm.forwardTraining(x.value(), gamma.value(), beta.value(), runningMean, runningVar, momentum, eps, y, mean, invStd);
+            return Graph.record("batch_norm", y, g -> {
+                Tensor dx = alloc(x, x.shape()), dg = alloc(gamma, c), db = alloc(beta, c);
+                BatchNorm.backward(x.value(), gamma.value(), mean, invStd, g, dx, dg, db);
+                return new Tensor[]{dx, gamma.requiresGrad() ? dg : null, beta.requiresGrad() ? db : null};
+            }, x, gamma, beta);
+        }
+        BatchNorm.forwardInference(x.value(), gamma.value(), beta.value(), runningMean, runningVar, eps, y);
+        return Graph.record("batch_norm_eval", y, g -> {
+            Tensor invStd = Pointwise.map(runningVar, v -> 1 / Math.sqrt(v + eps));
+            Tensor scale = binary(Binary.Op.MUL, gamma.value(), invStd);
+            Tensor dx = alloc(x, x.shape());
+            ChannelAffine.forward(g, scale, null, dx);
+            Tensor negMeanInv = binary(Binary.Op.MUL, Pointwise.map(runningMean, v -> -v), invStd);
+            Tensor xhat = alloc(x, x.shape());
+            ChannelAffine.forward(x.value(), invStd, negMeanInv, xhat);
+            Tensor dg = channelSum(binary(Binary.Op.MUL, g, xhat), c);
+            Tensor db = channelSum(g, c);
+            return new Tensor[]{dx, dg, db};
+        }, x, gamma, beta);
+    }
+
+    /** Local response normalization across channels (PyTorch's LocalResponseNorm). */
+    public static Variable localResponseNorm(Variable x, int size, double alpha, double beta, double k) {
+        Tensor y = alloc(x, x.shape());
+        LocalResponseNorm.forward(x.value(), size, alpha, beta, k, y);
+        return Graph.record("local_response_norm", y, g -> {
+            Tensor dx = alloc(x, x.shape());
+            LocalResponseNorm.backward(x.value(), y, g, size, alpha, beta, k, dx);
+            return new Tensor[]{dx};
+        }, x);
+    }
+
+    /** Inverted dropout: training → y = x ⊙ m, m ∈ {0, 1/(1−p)} seeded; eval → y = x.   ∂x = g ⊙ m */
+    public static Variable dropout(Variable x, double p, boolean training, long seed) {
+        if (p < 0 || p >= 1) throw new IllegalArgumentException("dropout: p=" + p + " must be in [0, 1)");
+        if (!training || p == 0) return x;
+        Tensor mask = alloc(x, x.shape());
+        Dropout.mask(seed, p, mask);
+        Tensor y = binary(Binary.Op.MUL, x.value(), mask);
+        return Graph.record("dropout", y, g -> new Tensor[]{binary(Binary.Op.MUL, g, mask)}, x);
+    }
+
+    // ================================================================ softmax and losses
+
+    /** y = softmax(x) along axis.   ∂x = y ⊙ (g − Σ g⊙y) */
+    public static Variable softmax(Variable x, int axis) {
+        Tensor y = alloc(x, x.shape());
+        Softmax.forward(x.value(), axis, y);
+        return Graph.record("softmax", y, g -> {
+            Tensor dx = alloc(x, x.shape());
+            Softmax.backward(y, g, axis, dx);
+            return new Tensor[]{dx};
+        }, x);
+    }
+
+    /** y = log softmax(x) along axis.   ∂x = g − softmax(x)·Σ g */
+    public static Variable logSoftmax(Variable x, int axis) {
+        Tensor y = alloc(x, x.shape());
+        Softmax.logForward(x.value(), axis, y);
+        return Graph.record("log_softmax", y, g -> {
+            Tensor dx = alloc(x, x.shape());
+            Softmax.logBackward(y, g, axis, dx);
+            return new Tensor[]{dx};
+        }, x);
+    }
+
+    /**
+     * Cross-entropy of logits [N,C] against integer labels (I64 [N]), mean or sum over N, optional label smoothing ε.
+     * Output shape [1].   ∂logits = (softmax(logits) − q)·g / (N if mean), q = (1−ε)·onehot + ε/C
+     */
+    public static Variable crossEntropy(Variable logits, Tensor labels, boolean mean, double labelSmoothing) {
+        check(logits.value().rank() == 2 && labels.rank() == 1 && labels.dim(0) == logits.dim(0), "cross_entropy",
+                "expected logits [N,C] and labels [N], got " + Arrays.toString(logits.shape()) + " and " + Arrays.toString(labels.shape()));
+        double loss = CrossEntropy.forward(logits.value(), labels, mean, labelSmoothing);
+        Tensor y = alloc(logits, 1);
+        y.set(loss, 0);
+        return Graph.record("cross_entropy", y, g -> {
+            Tensor dx = alloc(logits, logits.shape());
+            CrossEntropy.backward(logits.value(), labels, mean, labelSmoothing, g.getDouble(0), dx);
+            return new Tensor[]{dx};
+        }, logits);
+    }
+
+    /** Negative log-likelihood of log-probabilities [N,C] at labels [N], mean or sum.   ∂logp[i, yᵢ] = −g (/N) */
+    public static Variable nllLoss(Variable logProbs, Tensor labels, boolean mean) {
+        int n = logProbs.dim(0), c = logProbs.dim(1);
+        double total = 0;
+        for (int i = 0; i < n; i++) total -= logProbs.value().getDouble(i, label(labels, i, c));
+        double div = mean ? n : 1;
+        Tensor y = alloc(logProbs, 1);
+        y.set(total / div, 0);
+        return Graph.record("nll_loss", y, g -> {
+            Tensor dx = alloc(logProbs, logProbs.shape());
+            double gv = g.getDouble(0) / div;
+            for (int i = 0; i < n; i++) dx.set(-gv, i, label(labels, i, c));
+            return new Tensor[]{dx};
+        }, logProbs);
+    }
+
+    /** Mean (or sum) of squared differences; output [1].   ∂a = 2(a−b)·g / (n if mean),  ∂b = −∂a */
+    public static Variable mse(Variable a, Variable b, boolean mean) {
+        sameShape("mse", a, b);
+        Tensor d = binary(Binary.Op.SUB, a.value(), b.value());
+        double[] dv = d.toDoubleArray();
+        double s = 0;
+        for (double v : dv) s += v * v;
+        double div = mean ? dv.length : 1;
+        Tensor y = alloc(a, 1);
+        y.set(s / div, 0);
+        return Graph.record("mse", y, g -> {
+            double k = 2 * g.getDouble(0) / div;
+            Tensor ga = Pointwise.map(d, v -> k * v);
+            return new Tensor[]{ga, b.requiresGrad() ? negate(ga) : null};
+        }, a, b);
+    }
+
+    // ================================================================ shape ops
+
+    /** Same elements, new shape (one dimension may be −1).   ∂x = reshape(g, x.shape) */
+    public static Variable reshape(Variable x, int... shape) {
+        Tensor y = x.value().isContiguous() ? x.value().reshape(shape) : copyOf(x.value()).reshape(shape);
+        return Graph.record("reshape", y, g -> new Tensor[]{contiguous(g).reshape(x.shape())}, x);
+    }
+
+    /** Flattens dims from {@code startDim} on: [N,C,H,W] → [N, C·H·W] for startDim 1. */
+    public static Variable flatten(Variable x, int startDim) {
+        int[] s = x.shape();
+        int[] t = Arrays.copyOf(s, startDim + 1);
+        t[startDim] = -1;
+        return reshape(x, t);
+    }
+
+    /** Reorders dimensions (materialized contiguously).   ∂x = permute(g, inverse order) */
+    public static Variable permute(Variable x, int... order) {
+        Tensor y = copyOf(x.value().permute(order));
+        int[] inverse = new int[order.length];
+        for (int i = 0; i < order.length; i++) inverse[order[i]] = i;
+        return Graph.record("permute", y, g -> new Tensor[]{copyOf(g.permute(inverse))}, x);
+    }
+
+    /** Concatenation along {@code axis}.   ∂xᵢ = the slice of g that xᵢ occupies */
+    public static Variable concat(List<Variable> xs, int axis) {
+        check(!xs.isEmpty(), "concat", "needs at least one input");
+        int[] s = xs.get(0).shape();
+        int ax = axis < 0 ? axis + s.length : axis;
+        int total = 0;
+        for (Variable v : xs) {
+            int[] vs = v.shape();
+            boolean ok = vs.length == s.length;
+            for (int d = 0; ok && d < s.length; d++) ok = d == ax || vs[d] == s[d];
+            check(ok, "concat", "inputs must agree except along axis " + ax + ", got " + Arrays.toString(s) + " and " + Arrays.toString(vs));
+            total += vs[ax];
+        }
+        int[] ys = s.clone();
+        ys[ax] = total;
+        Tensor y = alloc(xs.get(0), ys);
+        int[] starts = new int[xs.size()];
+        int at = 0;
+        for (int i = 0; i < xs.size(); i++) {
+            starts[i] = at;
+            y.narrow(ax, at, xs.get(i).dim(ax)).copyFrom(xs.get(i).value());
+            at += xs.get(i).dim(ax);
+        }
+        Variable[] inputs = xs.toArray(new Variable[0]);
+        return Graph.record("concat", y, g -> {
+            Tensor[] out = new Tensor[inputs.length];
+            for (int i = 0; i < inputs.length; i++) {
+                if (inputs[i].requiresGrad()) out[i] = copyOf(g.narrow(ax, starts[i], inputs[i].dim(ax)));
+            }
+            return out;
+        }, inputs);
+    }
+
+    /** Elements start, start+step, … < end along axis.   ∂x = zeros with g scattered into the slice */
+    public static Variable slice(Variable x, int axis, int start, int end, int step) {
+        Tensor y = copyOf(x.value().slice(axis, start, end, step));
+        return Graph.record("slice", y, g -> {
+            Tensor dx = alloc(x, x.shape());
+            dx.slice(axis, start, end, step).copyFrom(g);
+            return new Tensor[]{dx};
+        }, x);
+    }
+
+    /** Constant padding of the last two dims by (top, left, bottom, right).   ∂x = the interior of g */
+    public static Variable pad2d(Variable x, int top, int left, int bottom, int right, double value) {
+        check(top >= 0 && left >= 0 && bottom >= 0 && right >= 0, "pad2d", "negative padding (" + top + "," + left + "," + bottom + "," + right + ")");
+        int[] s = x.shape();
+        int r = s.length;
+        int[] ys = s.clone();
+        ys[r - 2] += top + bottom;
+        ys[r - 1] += left + right;
+        Tensor y = alloc(x, ys);
+        if (value != 0) y.fill(value);
+        y.narrow(r - 2, top, s[r - 2]).narrow(r - 1, left, s[r - 1]).copyFrom(x.value());
+        return Graph.record("pad2d", y, g -> new Tensor[]{copyOf(g.narrow(r - 2, top, s[r - 2]).narrow(r - 1, left, s[r - 1]))}, x);
+    }
+
+    // ================================================================ reductions
+
+    /** Sum of all elements, shape [1].   ∂x = g broadcast */
+    public static Variable sum(Variable x) {
+        int[] axes = allAxes(x);
+        Tensor keep = alloc(x, ones(x.value().rank()));
+        Reductions.sum(x.value(), axes, keep);
+        Tensor y = keep.reshape(1);
+        return Graph.record("sum", y, g -> new Tensor[]{copyOf(g.reshape(ones(x.value().rank())).expand(x.shape()))}, x);
+    }
+
+    /** Mean of all elements, shape [1].   ∂x = g / n broadcast */
+    public static Variable mean(Variable x) {
+        double n = x.value().numel();
+        return scale(sum(x), 1.0 / n);
+    }
+
+    /** Sum over {@code axes}, keeping them as size 1.   ∂x = g broadcast back */
+    public static Variable sum(Variable x, int... axes) {
+        int[] ys = x.shape();
+        for (int a : axes) ys[a < 0 ? a + ys.length : a] = 1;
+        Tensor y = alloc(x, ys);
+        Reductions.sum(x.value(), axes, y);
+        return Graph.record("sum_axes", y, g -> new Tensor[]{copyOf(g.expand(x.shape()))}, x);
+    }
+
+    /** Mean over {@code axes}, keeping them as size 1. */
+    public static Variable mean(Variable x, int... axes) {
+        int[] s = x.shape();
+        long n = 1;
+        for (int a : axes) n *= s[a < 0 ? a + s.length : a];
+        return scale(sum(x, axes), 1.0 / n);
+    }
+
+    /** Squeeze-and-excitation channel scaling: y = x ⊙ s with s [N,C] or [N,C,1,1] broadcast over H×W. */
+    public static Variable scaleChannels(Variable x, Variable s) {
+        Variable s4 = s.value().rank() == 2 ? reshape(s, s.dim(0), s.dim(1), 1, 1) : s;
+        return mul(x, s4);
+    }
+
+    // ================================================================ helpers
+
+    static Tensor alloc(Variable like, int... shape) { return Scope.alloc(like.dtype(), shape); }
+
+    private static int[] broadcast(Variable a, Variable b) {
+        int[] x = a.shape(), y = b.shape();
+        int r = Math.max(x.length, y.length);
+        int[] out = new int[r];
+        for (int i = 0; i < r; i++) {
+            int dx = i - (r - x.length) >= 0 ? x[i - (r - x.length)] : 1;
+            int dy = i - (r - y.length) >= 0 ? y[i - (r - y.length)] : 1;
+            if (dx != dy && dx != 1 && dy != 1) {
+                throw new IllegalArgumentException("shapes " + Arrays.toString(x) + " and " + Arrays.toString(y) + " do not broadcast");
+            }
+            out[i] = Math.max(dx, dy) == 0 ? 0 : Math.max(dx, dy);
+        }
+        return out;
+    }
+
+    private static Tensor reduceTo(Tensor g, Variable target) {
+        if (!target.requiresGrad()) return null;
+        if (Arrays.equals(g.shape(), target.shape())) return g;
+        Tensor out = Scope.alloc(g.dtype(), target.shape());
+        Binary.sumToShape(g, out);
+        return out;
+    }
+
+    private static Tensor binary(Binary.Op op, Tensor a, Tensor b) {
+        int[] s = broadcastShapes(a.shape(), b.shape());
+        Tensor y = Scope.alloc(a.dtype(), s);
+        Binary.apply(op, a, b, y);
+        return y;
+    }
+
+    private static int[] broadcastShapes(int[] x, int[] y) {
+        int r = Math.max(x.length, y.length);
+        int[] out = new int[r];
+        for (int i = 0; i < r; i++) {
+            int dx = i - (r - x.length) >= 0 ? x[i - (r - x.length)] : 1;
+            int dy = i - (r - y.length) >= 0 ? y[i - (r - y.length)] : 1;
+            out[i] = Math.max(dx, dy);
+        }
+        return out;
+    }
+
+    private static Tensor negate(Tensor t) {
+        if (t == null) return null;
+        return Pointwise.map(t, v -> -v);
+    }
+
+    private static Tensor mm(Tensor a, boolean ta, Tensor b, boolean tb, int[] outShape) {
+        Tensor c = Scope.alloc(a.dtype(), outShape);
+        Gemm.matmul(a, ta, b, tb, 1f, 0f, c);
+        return c;
+    }
+
+    private static Tensor sumRows(Tensor g, int[] biasShape) {
+        Tensor out = Scope.alloc(g.dtype(), 1, g.dim(1));
+        Reductions.sum(g, new int[]{0}, out);
+        return out.reshape(biasShape);
+    }
+
+    private static Tensor channelSum(Tensor t, int c) {
+        int[] ks = t.shape();
+        int[] axes = new int[ks.length - 1];
+        for (int i = 0, k = 0; i < ks.length; i++) {
+            if (i != 1) { axes[k++] = i; ks[i] = 1; }
+        }
+        Tensor out = Scope.alloc(t.dtype(), ks);
+        Reductions.sum(t, axes, out);
+        return out.reshape(c);
+    }
+
+    static Tensor copyOf(Tensor t) {
+        Tensor c = Scope.alloc(t.dtype(), t.shape());
+        c.copyFrom(t);
+        return c;
+    }
+
+    private static Tensor contiguous(Tensor t) { return t.isContiguous() ? t : copyOf(t); }
+
+    private static int[] allAxes(Variable x) {
+        int[] a = new int[x.value().rank()];
+        for (int i = 0; i < a.length; i++) a[i] = i;
+        return a;
+    }
+
+    private static int[] ones(int n) {
+        int[] o = new int[n];
+        Arrays.fill(o, 1);
+        return o;
+    }
+
+    private static int label(Tensor labels, int i, int classes) {
+        long l = (long) labels.getDouble(i);
+        if (l < 0 || l >= classes) {
+            throw new IllegalArgumentException("label " + l + " at position " + i + " is outside [0, " + classes + ")");
+        }
+        return (int) l;
+    }
+
+    private static void sameShape(String op, Variable a, Variable b) {
+        check(Arrays.equals(a.shape(), b.shape()), op, "inputs must have the same shape, got " + shapes(a, b));
+    }
+
+    private static String shapes(Variable a, Variable b) {
+        return Arrays.toString(a.shape()) + " and " + Arrays.toString(b.shape());
+    }
+
+    private static void check(boolean ok, String op, String message) {
+        if (!ok) throw new IllegalArgumentException(op + ": " + message);
+    }
+}
