@@ -1,0 +1,56 @@
+package tessera.layers;
+
+import java.util.Map;
+import tessera.autograd.Variable;
+import tessera.layers.builtin.SequentialLayer;
+import tessera.memory.DType;
+import tessera.memory.Tensor;
+
+/**
+ * A model built from a {@link ModelSpec}: the layers (a Sequential), the per-sample input shape and the spec it
+ * came from. Parameters live off-heap until {@link #close()}.
+ */
+public final class Model implements AutoCloseable {
+    private final ModelSpec spec;
+    private final SequentialLayer root;
+    private final DType dtype;
+
+    private Model(ModelSpec spec, SequentialLayer root, DType dtype) {
+        this.spec = spec;
+        this.root = root;
+        this.dtype = dtype;
+    }
+
+    /** Builds every layer with the default registry; shape errors name the layer position and both shapes. */
+    public static Model build(ModelSpec spec, DType dtype, long seed) { return build(spec, dtype, seed, LayerRegistry.getDefault()); }
+
+    public static Model build(ModelSpec spec, DType dtype, long seed, LayerRegistry registry) {
+        BuildContext ctx = new BuildContext(spec.input(), dtype, seed, registry, "");
+        return new Model(spec, new SequentialLayer(SequentialLayer.buildChain(spec.layers(), ctx)), dtype);
+    }
+
+    public ModelSpec spec() { return spec; }
+    public SequentialLayer root() { return root; }
+    public DType dtype() { return dtype; }
+    public int[] inputShape() { return spec.input(); }
+    public int[] outputShape() { return root.outputShape(spec.input()); }
+
+    /** Forward pass on a batch [N, ...input]. */
+    public Variable forward(Variable x, ForwardContext ctx) { return root.forward(x, ctx); }
+
+    /** Forward pass with a fresh context (seed 0 for dropout). */
+    public Variable forward(Variable x) { return root.forward(x, new ForwardContext(0)); }
+
+    public Map<String, Variable> parameters() { return root.parameters(); }
+    public Map<String, Tensor> buffers() { return root.buffers(); }
+    public long parameterCount() { return root.parameterCount(); }
+
+    public Model train() { root.setTraining(true); return this; }
+    public Model eval() { root.setTraining(false); return this; }
+    public boolean isTraining() { return root.isTraining(); }
+
+    public void zeroGrad() { for (Variable v : parameters().values()) v.zeroGrad(); }
+
+    @Override
+    public void close() { root.close(); }
+}
