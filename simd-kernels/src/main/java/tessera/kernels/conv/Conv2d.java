@@ -1,0 +1,160 @@
+package tessera.kernels.conv;
+
+import java.lang.foreign.MemorySegment;
+
+import tessera.kernels.Activation;
+import tessera.kernels.PostOps;
+import tessera.kernels.gemm.PackedA;
+import tessera.memory.DType;
+import tessera.memory.Tensor;
+
+/**
+ * 2-D convolution (PyTorch/ONNX cross-correlation, see {@link ConvSpec}) forward and backward.
+ *
+ * <p>Layouts: {@code x [N, C, H, W]}, {@code w [K, C/groups, R, S]}, {@code bias [K]} (nullable),
+ * {@code y [N, K, P, Q]}, all contiguous NCHW of one dtype. {@code F32} runs the chosen fast algorithm,
+ * {@code F64} the float64 reference (the algorithm is then only validated). Outputs are overwritten.
+ * A forced algorithm that does not apply to the shape throws {@link IllegalArgumentException}.
+ *
+ * <p>Backward per algorithm: DIRECT computes the input gradient as a stride-1 direct convolution of the
+ * stride-upsampled dy with transposed, flipped weights and the weight gradient with a direct kernel vectorized over
+ * output channels; IM2COL uses GEMM + col2im and GEMM with colᵀ; WINOGRAD computes the input gradient (itself a 3×3
+ * stride-1 convolution) with Winograd, and the weight gradient — which is not a 3×3 output convolution — with the
+ * im2col GEMM path.
+ */
+public final class Conv2d {
+    private Conv2d() {}
+
+    /** y = act(conv(x, w) + bias + post.residual); post may be null (none). */
+    public static void forward(ConvSpec s, ConvAlgorithm a, Tensor x, Tensor w, Tensor bias, PostOps post, Tensor y) {
+        String op = "Conv2d.forward";
+        ConvChecks.notNull(op, "spec", s);
+        DType d = ConvChecks.floatType(op, x);
+        ConvChecks.tensor4(op, "x", x, d, s.batch(), s.inChannels(), s.inH(), s.inW());
+        ConvChecks.tensor4(op, "w", w, d, s.outChannels(), s.inChannels() / s.groups(), s.kernelH(), s.kernelW());
+        ConvChecks.vector(op, "bias", bias, d, s.outChannels());
+        ConvChecks.tensor4(op, "y", y, d, s.batch(), s.outChannels(), s.outH(), s.outW());
+        Tensor res = post == null ? null : post.residual();
+        if (res != null) ConvChecks.tensor4(op, "residual", res, d, s.batch(), s.outChannels(), s.outH(), s.outW());
+        Activation act = post == null ? Activation.IDENTITY : post.activation();
+        float alpha = post == null ? 0f : post.alpha();
+        ConvGeom g = s.geom();
+        ConvAlgorithm alg = ConvAlgorithmSelector.resolveForward(a, g);
+        if (d == DType.F64) {
+            ConvReference.forward(g, x.segment(), x.offset(), w.segment(), w.offset(),
+                    bias == null ? null : bias.segment(), bias == null ? 0 : bias.offset(), y.segment(), y.offset());
+            ConvReference.postOps(y.segment(), y.offset(), y.numel(), res == null ? null : res.segment(),
+                    res == null ? 0 : res.offset(), act, alpha);
+            return;
+        }
+        forwardF32(alg, g, x.segment(), x.offset(), w.segment(), w.offset(), null,
+                bias == null ? null : bias.segment(), bias == null ? 0 : bias.offset(),
+                res == null ? null : res.segment(), res == null ? 0 : res.offset(), act, alpha, y.segment(), y.offset());
+    }
+
+    /** dx = ∂L/∂x given dy = ∂L/∂y (the transposed convolution of dy); dx overwritten. */
+    public static void backwardData(ConvSpec s, ConvAlgorithm a, Tensor dy, Tensor w, Tensor dx) {
+        String op = "Conv2d.backwardData";
+        ConvChecks.notNull(op, "spec", s);
+        DType d = ConvChecks.floatType(op, dy);
+        ConvChecks.tensor4(op, "dy", dy, d, s.batch(), s.outChannels(), s.outH(), s.outW());
+        ConvChecks.tensor4(op, "w", w, d, s.outChannels(), s.inChannels() / s.groups(), s.kernelH(), s.kernelW());
+        ConvChecks.tensor4(op, "dx", dx, d, s.batch(), s.inChannels(), s.inH(), s.inW());
+        ConvGeom g = s.geom();
+        ConvAlgorithm alg = resolveBackwardData(a, g);
+        if (d == DType.F64) {
+            ConvReference.backwardData(g, dy.segment(), dy.offset(), w.segment(), w.offset(), dx.segment(), dx.offset());
+            return;
+        }
+        backwardDataF32(alg, g, dy.segment(), dy.offset(), w.segment(), w.offset(), dx.segment(), dx.offset());
+    }
+
+    /** dw = ∂L/∂w and (when non-null) dbias = ∂L/∂bias = Σ_{n,p,q} dy; both overwritten. */
+    public static void backwardWeights(ConvSpec s, ConvAlgorithm a, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
+        String op = "Conv2d.backwardWeights";
+        ConvChecks.notNull(op, "spec", s);
+        DType d = ConvChecks.floatType(op, x);
+        ConvChecks.tensor4(op, "x", x, d, s.batch(), s.inChannels(), s.inH(), s.inW());
+        ConvChecks.tensor4(op, "dy", dy, d, s.batch(), s.outChannels(), s.outH(), s.outW());
+        ConvChecks.tensor4(op, "dw", dw, d, s.outChannels(), s.inChannels() / s.groups(), s.kernelH(), s.kernelW());
+        ConvChecks.vector(op, "dbias", dbias, d, s.outChannels());
+        ConvGeom g = s.geom();
+        ConvAlgorithm alg = resolveBackwardWeights(a, g);
+        MemorySegment db = dbias == null ? null : dbias.segment();
+        long dbo = dbias == null ? 0 : dbias.offset();
+        if (d == DType.F64) {
+            ConvReference.backwardWeights(g, x.segment(), x.offset(), dy.segment(), dy.offset(), dw.segment(), dw.offset(), db, dbo);
+            return;
+        }
+        backwardWeightsF32(alg, g, x.segment(), x.offset(), dy.segment(), dy.offset(), dw.segment(), dw.offset(), db, dbo);
+    }
+
+    // ------------------------------------------------------------------ internal dispatch (geometry level)
+
+    static ConvAlgorithm resolveBackwardData(ConvAlgorithm a, ConvGeom g) {
+        if (a == null) throw new IllegalArgumentException("convolution algorithm must not be null (use AUTO)");
+        if (a != ConvAlgorithm.AUTO) {
+            ConvAlgorithmSelector.requireApplicable(a, g);
+            return a;
+        }
+        if (g.isWinogradShape() && g.cg() >= 16 && g.kg() >= 16)
+            return g.h() >= 8 && g.w() >= 8 ? ConvAlgorithm.WINOGRAD_F4X3 : ConvAlgorithm.WINOGRAD_F2X3;
+        if (g.groups() == 1 && (g.sh() > 1 || g.sw() > 1 || g.isPointwise())) return ConvAlgorithm.IM2COL;
+        return ConvAlgorithm.DIRECT;
+    }
+
+    static ConvAlgorithm resolveBackwardWeights(ConvAlgorithm a, ConvGeom g) {
+        if (a == null) throw new IllegalArgumentException("convolution algorithm must not be null (use AUTO)");
+        if (a != ConvAlgorithm.AUTO) {
+            ConvAlgorithmSelector.requireApplicable(a, g);
+            return a;
+        }
+        return g.groups() == 1 && g.kg() >= 16 ? ConvAlgorithm.IM2COL : ConvAlgorithm.DIRECT;
+    }
+
+    /** float32 forward with a resolved algorithm; packedA (per group) only for IM2COL plans, else null. */
+    static void forwardF32(ConvAlgorithm alg, ConvGeom g, MemorySegment x, long xo, MemorySegment w, long wo, PackedA[] packedA,
+                           MemorySegment bias, long bo, MemorySegment res, long ro, Activation act, float alpha,
+                           MemorySegment y, long yo) {
+        switch (alg) {
+            case DIRECT -> {
+                MemorySegment pw = tessera.memory.Workspace.ofCurrentThread().floats(1, F32ConvDirect.packedSize(g));
+                F32ConvDirect.packWeights(g, w, wo, false, pw);
+                F32ConvDirect.forward(g, x, xo, g.h(), g.w(), 1, 1, pw, bias, bo, res, ro, act, alpha, y, yo);
+            }
+            case IM2COL -> F32ConvIm2col.forward(g, x, xo, w, wo, packedA, bias, bo, res, ro, act, alpha, y, yo);
+            case WINOGRAD_F2X3, WINOGRAD_F4X3 -> {
+                F32Winograd wino = F32Winograd.of(alg);
+                MemorySegment u = tessera.memory.Workspace.ofCurrentThread().floats(1, wino.transformedSize(g));
+                wino.transformWeights(g, w, wo, false, u);
+                wino.forward(g, x, xo, u, bias, bo, res, ro, act, alpha, y, yo);
+            }
+            default -> throw new IllegalArgumentException("unresolved algorithm " + alg);
+        }
+    }
+
+    static void backwardDataF32(ConvAlgorithm alg, ConvGeom g, MemorySegment dy, long dyo, MemorySegment w, long wo,
+                                MemorySegment dx, long dxo) {
+        switch (alg) {
+            case DIRECT -> F32ConvDirect.backwardData(g, dy, dyo, w, wo, dx, dxo);
+            case IM2COL -> F32ConvIm2col.backwardData(g, dy, dyo, w, wo, dx, dxo);
+            case WINOGRAD_F2X3, WINOGRAD_F4X3 -> {
+                ConvGeom a = F32ConvDirect.adjoint(g); // stride 1 here, so no upsampling
+                F32Winograd wino = F32Winograd.of(alg);
+                MemorySegment u = tessera.memory.Workspace.ofCurrentThread().floats(1, wino.transformedSize(a));
+                wino.transformWeights(a, w, wo, true, u);
+                wino.forward(a, dy, dyo, u, null, 0, null, 0, Activation.IDENTITY, 0f, dx, dxo);
+            }
+            default -> throw new IllegalArgumentException("unresolved algorithm " + alg);
+        }
+    }
+
+    static void backwardWeightsF32(ConvAlgorithm alg, ConvGeom g, MemorySegment x, long xo, MemorySegment dy, long dyo,
+                                   MemorySegment dw, long dwo, MemorySegment db, long dbo) {
+        switch (alg) {
+            case DIRECT -> F32ConvDirect.backwardWeights(g, x, xo, dy, dyo, dw, dwo, db, dbo);
+            case IM2COL, WINOGRAD_F2X3, WINOGRAD_F4X3 -> F32ConvIm2col.backwardWeights(g, x, xo, dy, dyo, dw, dwo, db, dbo);
+            default -> throw new IllegalArgumentException("unresolved algorithm " + alg);
+        }
+    }
+}

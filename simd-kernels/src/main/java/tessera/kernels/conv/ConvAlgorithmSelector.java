@@ -1,0 +1,108 @@
+package tessera.kernels.conv;
+
+import java.util.concurrent.ConcurrentHashMap;
+
+import tessera.kernels.Activation;
+import tessera.memory.DType;
+import tessera.memory.Tensor;
+
+/**
+ * Chooses the convolution algorithm for {@link ConvAlgorithm#AUTO}.
+ *
+ * <p>Heuristic mode (default): Winograd F(4×4,3×3) for 3×3 stride-1 dilation-1 convolutions with at least 16 input
+ * and output channels per group and an output of at least 8×8 pixels per image (F(2×2,3×3) for smaller outputs);
+ * GEMM directly for 1×1 stride-1 unpadded convolutions; im2col + GEMM for large reductions with few output
+ * channels per pixel column; the direct kernel otherwise (small channel counts, strides, dilations, groups).
+ *
+ * <p>Measured mode ({@link #setMeasured(boolean)} or {@code -Dtessera.conv.measured=true}), like cuDNN's benchmark
+ * mode: the first forward call of each geometry times every applicable algorithm once (on scratch tensors of that
+ * shape) and caches the fastest; later calls reuse it.
+ */
+public final class ConvAlgorithmSelector {
+    private static volatile boolean measured = Boolean.getBoolean("tessera.conv.measured");
+    private static final ConcurrentHashMap<ConvGeom, ConvAlgorithm> CACHE = new ConcurrentHashMap<>();
+
+    private ConvAlgorithmSelector() {}
+
+    /** Turns measured selection on or off (off by default). */
+    public static void setMeasured(boolean on) { measured = on; }
+
+    public static boolean isMeasured() { return measured; }
+
+    /** Forgets the measured choices. */
+    public static void clearCache() { CACHE.clear(); }
+
+    /** Whether {@code a} can compute convolutions of spec {@code s}. */
+    public static boolean applies(ConvAlgorithm a, ConvSpec s) { return applies(a, s.geom()); }
+
+    /** The algorithm {@link ConvAlgorithm#AUTO} uses for the forward convolution of {@code s}. */
+    public static ConvAlgorithm choose(ConvSpec s) { return forward(s.geom()); }
+
+    static boolean applies(ConvAlgorithm a, ConvGeom g) {
+        return switch (a) {
+            case DIRECT, IM2COL, AUTO -> true;
+            case WINOGRAD_F2X3, WINOGRAD_F4X3 -> g.isWinogradShape();
+        };
+    }
+
+    /** Resolves {@code a} for geometry g (AUTO → choice; forced but inapplicable → IllegalArgumentException). */
+    static ConvAlgorithm resolveForward(ConvAlgorithm a, ConvGeom g) {
+        if (a == null) throw new IllegalArgumentException("convolution algorithm must not be null (use AUTO)");
+        if (a == ConvAlgorithm.AUTO) return forward(g);
+        requireApplicable(a, g);
+        return a;
+    }
+
+    static void requireApplicable(ConvAlgorithm a, ConvGeom g) {
+        if (!applies(a, g))
+            throw new IllegalArgumentException("algorithm " + a + " needs a 3x3 kernel with stride 1 and dilation 1, got kernel "
+                    + g.r() + "x" + g.s() + " stride " + g.sh() + "x" + g.sw() + " dilation " + g.dh() + "x" + g.dw());
+    }
+
+    static ConvAlgorithm forward(ConvGeom g) {
+        if (!measured) return heuristic(g);
+        ConvGeom key = new ConvGeom(g.n(), g.c(), g.h(), g.w(), g.k(), g.r(), g.s(), g.sh(), g.sw(), g.pt(), g.pl(),
+                g.dh(), g.dw(), g.groups(), g.p(), g.q());
+        ConvAlgorithm a = CACHE.get(key);
+        if (a == null) {
+            a = measure(key);
+            CACHE.put(key, a);
+        }
+        return a;
+    }
+
+    static ConvAlgorithm heuristic(ConvGeom g) {
+        int cg = g.cg(), kg = g.kg();
+        if (g.isWinogradShape() && cg >= 16 && kg >= 16) {
+            return (g.p() >= 8 && g.q() >= 8) ? ConvAlgorithm.WINOGRAD_F4X3 : ConvAlgorithm.WINOGRAD_F2X3;
+        }
+        if (g.isPointwise() && g.groups() == 1) return ConvAlgorithm.IM2COL;
+        return ConvAlgorithm.DIRECT;
+    }
+
+    private static ConvAlgorithm measure(ConvGeom g) {
+        ConvAlgorithm best = heuristic(g);
+        long bestNs = Long.MAX_VALUE;
+        try (Tensor x = Tensor.zeros(DType.F32, g.n(), g.c(), g.h(), g.w());
+             Tensor w = Tensor.zeros(DType.F32, g.k(), g.cg(), g.r(), g.s());
+             Tensor y = Tensor.zeros(DType.F32, g.n(), g.k(), g.p(), g.q())) {
+            tessera.memory.RandomFill.uniform(x, 1, -1, 1);
+            tessera.memory.RandomFill.uniform(w, 2, -1, 1);
+            for (ConvAlgorithm a : ConvAlgorithm.values()) {
+                if (a == ConvAlgorithm.AUTO || !applies(a, g)) continue;
+                long t = Long.MAX_VALUE;
+                for (int rep = 0; rep < 3; rep++) {
+                    long t0 = System.nanoTime();
+                    Conv2d.forwardF32(a, g, x.segment(), x.offset(), w.segment(), w.offset(), null, null, 0, null, 0,
+                            Activation.IDENTITY, 0f, y.segment(), y.offset());
+                    t = Math.min(t, System.nanoTime() - t0);
+                }
+                if (t < bestNs) {
+                    bestNs = t;
+                    best = a;
+                }
+            }
+        }
+        return best;
+    }
+}

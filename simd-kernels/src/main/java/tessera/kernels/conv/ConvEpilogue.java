@@ -1,0 +1,61 @@
+package tessera.kernels.conv;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import tessera.kernels.Activation;
+
+/**
+ * Fused convolution output epilogue on one contiguous run of an output plane (still in cache):
+ * {@code y[i] = act(y[i] + bias + residual[i])}. IDENTITY, RELU and LEAKY_RELU are vectorized; the transcendental
+ * activations are computed per element in float64 and rounded (PyTorch semantics, see {@link ConvReference#activate}).
+ */
+final class ConvEpilogue {
+    private static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
+    private static final int VL = SP.length();
+    private static final ByteOrder NO = ByteOrder.nativeOrder();
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+
+    private ConvEpilogue() {}
+
+    /** Applies bias, residual (null = none) and activation to y[yo, yo+len) (float indices). */
+    static void apply(MemorySegment y, long yo, int len, float bias, MemorySegment res, long ro, Activation act, float alpha) {
+        if (act == Activation.IDENTITY || act == Activation.RELU || act == Activation.LEAKY_RELU) {
+            float slope = act == Activation.RELU ? 0f : alpha;
+            boolean clamp = act != Activation.IDENTITY;
+            applyLinear(y, yo, len, bias, res, ro, clamp, slope);
+        } else {
+            for (int i = 0; i < len; i++) {
+                float v = y.getAtIndex(F, yo + i) + bias;
+                if (res != null) v += res.getAtIndex(F, ro + i);
+                y.setAtIndex(F, yo + i, (float) ConvReference.activate(act, alpha, v));
+            }
+        }
+    }
+
+    private static void applyLinear(MemorySegment y, long yo, int len, float bias, MemorySegment res, long ro,
+                                    boolean clamp, float slope) {
+        FloatVector vb = FloatVector.broadcast(SP, bias);
+        int i = 0;
+        for (; i <= len - VL; i += VL) {
+            FloatVector v = FloatVector.fromMemorySegment(SP, y, (yo + i) * 4, NO).add(vb);
+            if (res != null) v = v.add(FloatVector.fromMemorySegment(SP, res, (ro + i) * 4, NO));
+            if (clamp) {
+                VectorMask<Float> neg = v.compare(VectorOperators.LT, 0f);
+                v = v.blend(v.mul(slope), neg);
+            }
+            v.intoMemorySegment(y, (yo + i) * 4, NO);
+        }
+        for (; i < len; i++) {
+            float v = y.getAtIndex(F, yo + i) + bias;
+            if (res != null) v += res.getAtIndex(F, ro + i);
+            if (clamp && v < 0) v *= slope;
+            y.setAtIndex(F, yo + i, v);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package tessera.kernels.conv;
+
+import java.lang.foreign.MemorySegment;
+
+import tessera.kernels.Activation;
+import tessera.kernels.gemm.Gemm;
+import tessera.kernels.gemm.PackedA;
+import tessera.memory.DType;
+import tessera.memory.Tensor;
+import tessera.memory.TensorArena;
+
+/**
+ * Immutable, thread-safe inference plan for one {@link ConvSpec}: the chosen algorithm, its weights pre-packed
+ * (direct: channel-blocked; im2col: {@link Gemm#packA}; Winograd: transformed filters U, computed once) and the
+ * fused post-ops {@code y = act(conv(x) + bias + residual)}. Works for any batch size (x's first dimension);
+ * each call takes scratch from the calling thread's {@link tessera.memory.Workspace} and allocates nothing on the
+ * heap in steady state. Weights and bias are copied at creation: later changes to them are not seen.
+ * F64 weights give a plan that runs the float64 reference.
+ */
+public final class ConvPlan implements AutoCloseable {
+    private final ConvSpec spec;
+    private final ConvGeom geom;
+    private final ConvAlgorithm algorithm;
+    private final Activation act;
+    private final float alpha;
+    private final DType dtype;
+    private final TensorArena arena = new TensorArena();
+    private final Tensor weights, bias;
+    private final MemorySegment packed;
+    private final PackedA[] packedA;
+
+    private ConvPlan(ConvSpec s, ConvAlgorithm a, Tensor w, Tensor b, Activation act, float alpha) {
+        String op = "ConvPlan.create";
+        ConvChecks.notNull(op, "spec", s);
+        ConvChecks.notNull(op, "activation", act);
+        this.dtype = ConvChecks.floatType(op, w);
+        ConvChecks.tensor4(op, "w", w, dtype, s.outChannels(), s.inChannels() / s.groups(), s.kernelH(), s.kernelW());
+        ConvChecks.vector(op, "bias", b, dtype, s.outChannels());
+        this.spec = s;
+        this.geom = s.geom();
+        this.algorithm = ConvAlgorithmSelector.resolveForward(a, geom);
+        this.act = act;
+        this.alpha = alpha;
+        this.weights = w.copy(arena);
+        this.bias = b == null ? null : b.copy(arena);
+        MemorySegment p = null;
+        PackedA[] pa = null;
+        if (dtype == DType.F32) {
+            switch (algorithm) {
+                case DIRECT -> {
+                    p = arena.allocateBytes(F32ConvDirect.packedSize(geom) * 4);
+                    F32ConvDirect.packWeights(geom, weights.segment(), weights.offset(), false, p);
+                }
+                case IM2COL -> {
+                    int kg = geom.kg(), crs = geom.cg() * geom.r() * geom.s();
+                    pa = new PackedA[geom.groups()];
+                    for (int gi = 0; gi < pa.length; gi++)
+                        pa[gi] = Gemm.packA(false, kg, crs, weights.segment(), weights.offset() + (long) gi * kg * crs, crs, arena);
+                }
+                case WINOGRAD_F2X3, WINOGRAD_F4X3 -> {
+                    F32Winograd wino = F32Winograd.of(algorithm);
+                    p = arena.allocateBytes(wino.transformedSize(geom) * 4);
+                    wino.transformWeights(geom, weights.segment(), weights.offset(), false, p);
+                }
+                default -> throw new IllegalStateException("unresolved algorithm " + algorithm);
+            }
+        }
+        this.packed = p;
+        this.packedA = pa;
+    }
+
+    /**
+     * Creates a plan. {@code w [K, C/g, R, S]}, {@code bias [K]} or null; {@code a} = AUTO or a forced algorithm
+     * (IllegalArgumentException if it does not apply); {@code act}/{@code alpha} fused after bias and residual.
+     */
+    public static ConvPlan create(ConvSpec s, ConvAlgorithm a, Tensor w, Tensor bias, Activation act, float alpha) {
+        return new ConvPlan(s, a, w, bias, act, alpha);
+    }
+
+    /** y [N, K, P, Q] = act(conv(x [N, C, H, W]) + bias + residual [N, K, P, Q] (nullable)); any N ≥ 1. */
+    public void execute(Tensor x, Tensor residual, Tensor y) {
+        String op = "ConvPlan.execute";
+        if (x == null || x.rank() != 4) throw new IllegalArgumentException(op + ": x must be a 4-D tensor [N, C, H, W]");
+        int n = x.dim(0);
+        ConvGeom g = n == geom.n() ? geom : spec.withBatch(n).geom();
+        ConvChecks.tensor4(op, "x", x, dtype, n, g.c(), g.h(), g.w());
+        ConvChecks.tensor4(op, "y", y, dtype, n, g.k(), g.p(), g.q());
+        if (residual != null) ConvChecks.tensor4(op, "residual", residual, dtype, n, g.k(), g.p(), g.q());
+        MemorySegment bs = bias == null ? null : bias.segment();
+        long bo = bias == null ? 0 : bias.offset();
+        MemorySegment rs = residual == null ? null : residual.segment();
+        long ro = residual == null ? 0 : residual.offset();
+        if (dtype == DType.F64) {
+            ConvReference.forward(g, x.segment(), x.offset(), weights.segment(), weights.offset(), bs, bo, y.segment(), y.offset());
+            ConvReference.postOps(y.segment(), y.offset(), y.numel(), rs, ro, act, alpha);
+            return;
+        }
+        switch (algorithm) {
+            case DIRECT -> F32ConvDirect.forward(g, x.segment(), x.offset(), g.h(), g.w(), 1, 1, packed, bs, bo, rs, ro,
+                    act, alpha, y.segment(), y.offset());
+            case IM2COL -> F32ConvIm2col.forward(g, x.segment(), x.offset(), weights.segment(), weights.offset(), packedA,
+                    bs, bo, rs, ro, act, alpha, y.segment(), y.offset());
+            case WINOGRAD_F2X3, WINOGRAD_F4X3 -> F32Winograd.of(algorithm).forward(g, x.segment(), x.offset(), packed,
+                    bs, bo, rs, ro, act, alpha, y.segment(), y.offset());
+            default -> throw new IllegalStateException("unresolved algorithm " + algorithm);
+        }
+    }
+
+    /** The algorithm this plan runs (never AUTO). */
+    public ConvAlgorithm algorithm() { return algorithm; }
+
+    public ConvSpec spec() { return spec; }
+
+    /** Frees the packed weights; the plan must not be used afterwards. */
+    @Override
+    public void close() { arena.close(); }
+}

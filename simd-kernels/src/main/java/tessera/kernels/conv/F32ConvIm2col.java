@@ -1,0 +1,217 @@
+package tessera.kernels.conv;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.function.IntConsumer;
+
+import tessera.kernels.Activation;
+import tessera.kernels.ComputePool;
+import tessera.kernels.gemm.Gemm;
+import tessera.kernels.gemm.GemmEpilogue;
+import tessera.kernels.gemm.PackedA;
+import tessera.memory.Workspace;
+
+/**
+ * Convolution as a Toeplitz matrix product on {@link Gemm} (f32-conv-im2col-gemm). Per image and group:
+ * {@code Y_g [K/g × P·Q] = W_g [K/g × (C/g)·R·S] · col [(C/g)·R·S × P·Q]}, where col is built for a chunk of
+ * output columns at a time (≈ 2 MB, so it stays in cache). 1×1 stride-1 unpadded convolutions use x itself as the
+ * right operand (no im2col). Bias, activation and residual are fused via {@link GemmEpilogue}.
+ * Backward data: {@code dcol = W_gᵀ · dy_g} then col2im (scatter-add); backward weights:
+ * {@code dW_g += dy_g · colᵀ} over images. Scratch: workspace slot 0 (col); GEMM uses slots 6–7.
+ */
+final class F32ConvIm2col {
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    private static final long COL_BYTES = 2L << 20;
+
+    private F32ConvIm2col() {}
+
+    static int colChunk(ConvGeom g) {
+        int rows = g.cg() * g.r() * g.s(), pq = g.p() * g.q();
+        int chunk = (int) Math.max(96, COL_BYTES / 4 / rows) / 96 * 96;
+        return Math.min(chunk, pq);
+    }
+
+    /** Fills col[row][0, j1−j0) for rows [row0, row1) with input pixels of output columns [j0, j1). */
+    static void im2colRows(ConvGeom g, MemorySegment x, long xImage, MemorySegment col, int j0, int j1, int row0, int row1) {
+        int rs = g.r() * g.s(), len = j1 - j0;
+        for (int row = row0; row < row1; row++) {
+            int c = row / rs, r = (row % rs) / g.s(), s = row % g.s();
+            long plane = xImage + (long) c * g.h() * g.w();
+            long dst = (long) row * len;
+            int j = j0;
+            while (j < j1) {
+                int p = j / g.q(), q = j - p * g.q();
+                int run = Math.min(g.q() - q, j1 - j);
+                int ih = p * g.sh() - g.pt() + r * g.dh();
+                long d = dst + (j - j0);
+                if (ih < 0 || ih >= g.h()) {
+                    col.asSlice(d * 4, (long) run * 4).fill((byte) 0);
+                } else {
+                    long srow = plane + (long) ih * g.w();
+                    int iw0 = q * g.sw() - g.pl() + s * g.dw();
+                    if (g.sw() == 1) {
+                        int a = Math.max(0, -iw0), b = Math.min(run, g.w() - iw0);
+                        if (b <= a) {
+                            col.asSlice(d * 4, (long) run * 4).fill((byte) 0);
+                        } else {
+                            if (a > 0) col.asSlice(d * 4, (long) a * 4).fill((byte) 0);
+                            MemorySegment.copy(x, (srow + iw0 + a) * 4, col, (d + a) * 4, (long) (b - a) * 4);
+                            if (b < run) col.asSlice((d + b) * 4, (long) (run - b) * 4).fill((byte) 0);
+                        }
+                    } else {
+                        for (int i = 0; i < run; i++) {
+                            int iw = iw0 + i * g.sw();
+                            col.setAtIndex(F, d + i, iw < 0 || iw >= g.w() ? 0f : x.getAtIndex(F, srow + iw));
+                        }
+                    }
+                }
+                j += run;
+            }
+        }
+    }
+
+    /** Reusable per-thread im2col / col2im job. */
+    private static final class ColJob implements IntConsumer {
+        ConvGeom g;
+        MemorySegment x, col;
+        long xImage;
+        int j0, j1, rowsPerTask, rows;
+        boolean scatter;
+
+        @Override
+        public void accept(int t) {
+            int r0 = t * rowsPerTask, r1 = Math.min(rows, r0 + rowsPerTask);
+            if (scatter) col2imChannels(g, col, x, xImage, r0, r1);
+            else im2colRows(g, x, xImage, col, j0, j1, r0, r1);
+        }
+    }
+
+    private static final ThreadLocal<ColJob> COL = ThreadLocal.withInitial(ColJob::new);
+
+    private static void im2col(ConvGeom g, MemorySegment x, long xImage, MemorySegment col, int j0, int j1) {
+        int rows = g.cg() * g.r() * g.s();
+        ColJob job = COL.get();
+        job.g = g; job.x = x; job.col = col; job.xImage = xImage; job.j0 = j0; job.j1 = j1; job.rows = rows;
+        job.scatter = false;
+        int tasks = Math.min(rows, 4 * ComputePool.threads());
+        job.rowsPerTask = (rows + tasks - 1) / tasks;
+        ComputePool.parallelFor((rows + job.rowsPerTask - 1) / job.rowsPerTask, job);
+        job.x = null; job.col = null;
+    }
+
+    /**
+     * y = act(conv + bias + residual). {@code packed} = per-group pre-packed weights (from a plan) or null to use w.
+     */
+    static void forward(ConvGeom g, MemorySegment x, long xo, MemorySegment w, long wo, PackedA[] packed,
+                        MemorySegment bias, long bo, MemorySegment res, long ro, Activation act, float alpha,
+                        MemorySegment y, long yo) {
+        int cg = g.cg(), kg = g.kg(), pq = g.p() * g.q(), crs = cg * g.r() * g.s();
+        boolean plain = g.isPointwise();
+        int chunk = plain ? pq : colChunk(g);
+        MemorySegment col = plain ? null : Workspace.ofCurrentThread().floats(0, (long) crs * chunk);
+        long inImage = (long) g.c() * g.h() * g.w(), outImage = (long) g.k() * pq;
+        for (int n = 0; n < g.n(); n++) {
+            for (int gi = 0; gi < g.groups(); gi++) {
+                long xg = xo + n * inImage + (long) gi * cg * g.h() * g.w();
+                long yg = yo + n * outImage + (long) gi * kg * pq;
+                for (int j0 = 0; j0 < pq; j0 += chunk) {
+                    int len = Math.min(chunk, pq - j0);
+                    MemorySegment b = x;
+                    long bOff = xg + j0;
+                    int ldb = pq;
+                    if (!plain) {
+                        im2col(g, x, xg, col, j0, j0 + len);
+                        b = col; bOff = 0; ldb = len;
+                    }
+                    GemmEpilogue ep = (bias == null && res == null && act == Activation.IDENTITY) ? null
+                            : new GemmEpilogue(bias, bo + (long) gi * kg, null, 0, act, alpha,
+                                    res, res == null ? 0 : ro + n * outImage + (long) gi * kg * pq + j0, pq);
+                    if (packed != null)
+                        Gemm.sgemm(packed[gi], false, len, 1f, b, bOff, ldb, 0f, y, yg + j0, pq, ep);
+                    else
+                        Gemm.sgemm(false, false, kg, len, crs, 1f, w, wo + (long) gi * kg * crs, crs, b, bOff, ldb,
+                                0f, y, yg + j0, pq, ep);
+                }
+            }
+        }
+    }
+
+    /** dx = W_gᵀ·dy_g followed by col2im (dx overwritten). */
+    static void backwardData(ConvGeom g, MemorySegment dy, long dyo, MemorySegment w, long wo, MemorySegment dx, long dxo) {
+        int cg = g.cg(), kg = g.kg(), pq = g.p() * g.q(), crs = cg * g.r() * g.s();
+        long inImage = (long) g.c() * g.h() * g.w(), outImage = (long) g.k() * pq;
+        if (g.isPointwise()) {
+            for (int n = 0; n < g.n(); n++)
+                for (int gi = 0; gi < g.groups(); gi++)
+                    Gemm.sgemm(true, false, cg, pq, kg, 1f, w, wo + (long) gi * kg * crs, crs,
+                            dy, dyo + n * outImage + (long) gi * kg * pq, pq, 0f,
+                            dx, dxo + n * inImage + (long) gi * cg * pq, pq);
+            return;
+        }
+        MemorySegment col = Workspace.ofCurrentThread().floats(0, (long) crs * pq);
+        ColJob job = COL.get();
+        for (int n = 0; n < g.n(); n++)
+            for (int gi = 0; gi < g.groups(); gi++) {
+                Gemm.sgemm(true, false, crs, pq, kg, 1f, w, wo + (long) gi * kg * crs, crs,
+                        dy, dyo + n * outImage + (long) gi * kg * pq, pq, 0f, col, 0, pq);
+                job.g = g; job.col = col; job.x = dx; job.xImage = dxo + n * inImage + (long) gi * cg * g.h() * g.w();
+                job.scatter = true; job.rows = cg;
+                int tasks = Math.min(cg, 4 * ComputePool.threads());
+                job.rowsPerTask = (cg + tasks - 1) / tasks;
+                ComputePool.parallelFor((cg + job.rowsPerTask - 1) / job.rowsPerTask, job);
+                job.x = null; job.col = null;
+            }
+    }
+
+    /** dx planes [c0, c1) of one group = Σ over taps of the matching col rows (overwritten). */
+    static void col2imChannels(ConvGeom g, MemorySegment col, MemorySegment dx, long dxGroup, int c0, int c1) {
+        int pq = g.p() * g.q(), hw = g.h() * g.w();
+        for (int c = c0; c < c1; c++) {
+            long plane = dxGroup + (long) c * hw;
+            dx.asSlice(plane * 4, (long) hw * 4).fill((byte) 0);
+            for (int r = 0; r < g.r(); r++)
+                for (int s = 0; s < g.s(); s++) {
+                    long row = ((long) (c * g.r() + r) * g.s() + s) * pq;
+                    for (int p = 0; p < g.p(); p++) {
+                        int ih = p * g.sh() - g.pt() + r * g.dh();
+                        if (ih < 0 || ih >= g.h()) continue;
+                        long drow = plane + (long) ih * g.w(), srow = row + (long) p * g.q();
+                        for (int q = 0; q < g.q(); q++) {
+                            int iw = q * g.sw() - g.pl() + s * g.dw();
+                            if (iw < 0 || iw >= g.w()) continue;
+                            dx.setAtIndex(F, drow + iw, dx.getAtIndex(F, drow + iw) + col.getAtIndex(F, srow + q));
+                        }
+                    }
+                }
+        }
+    }
+
+    /** dW_g = Σ_n dy_g · colᵀ (overwritten); db = Σ dy when non-null. */
+    static void backwardWeights(ConvGeom g, MemorySegment x, long xo, MemorySegment dy, long dyo,
+                                MemorySegment dw, long dwo, MemorySegment db, long dbo) {
+        int cg = g.cg(), kg = g.kg(), pq = g.p() * g.q(), crs = cg * g.r() * g.s();
+        boolean plain = g.isPointwise();
+        int chunk = plain ? pq : colChunk(g);
+        MemorySegment col = plain ? null : Workspace.ofCurrentThread().floats(0, (long) crs * chunk);
+        long inImage = (long) g.c() * g.h() * g.w(), outImage = (long) g.k() * pq;
+        for (int n = 0; n < g.n(); n++)
+            for (int gi = 0; gi < g.groups(); gi++) {
+                long xg = xo + n * inImage + (long) gi * cg * g.h() * g.w();
+                long dyg = dyo + n * outImage + (long) gi * kg * pq;
+                for (int j0 = 0; j0 < pq; j0 += chunk) {
+                    int len = Math.min(chunk, pq - j0);
+                    MemorySegment b = x;
+                    long bOff = xg + j0;
+                    int ldb = pq;
+                    if (!plain) {
+                        im2col(g, x, xg, col, j0, j0 + len);
+                        b = col; bOff = 0; ldb = len;
+                    }
+                    float beta = (n == 0 && j0 == 0) ? 0f : 1f;
+                    Gemm.sgemm(false, true, kg, crs, len, 1f, dy, dyg + j0, pq, b, bOff, ldb, beta,
+                            dw, dwo + (long) gi * kg * crs, crs);
+                }
+            }
+        if (db != null) F32ConvDirect.biasGrad(g, dy, dyo, db, dbo);
+    }
+}
