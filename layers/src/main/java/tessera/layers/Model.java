@@ -29,6 +29,9 @@ public final class Model implements AutoCloseable {
         return new Model(spec, new SequentialLayer(SequentialLayer.buildChain(spec.layers(), ctx)), dtype);
     }
 
+    /** A model from already-built layers (e.g. a transformed model); {@code spec} must describe the same layers. */
+    public static Model of(ModelSpec spec, SequentialLayer root, DType dtype) { return new Model(spec, root, dtype); }
+
     public ModelSpec spec() { return spec; }
     public SequentialLayer root() { return root; }
     public DType dtype() { return dtype; }

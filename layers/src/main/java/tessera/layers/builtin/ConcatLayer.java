@@ -24,6 +24,8 @@ public final class ConcatLayer extends AbstractLayer {
         for (int i = 0; i < branches.size(); i++) addChild(Integer.toString(i), branches.get(i));
     }
 
+    public List<Layer> branches() { return branches; }
+
     @Override
     public Variable forward(Variable x, ForwardContext context) {
         List<Variable> outs = new ArrayList<>(branches.size());

@@ -29,6 +29,11 @@ public final class ResidualLayer extends AbstractLayer {
         this.relu = relu;
     }
 
+    public SequentialLayer body() { return body; }
+    /** The projection, or null for the identity. */
+    public SequentialLayer shortcut() { return shortcut; }
+    public boolean reluAfterAdd() { return relu; }
+
     @Override
     public Variable forward(Variable x, ForwardContext context) {
         Variable b = body.forward(x, context);
