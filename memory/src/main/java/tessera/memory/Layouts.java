@@ -1,7 +1,6 @@
 package tessera.memory;
 
 import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
 
 /**
  * Conversions between activation layouts (see {@link Layout}):
@@ -100,7 +99,11 @@ public final class Layouts {
         requireRank("nchwToBlocked", "src", src, 4);
         requireRank("nchwToBlocked", "dst", dst, 5);
         int n = src.dim(0), c = src.dim(1), h = src.dim(2), w = src.dim(3), b = dst.dim(4);
-        requireShape("nchwToBlocked", src, dst, blockedShape(n, c, h, w, b));
+        if (b < 1 || dst.dim(0) != n || dst.dim(1) != ((long) c + b - 1) / b
+                || dst.dim(2) != h || dst.dim(3) != w) {
+            requireShape("nchwToBlocked", src, dst, blockedShape(n, c, h, w, b)); // throws with the expected shape
+        }
+        requireSameDtype("nchwToBlocked", src, dst);
         if (fast(src, dst)) {
             nchwToBlockedF32(src.segment(), src.offset(), dst.segment(), dst.offset(), n, c, (long) h * w, b);
         } else {
@@ -121,8 +124,9 @@ public final class Layouts {
         requireRank("blockedToNchw", "src", src, 5);
         requireRank("blockedToNchw", "dst", dst, 4);
         int n = dst.dim(0), c = dst.dim(1), h = dst.dim(2), w = dst.dim(3), b = src.dim(4);
-        int[] expected = blockedShape(n, c, h, w, b);
-        if (!Arrays.equals(src.shape(), expected)) {
+        if (b < 1 || src.dim(0) != n || src.dim(1) != ((long) c + b - 1) / b
+                || src.dim(2) != h || src.dim(3) != w) {
+            int[] expected = blockedShape(n, c, h, w, b);
             throw new IllegalArgumentException("blockedToNchw: src shape " + Shapes.str(src.shape()) + " does not match dst shape "
                     + Shapes.str(dst.shape()) + " with block " + b + ": expected src " + Shapes.str(expected));
         }
@@ -212,6 +216,13 @@ public final class Layouts {
 
     // ---------------------------------------------------------------- checks
 
+    /** Shape comparison without copying the shape array (no allocation on the success path). */
+    private static boolean hasShape(Tensor t, int[] expected) {
+        if (t.rank() != expected.length) return false;
+        for (int d = 0; d < expected.length; d++) if (t.dim(d) != expected[d]) return false;
+        return true;
+    }
+
     private static boolean fast(Tensor src, Tensor dst) {
         src.checkAlive();
         dst.checkAlive();
@@ -225,7 +236,7 @@ public final class Layouts {
     }
 
     private static void requireShape(String op, Tensor src, Tensor dst, int... expected) {
-        if (!Arrays.equals(dst.shape(), expected)) {
+        if (!hasShape(dst, expected)) {
             throw new IllegalArgumentException(op + ": dst shape " + Shapes.str(dst.shape()) + " does not match src shape "
                     + Shapes.str(src.shape()) + ": expected dst " + Shapes.str(expected));
         }

@@ -1,0 +1,132 @@
+package tessera.bench;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import java.util.concurrent.TimeUnit;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+import org.openjdk.jmh.annotations.AuxCounters;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import tessera.memory.DType;
+import tessera.memory.Layout;
+import tessera.memory.Layouts;
+import tessera.memory.RandomFill;
+import tessera.memory.Tensor;
+import tessera.memory.TensorArena;
+
+/**
+ * Memory bandwidth of tensor copies and layout conversions, the figure later kernels are compared to.
+ *
+ * <p>The secondary result {@code gigabytes} is the traffic rate in GB/s, counting bytes read plus bytes written
+ * (2 × tensor bytes per copy; source + blocked destination, padding included, per conversion). Shapes: an N×C×H×W
+ * float32 activation, {@code 16x64x56x56} (12.8 MB per tensor, beyond L2, within L3), {@code 64x64x56x56}
+ * (51 MB, DRAM) and {@code 1x64x28x28} (200 KB, source + destination fit in L2). Run with {@code -t 2} for the
+ * two-thread aggregate (each thread owns its tensors).
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+        "--sun-misc-unsafe-memory-access=allow"})
+public class CopyBench {
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+
+    @Param({"1x64x28x28", "16x64x56x56", "64x64x56x56"})
+    public String shape;
+
+    private TensorArena arena;
+    private Tensor src, dst, blocked, nhwc;
+    private long copyBytes, blockedBytes;
+
+    /** Traffic counter: JMH reports it as a rate, i.e. GB/s of bytes read + written. */
+    @AuxCounters(AuxCounters.Type.OPERATIONS)
+    @State(Scope.Thread)
+    public static class Traffic {
+        public double gigabytes;
+
+        @Setup(Level.Iteration)
+        public void reset() { gigabytes = 0; }
+    }
+
+    @Setup
+    public void setup() {
+        String[] p = shape.split("x");
+        int n = Integer.parseInt(p[0]), c = Integer.parseInt(p[1]), h = Integer.parseInt(p[2]), w = Integer.parseInt(p[3]);
+        arena = new TensorArena();
+        src = RandomFill.uniform(arena.allocate(DType.F32, n, c, h, w), 1, -1, 1);
+        dst = arena.allocate(DType.F32, n, c, h, w);
+        blocked = arena.allocate(DType.F32, Layout.NCHW_BLOCKED, Layouts.blockedShape(n, c, h, w, Layout.blockSize()));
+        nhwc = arena.allocate(DType.F32, Layout.NHWC, n, h, w, c);
+        copyBytes = src.numel() * 4;
+        blockedBytes = blocked.numel() * 4;
+    }
+
+    @TearDown
+    public void tearDown() { arena.close(); }
+
+    @Benchmark
+    public void segmentCopy(Traffic t) {
+        MemorySegment.copy(src.segment(), 0, dst.segment(), 0, copyBytes);
+        t.gigabytes += 2 * copyBytes * 1e-9;
+    }
+
+    @Benchmark
+    public void vectorCopy(Traffic t) {
+        vectorCopy(src.segment(), dst.segment(), copyBytes);
+        t.gigabytes += 2 * copyBytes * 1e-9;
+    }
+
+    /** f32 copy with 4 independent vectors per step and a masked tail. */
+    static void vectorCopy(MemorySegment s, MemorySegment d, long bytes) {
+        ByteOrder o = ByteOrder.nativeOrder();
+        long step = SPECIES.vectorByteSize();
+        long i = 0;
+        for (; i + 4 * step <= bytes; i += 4 * step) {
+            FloatVector a = FloatVector.fromMemorySegment(SPECIES, s, i, o);
+            FloatVector b = FloatVector.fromMemorySegment(SPECIES, s, i + step, o);
+            FloatVector c = FloatVector.fromMemorySegment(SPECIES, s, i + 2 * step, o);
+            FloatVector e = FloatVector.fromMemorySegment(SPECIES, s, i + 3 * step, o);
+            a.intoMemorySegment(d, i, o);
+            b.intoMemorySegment(d, i + step, o);
+            c.intoMemorySegment(d, i + 2 * step, o);
+            e.intoMemorySegment(d, i + 3 * step, o);
+        }
+        for (; i < bytes; i += step) {
+            VectorMask<Float> m = SPECIES.indexInRange(i / 4, bytes / 4);
+            FloatVector.fromMemorySegment(SPECIES, s, i, o, m).intoMemorySegment(d, i, o, m);
+        }
+    }
+
+    @Benchmark
+    public void nchwToBlocked(Traffic t) {
+        Layouts.nchwToBlocked(src, blocked);
+        t.gigabytes += (copyBytes + blockedBytes) * 1e-9;
+    }
+
+    @Benchmark
+    public void blockedToNchw(Traffic t) {
+        Layouts.blockedToNchw(blocked, dst);
+        t.gigabytes += (copyBytes + blockedBytes) * 1e-9;
+    }
+
+    @Benchmark
+    public void nchwToNhwc(Traffic t) {
+        Layouts.nchwToNhwc(src, nhwc);
+        t.gigabytes += 2 * copyBytes * 1e-9;
+    }
+}
