@@ -145,10 +145,10 @@ public final class Softmax {
                     ld(os, oo + 4 * i, m).mul(inv).intoMemorySegment(os, oo + 4 * i, NO, m);
                 }
             } else {
-                float shift = (float) (max + Math.log(sum));
+                float logSum = (float) Math.log(sum);     // (x − max) − log Σ: no rounding of max + log Σ at 1e4
                 for (long i = 0; i < len; i += l) {
                     VectorMask<Float> m = S.indexInRange(i, len);
-                    ld(xs, xo + 4 * i, m).sub(shift).intoMemorySegment(os, oo + 4 * i, NO, m);
+                    ld(xs, xo + 4 * i, m).sub(max).sub(logSum).intoMemorySegment(os, oo + 4 * i, NO, m);
                 }
             }
         } else if (kind == BWD) {
@@ -190,8 +190,8 @@ public final class Softmax {
                 FloatVector inv = FloatVector.broadcast(S, 1f).div(sum);
                 for (long k = 0; k < len; k++) ld(os, oo + k * st, m).mul(inv).intoMemorySegment(os, oo + k * st, NO, m);
             } else {
-                FloatVector shift = max.add(sum.lanewise(VectorOperators.LOG));
-                for (long k = 0; k < len; k++) ld(xs, xo + k * st, m).sub(shift).intoMemorySegment(os, oo + k * st, NO, m);
+                FloatVector logSum = sum.lanewise(VectorOperators.LOG);
+                for (long k = 0; k < len; k++) ld(xs, xo + k * st, m).sub(max).sub(logSum).intoMemorySegment(os, oo + k * st, NO, m);
             }
         } else if (kind == BWD) {
             FloatVector dot = FloatVector.zero(S);
