@@ -305,8 +305,7 @@ public final class SafeTensors {
         }
         Map<String, String> metadata = new LinkedHashMap<>();
         List<Entry> entries = new ArrayList<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> f = it.next();
+        for (Map.Entry<String, JsonNode> f : root.properties()) {
             if (f.getKey().equals(METADATA_KEY)) {
                 metadata = metadata(f.getValue(), what);
             } else {
@@ -338,8 +337,7 @@ public final class SafeTensors {
     private static Map<String, String> metadata(JsonNode node, String what) {
         if (!node.isObject()) throw new SafeTensorsFormatException("safetensors " + what + ": " + METADATA_KEY + " is not a JSON object");
         Map<String, String> m = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> f = it.next();
+        for (Map.Entry<String, JsonNode> f : node.properties()) {
             if (!f.getValue().isTextual()) {
                 throw new SafeTensorsFormatException("safetensors " + what + ": metadata value of '" + f.getKey() + "' is "
                         + f.getValue().getNodeType() + ", expected a string");

@@ -42,6 +42,9 @@ public final class Adam extends Optimizer {
     }
 
     @Override
+    protected List<String> stateNames() { return List.of(EXP_AVG, EXP_AVG_SQ, MAX_EXP_AVG_SQ); }
+
+    @Override
     protected void validate(ParamGroup g, int index) { validateAdam(this, g, index); }
 
     @Override

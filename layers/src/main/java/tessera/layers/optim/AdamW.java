@@ -25,6 +25,9 @@ public final class AdamW extends Optimizer {
     }
 
     @Override
+    protected List<String> stateNames() { return List.of(Adam.EXP_AVG, Adam.EXP_AVG_SQ, Adam.MAX_EXP_AVG_SQ); }
+
+    @Override
     protected void validate(ParamGroup g, int index) { Adam.validateAdam(this, g, index); }
 
     @Override

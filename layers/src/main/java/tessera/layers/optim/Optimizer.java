@@ -97,7 +97,7 @@ public abstract class Optimizer implements AutoCloseable {
                 Tensor grad = p.grad();
                 if (grad == null) continue;
                 Tensor value = p.value();
-                if (grad.dtype() != value.dtype() || !java.util.Arrays.equals(grad.shape(), value.shape())) {
+                if (grad.dtype() != value.dtype() || !sameShape(grad, value)) {
                     throw new IllegalArgumentException(name + ": gradient of parameter '" + p.name() + "' is " + grad
                             + ", expected shape " + java.util.Arrays.toString(value.shape()) + " and dtype " + value.dtype());
                 }
@@ -109,10 +109,17 @@ public abstract class Optimizer implements AutoCloseable {
                     s = new ParamState(value, arena);
                     states.put(p, s);
                 }
-                s.step++;
+                s.advance();
                 update(g, value, grad, s);
             }
         }
+    }
+
+    /** Shape equality without copying the shape arrays (step() allocates nothing in steady state). */
+    private static boolean sameShape(Tensor a, Tensor b) {
+        if (a.rank() != b.rank()) return false;
+        for (int d = 0; d < a.rank(); d++) if (a.dim(d) != b.dim(d)) return false;
+        return true;
     }
 
     /** Sets every parameter's gradient to zero (parameters without a gradient stay without). */
@@ -151,6 +158,97 @@ public abstract class Optimizer implements AutoCloseable {
     public Map<String, Tensor> state(Variable p) {
         ParamState s = states.get(p);
         return s == null ? Map.of() : Collections.unmodifiableMap(s.buffers);
+    }
+
+    /** Names of the state buffers this optimizer may create for a parameter (checked by {@link #loadStateDict}). */
+    protected abstract List<String> stateNames();
+
+    /**
+     * The state as named tensors, for checkpoints (e.g. with {@code SafeTensors}): for parameter {@code j} of group
+     * {@code i} that has been updated at least once, {@code "i.j.step"} (I64 [1], its update count) and
+     * {@code "i.j.<buffer>"} for each of its buffers. The tensors are views of the live state, valid until
+     * {@link #close()}; hyper-parameters are not included (they come from the configuration and schedulers).
+     */
+    public LinkedHashMap<String, Tensor> stateDict() {
+        checkOpen();
+        LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
+        for (int gi = 0; gi < groups.size(); gi++) {
+            List<Variable> ps = groups.get(gi).params();
+            for (int j = 0; j < ps.size(); j++) {
+                ParamState s = states.get(ps.get(j));
+                if (s == null) continue;
+                out.put(gi + "." + j + ".step", s.stepCounter);
+                for (Map.Entry<String, Tensor> b : s.buffers.entrySet()) out.put(gi + "." + j + "." + b.getKey(), b.getValue());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Restores state written by {@link #stateDict()} of the same kind of optimizer over parameters of the same
+     * shapes in the same group layout. Values are copied (dtypes converted). Parameters without a {@code step}
+     * entry start afresh. Everything is checked before anything changes; a bad key, index, buffer name, shape or
+     * step gives an IllegalArgumentException naming it. (Replaced state stays allocated in the optimizer's arena
+     * until {@link #close()}; load once, at the start of a resumed run.)
+     */
+    public void loadStateDict(Map<String, Tensor> state) {
+        checkOpen();
+        if (state == null) throw new IllegalArgumentException(name + ": state map is null");
+        List<String> known = stateNames();
+        Map<Variable, Long> steps = new IdentityHashMap<>();
+        for (Map.Entry<String, Tensor> e : state.entrySet()) {
+            String key = e.getKey();
+            String[] parts = key.split("\\.", 3);
+            int gi, j;
+            try {
+                if (parts.length != 3) throw new NumberFormatException();
+                gi = Integer.parseInt(parts[0]);
+                j = Integer.parseInt(parts[1]);
+            } catch (NumberFormatException ex) {
+                throw new IllegalArgumentException(name + ": state key '" + key + "' is not of the form <group>.<param>.<name>");
+            }
+            if (gi < 0 || gi >= groups.size() || j < 0 || j >= groups.get(gi).params().size()) {
+                throw new IllegalArgumentException(name + ": state key '" + key + "' names parameter " + j + " of group " + gi
+                        + ", which does not exist (" + groups.size() + " groups)");
+            }
+            Variable p = groups.get(gi).params().get(j);
+            Tensor t = e.getValue();
+            if (parts[2].equals("step")) {
+                double v = t.numel() == 1 ? t.getDouble(new int[t.rank()]) : -1;
+                if (!(v >= 0) || v != Math.rint(v) || v > 1e15) {
+                    throw new IllegalArgumentException(name + ": state '" + key + "' must hold one non-negative integer step count, got " + t
+                            + (t.numel() == 1 ? " = " + v : ""));
+                }
+                steps.put(p, (long) v);
+            } else {
+                if (!known.contains(parts[2])) {
+                    throw new IllegalArgumentException(name + ": state '" + key + "' names buffer '" + parts[2] + "'; " + name + " uses " + known);
+                }
+                if (!java.util.Arrays.equals(t.shape(), p.value().shape())) {
+                    throw new IllegalArgumentException(name + ": state '" + key + "' has shape " + java.util.Arrays.toString(t.shape())
+                            + ", parameter '" + p.name() + "' has " + java.util.Arrays.toString(p.value().shape()));
+                }
+            }
+        }
+        for (Map.Entry<String, Tensor> e : state.entrySet()) {
+            String[] parts = e.getKey().split("\\.", 3);
+            Variable p = groups.get(Integer.parseInt(parts[0])).params().get(Integer.parseInt(parts[1]));
+            if (!steps.containsKey(p)) {
+                throw new IllegalArgumentException(name + ": state '" + e.getKey() + "' has no matching '" + parts[0] + "." + parts[1] + ".step' entry");
+            }
+        }
+        for (ParamGroup g : groups) for (Variable p : g.params()) states.remove(p);
+        for (Map.Entry<Variable, Long> e : steps.entrySet()) {
+            ParamState s = new ParamState(e.getKey().value(), arena);
+            s.setStep(e.getValue());
+            states.put(e.getKey(), s);
+        }
+        for (Map.Entry<String, Tensor> e : state.entrySet()) {
+            String[] parts = e.getKey().split("\\.", 3);
+            if (parts[2].equals("step")) continue;
+            Variable p = groups.get(Integer.parseInt(parts[0])).params().get(Integer.parseInt(parts[1]));
+            states.get(p).buffer(parts[2]).copyFrom(e.getValue());
+        }
     }
 
     /** Off-heap bytes held by optimizer state. */
@@ -219,16 +317,28 @@ public abstract class Optimizer implements AutoCloseable {
     /** Wraps plain parameters into one group. */
     protected static List<ParamGroup> oneGroup(List<Variable> params) { return List.of(new ParamGroup(params)); }
 
+    private static final java.lang.foreign.ValueLayout.OfLong STEP_LAYOUT =
+            java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+
     /** Per-parameter optimizer state: an update counter and named off-heap buffers shaped like the parameter. */
     public static final class ParamState {
         private final Tensor param;
         private final TensorArena arena;
         private final Map<String, Tensor> buffers = new LinkedHashMap<>();
+        private final Tensor stepCounter;    // I64 [1], mirrors step for checkpoints
         long step;
 
         ParamState(Tensor param, TensorArena arena) {
             this.param = param;
             this.arena = arena;
+            this.stepCounter = arena.allocate(DType.I64, 1);
+        }
+
+        void advance() { setStep(step + 1); }
+
+        void setStep(long n) {
+            step = n;
+            stepCounter.segment().set(STEP_LAYOUT, stepCounter.byteOffset(), n);
         }
 
         /** Updates applied so far, including the current one. */

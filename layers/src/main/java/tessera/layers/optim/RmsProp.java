@@ -41,6 +41,9 @@ public final class RmsProp extends Optimizer {
     }
 
     @Override
+    protected List<String> stateNames() { return List.of(SQUARE_AVG, GRAD_AVG, MOMENTUM_BUFFER); }
+
+    @Override
     protected void validate(ParamGroup g, int index) {
         requireRange(g, index, ParamGroup.LR, 0, Double.MAX_VALUE);
         requireRange(g, index, ALPHA, 0, 1);

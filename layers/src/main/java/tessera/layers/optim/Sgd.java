@@ -39,6 +39,9 @@ public final class Sgd extends Optimizer {
     }
 
     @Override
+    protected List<String> stateNames() { return List.of(MOMENTUM_BUFFER); }
+
+    @Override
     protected void validate(ParamGroup g, int index) {
         requireRange(g, index, ParamGroup.LR, 0, Double.MAX_VALUE);
         requireRange(g, index, MOMENTUM, 0, Double.MAX_VALUE);

@@ -160,6 +160,69 @@ class OptimizerBehaviourTest {
         }
     }
 
+    /** Stopping after two steps, saving state through safetensors and resuming gives exactly the third step. */
+    @Test
+    void stateDictRoundTripResumesExactly() {
+        List<Function<List<Variable>, Optimizer>> makers = List.of(
+                ps -> Sgd.of(ps, 0.05, 0.9, 0.1, 0.01, false),
+                ps -> RmsProp.of(ps, 0.01, 0.9, 1e-6, 0.1, 0.5, true),
+                ps -> Adam.of(ps, 0.01, 0.9, 0.9, 1e-8, 0.1, true),
+                ps -> AdamW.of(ps, 0.01));
+        double[] p0 = {0.5, -1, 2, 0.25, 3};
+        double[][] g = {{1, -1, 0.5, 0, 2}, {-0.5, 0.1, 0.1, 1, 0.2}, {0.01, 0.02, -0.03, 0.04, 0.05}};
+        for (DType dt : new DType[]{DType.F32, DType.F64}) {
+            for (int k = 0; k < makers.size(); k++) {
+                double[] straight = runOn(dt, p0, g, makers.get(k));
+                byte[] saved;
+                double[] mid;
+                try (Tensor v = Tensor.of(p0.clone(), 5); Tensor value = v.to(dt)) {
+                    Variable p = Variable.parameter(value, "p");
+                    try (Optimizer opt = makers.get(k).apply(List.of(p))) {
+                        for (int t = 0; t < 2; t++) {
+                            setGradQuiet(p, g[t]);
+                            opt.step();
+                        }
+                        assertTrue(opt.stateDict().containsKey("0.0.step"));
+                        saved = tessera.layers.io.SafeTensors.toBytes(opt.stateDict(), null);
+                    } finally {
+                        p.releaseGrad();
+                    }
+                    mid = value.toDoubleArray();
+                }
+                try (Tensor v = Tensor.of(mid, 5); Tensor value = v.to(dt);
+                     tessera.layers.io.SafeTensors.Contents c = tessera.layers.io.SafeTensors.read(saved)) {
+                    Variable p = Variable.parameter(value, "p");
+                    try (Optimizer opt = makers.get(k).apply(List.of(p))) {
+                        opt.loadStateDict(c.tensors());
+                        assertEquals(2, opt.steps(p));
+                        setGradQuiet(p, g[2]);
+                        opt.step();
+                        assertArrayEquals(straight, value.toDoubleArray(), 0.0, "optimizer " + k + " " + dt + " resumed");
+                    } finally {
+                        p.releaseGrad();
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void loadStateDictRejectsMismatchedState() {
+        try (Tensor a = Tensor.zeros(DType.F32, 3); Tensor wrong = Tensor.zeros(DType.F32, 4); Tensor step = Tensor.ofLongs(new long[]{2}, 1);
+             Tensor ok = Tensor.zeros(DType.F32, 3); Tensor neg = Tensor.ofLongs(new long[]{-1}, 1)) {
+            Variable pa = Variable.parameter(a, "a");
+            try (Sgd opt = Sgd.of(List.of(pa), 0.1, 0.9, 0, 0, false)) {
+                assertMessage(() -> opt.loadStateDict(java.util.Map.of("0.0.step", step, "0.0.momentum_buffer", wrong)), "shape [4]", "[3]");
+                assertMessage(() -> opt.loadStateDict(java.util.Map.of("0.0.step", step, "0.0.exp_avg", ok)), "exp_avg", "momentum_buffer");
+                assertMessage(() -> opt.loadStateDict(java.util.Map.of("0.1.step", step)), "parameter 1 of group 0");
+                assertMessage(() -> opt.loadStateDict(java.util.Map.of("x.step", step)), "'x.step'");
+                assertMessage(() -> opt.loadStateDict(java.util.Map.of("0.0.momentum_buffer", ok)), "no matching '0.0.step'");
+                assertMessage(() -> opt.loadStateDict(java.util.Map.of("0.0.step", neg)), "step count");
+                assertEquals(0, opt.steps(pa));   // nothing changed
+            }
+        }
+    }
+
     private static double[] runOn(DType dt, double[] p0, double[][] g, Function<List<Variable>, Optimizer> make) {
         try (Tensor v = Tensor.of(p0.clone(), p0.length); Tensor value = v.to(dt)) {
             Variable p = Variable.parameter(value, "p");

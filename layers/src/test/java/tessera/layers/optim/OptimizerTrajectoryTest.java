@@ -24,6 +24,7 @@ class OptimizerTrajectoryTest {
     static final double[][] G = {{0.8, -0.3, 0.05}, {0.1, 0.2, -0.4}, {-0.05, 0.02, 0.3}};
 
     /** Sets p's gradient to g through autograd: zero the accumulated gradient, backpropagate Σ p⊙g. */
+    @SuppressWarnings("try")
     static void setGrad(Variable p, double[] g) {
         p.zeroGrad();
         try (Scope s = Scope.open()) {
