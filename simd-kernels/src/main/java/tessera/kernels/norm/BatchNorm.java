@@ -129,9 +129,9 @@ public final class BatchNorm {
         long planes = (long) x.dim(0) * c, inner = x.numel() / Math.max(planes, 1);
         MemorySegment ch = Workspace.ofCurrentThread().doubles(SLOT_CHANNEL, 2L * c);
         for (int k = 0; k < c; k++) {
-            double a = (gamma == null ? 1 : gamma.getDouble(k)) / Math.sqrt(runningVar.getDouble(k) + eps);
+            double a = (gamma == null ? 1 : param(gamma, k)) / Math.sqrt(param(runningVar, k) + eps);
             ch.setAtIndex(ValueLayout.JAVA_DOUBLE, k, a);
-            ch.setAtIndex(ValueLayout.JAVA_DOUBLE, c + k, (beta == null ? 0 : beta.getDouble(k)) - runningMean.getDouble(k) * a);
+            ch.setAtIndex(ValueLayout.JAVA_DOUBLE, c + k, (beta == null ? 0 : param(beta, k)) - param(runningMean, k) * a);
         }
         applyAffine(x.segment(), TensorArgs.byteOffset(x), y.segment(), TensorArgs.byteOffset(y), ch, c, planes, inner,
                 tasks(planes, x.numel()));
@@ -209,6 +209,13 @@ public final class BatchNorm {
     }
 
     // ------------------------------------------------------------------------------------------ helpers
+
+    /** Element k of a float [C] tensor (any stride), without varargs allocation. */
+    private static double param(Tensor t, int k) {
+        long e = t.offset() + k * t.stride(0);
+        return t.dtype() == DType.F32 ? t.segment().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, e)
+                : t.segment().getAtIndex(ValueLayout.JAVA_DOUBLE_UNALIGNED, e);
+    }
 
     private static int tasks(long planes, long numel) {
         return (int) Math.max(1, Math.min(planes, numel < (1 << 15) ? 1 : ComputePool.threads()));

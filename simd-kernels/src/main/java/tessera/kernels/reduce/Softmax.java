@@ -125,51 +125,86 @@ public final class Softmax {
 
     /** One contiguous row of len floats (byte offsets). */
     static void rowF32(int kind, MemorySegment xs, long xo, MemorySegment gs, long go, MemorySegment os, long oo, long len) {
-        int l = S.length();
-        if (kind == FWD || kind == LOG) {
-            FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-            for (long i = 0; i < len; i += l) mv = mv.max(ld(xs, xo + 4 * i, S.indexInRange(i, len)).blend(Float.NEGATIVE_INFINITY, S.indexInRange(i, len).not()));
-            float max = mv.reduceLanes(VectorOperators.MAX);
-            FloatVector sv = FloatVector.zero(S);
-            for (long i = 0; i < len; i += l) {
-                VectorMask<Float> m = S.indexInRange(i, len);
-                FloatVector e = ld(xs, xo + 4 * i, m).sub(max).lanewise(EXP);
-                sv = sv.add(e, m);
-                if (kind == FWD) e.intoMemorySegment(os, oo + 4 * i, NO, m);
+        switch (kind) {
+            case FWD -> {
+                float max = rowMax(xs, xo, len);
+                float sum = rowExpSum(xs, xo, os, oo, len, max, true);
+                rowAffine(os, oo, os, oo, len, 1f / sum, 0f);
             }
-            float sum = sv.reduceLanes(VectorOperators.ADD);
-            if (kind == FWD) {
-                float inv = 1f / sum;
-                for (long i = 0; i < len; i += l) {
-                    VectorMask<Float> m = S.indexInRange(i, len);
-                    ld(os, oo + 4 * i, m).mul(inv).intoMemorySegment(os, oo + 4 * i, NO, m);
-                }
-            } else {
-                float logSum = (float) Math.log(sum);     // (x − max) − log Σ: no rounding of max + log Σ at 1e4
-                for (long i = 0; i < len; i += l) {
-                    VectorMask<Float> m = S.indexInRange(i, len);
-                    ld(xs, xo + 4 * i, m).sub(max).sub(logSum).intoMemorySegment(os, oo + 4 * i, NO, m);
-                }
+            case LOG -> {
+                float max = rowMax(xs, xo, len);
+                float logSum = (float) Math.log(rowExpSum(xs, xo, os, oo, len, max, false));
+                rowAffine(xs, xo, os, oo, len, 1f, max);            // (x − max) ...
+                rowAffine(os, oo, os, oo, len, 1f, logSum);         // ... − log Σ (no rounding of max + log Σ at 1e4)
             }
-        } else if (kind == BWD) {
-            FloatVector dv = FloatVector.zero(S);
-            for (long i = 0; i < len; i += l) {
-                VectorMask<Float> m = S.indexInRange(i, len);
-                dv = ld(gs, go + 4 * i, m).fma(ld(xs, xo + 4 * i, m), dv);
-            }
-            float dot = dv.reduceLanes(VectorOperators.ADD);
-            for (long i = 0; i < len; i += l) {
-                VectorMask<Float> m = S.indexInRange(i, len);
-                ld(xs, xo + 4 * i, m).mul(ld(gs, go + 4 * i, m).sub(dot)).intoMemorySegment(os, oo + 4 * i, NO, m);
-            }
-        } else {
-            FloatVector sv = FloatVector.zero(S);
-            for (long i = 0; i < len; i += l) sv = sv.add(ld(gs, go + 4 * i, S.indexInRange(i, len)));
-            float sum = sv.reduceLanes(VectorOperators.ADD);
-            for (long i = 0; i < len; i += l) {
-                VectorMask<Float> m = S.indexInRange(i, len);
-                ld(gs, go + 4 * i, m).sub(ld(xs, xo + 4 * i, m).lanewise(EXP).mul(sum)).intoMemorySegment(os, oo + 4 * i, NO, m);
-            }
+            case BWD -> rowSoftmaxBackward(xs, xo, gs, go, os, oo, len);
+            default -> rowLogSoftmaxBackward(xs, xo, gs, go, os, oo, len);
+        }
+    }
+
+    private static float rowMax(MemorySegment xs, long xo, long len) {
+        FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        long i = 0;
+        for (long end = S.loopBound(len); i < end; i += S.length()) mv = mv.max(FloatVector.fromMemorySegment(S, xs, xo + 4 * i, NO));
+        float m = mv.reduceLanes(VectorOperators.MAX);
+        for (; i < len; i++) m = Math.max(m, xs.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, xo + 4 * i));
+        return m;
+    }
+
+    /** Σ exp(x − max), storing the exponentials when asked; the tail uses a masked vector (same lane arithmetic). */
+    private static float rowExpSum(MemorySegment xs, long xo, MemorySegment os, long oo, long len, float max, boolean store) {
+        FloatVector sv = FloatVector.zero(S);
+        long i = 0;
+        for (long end = S.loopBound(len); i < end; i += S.length()) {
+            FloatVector e = FloatVector.fromMemorySegment(S, xs, xo + 4 * i, NO).sub(max).lanewise(EXP);
+            sv = sv.add(e);
+            if (store) e.intoMemorySegment(os, oo + 4 * i, NO);
+        }
+        if (i < len) {
+            VectorMask<Float> m = S.indexInRange(i, len);
+            FloatVector e = ld(xs, xo + 4 * i, m).sub(max).lanewise(EXP);
+            sv = sv.add(e, m);
+            if (store) e.intoMemorySegment(os, oo + 4 * i, NO, m);
+        }
+        return sv.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** o = x·scale − shift. */
+    private static void rowAffine(MemorySegment xs, long xo, MemorySegment os, long oo, long len, float scale, float shift) {
+        long i = 0;
+        for (long end = S.loopBound(len); i < end; i += S.length()) {
+            FloatVector.fromMemorySegment(S, xs, xo + 4 * i, NO).mul(scale).sub(shift).intoMemorySegment(os, oo + 4 * i, NO);
+        }
+        if (i < len) {
+            VectorMask<Float> m = S.indexInRange(i, len);
+            ld(xs, xo + 4 * i, m).mul(scale).sub(shift).intoMemorySegment(os, oo + 4 * i, NO, m);
+        }
+    }
+
+    private static void rowSoftmaxBackward(MemorySegment xs, long xo, MemorySegment gs, long go, MemorySegment os, long oo, long len) {
+        FloatVector dv = FloatVector.zero(S);
+        long i = 0;
+        for (long end = S.loopBound(len); i < end; i += S.length()) {
+            dv = FloatVector.fromMemorySegment(S, gs, go + 4 * i, NO).fma(FloatVector.fromMemorySegment(S, xs, xo + 4 * i, NO), dv);
+        }
+        if (i < len) {
+            VectorMask<Float> m = S.indexInRange(i, len);
+            dv = ld(gs, go + 4 * i, m).fma(ld(xs, xo + 4 * i, m), dv);
+        }
+        float dot = dv.reduceLanes(VectorOperators.ADD);
+        for (i = 0; i < len; i += S.length()) {
+            VectorMask<Float> m = S.indexInRange(i, len);
+            ld(xs, xo + 4 * i, m).mul(ld(gs, go + 4 * i, m).sub(dot)).intoMemorySegment(os, oo + 4 * i, NO, m);
+        }
+    }
+
+    private static void rowLogSoftmaxBackward(MemorySegment xs, long xo, MemorySegment gs, long go, MemorySegment os, long oo, long len) {
+        FloatVector sv = FloatVector.zero(S);
+        for (long i = 0; i < len; i += S.length()) sv = sv.add(ld(gs, go + 4 * i, S.indexInRange(i, len)));
+        float sum = sv.reduceLanes(VectorOperators.ADD);
+        for (long i = 0; i < len; i += S.length()) {
+            VectorMask<Float> m = S.indexInRange(i, len);
+            ld(gs, go + 4 * i, m).sub(ld(xs, xo + 4 * i, m).lanewise(EXP).mul(sum)).intoMemorySegment(os, oo + 4 * i, NO, m);
         }
     }
 
