@@ -35,6 +35,10 @@ import tessera.memory.TensorArena;
  * float32 activation, {@code 16x64x56x56} (12.8 MB per tensor, beyond L2, within L3), {@code 64x64x56x56}
  * (51 MB, DRAM) and {@code 1x64x28x28} (200 KB, source + destination fit in L2). Run with {@code -t 2} for the
  * two-thread aggregate (each thread owns its tensors).
+ *
+ * <p>Measured (AVX2 machine, 8 float lanes, JDK 25; medians of a noisy shared box), GB/s, 1 thread / 2 threads:
+ * segment copy 84/158 (in L2), 26/32 (12.8 MB), 16/21 (51 MB); vector copy 64/117, 17/33, 14/23;
+ * NCHW→blocked 11/21, 13/19, 9.5/18; blocked→NCHW 10/22, 9/17, 9/18; NCHW→NHWC 11/24, 6.5/13, 8/15.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
