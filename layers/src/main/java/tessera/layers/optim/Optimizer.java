@@ -93,7 +93,9 @@ public abstract class Optimizer implements AutoCloseable {
         for (int gi = 0; gi < groups.size(); gi++) {
             ParamGroup g = groups.get(gi);
             validate(g, gi);
-            for (Variable p : g.params()) {
+            List<Variable> ps = g.params();
+            for (int pi = 0; pi < ps.size(); pi++) {      // indexed: no iterator allocation per step
+                Variable p = ps.get(pi);
                 Tensor grad = p.grad();
                 if (grad == null) continue;
                 Tensor value = p.value();

@@ -1,6 +1,5 @@
 package tessera.layers.optim;
 
-import java.lang.foreign.MemorySegment;
 import java.util.List;
 import tessera.autograd.Variable;
 import tessera.memory.DType;
@@ -58,20 +57,24 @@ public final class Sgd extends Optimizer {
     protected void update(ParamGroup g, Tensor p, Tensor grad, ParamState s) {
         double lr = g.lr(), wd = g.weightDecay(), momentum = g.get(MOMENTUM), dampening = g.get(DAMPENING);
         boolean nesterov = g.flag(NESTEROV);
-        MemorySegment buf = null;
-        long bo = 0;
-        boolean first = false;
-        if (momentum != 0) {
-            first = !s.has(MOMENTUM_BUFFER);
-            Tensor b = s.buffer(MOMENTUM_BUFFER);
-            buf = b.segment();
-            bo = b.byteOffset();
+        if (momentum == 0) {
+            if (p.dtype() == DType.F32) {
+                OptimKernels.sgdPlainF32(p.segment(), p.byteOffset(), grad.segment(), grad.byteOffset(), p.numel(), (float) lr, (float) wd);
+            } else {
+                OptimKernels.sgdF64(p.segment(), p.byteOffset(), grad.segment(), grad.byteOffset(), null, 0, p.numel(),
+                        lr, wd, 0, dampening, false, false);
+            }
+            return;
         }
+        boolean first = !s.has(MOMENTUM_BUFFER);
+        Tensor b = s.buffer(MOMENTUM_BUFFER);
         if (p.dtype() == DType.F32) {
-            OptimKernels.sgdF32(p.segment(), p.byteOffset(), grad.segment(), grad.byteOffset(), buf, bo, p.numel(),
-                    (float) lr, (float) wd, (float) momentum, (float) dampening, nesterov, first);
+            // buf = bm·buf + bd·d (first step: buf = d);  u = ub·buf + ud·d (Nesterov: d + momentum·buf)
+            OptimKernels.sgdMomentumF32(p.segment(), p.byteOffset(), grad.segment(), grad.byteOffset(), b.segment(), b.byteOffset(),
+                    p.numel(), (float) lr, (float) wd, first ? 0f : (float) momentum, first ? 1f : (float) (1 - dampening),
+                    nesterov ? (float) momentum : 1f, nesterov ? 1f : 0f);
         } else {
-            OptimKernels.sgdF64(p.segment(), p.byteOffset(), grad.segment(), grad.byteOffset(), buf, bo, p.numel(),
+            OptimKernels.sgdF64(p.segment(), p.byteOffset(), grad.segment(), grad.byteOffset(), b.segment(), b.byteOffset(), p.numel(),
                     lr, wd, momentum, dampening, nesterov, first);
         }
     }
