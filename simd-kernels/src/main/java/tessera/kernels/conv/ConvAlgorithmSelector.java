@@ -9,10 +9,10 @@ import tessera.memory.Tensor;
 /**
  * Chooses the convolution algorithm for {@link ConvAlgorithm#AUTO}.
  *
- * <p>Heuristic mode (default): Winograd F(4×4,3×3) for 3×3 stride-1 dilation-1 convolutions with at least 16 input
- * and output channels per group and an output of at least 8×8 pixels per image (F(2×2,3×3) for smaller outputs);
- * GEMM directly for 1×1 stride-1 unpadded convolutions; im2col + GEMM for large reductions with few output
- * channels per pixel column; the direct kernel otherwise (small channel counts, strides, dilations, groups).
+ * <p>Heuristic mode (default), from the ConvBench measurements: Winograd F(4×4,3×3) for 3×3 stride-1 dilation-1
+ * convolutions with at least 16 input and output channels per group and an output of at least 4×4 pixels
+ * (F(2×2,3×3) for smaller outputs); im2col + GEMM (GEMM directly for 1×1 stride-1 unpadded) when a group has at
+ * least 16 output channels; the direct kernel otherwise (grouped/depthwise and tiny channel counts).
  *
  * <p>Measured mode ({@link #setMeasured(boolean)} or {@code -Dtessera.conv.measured=true}), like cuDNN's benchmark
  * mode: the first forward call of each geometry times every applicable algorithm once (on scratch tensors of that
@@ -74,9 +74,9 @@ public final class ConvAlgorithmSelector {
     static ConvAlgorithm heuristic(ConvGeom g) {
         int cg = g.cg(), kg = g.kg();
         if (g.isWinogradShape() && cg >= 16 && kg >= 16) {
-            return (g.p() >= 8 && g.q() >= 8) ? ConvAlgorithm.WINOGRAD_F4X3 : ConvAlgorithm.WINOGRAD_F2X3;
+            return (g.p() >= 4 && g.q() >= 4) ? ConvAlgorithm.WINOGRAD_F4X3 : ConvAlgorithm.WINOGRAD_F2X3;
         }
-        if (g.isPointwise() && g.groups() == 1) return ConvAlgorithm.IM2COL;
+        if (kg >= 16) return ConvAlgorithm.IM2COL;
         return ConvAlgorithm.DIRECT;
     }
 
