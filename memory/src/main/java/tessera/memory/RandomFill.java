@@ -36,8 +36,34 @@ public final class RandomFill {
         return t;
     }
 
+    /** Same draws in the same order, written in chunks (large weight tensors fill in a fraction of a second). */
+    private static void fillContiguous(Tensor t, java.util.function.DoubleSupplier next) {
+        long n = t.numel();
+        int chunk = (int) Math.min(n, 1 << 16);
+        long base = t.offset();
+        if (t.dtype() == DType.F32) {
+            float[] buf = new float[chunk];
+            for (long done = 0; done < n; done += chunk) {
+                int m = (int) Math.min(chunk, n - done);
+                for (int i = 0; i < m; i++) buf[i] = (float) next.getAsDouble();
+                java.lang.foreign.MemorySegment.copy(buf, 0, t.segment(), Tensor.F32, (base + done) * 4, m);
+            }
+        } else {
+            double[] buf = new double[chunk];
+            for (long done = 0; done < n; done += chunk) {
+                int m = (int) Math.min(chunk, n - done);
+                for (int i = 0; i < m; i++) buf[i] = next.getAsDouble();
+                java.lang.foreign.MemorySegment.copy(buf, 0, t.segment(), Tensor.F64, (base + done) * 8, m);
+            }
+        }
+    }
+
     private static void forEach(Tensor t, java.util.function.DoubleSupplier next) {
         t.checkAlive();
+        if (t.isContiguous() && (t.dtype() == DType.F32 || t.dtype() == DType.F64)) {
+            fillContiguous(t, next);
+            return;
+        }
         int[] shape = t.shape();
         int[] idx = new int[shape.length];
         long n = t.numel();

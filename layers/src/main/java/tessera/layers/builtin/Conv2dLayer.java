@@ -34,12 +34,10 @@ public final class Conv2dLayer extends AbstractLayer {
         this.kernel = kernel.clone();
         this.args = args;
         weight = addParameter("weight", dtype, outChannels, inChannels / groups, kernel[0], kernel[1]);
-        long fanIn = (long) inChannels / groups * kernel[0] * kernel[1];
-        long fanOut = (long) outChannels / groups * kernel[0] * kernel[1];
-        WeightInit.weight(weight.value(), init, fanIn, fanOut, seed);
+        WeightInit.weight(weight.value(), init, seed);
         if (hasBias) {
             bias = addParameter("bias", dtype, outChannels);
-            WeightInit.bias(bias.value(), init, fanIn, seed + 1);
+            WeightInit.bias(bias.value(), init, weight.shape(), seed + 1);
         } else {
             bias = null;
         }

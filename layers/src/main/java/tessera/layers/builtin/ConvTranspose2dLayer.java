@@ -33,12 +33,9 @@ public final class ConvTranspose2dLayer extends AbstractLayer {
         this.kernel = kernel.clone();
         this.args = args;
         weight = addParameter("weight", dtype, inChannels, outChannels / args.groups(), kernel[0], kernel[1]);
-        // PyTorch computes fan_in of a transposed conv weight from dim 1: (Cout/g)·R·S
-        long fanIn = (long) outChannels / args.groups() * kernel[0] * kernel[1];
-        long fanOut = (long) inChannels / args.groups() * kernel[0] * kernel[1];
-        WeightInit.weight(weight.value(), init, fanIn, fanOut, seed);
+        WeightInit.weight(weight.value(), init, seed);
         bias = hasBias ? addParameter("bias", dtype, outChannels) : null;
-        if (bias != null) WeightInit.bias(bias.value(), init, fanIn, seed + 1);
+        if (bias != null) WeightInit.bias(bias.value(), init, weight.shape(), seed + 1);
     }
 
     @Override

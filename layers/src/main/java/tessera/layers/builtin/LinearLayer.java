@@ -23,9 +23,9 @@ public final class LinearLayer extends AbstractLayer {
         this.in = in;
         this.out = out;
         weight = addParameter("weight", dtype, out, in);
-        WeightInit.weight(weight.value(), init, in, out, seed);
+        WeightInit.weight(weight.value(), init, seed);
         bias = hasBias ? addParameter("bias", dtype, out) : null;
-        if (bias != null) WeightInit.bias(bias.value(), init, in, seed + 1);
+        if (bias != null) WeightInit.bias(bias.value(), init, weight.shape(), seed + 1);
     }
 
     public Variable weight() { return weight; }
