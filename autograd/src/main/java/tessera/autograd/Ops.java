@@ -564,6 +564,21 @@ public final class Ops {
         return mul(x, s4);
     }
 
+    // ================================================================ user-defined ops
+
+    /**
+     * Records an op computed outside this table (a plugin layer with a hand-written gradient): {@code out} is the
+     * already computed result (allocate it with {@link Scope#alloc} so the current scope owns it) and
+     * {@code backward} maps ∂L/∂out to ∂L/∂input for each of {@code inputs}, in order (null where none). Nothing is
+     * recorded when grad mode is off or no input requires a gradient. The rule is trusted as written: verify it
+     * with {@code ./tessera gradcheck}.
+     */
+    public static Variable custom(String name, Tensor out, Backward backward, Variable... inputs) {
+        if (name == null || name.isBlank()) throw new IllegalArgumentException("custom op: name must be non-empty");
+        if (out == null || backward == null) throw new IllegalArgumentException("custom op '" + name + "': out and backward must not be null");
+        return Graph.record(name, out, backward, inputs);
+    }
+
     // ================================================================ helpers
 
     static Tensor alloc(Variable like, int... shape) { return Scope.alloc(like.dtype(), shape); }
