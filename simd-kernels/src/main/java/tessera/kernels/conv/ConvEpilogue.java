@@ -58,4 +58,12 @@ final class ConvEpilogue {
             y.setAtIndex(F, yo + i, v);
         }
     }
+
+    /** Sets floats [off, off+len) of s to zero without allocating (segment slices would). */
+    static void zero(MemorySegment s, long off, long len) {
+        FloatVector z = FloatVector.zero(SP);
+        long i = 0;
+        for (; i <= len - VL; i += VL) z.intoMemorySegment(s, (off + i) * 4, NO);
+        for (; i < len; i++) s.setAtIndex(F, off + i, 0f);
+    }
 }

@@ -84,16 +84,16 @@ final class F32ConvDirect {
                 long row = dst + (long) i * wp;
                 int li = i - pt;
                 if (li < 0 || li >= logH || li % uh != 0) {
-                    xp.asSlice(row * 4, (long) wp * 4).fill((byte) 0);
+                    ConvEpilogue.zero(xp, row, wp);
                     continue;
                 }
                 long srow = src + (long) (li / uh) * srcW;
                 if (uw == 1) {
                     int j0 = Math.max(0, pl), j1 = Math.min(wp, pl + srcW);
-                    if (j0 > 0) xp.asSlice(row * 4, (long) Math.min(j0, wp) * 4).fill((byte) 0);
+                    if (j0 > 0) ConvEpilogue.zero(xp, row, Math.min(j0, wp));
                     if (j1 > j0) MemorySegment.copy(x, (srow + j0 - pl) * 4, xp, (row + j0) * 4, (long) (j1 - j0) * 4);
                     int z = Math.max(j1, j0);
-                    if (z < wp) xp.asSlice((row + z) * 4, (long) (wp - z) * 4).fill((byte) 0);
+                    if (z < wp) ConvEpilogue.zero(xp, row + z, (wp - z));
                 } else {
                     for (int j = 0; j < wp; j++) {
                         int lj = j - pl;

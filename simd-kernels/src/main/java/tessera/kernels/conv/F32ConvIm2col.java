@@ -45,18 +45,18 @@ final class F32ConvIm2col {
                 int ih = p * g.sh() - g.pt() + r * g.dh();
                 long d = dst + (j - j0);
                 if (ih < 0 || ih >= g.h()) {
-                    col.asSlice(d * 4, (long) run * 4).fill((byte) 0);
+                    ConvEpilogue.zero(col, d, run);
                 } else {
                     long srow = plane + (long) ih * g.w();
                     int iw0 = q * g.sw() - g.pl() + s * g.dw();
                     if (g.sw() == 1) {
                         int a = Math.max(0, -iw0), b = Math.min(run, g.w() - iw0);
                         if (b <= a) {
-                            col.asSlice(d * 4, (long) run * 4).fill((byte) 0);
+                            ConvEpilogue.zero(col, d, run);
                         } else {
-                            if (a > 0) col.asSlice(d * 4, (long) a * 4).fill((byte) 0);
+                            if (a > 0) ConvEpilogue.zero(col, d, a);
                             MemorySegment.copy(x, (srow + iw0 + a) * 4, col, (d + a) * 4, (long) (b - a) * 4);
-                            if (b < run) col.asSlice((d + b) * 4, (long) (run - b) * 4).fill((byte) 0);
+                            if (b < run) ConvEpilogue.zero(col, d + b, (run - b));
                         }
                     } else {
                         for (int i = 0; i < run; i++) {
@@ -168,7 +168,7 @@ final class F32ConvIm2col {
         int pq = g.p() * g.q(), hw = g.h() * g.w();
         for (int c = c0; c < c1; c++) {
             long plane = dxGroup + (long) c * hw;
-            dx.asSlice(plane * 4, (long) hw * 4).fill((byte) 0);
+            ConvEpilogue.zero(dx, plane, hw);
             for (int r = 0; r < g.r(); r++)
                 for (int s = 0; s < g.s(); s++) {
                     long row = ((long) (c * g.r() + r) * g.s() + s) * pq;

@@ -108,12 +108,14 @@ final class F32Winograd {
         long xo, bo, ro, yo;
         Activation act;
         float alpha;
-        int tb, tiles;
+        int tb, tiles, kSplits, kbPerSplit;
 
         @Override
         public void accept(int t) {
-            int t0 = t * tb, t1 = Math.min(tiles, t0 + tb);
-            wino.task(g, x, xo, u, bias, bo, res, ro, act, alpha, y, yo, t0, t1, tb);
+            int blk = t / kSplits, ks = t % kSplits;
+            int t0 = blk * tb, t1 = Math.min(tiles, t0 + tb);
+            int kb0 = ks * kbPerSplit, kb1 = Math.min(kBlocks(g), kb0 + kbPerSplit);
+            wino.task(g, x, xo, u, bias, bo, res, ro, act, alpha, y, yo, t0, t1, tb, kb0, kb1);
         }
     }
 
@@ -137,16 +139,25 @@ final class F32Winograd {
             int perTask = (tiles + 2 * threads - 1) / (2 * threads);
             tb = Math.max(MR, Math.min(tb, (perTask + MR - 1) / MR * MR));
         }
+        int blocks = (tiles + tb - 1) / tb, kbs = kBlocks(g);
+        int kSplits = Math.max(1, Math.min(kbs, (2 * threads + blocks - 1) / blocks));
+        if (threads == 1) kSplits = 1;
+        int kbPerSplit = (kbs + kSplits - 1) / kSplits;
+        kSplits = (kbs + kbPerSplit - 1) / kbPerSplit;
         Job job = JOB.get();
+        job.kSplits = kSplits; job.kbPerSplit = kbPerSplit;
         job.wino = this; job.g = g; job.x = x; job.xo = xo; job.u = u; job.bias = bias; job.bo = bo; job.res = res;
         job.ro = ro; job.act = act; job.alpha = alpha; job.y = y; job.yo = yo; job.tb = tb; job.tiles = tiles;
-        ComputePool.parallelFor((tiles + tb - 1) / tb, job);
+        ComputePool.parallelFor(blocks * kSplits, job);
         job.x = null; job.u = null; job.bias = null; job.res = null; job.y = null;
     }
 
-    /** One block of tiles [t0, t1), all groups. Scratch: slot 4 (patches, V, transform temp), slot 5 (M, output tile). */
+    /**
+     * One block of tiles [t0, t1) and output-channel blocks [kb0, kb1) (of every group). Scratch: slot 4 (patches, V,
+     * transform temp), slot 5 (M, output tile).
+     */
     void task(ConvGeom g, MemorySegment x, long xo, MemorySegment u, MemorySegment bias, long bo, MemorySegment res,
-              long ro, Activation act, float alpha, MemorySegment y, long yo, int t0, int t1, int tbMax) {
+              long ro, Activation act, float alpha, MemorySegment y, long yo, int t0, int t1, int tbMax, int kb0, int kb1) {
         int a = this.alpha, a2 = a * a;
         int cp = cPad(g), nb = nb(g), kbs = kBlocks(g), kp = kbs * nb;
         int tbp = (tbMax + MR - 1) / MR * MR, count = t1 - t0;
@@ -168,7 +179,7 @@ final class F32Winograd {
             // 3. GEMM per point
             long uGroup = (long) gi * a2 * kbs * cp * nb;
             for (int pt = 0; pt < a2; pt++)
-                for (int kb = 0; kb < kbs; kb++) {
+                for (int kb = kb0; kb < kb1; kb++) {
                     long uOff = uGroup + ((long) pt * kbs + kb) * cp * nb;
                     for (int r0 = 0; r0 < count; r0 += MR) {
                         long vOff = vBase + ((long) pt * tbp + r0) * cp;
@@ -179,7 +190,7 @@ final class F32Winograd {
                 }
             // 4. output transform + fused epilogue
             for (int t = 0; t < count; t++)
-                for (int kv = 0; kv < kp; kv += VL) {
+                for (int kv = kb0 * nb; kv < kb1 * nb; kv += VL) {
                     int lanes = Math.min(VL, g.kg() - kv);
                     if (lanes <= 0) break;
                     outputTransform(s5, mBase + (long) t * kp + kv, (long) tbp * kp, tmp2Base, outBase);
