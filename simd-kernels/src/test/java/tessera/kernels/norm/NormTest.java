@@ -63,7 +63,9 @@ class NormTest {
                         assertClose(rv, rv64, ATOL, RTOL, "runningVar");
                         BatchNorm.backward(x, g, sm, si, dy, dx, dg, db);
                         BatchNorm.backward(x64, g64, sm64, si64, dy64, dx64, dg64, db64);
-                        assertClose(dx, dx64, ATOL, RTOL, "dx");
+                        // dx = γ·σ⁻¹/M·(M·dy − Σdy − x̂·Σ(dy·x̂)) cancels terms of size γ·σ⁻¹·|dy| ≈ 1 to results near 0:
+                        // float32 rounding in the two length-M reductions (M = N·H·W) sets the absolute error scale.
+                        assertClose(dx, dx64, ATOL * Math.max(1, n * hw / 8.0), RTOL, "dx");
                         assertClose(dg, dg64, ATOL * n * hw, RTOL, "dgamma");
                         assertClose(db, db64, ATOL * n * hw, RTOL, "dbeta");
                     }
