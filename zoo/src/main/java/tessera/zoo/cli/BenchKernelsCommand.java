@@ -81,8 +81,11 @@ public final class BenchKernelsCommand implements Callable<Integer> {
             cmd.addAll(patterns);
             cmd.add("PeakFmaBench");
         }
-        cmd.addAll(quick ? List.of("-f", "1", "-wi", "1", "-i", "2", "-w", "500ms", "-r", "500ms")
-                : List.of("-f", "1", "-wi", "3", "-i", "5", "-w", "1s", "-r", "1s"));
+        List<String> defaults = quick ? List.of("-f", "1", "-wi", "1", "-i", "2", "-w", "500ms", "-r", "500ms")
+                : List.of("-f", "1", "-wi", "3", "-i", "5", "-w", "1s", "-r", "1s");
+        for (int d = 0; d < defaults.size(); d += 2) {
+            if (!jmhExtra.contains(defaults.get(d))) cmd.addAll(defaults.subList(d, d + 2)); // --jmh settings win
+        }
         if (profGc) cmd.addAll(List.of("-prof", "gc"));
         cmd.addAll(jmhExtra);
         cmd.addAll(List.of("-rf", "json", "-rff", results.toAbsolutePath().toString()));
