@@ -54,7 +54,7 @@ public final class BenchCommand implements Callable<Integer> {
                 RandomFill.uniform(x, 42, -1, 1);
                 long warmEnd = System.nanoTime() + 2_000_000_000L;
                 int warm = 0;
-                while (warm < 5 || (System.nanoTime() < warmEnd && warm < 10 * iterations)) {
+                while (warm < Math.max(10, iterations / 2) || (System.nanoTime() < warmEnd && warm < 10 * iterations)) {
                     s.run(x, y);
                     warm++;
                 }
