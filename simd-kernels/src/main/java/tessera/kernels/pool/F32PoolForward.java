@@ -11,7 +11,6 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -87,33 +86,18 @@ final class F32PoolForward {
 
     // ---------------------------------------------------------------- strided loads
 
-    /**
-     * Lane j picks element 2j of [a | b] where b was loaded L−1 elements after a (so nothing past the span is read):
-     * index 2j for j < L/2 (from a), else 2j+1 (from b; exceptional indices select the second vector).
-     */
-    private static VectorShuffle<Float> pickEven() {
-        return VectorShuffle.fromArray(SP, PICK_EVEN_SHIFTED, 0);
-    }
-
-    /** Source lanes over two vectors [a | b] (0..2L−1): even elements of a span loaded as a, then b = a + L − 1. */
-    private static final int[] PICK_EVEN_SHIFTED = new int[L];
-    /** Even (0, 2, ..) and odd (1, 3, ..) elements of the span [a | b] with b = a + L. */
-    private static final int[] EVEN = new int[L], ODD = new int[L];
-
-    static {
-        for (int j = 0; j < L; j++) {
-            PICK_EVEN_SHIFTED[j] = j < L / 2 ? 2 * j : 2 * j + 1;
-            EVEN[j] = 2 * j;
-            ODD[j] = 2 * j + 1;
-        }
+    /** Lane j picks element 2j of [a | b] where b was loaded L−1 elements after a (so nothing past the span is read). */
+    private static FloatVector pickEven() {
+        FloatVector twoJ = FloatVector.zero(SP).addIndex(2);
+        return twoJ.add(1f, twoJ.compare(VectorOperators.GE, (float) L));
     }
 
     /** Lanes x[e], x[e+s], ..., x[e+s(L−1)] for s = 1 or 2, reading exactly that span. */
-    private static FloatVector load(MemorySegment x, long byteOff, int stride, VectorShuffle<Float> pickEven) {
+    private static FloatVector load(MemorySegment x, long byteOff, int stride, FloatVector pickEven) {
         FloatVector a = FloatVector.fromMemorySegment(SP, x, byteOff, NO);
         if (stride == 1) return a;
         FloatVector b = FloatVector.fromMemorySegment(SP, x, byteOff + (L - 1) * 4L, NO);
-        return a.rearrange(pickEven, b);
+        return pickEven.selectFrom(a, b);
     }
 
     private static int blockStart(int q, int qHi) {
@@ -124,7 +108,7 @@ final class F32PoolForward {
 
     private static void maxRow(MemorySegment x, long xb, int W, int ihFirst, int rows, int dH, int kW, int dW, int sW,
             int pL, int qLo, int qHi, MemorySegment y, long yRow) {
-        VectorShuffle<Float> pick = pickEven();
+        FloatVector pick = pickEven();
         for (int q = qLo; q < qHi; q += L) {
             int qb = blockStart(q, qHi);
             int col0 = qb * sW - pL;
@@ -142,7 +126,7 @@ final class F32PoolForward {
 
     private static void maxRowIndexed(MemorySegment x, long xb, int W, int ihFirst, int rows, int dH, int kW, int dW,
             int sW, int pL, int qLo, int qHi, MemorySegment y, long yRow, MemorySegment idx, long iRow) {
-        VectorShuffle<Float> pick = pickEven();
+        FloatVector pick = pickEven();
         IntVector laneCols = IntVector.zero(ISP).addIndex(sW);
         for (int q = qLo; q < qHi; q += L) {
             int qb = blockStart(q, qHi);
@@ -175,9 +159,9 @@ final class F32PoolForward {
     /** 3×3 window, horizontal stride 2, no horizontal dilation: taps 0 and 1 share two loads. */
     private static void maxRow3x3s2(MemorySegment x, long xb, int W, int ihFirst, int rows, int dH, int pL,
             int qLo, int qHi, MemorySegment y, long yRow) {
-        VectorShuffle<Float> pick = pickEven();
-        VectorShuffle<Float> evenAB = VectorShuffle.fromArray(SP, EVEN, 0);
-        VectorShuffle<Float> oddAB = VectorShuffle.fromArray(SP, ODD, 0);
+        FloatVector pick = pickEven();
+        FloatVector evenAB = FloatVector.zero(SP).addIndex(2);
+        FloatVector oddAB = evenAB.add(1f);
         for (int q = qLo; q < qHi; q += L) {
             int qb = blockStart(q, qHi);
             long col0 = xb + (qb * 2L - pL) * 4;
@@ -186,8 +170,8 @@ final class F32PoolForward {
                 long row = col0 + (long) (ihFirst + r * dH) * W * 4;
                 FloatVector a = FloatVector.fromMemorySegment(SP, x, row, NO);
                 FloatVector b = FloatVector.fromMemorySegment(SP, x, row + L * 4L, NO);
-                FloatVector t0 = a.rearrange(evenAB, b);
-                FloatVector t1 = a.rearrange(oddAB, b);
+                FloatVector t0 = evenAB.selectFrom(a, b);
+                FloatVector t1 = oddAB.selectFrom(a, b);
                 FloatVector t2 = load(x, row + 8, 2, pick);
                 m = m.blend(t0, t0.compare(VectorOperators.GT, m).or(t0.compare(VectorOperators.NE, t0)));
                 m = m.blend(t1, t1.compare(VectorOperators.GT, m).or(t1.compare(VectorOperators.NE, t1)));
@@ -200,8 +184,8 @@ final class F32PoolForward {
     /** 2×2 window, horizontal stride 2, no horizontal dilation: both taps from two loads. */
     private static void maxRow2x2s2(MemorySegment x, long xb, int W, int ihFirst, int rows, int dH, int pL,
             int qLo, int qHi, MemorySegment y, long yRow) {
-        VectorShuffle<Float> evenAB = VectorShuffle.fromArray(SP, EVEN, 0);
-        VectorShuffle<Float> oddAB = VectorShuffle.fromArray(SP, ODD, 0);
+        FloatVector evenAB = FloatVector.zero(SP).addIndex(2);
+        FloatVector oddAB = evenAB.add(1f);
         for (int q = qLo; q < qHi; q += L) {
             int qb = blockStart(q, qHi);
             long col0 = xb + (qb * 2L - pL) * 4;
@@ -210,8 +194,8 @@ final class F32PoolForward {
                 long row = col0 + (long) (ihFirst + r * dH) * W * 4;
                 FloatVector a = FloatVector.fromMemorySegment(SP, x, row, NO);
                 FloatVector b = FloatVector.fromMemorySegment(SP, x, row + L * 4L, NO);
-                FloatVector t0 = a.rearrange(evenAB, b);
-                FloatVector t1 = a.rearrange(oddAB, b);
+                FloatVector t0 = evenAB.selectFrom(a, b);
+                FloatVector t1 = oddAB.selectFrom(a, b);
                 m = m.blend(t0, t0.compare(VectorOperators.GT, m).or(t0.compare(VectorOperators.NE, t0)));
                 m = m.blend(t1, t1.compare(VectorOperators.GT, m).or(t1.compare(VectorOperators.NE, t1)));
             }
@@ -224,7 +208,7 @@ final class F32PoolForward {
     /** Sums (or sums of squares) over the window rows; AVG divides by {@code divisor}, L2 takes the square root. */
     private static void sumRow(MemorySegment x, long xb, int W, int ihFirst, int rows, int dH, int kW, int dW, int sW,
             int pL, int qLo, int qHi, MemorySegment y, long yRow, boolean squares, float divisor) {
-        VectorShuffle<Float> pick = pickEven();
+        FloatVector pick = pickEven();
         for (int q = qLo; q < qHi; q += L) {
             int qb = blockStart(q, qHi);
             int col0 = qb * sW - pL;
