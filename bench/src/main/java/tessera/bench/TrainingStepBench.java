@@ -1,0 +1,96 @@
+package tessera.bench;
+
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import tessera.autograd.GradMode;
+import tessera.autograd.Ops;
+import tessera.autograd.Variable;
+import tessera.kernels.ComputePool;
+import tessera.layers.ForwardContext;
+import tessera.layers.Model;
+import tessera.layers.ModelSpec;
+import tessera.memory.DType;
+import tessera.memory.RandomFill;
+import tessera.memory.Tensor;
+
+/**
+ * Autograd cost: forward alone (no graph recorded) against forward + backward (graph recorded, loss, backward) of a
+ * small ResNet-style network at batch 16 on 3×32×32 inputs — stem conv, two residual basic blocks (one with a
+ * strided projection shortcut), global average pool, linear. Goal: forwardBackward ≤ 3 × forward in time per op.
+ *
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+        "--sun-misc-unsafe-memory-access=allow"})
+public class TrainingStepBench {
+    static final String RESNET_STYLE = """
+            {"name": "small-resnet", "input": [3, 32, 32], "layers": [
+              {"type": "Conv2d", "out_channels": 32, "kernel_size": 3, "padding": 1, "bias": false}, {"type": "BatchNorm2d"}, {"type": "ReLU"},
+              {"type": "Residual", "activation": "relu", "body": [
+                 {"type": "Conv2d", "out_channels": 32, "kernel_size": 3, "padding": 1, "bias": false}, {"type": "BatchNorm2d"}, {"type": "ReLU"},
+                 {"type": "Conv2d", "out_channels": 32, "kernel_size": 3, "padding": 1, "bias": false}, {"type": "BatchNorm2d"}]},
+              {"type": "Residual", "activation": "relu", "body": [
+                 {"type": "Conv2d", "out_channels": 64, "kernel_size": 3, "stride": 2, "padding": 1, "bias": false}, {"type": "BatchNorm2d"}, {"type": "ReLU"},
+                 {"type": "Conv2d", "out_channels": 64, "kernel_size": 3, "padding": 1, "bias": false}, {"type": "BatchNorm2d"}],
+               "shortcut": [{"type": "Conv2d", "out_channels": 64, "kernel_size": 1, "stride": 2, "bias": false}, {"type": "BatchNorm2d"}]},
+              {"type": "GlobalAvgPool"}, {"type": "Flatten"}, {"type": "Linear", "out_features": 10}]}""";
+
+    @Param({"1", "2"})
+    public int threads;
+
+    private Model model;
+    private Tensor x, labels;
+    private int savedThreads;
+
+    @Setup
+    public void setup() {
+        savedThreads = ComputePool.threads();
+        ComputePool.setThreads(threads);
+        model = Model.build(ModelSpec.parse(RESNET_STYLE), DType.F32, 1).train();
+        x = RandomFill.normal(Tensor.zeros(DType.F32, 16, 3, 32, 32), 2, 0, 1);
+        long[] l = new long[16];
+        for (int i = 0; i < 16; i++) l[i] = i % 10;
+        labels = Tensor.ofLongs(l, 16);
+    }
+
+    @TearDown
+    public void tearDown() {
+        model.close();
+        x.close();
+        labels.close();
+        ComputePool.setThreads(savedThreads);
+    }
+
+    @Benchmark
+    public double forward() {
+        try (tessera.autograd.Scope s = tessera.autograd.Scope.open(); GradMode off = GradMode.off()) {
+            return model.forward(Variable.constant(x), new ForwardContext(1)).value().getDouble(0, 0);
+        }
+    }
+
+    @Benchmark
+    public double forwardBackward() {
+        try (tessera.autograd.Scope s = tessera.autograd.Scope.open()) {
+            model.zeroGrad();
+            Variable loss = Ops.crossEntropy(model.forward(Variable.constant(x), new ForwardContext(1)), labels, true, 0);
+            loss.backward();
+            return loss.value().getDouble(0);
+        }
+    }
+
+}
