@@ -75,7 +75,17 @@ public final class LayerGradientChecker {
     public static long forwardSeed(LayerCase c) { return 77 + c.seed(); }
 
     /** Checks the case; exceptions thrown by the layer become a failed result naming them. */
-    public CaseResult check(LayerCase c) {
+    public CaseResult check(LayerCase c) { return check(c, null); }
+
+    /**
+     * Checks the case at the given input values (row-major, {@link LayerCase#inputSize()} of them) instead of random
+     * ones — e.g. exactly at kinks (ReLU at 0, max ties) to see them skipped and counted; null for random.
+     */
+    public CaseResult check(LayerCase c, double[] inputValues) {
+        if (inputValues != null && inputValues.length != c.inputSize()) {
+            throw new IllegalArgumentException("inputValues: expected " + c.inputSize() + " values for input "
+                    + Arrays.toString(c.batchShape()) + ", got " + inputValues.length);
+        }
         Layer layer;
         try {
             layer = build(c, DType.F64);
@@ -83,13 +93,13 @@ public final class LayerGradientChecker {
             return CaseResult.error("building the layer threw " + e);
         }
         try (layer) {
-            return check(layer, c);
+            return check(layer, c, inputValues == null ? inputValues(c) : inputValues);
         } catch (RuntimeException e) {
             return CaseResult.error("forward/backward threw " + e);
         }
     }
 
-    private CaseResult check(Layer layer, LayerCase c) {
+    private CaseResult check(Layer layer, LayerCase c, double[] xs) {
         Map<String, Variable> params = layer.parameters();
         List<String> names = new ArrayList<>();
         List<Tensor> tensors = new ArrayList<>();
@@ -97,7 +107,7 @@ public final class LayerGradientChecker {
         SplittableRandom rnd = new SplittableRandom(0xF00DL * 31 + c.seed());
         try (Scope scope = Scope.open()) {
             Tensor x = Scope.alloc(DType.F64, c.batchShape());
-            write(x, inputValues(c));
+            write(x, xs);
             for (Variable p : params.values()) p.releaseGrad();
             Variable xv = Variable.parameter(x, "input");
             Variable y = layer.forward(xv, new ForwardContext(forwardSeed(c)));
