@@ -4,7 +4,13 @@ import java.util.SplittableRandom;
 import tessera.autograd.ConvArgs;
 import tessera.autograd.Ops;
 import tessera.autograd.Variable;
+import tessera.autograd.GradMode;
+import tessera.autograd.Scope;
+import tessera.kernels.Activation;
+import tessera.kernels.conv.ConvAlgorithm;
+import tessera.kernels.conv.ConvPlan;
 import tessera.kernels.conv.ConvSpec;
+import tessera.memory.Tensor;
 import tessera.layers.AbstractLayer;
 import tessera.layers.ArgSpec;
 import tessera.layers.ArgType;
@@ -50,8 +56,45 @@ public final class Conv2dLayer extends AbstractLayer {
     public int inChannels() { return inChannels; }
     public int outChannels() { return outChannels; }
 
+    /**
+     * Training, or recording a graph: the differentiable op. Eval mode without recording (inference): a cached
+     * {@link ConvPlan} with pre-packed / Winograd-transformed weights, built on first use per input size and
+     * dropped whenever the training mode is switched (so weights changed in training are picked up).
+     */
     @Override
-    public Variable forward(Variable x, ForwardContext context) { return Ops.conv2d(x, weight, bias, args); }
+    public Variable forward(Variable x, ForwardContext context) {
+        if (isTraining() || GradMode.isEnabled() || x.dtype() != DType.F32) return Ops.conv2d(x, weight, bias, args);
+        ConvSpec s = Ops.convSpec(x.shape(), weight.shape(), args);
+        ConvPlan plan = evalPlan(s);
+        Tensor y = Scope.alloc(DType.F32, s.batch(), s.outChannels(), s.outH(), s.outW());
+        plan.execute(x.value(), null, y);
+        return Variable.constant(y);
+    }
+
+    private synchronized ConvPlan evalPlan(ConvSpec s) {
+        if (plan == null || plan.spec().inH() != s.inH() || plan.spec().inW() != s.inW()) {
+            if (plan != null) plan.close();
+            plan = ConvPlan.create(s, ConvAlgorithm.AUTO, weight.value(), bias == null ? null : bias.value(), Activation.IDENTITY, 0f);
+        }
+        return plan;
+    }
+
+    private ConvPlan plan;
+
+    @Override
+    public synchronized void setTraining(boolean training) {
+        super.setTraining(training);
+        if (plan != null) {
+            plan.close();
+            plan = null;
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        setTraining(isTraining());
+        super.close();
+    }
 
     ConvSpec spec(int[] in) {
         if (in.length != 3 || in[0] != inChannels) {

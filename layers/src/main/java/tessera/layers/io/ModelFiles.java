@@ -77,5 +77,6 @@ public final class ModelFiles {
             }
             e.getValue().copyFrom(v);
         }
+        m.root().setTraining(m.isTraining());   // drops inference plans built from the old weights
     }
 }

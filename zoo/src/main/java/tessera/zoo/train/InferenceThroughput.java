@@ -8,20 +8,21 @@ import tessera.autograd.Variable;
 import tessera.layers.ForwardContext;
 import tessera.layers.Model;
 import tessera.layers.ModelSpec;
+import tessera.layers.transform.BatchNormFolding;
 import tessera.memory.DType;
 import tessera.memory.RandomFill;
 import tessera.memory.Tensor;
 
 /**
  * A quick throughput figure for the demo: images per second of eval-mode forward passes on random input, median
- * over timed runs after warm-up. (Kernel and model benchmarks proper are JMH suites in the bench module.)
+ * over timed runs after warm-up, with batch norm folded into the convolutions and each convolution running from a
+ * cached inference plan (pre-packed or Winograd-transformed weights). (Kernel and model benchmarks proper are JMH suites in the bench module.)
  */
 public final class InferenceThroughput {
     private InferenceThroughput() {}
 
     public static void report(ModelSpec spec, int[] batches, PrintStream out) {
-        try (Model m = Model.build(spec, DType.F32, 7)) {
-            m.eval();
+        try (Model built = Model.build(spec, DType.F32, 7); Model m = BatchNormFolding.fold(built.eval())) {
             for (int n : batches) {
                 int[] shape = new int[spec.input().length + 1];
                 shape[0] = n;
