@@ -59,12 +59,12 @@ public final class GradcheckCommand implements Callable<Integer> {
             switch (r.status()) {
                 case PASS -> {
                     passed++;
-                    System.out.printf("PASS  %-22s tries %4d  worst rel err %.2e  kinks skipped %d of %d coords  (%.1fs)%n",
+                    System.out.printf("PASS  %-28s tries %4d  worst rel err %.2e  kinks skipped %d of %d coords  (%.1fs)%n",
                             r.layer(), r.tries(), r.worstRelError(), r.skippedKinks(), r.skippedKinks() + r.checked(), secs);
                 }
                 case FAIL -> {
                     failed++;
-                    System.out.printf("FAIL  %-22s tries %4d  worst rel err %.2e  kinks skipped %d of %d coords  (%.1fs)%n",
+                    System.out.printf("FAIL  %-28s tries %4d  worst rel err %.2e  kinks skipped %d of %d coords  (%.1fs)%n",
                             r.layer(), r.tries(), r.worstRelError(), r.skippedKinks(), r.skippedKinks() + r.checked(), secs);
                     if (r.failingCase() != null) {
                         System.out.println("      minimal configuration (" + r.shrinkSteps() + " shrink steps): " + r.failingCase().argsJson());
@@ -77,7 +77,7 @@ public final class GradcheckCommand implements Callable<Integer> {
                 }
                 case NOT_CHECKABLE, NOT_GENERATABLE -> {
                     skipped++;
-                    System.out.printf("SKIP  %-22s %s%n", r.layer(), r.note());
+                    System.out.printf("SKIP  %-28s %s%n", r.layer(), r.note());
                 }
             }
         }
