@@ -63,7 +63,7 @@ public final class BenchKernelsCommand implements Callable<Integer> {
         String text = Files.readString(results);
         try (URLClassLoader loader = new URLClassLoader(new URL[] {jarPath.toUri().toURL()}, getClass().getClassLoader())) {
             JmhResultTable table = new JmhResultTable(Files.isRegularFile(jarPath) ? loader : getClass().getClassLoader());
-            table.add(MiniJson.parse(text));
+            table.add(JmhResultTable.parse(text));
             System.out.println();
             System.out.printf("Tessera kernel benchmarks (%d cores, JMH results in %s)%n%n", Runtime.getRuntime().availableProcessors(), results);
             table.print(System.out);

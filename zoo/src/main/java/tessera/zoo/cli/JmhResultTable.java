@@ -45,6 +45,17 @@ final class JmhResultTable {
 
     JmhResultTable(ClassLoader loader) { this.loader = loader; }
 
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /** Parses a JMH JSON result file (Jackson: objects → Map, arrays → List, numbers → Number). */
+    static Object parse(String text) {
+        try {
+            return JSON.readValue(text, Object.class);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException("JMH result file is not valid JSON: " + e.getOriginalMessage());
+        }
+    }
+
     @SuppressWarnings("unchecked")
     void add(Object json) {
         if (!(json instanceof List<?> list)) throw new IllegalArgumentException("JMH result file: expected a JSON array at the top");
