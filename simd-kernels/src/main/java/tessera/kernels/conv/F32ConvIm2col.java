@@ -163,6 +163,20 @@ final class F32ConvIm2col {
             }
     }
 
+    /** dst[d .. d+len) += src[o .. o+len) (float offsets), vectorized with a scalar tail. */
+    private static void addRow(MemorySegment dst, long d, MemorySegment src, long o, int len) {
+        int i = 0;
+        int lanes = VF.length();
+        for (; i <= len - lanes; i += lanes) {
+            jdk.incubator.vector.FloatVector a = jdk.incubator.vector.FloatVector.fromMemorySegment(VF, dst, (d + i) * 4, java.nio.ByteOrder.nativeOrder());
+            jdk.incubator.vector.FloatVector b = jdk.incubator.vector.FloatVector.fromMemorySegment(VF, src, (o + i) * 4, java.nio.ByteOrder.nativeOrder());
+            a.add(b).intoMemorySegment(dst, (d + i) * 4, java.nio.ByteOrder.nativeOrder());
+        }
+        for (; i < len; i++) dst.setAtIndex(F, d + i, dst.getAtIndex(F, d + i) + src.getAtIndex(F, o + i));
+    }
+
+    private static final jdk.incubator.vector.VectorSpecies<Float> VF = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+
     /** dx planes [c0, c1) of one group = Σ over taps of the matching col rows (overwritten). */
     static void col2imChannels(ConvGeom g, MemorySegment col, MemorySegment dx, long dxGroup, int c0, int c1) {
         int pq = g.p() * g.q(), hw = g.h() * g.w();
@@ -176,6 +190,13 @@ final class F32ConvIm2col {
                         int ih = p * g.sh() - g.pt() + r * g.dh();
                         if (ih < 0 || ih >= g.h()) continue;
                         long drow = plane + (long) ih * g.w(), srow = row + (long) p * g.q();
+                        if (g.sw() == 1) {
+                            // stride 1: the valid q form one run and iw = q + shift is contiguous
+                            int shift = s * g.dw() - g.pl();
+                            int qlo = Math.max(0, -shift), qhi = Math.min(g.q(), g.w() - shift);
+                            if (qhi > qlo) addRow(dx, drow + shift + qlo, col, srow + qlo, qhi - qlo);
+                            continue;
+                        }
                         for (int q = 0; q < g.q(); q++) {
                             int iw = q * g.sw() - g.pl() + s * g.dw();
                             if (iw < 0 || iw >= g.w()) continue;
