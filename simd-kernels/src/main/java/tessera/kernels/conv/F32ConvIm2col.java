@@ -74,14 +74,15 @@ final class F32ConvIm2col {
     private static final class ColJob implements IntConsumer {
         ConvGeom g;
         MemorySegment x, col;
-        long xImage;
+        long xImage, colBase;
+        int ld;
         int j0, j1, rowsPerTask, rows;
         boolean scatter;
 
         @Override
         public void accept(int t) {
             int r0 = t * rowsPerTask, r1 = Math.min(rows, r0 + rowsPerTask);
-            if (scatter) col2imChannels(g, col, x, xImage, r0, r1);
+            if (scatter) col2imChannels(g, col, colBase, ld, x, xImage, r0, r1);
             else im2colRows(g, x, xImage, col, j0, j1, r0, r1);
         }
     }
@@ -148,13 +149,17 @@ final class F32ConvIm2col {
                             dx, dxo + n * inImage + (long) gi * cg * pq, pq);
             return;
         }
+        if (g.groups() == 1 && g.n() > 1 && (long) crs * g.n() * pq <= BATCHED_COL_LIMIT) {
+            backwardDataBatched(g, dy, dyo, w, wo, dx, dxo);
+            return;
+        }
         MemorySegment col = Workspace.ofCurrentThread().floats(0, (long) crs * pq);
         ColJob job = COL.get();
         for (int n = 0; n < g.n(); n++)
             for (int gi = 0; gi < g.groups(); gi++) {
                 Gemm.sgemm(true, false, crs, pq, kg, 1f, w, wo + (long) gi * kg * crs, crs,
                         dy, dyo + n * outImage + (long) gi * kg * pq, pq, 0f, col, 0, pq);
-                job.g = g; job.col = col; job.x = dx; job.xImage = dxo + n * inImage + (long) gi * cg * g.h() * g.w();
+                job.g = g; job.col = col; job.colBase = 0; job.ld = pq; job.x = dx; job.xImage = dxo + n * inImage + (long) gi * cg * g.h() * g.w();
                 job.scatter = true; job.rows = cg;
                 int tasks = Math.min(cg, 4 * ComputePool.threads());
                 job.rowsPerTask = (cg + tasks - 1) / tasks;
@@ -177,15 +182,46 @@ final class F32ConvIm2col {
 
     private static final jdk.incubator.vector.VectorSpecies<Float> VF = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
 
-    /** dx planes [c0, c1) of one group = Σ over taps of the matching col rows (overwritten). */
-    static void col2imChannels(ConvGeom g, MemorySegment col, MemorySegment dx, long dxGroup, int c0, int c1) {
+    /** Column matrices up to this many floats (16 MB) are built for the whole batch at once. */
+    private static final long BATCHED_COL_LIMIT = 4L << 20;
+
+    /**
+     * Input gradient for small layers (groups = 1): one GEMM over the whole batch instead of one per image —
+     * dyᵀ [K, N·P·Q] (a copy of dy with images side by side), col [C·R·S, N·P·Q] = Wᵀ·dyᵀ, then col2im per image.
+     * Many tiny per-image GEMMs (LeNet's 6→16 layer: 150×100×16 each) cost more in packing than in arithmetic.
+     */
+    private static void backwardDataBatched(ConvGeom g, MemorySegment dy, long dyo, MemorySegment w, long wo, MemorySegment dx, long dxo) {
+        int k = g.k(), pq = g.p() * g.q(), crs = g.cg() * g.r() * g.s(), npq = g.n() * pq;
+        long inImage = (long) g.c() * g.h() * g.w();
+        MemorySegment dyT = Workspace.ofCurrentThread().floats(1, (long) k * npq);
+        MemorySegment col = Workspace.ofCurrentThread().floats(0, (long) crs * npq);
+        for (int n = 0; n < g.n(); n++)
+            for (int kk = 0; kk < k; kk++)
+                MemorySegment.copy(dy, (dyo + ((long) n * k + kk) * pq) * 4, dyT, ((long) kk * npq + (long) n * pq) * 4, (long) pq * 4);
+        Gemm.sgemm(true, false, crs, npq, k, 1f, w, wo, crs, dyT, 0, npq, 0f, col, 0, npq);
+        ColJob job = COL.get();
+        for (int n = 0; n < g.n(); n++) {
+            job.g = g; job.col = col; job.colBase = (long) n * pq; job.ld = npq; job.x = dx; job.xImage = dxo + n * inImage;
+            job.scatter = true; job.rows = g.c();
+            int tasks = Math.min(g.c(), 4 * ComputePool.threads());
+            job.rowsPerTask = (g.c() + tasks - 1) / tasks;
+            ComputePool.parallelFor((g.c() + job.rowsPerTask - 1) / job.rowsPerTask, job);
+            job.x = null; job.col = null;
+        }
+    }
+
+    /**
+     * dx planes [c0, c1) of one group = Σ over taps of the matching col rows (overwritten); row i of the column
+     * matrix starts at {@code colBase + i·ld}.
+     */
+    static void col2imChannels(ConvGeom g, MemorySegment col, long colBase, int ld, MemorySegment dx, long dxGroup, int c0, int c1) {
         int pq = g.p() * g.q(), hw = g.h() * g.w();
         for (int c = c0; c < c1; c++) {
             long plane = dxGroup + (long) c * hw;
             ConvEpilogue.zero(dx, plane, hw);
             for (int r = 0; r < g.r(); r++)
                 for (int s = 0; s < g.s(); s++) {
-                    long row = ((long) (c * g.r() + r) * g.s() + s) * pq;
+                    long row = colBase + ((long) (c * g.r() + r) * g.s() + s) * ld;
                     for (int p = 0; p < g.p(); p++) {
                         int ih = p * g.sh() - g.pt() + r * g.dh();
                         if (ih < 0 || ih >= g.h()) continue;
