@@ -434,7 +434,7 @@ final class F32ConvDirect {
             a0 = a0.add(FloatVector.fromMemorySegment(SP, s, (o + i) * 4, NO));
             a1 = a1.add(FloatVector.fromMemorySegment(SP, s, (o + i + VL) * 4, NO));
         }
-        double sum = a0.add(a1).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        double sum = tessera.kernels.Lanes.sum(a0.add(a1));
         for (; i < len; i++) sum += s.getAtIndex(F, o + i);
         return sum;
     }

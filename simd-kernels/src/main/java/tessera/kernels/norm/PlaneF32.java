@@ -29,7 +29,7 @@ final class PlaneF32 {
             a3 = a3.add(ld(xs, xo + 4 * (i + 3L * l)));
         }
         for (long end = n - l; i <= end; i += l) a0 = a0.add(ld(xs, xo + 4 * i));
-        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float s = tessera.kernels.Lanes.sum(a0.add(a1).add(a2.add(a3)));
         for (; i < n; i++) s += xs.get(F, xo + 4 * i);
         return s;
     }
@@ -48,7 +48,7 @@ final class PlaneF32 {
             FloatVector d = ld(xs, xo + 4 * i).sub(mean);
             a0 = d.fma(d, a0);
         }
-        float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        float s = tessera.kernels.Lanes.sum(a0.add(a1));
         for (; i < n; i++) {
             float d = xs.get(F, xo + 4 * i) - mean;
             s += d * d;
@@ -66,7 +66,7 @@ final class PlaneF32 {
             a1 = ld(xs, xo + 4 * (i + l)).sub(mean).fma(ld(gs, go + 4 * (i + l)), a1);
         }
         for (long end = n - l; i <= end; i += l) a0 = ld(xs, xo + 4 * i).sub(mean).fma(ld(gs, go + 4 * i), a0);
-        float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        float s = tessera.kernels.Lanes.sum(a0.add(a1));
         for (; i < n; i++) s += (xs.get(F, xo + 4 * i) - mean) * gs.get(F, go + 4 * i);
         return s;
     }

@@ -166,9 +166,9 @@ public final class CrossEntropy {
             sv = sv.add(d.lanewise(EXP), m);
             dv = dv.add(d, m);
         }
-        double lse = Math.log(sv.reduceLanes(VectorOperators.ADD));
+        double lse = Math.log(tessera.kernels.Lanes.sum(sv));
         double xy = (double) xs.get(F, xo + 4L * label) - max;
-        return lse - (1 - eps) * xy - eps / c * dv.reduceLanes(VectorOperators.ADD);
+        return lse - (1 - eps) * xy - eps / c * tessera.kernels.Lanes.sum(dv);
     }
 
     /** d = d·scale − scale·off, i.e. scale·(p − ε/C). */

@@ -303,7 +303,7 @@ public final class Reductions {
             a3 = a3.add(FloatVector.fromMemorySegment(S, xs, off + 4 * (i + 3L * l), NO));
         }
         for (long end = n - l; i <= end; i += l) a0 = a0.add(FloatVector.fromMemorySegment(S, xs, off + 4 * i, NO));
-        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float s = tessera.kernels.Lanes.sum(a0.add(a1).add(a2.add(a3)));
         for (; i < n; i++) s += xs.get(F, off + 4 * i);
         return s;
     }

@@ -166,7 +166,7 @@ public final class Softmax {
             sv = sv.add(e, m);
             if (store) e.intoMemorySegment(os, oo + 4 * i, NO, m);
         }
-        return sv.reduceLanes(VectorOperators.ADD);
+        return tessera.kernels.Lanes.sum(sv);
     }
 
     /** o = x·scale − shift. */
@@ -191,7 +191,7 @@ public final class Softmax {
             VectorMask<Float> m = S.indexInRange(i, len);
             dv = ld(gs, go + 4 * i, m).fma(ld(xs, xo + 4 * i, m), dv);
         }
-        float dot = dv.reduceLanes(VectorOperators.ADD);
+        float dot = tessera.kernels.Lanes.sum(dv);
         for (i = 0; i < len; i += S.length()) {
             VectorMask<Float> m = S.indexInRange(i, len);
             ld(xs, xo + 4 * i, m).mul(ld(gs, go + 4 * i, m).sub(dot)).intoMemorySegment(os, oo + 4 * i, NO, m);
@@ -201,7 +201,7 @@ public final class Softmax {
     private static void rowLogSoftmaxBackward(MemorySegment xs, long xo, MemorySegment gs, long go, MemorySegment os, long oo, long len) {
         FloatVector sv = FloatVector.zero(S);
         for (long i = 0; i < len; i += S.length()) sv = sv.add(ld(gs, go + 4 * i, S.indexInRange(i, len)));
-        float sum = sv.reduceLanes(VectorOperators.ADD);
+        float sum = tessera.kernels.Lanes.sum(sv);
         for (long i = 0; i < len; i += S.length()) {
             VectorMask<Float> m = S.indexInRange(i, len);
             ld(gs, go + 4 * i, m).sub(ld(xs, xo + 4 * i, m).lanewise(EXP).mul(sum)).intoMemorySegment(os, oo + 4 * i, NO, m);

@@ -63,9 +63,13 @@ class NormTest {
                         assertClose(rv, rv64, ATOL, RTOL, "runningVar");
                         BatchNorm.backward(x, g, sm, si, dy, dx, dg, db);
                         BatchNorm.backward(x64, g64, sm64, si64, dy64, dx64, dg64, db64);
-                        // dx = γ·σ⁻¹/M·(M·dy − Σdy − x̂·Σ(dy·x̂)) cancels terms of size γ·σ⁻¹·|dy| ≈ 1 to results near 0:
-                        // float32 rounding in the two length-M reductions (M = N·H·W) sets the absolute error scale.
-                        assertClose(dx, dx64, ATOL * Math.max(1, n * hw / 8.0), RTOL, "dx");
+                        // dx = γ·σ⁻¹/M·(M·dy − Σdy − x̂·Σ(dy·x̂)) cancels terms of size γ·σ⁻¹·|dy| to results near 0, and
+                        // σ⁻¹ is large when a channel's M = N·H·W values are close (M = 2 gives ±1 outputs): float32
+                        // rounding in the length-M reductions bounds the error by ~M·u·γ·σ⁻¹·max|dy| (u = 2⁻²⁴; factor 16).
+                        double maxInvStd = 0;
+                        for (double v : si64.toDoubleArray()) maxInvStd = Math.max(maxInvStd, v);
+                        double dxScale = 16 * n * hw * 0x1p-24 * 1.5 * maxInvStd;
+                        assertClose(dx, dx64, ATOL + dxScale, RTOL, "dx");
                         assertClose(dg, dg64, ATOL * n * hw, RTOL, "dgamma");
                         assertClose(db, db64, ATOL * n * hw, RTOL, "dbeta");
                     }

@@ -1,0 +1,19 @@
+package tessera.kernels;
+
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * Deterministic horizontal sums. {@code FloatVector.reduceLanes(ADD)} leaves the order of the lane additions
+ * unspecified, and on HotSpot it differs between interpreted and JIT-compiled code, so a kernel could return results
+ * that differ in the last bit before and after warm-up. Kernels sum lanes with {@link #sum}, always in lane order.
+ */
+public final class Lanes {
+    private Lanes() {}
+
+    /** v[0] + v[1] + … + v[n−1], added left to right. */
+    public static float sum(FloatVector v) {
+        float s = 0f;
+        for (int i = 0; i < v.length(); i++) s += v.lane(i);
+        return s;
+    }
+}
