@@ -26,8 +26,9 @@ class SessionConcurrencyTest {
             List<Tensor> inputs = new ArrayList<>();
             List<float[]> expected = new ArrayList<>();
             for (int b = 1; b <= 3; b++) inputs.add(x.narrow(0, 0, Math.min(b, x.dim(0))).copy());
-            // Warm up single-threaded first: the Vector API's float reduceLanes(ADD) may sum lanes in another order
-            // once C2 compiles a kernel, so the reference is taken in steady state (compiled code), as a service runs.
+            // Warm up single-threaded first so the reference is taken in steady state (compiled code), as a service
+            // runs. (Kernels sum vector lanes in a fixed order — tessera.kernels.Lanes — because reduceLanes(ADD)
+            // differed in the last bit between interpreted and compiled code.)
             for (int r = 0; r < 400; r++) {
                 try (Tensor y = s.run(inputs.get(r % 3))) {
                     y.numel();
