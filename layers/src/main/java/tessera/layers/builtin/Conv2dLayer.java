@@ -153,15 +153,19 @@ public final class Conv2dLayer extends AbstractLayer {
         }
     }
 
-    /** Stride/padding/dilation/groups from a Conv-like spec; padding of 1, 2 or 4 values. */
-    static ConvArgs convArgs(Args a, int outPadH, int outPadW) {
-        int[] s = a.getInts("stride", 2), d = a.getInts("dilation", 2);
-        int[] p = a.getInts("padding");
-        int[] pad = switch (p.length) {
+    /** A padding argument of 1, 2 (h, w) or 4 values as (top, left, bottom, right). */
+    static int[] expandPadding(int[] p) {
+        return switch (p.length) {
             case 1 -> new int[]{p[0], p[0], p[0], p[0]};
             case 2 -> new int[]{p[0], p[1], p[0], p[1]};
             default -> p;
         };
+    }
+
+    /** Stride/padding/dilation/groups from a Conv-like spec; padding of 1, 2 or 4 values. */
+    static ConvArgs convArgs(Args a, int outPadH, int outPadW) {
+        int[] s = a.getInts("stride", 2), d = a.getInts("dilation", 2);
+        int[] pad = expandPadding(a.getInts("padding"));
         return new ConvArgs(s[0], s[1], pad[0], pad[1], pad[2], pad[3], d[0], d[1], a.getInt("groups"), outPadH, outPadW);
     }
 }

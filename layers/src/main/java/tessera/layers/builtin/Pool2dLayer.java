@@ -77,12 +77,7 @@ public final class Pool2dLayer extends AbstractLayer {
     static PoolSpec spec(PoolType type, Args a) {
         int[] k = a.getInts("kernel_size", 2);
         int[] s = a.has("stride") ? a.getInts("stride", 2) : k;
-        int[] p = a.getInts("padding");
-        int[] pad = switch (p.length) {
-            case 1 -> new int[]{p[0], p[0], p[0], p[0]};
-            case 2 -> new int[]{p[0], p[1], p[0], p[1]};
-            default -> p;
-        };
+        int[] pad = Conv2dLayer.expandPadding(a.getInts("padding"));
         int[] d = type == PoolType.MAX ? a.getInts("dilation", 2) : new int[]{1, 1};
         boolean cip = type == PoolType.AVG && a.getBool("count_include_pad");
         return new PoolSpec(type, k[0], k[1], s[0], s[1], pad[0], pad[1], pad[2], pad[3], d[0], d[1], a.getBool("ceil_mode"), cip);
