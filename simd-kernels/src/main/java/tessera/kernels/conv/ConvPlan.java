@@ -55,7 +55,7 @@ public final class ConvPlan implements AutoCloseable {
                     int kg = geom.kg(), crs = geom.cg() * geom.r() * geom.s();
                     pa = new PackedA[geom.groups()];
                     for (int gi = 0; gi < pa.length; gi++)
-                        pa[gi] = Gemm.packA(false, kg, crs, weights.segment(), weights.offset() + (long) gi * kg * crs, crs, arena);
+                        pa[gi] = Gemm.packA(false, kg, crs, weights.segment(), weights.offset() + (long) gi * kg * crs, crs);
                 }
                 case WINOGRAD_F2X3, WINOGRAD_F4X3 -> {
                     F32Winograd wino = F32Winograd.of(algorithm);

@@ -21,7 +21,7 @@ import tessera.memory.Workspace;
  * the flattened P·Q index, so row ends cost nothing) × NB channels: 12 (or 6) accumulators, one broadcast input load
  * per pixel and tap. Any stride, dilation, padding (even negative) and group count. Threads: per image,
  * groups × kBlocks × pixel chunks. Scratch: workspace slots 0 (padded input), 1 (packed weights), 2 (dw accumulator),
- * 3 (transposed dy), 5 (per-task tile); never 6–7 (GEMM).
+ * 3 (transposed dy), 5 (per-task tile).
  */
 final class F32ConvDirect {
     static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;

@@ -17,7 +17,7 @@ import tessera.memory.Workspace;
  * output columns at a time (≈ 2 MB, so it stays in cache). 1×1 stride-1 unpadded convolutions use x itself as the
  * right operand (no im2col). Bias, activation and residual are fused via {@link GemmEpilogue}.
  * Backward data: {@code dcol = W_gᵀ · dy_g} then col2im (scatter-add); backward weights:
- * {@code dW_g += dy_g · colᵀ} over images. Scratch: workspace slot 0 (col); GEMM uses slots 6–7.
+ * {@code dW_g += dy_g · colᵀ} over images. Scratch: workspace slot 0 (col).
  */
 final class F32ConvIm2col {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;

@@ -12,9 +12,9 @@ final class F32GemmBlocking {
     /** Depth of one rank-KC update (k block). */
     static final int KC = 256;
     /** Rows of A packed at once (a multiple of MR). */
-    static final int MC = 24 * F32GemmMicrokernel6x2v.MR;
+    static final int MC = 36 * F32GemmMicrokernel4x2v.MR;
     /** Columns of B packed at once (a multiple of NR). */
-    static final int NC = (4096 / F32GemmMicrokernel6x2v.NR) * F32GemmMicrokernel6x2v.NR;
+    static final int NC = (4096 / F32GemmMicrokernel4x2v.NR) * F32GemmMicrokernel4x2v.NR;
 
     static int roundUp(int x, int m) { return (x + m - 1) / m * m; }
 }

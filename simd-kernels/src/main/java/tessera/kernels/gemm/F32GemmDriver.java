@@ -2,25 +2,20 @@ package tessera.kernels.gemm;
 
 import java.lang.foreign.MemorySegment;
 import tessera.kernels.ComputePool;
-import tessera.memory.Workspace;
 
 /**
  * The float32 GEMM engine (Goto/BLIS loop nest): C is split into one block per thread (along N when N ≥ M,
  * otherwise along M); each block runs jc (NC) → pc (KC, pack B into L3-sized panel) → ic (MC, pack A into L2-sized
- * block) → jr (NR) → ir (MR) → {@link F32GemmMicrokernel6x2v}. Every C element is reduced in the same order
+ * block) → jr (NR) → ir (MR) → {@link F32GemmMicrokernel4x2v}. Every C element is reduced in the same order
  * whatever the partition, so results do not depend on the thread count.
  *
- * <p>Scratch: {@link Workspace} slot {@value #SLOT_B} (packed B) and slot {@value #SLOT_A} (packed A + the tile) of
- * the thread running each block.
+ * <p>Scratch: the {@link F32GemmScratch} arrays of the thread running each block.
  */
 final class F32GemmDriver {
     private F32GemmDriver() {}
 
-    static final int SLOT_B = 6;
-    static final int SLOT_A = 7;
-
-    private static final int MR = F32GemmMicrokernel6x2v.MR;
-    private static final int NR = F32GemmMicrokernel6x2v.NR;
+    private static final int MR = F32GemmMicrokernel4x2v.MR;
+    private static final int NR = F32GemmMicrokernel4x2v.NR;
     private static final int KC = F32GemmBlocking.KC;
     private static final int MC = F32GemmBlocking.MC;
     private static final int NC = F32GemmBlocking.NC;
@@ -42,7 +37,7 @@ final class F32GemmDriver {
 
     /** True when every segment of the job may be read/written from another thread (else the job runs inline). */
     private static boolean sharable(F32GemmJob j) {
-        return accessible(j.a) && accessible(j.b) && accessible(j.c) && (j.packed == null || accessible(j.packed.data))
+        return accessible(j.a) && accessible(j.b) && accessible(j.c)
                 && (j.epilogue == null || (accessible(j.epilogue.rowBias()) && accessible(j.epilogue.colBias())
                         && accessible(j.epilogue.residual())));
     }
@@ -74,14 +69,11 @@ final class F32GemmDriver {
 
     /** Computes C[i0, i1) × [j0, j1) (i0 a multiple of MR) on the calling thread. */
     static void computeBlock(F32GemmJob g, int i0, int i1, int j0, int j1) {
-        Workspace ws = Workspace.ofCurrentThread();
+        F32GemmScratch scratch = F32GemmScratch.ofCurrentThread();
         int ncMax = Math.min(NC, F32GemmBlocking.roundUp(j1 - j0, NR));
         int kcMax = Math.min(KC, g.k);
-        MemorySegment bPack = ws.floats(SLOT_B, (long) kcMax * ncMax);
-        long aFloats = g.packed == null ? (long) MC * kcMax : 0;
-        MemorySegment aPack = ws.floats(SLOT_A, aFloats + (long) MR * NR);
-        long tileByte = aFloats * 4;
-        MemorySegment aSrc = g.packed == null ? aPack : g.packed.data;
+        float[] bPack = scratch.packedB(kcMax * ncMax);
+        float[] aSrc = g.packed == null ? scratch.packedA(MC * kcMax) : g.packed.data;
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
             for (int pc = 0; pc < g.k; pc += KC) {
@@ -90,30 +82,38 @@ final class F32GemmDriver {
                 F32GemmPacking.packB(g.transB, g.b, g.bOff, g.ldb, pc, kc, jc, nc, bPack);
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
-                    long aBase;
+                    int aBase;
                     if (g.packed == null) {
-                        F32GemmPacking.packA(g.transA, g.a, g.aOff, g.lda, ic, mc, pc, kc, aPack, 0);
+                        F32GemmPacking.packA(g.transA, g.a, g.aOff, g.lda, ic, mc, pc, kc, aSrc, 0);
                         aBase = 0;
                     } else {
                         aBase = g.packed.elementOffset(ic, pc);
                     }
-                    macroKernel(g, aSrc, aBase * 4, bPack, aPack, tileByte, ic, mc, jc, nc, kc, first, last);
+                    macroKernel(g, aSrc, aBase, bPack, scratch.tile, ic, mc, jc, nc, kc, first, last);
                 }
             }
         }
     }
 
     /** All MR×NR tiles of one packed MC×KC block of A against one packed KC×NC panel of B. */
-    private static void macroKernel(F32GemmJob g, MemorySegment aSrc, long aByte, MemorySegment bPack,
-            MemorySegment tile, long tileByte, int ic, int mc, int jc, int nc, int kc, boolean first, boolean last) {
+    private static void macroKernel(F32GemmJob g, float[] aSrc, int aOff, float[] bPack, float[] tile,
+            int ic, int mc, int jc, int nc, int kc, boolean first, boolean last) {
+        // full tiles go straight into C unless they need alpha, a beta other than 0 or 1, or the epilogue
+        boolean direct = g.alpha == 1f && (!first || g.beta == 0f || g.beta == 1f) && !(last && g.epilogue != null);
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
-            long bByte = (long) jr * kc * 4;
+            int bOff = jr * kc;
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir);
-                F32GemmMicrokernel6x2v.compute(aSrc, aByte + (long) ir * kc * 4, bPack, bByte, kc, tile, tileByte);
-                F32GemmTileStore.store(tile, tileByte, g.c, g.cOff, g.ldc, ic + ir, jc + jr, mr, nr,
-                        g.alpha, g.beta, first, last, g.epilogue);
+                if (direct && mr == MR && nr == NR) {
+                    long cByte = (g.cOff + (long) (ic + ir) * g.ldc + jc + jr) * 4;
+                    F32GemmMicrokernel4x2v.computeInto(aSrc, aOff + ir * kc, bPack, bOff, kc, g.c, cByte, g.ldc * 4L,
+                            !first || g.beta != 0f);
+                } else {
+                    F32GemmMicrokernel4x2v.compute(aSrc, aOff + ir * kc, bPack, bOff, kc, tile, 0);
+                    F32GemmTileStore.store(tile, 0, g.c, g.cOff, g.ldc, ic + ir, jc + jr, mr, nr,
+                            g.alpha, g.beta, first, last, g.epilogue);
+                }
             }
         }
     }

@@ -17,28 +17,28 @@ import tessera.kernels.Activation;
 final class F32GemmTileStore {
     private F32GemmTileStore() {}
 
-    private static final VectorSpecies<Float> S = F32GemmMicrokernel6x2v.S;
-    private static final int V = F32GemmMicrokernel6x2v.V;
-    private static final int NR = F32GemmMicrokernel6x2v.NR;
+    private static final VectorSpecies<Float> S = F32GemmMicrokernel4x2v.S;
+    private static final int V = F32GemmMicrokernel4x2v.V;
+    private static final int NR = F32GemmMicrokernel4x2v.NR;
     private static final ByteOrder NO = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     /**
-     * @param tByte byte offset of the tile in {@code tile}
+     * @param tOff  element offset of the tile in {@code tile}
      * @param cOff  element offset of C[0][0]; (i, j) is the tile's position in C
      */
-    static void store(MemorySegment tile, long tByte, MemorySegment c, long cOff, int ldc, int i, int j, int mr, int nr,
+    static void store(float[] tile, int tOff, MemorySegment c, long cOff, int ldc, int i, int j, int mr, int nr,
             float alpha, float beta, boolean first, boolean last, GemmEpilogue ep) {
         boolean epi = last && ep != null;
         for (int r = 0; r < mr; r++) {
             long cRow = cOff + (long) (i + r) * ldc + j;
-            long tRow = tByte + (long) r * NR * 4;
+            int tRow = tOff + r * NR;
             for (int v = 0; v < NR && v < nr; v += V) {
                 int cols = Math.min(V, nr - v);
                 if (cols == V) {
-                    storeFull(tile, tRow + v * 4L, c, (cRow + v) * 4, alpha, beta, first, epi ? ep : null, i + r, j + v);
+                    storeFull(tile, tRow + v, c, (cRow + v) * 4, alpha, beta, first, epi ? ep : null, i + r, j + v);
                 } else {
-                    storeMasked(tile, tRow + v * 4L, c, (cRow + v) * 4, alpha, beta, first, epi ? ep : null, i + r, j + v,
+                    storeMasked(tile, tRow + v, c, (cRow + v) * 4, alpha, beta, first, epi ? ep : null, i + r, j + v,
                             S.indexInRange(0, cols));
                 }
             }
@@ -46,9 +46,9 @@ final class F32GemmTileStore {
         }
     }
 
-    private static void storeFull(MemorySegment tile, long t, MemorySegment c, long cb, float alpha, float beta,
+    private static void storeFull(float[] tile, int t, MemorySegment c, long cb, float alpha, float beta,
             boolean first, GemmEpilogue ep, int row, int col) {
-        FloatVector acc = FloatVector.fromMemorySegment(S, tile, t, NO);
+        FloatVector acc = FloatVector.fromArray(S, tile, t);
         if (alpha != 1f) acc = acc.mul(alpha);
         if (!first) {
             acc = acc.add(FloatVector.fromMemorySegment(S, c, cb, NO));
@@ -74,9 +74,9 @@ final class F32GemmTileStore {
         acc.intoMemorySegment(c, cb, NO);
     }
 
-    private static void storeMasked(MemorySegment tile, long t, MemorySegment c, long cb, float alpha, float beta,
+    private static void storeMasked(float[] tile, int t, MemorySegment c, long cb, float alpha, float beta,
             boolean first, GemmEpilogue ep, int row, int col, VectorMask<Float> m) {
-        FloatVector acc = FloatVector.fromMemorySegment(S, tile, t, NO);
+        FloatVector acc = FloatVector.fromArray(S, tile, t);
         if (alpha != 1f) acc = acc.mul(alpha);
         if (!first) {
             acc = acc.add(FloatVector.fromMemorySegment(S, c, cb, NO, m));

@@ -4,7 +4,6 @@ import java.lang.foreign.MemorySegment;
 import tessera.memory.DType;
 import tessera.memory.Shapes;
 import tessera.memory.Tensor;
-import tessera.memory.TensorArena;
 
 /**
  * General matrix multiplication {@code C = alpha·op(A)·op(B) + beta·C} on off-heap row-major matrices.
@@ -18,8 +17,8 @@ import tessera.memory.TensorArena;
  * {@link IllegalArgumentException} naming the parameter and values.
  *
  * <p>float32 runs a packed, cache-blocked, multi-threaded Vector API kernel ({@link F32GemmDriver}); results do
- * not depend on the thread count. It uses {@link tessera.memory.Workspace} slots {@value F32GemmDriver#SLOT_B} and
- * {@value F32GemmDriver#SLOT_A} of the threads it runs on: callers must not keep data in those slots across a call.
+ * not depend on the thread count. Its packing buffers are per-thread Java arrays that only grow ({@link F32GemmScratch}), so
+ * steady-state calls allocate nothing.
  * float64 runs the plain-loop reference.
  */
 public final class Gemm {
@@ -99,14 +98,21 @@ public final class Gemm {
         return (int) ld;
     }
 
-    /** Pre-packs a constant A operand (e.g. convolution or linear weights) for repeated products. */
-    public static PackedA packA(boolean transA, int m, int k, MemorySegment a, long aOffset, int lda, TensorArena arena) {
+    /**
+     * Pre-packs a constant A operand (e.g. convolution or linear weights) for repeated products; the copy lives on
+     * the Java heap (at most {@link Integer#MAX_VALUE} floats after padding m to a multiple of 4).
+     */
+    public static PackedA packA(boolean transA, int m, int k, MemorySegment a, long aOffset, int lda) {
         GemmChecks.sizes("packA", m, 0, k);
         GemmChecks.matrix("packA", "A", "lda", a, aOffset, lda, transA ? k : m, transA ? m : k,
                 transA ? "k×m (transA)" : "m×k", 4);
-        if (arena == null) throw new IllegalArgumentException("packA: arena must not be null");
-        int mPad = F32GemmBlocking.roundUp(Math.max(m, 1), F32GemmMicrokernel6x2v.MR);
-        MemorySegment data = arena.allocateBytes((long) mPad * k * 4);
+        int mPad = F32GemmBlocking.roundUp(Math.max(m, 1), F32GemmMicrokernel4x2v.MR);
+        long floats = (long) mPad * k;
+        if (floats > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("packA: m×k = " + m + "×" + k + " is too large to pack (" + floats
+                    + " floats after padding, at most " + (Integer.MAX_VALUE - 16) + ")");
+        }
+        float[] data = new float[(int) floats];
         PackedA p = new PackedA(data, m, k, mPad);
         for (int pc = 0; pc < k; pc += F32GemmBlocking.KC) {
             int kc = Math.min(F32GemmBlocking.KC, k - pc);

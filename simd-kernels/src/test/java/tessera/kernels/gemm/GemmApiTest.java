@@ -13,7 +13,6 @@ import org.junit.jupiter.api.Test;
 import tessera.kernels.Activation;
 import tessera.memory.DType;
 import tessera.memory.Tensor;
-import tessera.memory.TensorArena;
 
 /** packA, Tensor matmul with dtype dispatch, degenerate sizes and argument validation. */
 class GemmApiTest {
@@ -26,13 +25,13 @@ class GemmApiTest {
                     GemmEpilogue ep = (cfg & 4) != 0 ? null : GemmEpilogue.activation(Activation.RELU, 0f);
                     float beta = (cfg & 8) != 0 ? 0.5f : 0f;
                     int lda = (transA ? m : k) + 1, ldb = (transB ? k : n) + 2;
-                    try (Arena arena = Arena.ofShared(); TensorArena ta = new TensorArena()) {
+                    try (Arena arena = Arena.ofShared()) {
                         MemorySegment a = GemmTestSupport.randomFloats(arena, (long) (transA ? k : m) * lda, m * 7L + k);
                         MemorySegment b = GemmTestSupport.randomFloats(arena, (long) (transB ? n : k) * ldb, n * 5L + k);
                         MemorySegment c1 = GemmTestSupport.randomFloats(arena, (long) m * n, 9);
                         MemorySegment c2 = GemmTestSupport.copy(arena, c1);
                         Gemm.sgemm(transA, transB, m, n, k, 1.5f, a, 0, lda, b, 0, ldb, beta, c1, 0, n, ep);
-                        PackedA p = Gemm.packA(transA, m, k, a, 0, lda, ta);
+                        PackedA p = Gemm.packA(transA, m, k, a, 0, lda);
                         assertEquals(m, p.m());
                         assertEquals(k, p.k());
                         Gemm.sgemm(p, transB, n, 1.5f, b, 0, ldb, beta, c2, 0, n, ep);
@@ -128,11 +127,9 @@ class GemmApiTest {
             expect("ldResidual=5", () -> Gemm.sgemm(false, false, 2, 6, 2, 1f, s, 0, 2, s, 0, 6, 0f, s, 0, 6,
                     GemmEpilogue.NONE.withResidual(s, 0, 5)));
             expect("segment A has 400 bytes", () -> Gemm.dgemm(false, false, 8, 1, 8, 1, s, 0, 8, s, 0, 1, 0, s, 0, 1));
-            try (TensorArena ta = new TensorArena()) {
-                expect("lda=2", () -> Gemm.packA(false, 4, 3, s, 0, 2, ta));
-                PackedA p = Gemm.packA(false, 4, 3, s, 0, 3, ta);
-                expect("ldb=1", () -> Gemm.sgemm(p, false, 2, 1f, s, 0, 1, 0f, s, 0, 2, null));
-            }
+            expect("lda=2", () -> Gemm.packA(false, 4, 3, s, 0, 2));
+            PackedA p = Gemm.packA(false, 4, 3, s, 0, 3);
+            expect("ldb=1", () -> Gemm.sgemm(p, false, 2, 1f, s, 0, 1, 0f, s, 0, 2, null));
         }
     }
 
