@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
  * the layout conversions in {@link Layouts}. Full square tiles of the vector length (16 on AVX-512, 8 on AVX2) are
  * transposed in registers with two-source lane selects (log2(L) butterfly stages); the ragged edges use scalar loops.
  */
-final class F32Transpose {
+public final class F32Transpose {
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
@@ -21,8 +21,11 @@ final class F32Transpose {
 
     private F32Transpose() {}
 
-    /** Offsets and leading dimensions in elements; uses {@link #PREFERRED_TILE}. */
-    static void transpose(MemorySegment src, long srcOff, long srcLd, MemorySegment dst, long dstOff, long dstLd,
+    /**
+     * {@code dst[c·dstLd + r] = src[r·srcLd + c]} for r &lt; rows, c &lt; cols; offsets and leading dimensions in
+     * float elements; heap or native segments; the regions must not overlap. Uses {@link #PREFERRED_TILE}.
+     */
+    public static void transpose(MemorySegment src, long srcOff, long srcLd, MemorySegment dst, long dstOff, long dstLd,
                           int rows, int cols) {
         transpose(src, srcOff, srcLd, dst, dstOff, dstLd, rows, cols, PREFERRED_TILE);
     }

@@ -125,7 +125,7 @@ public final class Conv2d {
             case IM2COL -> F32ConvIm2col.forward(g, x, xo, w, wo, packedA, bias, bo, res, ro, act, alpha, y, yo);
             case WINOGRAD_F2X3, WINOGRAD_F4X3 -> {
                 F32Winograd wino = F32Winograd.of(alg);
-                MemorySegment u = tessera.memory.Workspace.ofCurrentThread().floats(1, wino.transformedSize(g));
+                float[] u = F32Winograd.filterScratch(wino.transformedSize(g));
                 wino.transformWeights(g, w, wo, false, u);
                 wino.forward(g, x, xo, u, bias, bo, res, ro, act, alpha, y, yo);
             }
@@ -141,7 +141,7 @@ public final class Conv2d {
             case WINOGRAD_F2X3, WINOGRAD_F4X3 -> {
                 ConvGeom a = F32ConvDirect.adjoint(g); // stride 1 here, so no upsampling
                 F32Winograd wino = F32Winograd.of(alg);
-                MemorySegment u = tessera.memory.Workspace.ofCurrentThread().floats(1, wino.transformedSize(a));
+                float[] u = F32Winograd.filterScratch(wino.transformedSize(a));
                 wino.transformWeights(a, w, wo, true, u);
                 wino.forward(a, dy, dyo, u, null, 0, null, 0, Activation.IDENTITY, 0f, dx, dxo);
             }

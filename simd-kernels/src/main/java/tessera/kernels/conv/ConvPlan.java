@@ -28,6 +28,8 @@ public final class ConvPlan implements AutoCloseable {
     private final Tensor weights, bias;
     private final MemorySegment packed;
     private final PackedA[] packedA;
+    /** Winograd-transformed filters U (heap: the Winograd GEMM stage reads arrays). */
+    private final float[] winogradFilters;
 
     private ConvPlan(ConvSpec s, ConvAlgorithm a, Tensor w, Tensor b, Activation act, float alpha) {
         String op = "ConvPlan.create";
@@ -45,6 +47,7 @@ public final class ConvPlan implements AutoCloseable {
         this.bias = b == null ? null : b.copy(arena);
         MemorySegment p = null;
         PackedA[] pa = null;
+        float[] wu = null;
         if (dtype == DType.F32) {
             switch (algorithm) {
                 case DIRECT -> {
@@ -59,14 +62,15 @@ public final class ConvPlan implements AutoCloseable {
                 }
                 case WINOGRAD_F2X3, WINOGRAD_F4X3 -> {
                     F32Winograd wino = F32Winograd.of(algorithm);
-                    p = arena.allocateBytes(wino.transformedSize(geom) * 4);
-                    wino.transformWeights(geom, weights.segment(), weights.offset(), false, p);
+                    wu = new float[Math.toIntExact(wino.transformedSize(geom))];
+                    wino.transformWeights(geom, weights.segment(), weights.offset(), false, wu);
                 }
                 default -> throw new IllegalStateException("unresolved algorithm " + algorithm);
             }
         }
         this.packed = p;
         this.packedA = pa;
+        this.winogradFilters = wu;
     }
 
     /**
@@ -100,7 +104,7 @@ public final class ConvPlan implements AutoCloseable {
                     act, alpha, y.segment(), y.offset());
             case IM2COL -> F32ConvIm2col.forward(g, x.segment(), x.offset(), weights.segment(), weights.offset(), packedA,
                     bs, bo, rs, ro, act, alpha, y.segment(), y.offset());
-            case WINOGRAD_F2X3, WINOGRAD_F4X3 -> F32Winograd.of(algorithm).forward(g, x.segment(), x.offset(), packed,
+            case WINOGRAD_F2X3, WINOGRAD_F4X3 -> F32Winograd.of(algorithm).forward(g, x.segment(), x.offset(), winogradFilters,
                     bs, bo, rs, ro, act, alpha, y.segment(), y.offset());
             default -> throw new IllegalStateException("unresolved algorithm " + algorithm);
         }

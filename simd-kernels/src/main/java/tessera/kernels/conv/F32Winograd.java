@@ -9,19 +9,23 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import tessera.kernels.Activation;
 import tessera.kernels.ComputePool;
-import tessera.memory.Workspace;
+import tessera.memory.F32Transpose;
 
 /**
  * Winograd F(m×m, 3×3) float32 convolution (Lavin &amp; Gray), m = 2 ({@link ConvAlgorithm#WINOGRAD_F2X3}, α = 4)
  * or m = 4 ({@link ConvAlgorithm#WINOGRAD_F4X3}, α = 6), for 3×3 stride-1 dilation-1 kernels with any padding and
  * groups.
  *
- * <p>Pipeline, per task = a block of TB output tiles (tiles of all images in one list, so small images batch up):
- * gather the α×α input patches channel-contiguous, input transform {@code V = Bᵀ d B} vectorized over channels,
- * then for each of the α² transformed points a GEMM {@code M[point] (TB × K) = V[point] (TB × C) · U[point] (C × K)}
- * (6×2-vector register tile), then the output transform {@code Y = Aᵀ M A} vectorized over output channels with
- * bias, residual and activation fused into the store. Filters {@code U = G g Gᵀ} are transformed (in float64) once
- * per call or once per {@link ConvPlan}; layout {@code [group][point][kBlock][Cp][NB]}.
+ * <p>Pipeline, per chunk of images: (1) x is transposed row by row into a zero-padded channel-last buffer
+ * {@code [image][group][row][col][c]} (vectorized 8×8/16×16 register transposes), so every tile's α×α patch is read
+ * in place with no bounds tests; (2) per task = a block of TB output tiles (tiles of all images in one list, so small
+ * images batch up) × a range of output-channel blocks: input transform {@code V = Bᵀ d B} vectorized over channels,
+ * for each of the α² points a GEMM {@code M[point] (TB × K) = V[point] (TB × C) · U[point] (C × K)} (4×2-vector
+ * register tile), and the output transform {@code Y = Aᵀ M A} vectorized over output channels into a channel-last
+ * output buffer; (3) that buffer is transposed back to NCHW row by row with bias, residual and activation applied
+ * while the row is in cache. All scratch is per-thread heap arrays (the GEMM stage reads arrays fastest), grow-only.
+ * Filters {@code U = G g Gᵀ} are transformed (in float64) once per call or once per {@link ConvPlan}; layout
+ * {@code [group][point][kBlock][Cp][NB]}.
  *
  * <p>Numerical error, measured against the float64 reference ({@code ConvWinogradErrorTest}; inputs and weights
  * uniform in [−1, 1], 3×3 pad 1, C = 16…256), as max |error| / max Σ|terms| in units of u = 2⁻²⁴: direct 1.8–2.8 u,
@@ -34,7 +38,7 @@ final class F32Winograd {
     static final int VL = SP.length();
     private static final ByteOrder NO = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
-    private static final int MR = 6;
+    private static final int MR = 4;
 
     static final F32Winograd F2 = new F32Winograd(2);
     static final F32Winograd F4 = new F32Winograd(4);
@@ -70,10 +74,10 @@ final class F32Winograd {
      * U = G·w·Gᵀ per (k, c), packed. {@code adjoint}: as {@link F32ConvDirect#packWeights} (w belongs to the convolution
      * whose input gradient g computes: transposed per group and flipped).
      */
-    void transformWeights(ConvGeom g, MemorySegment w, long wo, boolean adjoint, MemorySegment u) {
+    void transformWeights(ConvGeom g, MemorySegment w, long wo, boolean adjoint, float[] u) {
         double[][] gm = m == 2 ? G2 : G4;
         int cg = g.cg(), kg = g.kg(), nb = nb(g), kbs = kBlocks(g), cp = cPad(g), a2 = alpha * alpha;
-        u.asSlice(0, transformedSize(g) * 4).fill((byte) 0);
+        java.util.Arrays.fill(u, 0, Math.toIntExact(transformedSize(g)), 0f);
         double[] f = new double[9];
         double[] t = new double[alpha * 3];
         for (int gi = 0; gi < g.groups(); gi++)
@@ -93,21 +97,22 @@ final class F32Winograd {
                     for (int i = 0; i < alpha; i++)
                         for (int l = 0; l < alpha; l++) {
                             double v = t[i * 3] * gm[l][0] + t[i * 3 + 1] * gm[l][1] + t[i * 3 + 2] * gm[l][2];
-                            long dst = ((((long) gi * a2 + i * alpha + l) * kbs + kb) * cp + c) * nb + j;
-                            u.setAtIndex(F, dst, (float) v);
+                            int dst = (((gi * a2 + i * alpha + l) * kbs + kb) * cp + c) * nb + j;
+                            u[dst] = (float) v;
                         }
                 }
     }
 
     // ------------------------------------------------------------------ forward
 
-    private static final class Job implements IntConsumer {
+    /**
+     * The tile stage of one chunk of images: input (padded NHWC, from {@link #prepareInput}) → output (NHWC tiles,
+     * for {@link #finishOutput}); task = a block of tiles × a range of output-channel blocks.
+     */
+    private static final class TileJob implements IntConsumer {
         F32Winograd wino;
         ConvGeom g;
-        MemorySegment x, u, bias, res, y;
-        long xo, bo, ro, yo;
-        Activation act;
-        float alpha;
+        float[] u, in, out;
         int tb, tiles, kSplits, kbPerSplit;
 
         @Override
@@ -115,25 +120,87 @@ final class F32Winograd {
             int blk = t / kSplits, ks = t % kSplits;
             int t0 = blk * tb, t1 = Math.min(tiles, t0 + tb);
             int kb0 = ks * kbPerSplit, kb1 = Math.min(kBlocks(g), kb0 + kbPerSplit);
-            wino.task(g, x, xo, u, bias, bo, res, ro, act, alpha, y, yo, t0, t1, tb, kb0, kb1);
+            wino.task(g, u, in, out, t0, t1, tb, kb0, kb1);
         }
     }
 
-    private static final ThreadLocal<Job> JOB = ThreadLocal.withInitial(Job::new);
+    /** The layout passes of one chunk: task = one row of one image and group (input rows or output rows). */
+    private static final class RowJob implements IntConsumer {
+        F32Winograd wino;
+        ConvGeom g;
+        boolean input;
+        int n0, rows;
+        MemorySegment x, in, out, bias, res, y;
+        long xo, bo, ro, yo;
+        Activation act;
+        float alpha;
+
+        @Override
+        public void accept(int t) {
+            int row = t % rows, ng = t / rows, gi = ng % g.groups(), nl = ng / g.groups();
+            if (input) wino.prepareInput(g, x, xo, n0, nl, gi, row, in);
+            else wino.finishOutput(g, out, n0, nl, gi, row, bias, bo, res, ro, act, alpha, y, yo);
+        }
+    }
+
+    private static final ThreadLocal<TileJob> TILE_JOB = ThreadLocal.withInitial(TileJob::new);
+    private static final ThreadLocal<RowJob> ROW_JOB = ThreadLocal.withInitial(RowJob::new);
 
     int tilesH(ConvGeom g) { return (g.p() + m - 1) / m; }
 
     int tilesW(ConvGeom g) { return (g.q() + m - 1) / m; }
 
-    /** y = act(conv(x) + bias + residual) with transformed filters u. */
-    void forward(ConvGeom g, MemorySegment x, long xo, MemorySegment u, MemorySegment bias, long bo,
+    /** Rows of the padded input buffer: every tile's α rows (input row ih sits at ih + pt). */
+    int paddedH(ConvGeom g) { return tilesH(g) * m + 2; }
+
+    int paddedW(ConvGeom g) { return tilesW(g) * m + 2; }
+
+    /** Floats per image of the padded NHWC input buffer ([group][paddedH][paddedW][cPad]). */
+    long inputFloats(ConvGeom g) { return (long) g.groups() * paddedH(g) * paddedW(g) * cPad(g); }
+
+    /** Floats per image of the NHWC output buffer ([tilesH·m][tilesW·m][groups·kPad]). */
+    long outputFloats(ConvGeom g) { return (long) tilesH(g) * m * tilesW(g) * m * g.groups() * kBlocks(g) * nb(g); }
+
+    /** Largest chunk of images whose layout buffers stay below ~32 MB. */
+    private int imagesPerChunk(ConvGeom g) {
+        long per = inputFloats(g) + outputFloats(g);
+        return (int) Math.max(1, Math.min(g.n(), (8L << 20) / per));
+    }
+
+    /**
+     * y = act(conv(x) + bias + residual) with transformed filters u. Per chunk of images: x → padded channel-last
+     * buffer (vectorized transposes), tiles → transforms → per-point GEMMs → output transforms into a channel-last
+     * buffer, then back to NCHW with bias, residual and activation fused into that pass.
+     */
+    void forward(ConvGeom g, MemorySegment x, long xo, float[] u, MemorySegment bias, long bo,
                  MemorySegment res, long ro, Activation act, float alpha, MemorySegment y, long yo) {
-        int tiles = g.n() * tilesH(g) * tilesW(g);
+        int chunk = imagesPerChunk(g);
+        Scratch sc = SCRATCH.get();
+        MemorySegment in = sc.input(chunk * inputFloats(g)), out = sc.output(chunk * outputFloats(g));
+        RowJob rj = ROW_JOB.get();
+        rj.wino = this; rj.g = g; rj.x = x; rj.xo = xo; rj.in = in; rj.out = out; rj.bias = bias; rj.bo = bo;
+        rj.res = res; rj.ro = ro; rj.act = act; rj.alpha = alpha; rj.y = y; rj.yo = yo;
+        for (int n0 = 0; n0 < g.n(); n0 += chunk) {
+            int nc = Math.min(chunk, g.n() - n0);
+            rj.n0 = n0;
+            rj.input = true;
+            rj.rows = paddedH(g);
+            ComputePool.parallelFor(nc * g.groups() * rj.rows, rj);
+            tiles(g, u, sc.inputArray, sc.outputArray, nc);
+            rj.input = false;
+            rj.rows = g.p();
+            ComputePool.parallelFor(nc * g.groups() * rj.rows, rj);
+        }
+        rj.x = null; rj.in = null; rj.out = null; rj.bias = null; rj.res = null; rj.y = null;
+    }
+
+    private void tiles(ConvGeom g, float[] u, float[] in, float[] out, int images) {
+        int tiles = images * tilesH(g) * tilesW(g);
         int a2 = this.alpha * this.alpha;
         int cp = cPad(g), kp = kBlocks(g) * nb(g);
-        int budget = 80_000 / (a2 * (2 * cp + kp));
+        int budget = 80_000 / (a2 * (cp + kp));
         int tb = Math.max(MR, budget / MR * MR);
-        tb = Math.min(tb, 16 * MR);
+        tb = Math.min(tb, 24 * MR);
         int threads = ComputePool.threads();
         if (threads > 1) {
             int perTask = (tiles + 2 * threads - 1) / (2 * threads);
@@ -144,237 +211,254 @@ final class F32Winograd {
         if (threads == 1) kSplits = 1;
         int kbPerSplit = (kbs + kSplits - 1) / kSplits;
         kSplits = (kbs + kbPerSplit - 1) / kbPerSplit;
-        Job job = JOB.get();
+        TileJob job = TILE_JOB.get();
         job.kSplits = kSplits; job.kbPerSplit = kbPerSplit;
-        job.wino = this; job.g = g; job.x = x; job.xo = xo; job.u = u; job.bias = bias; job.bo = bo; job.res = res;
-        job.ro = ro; job.act = act; job.alpha = alpha; job.y = y; job.yo = yo; job.tb = tb; job.tiles = tiles;
+        job.wino = this; job.g = g; job.u = u; job.in = in; job.out = out; job.tb = tb; job.tiles = tiles;
         ComputePool.parallelFor(blocks * kSplits, job);
-        job.x = null; job.u = null; job.bias = null; job.res = null; job.y = null;
+        job.u = null; job.in = null; job.out = null;
+    }
+
+    /** Padded row {@code row} of image n0+nl, group gi: zeros, then (inside the input) x's row transposed to [w][c]. */
+    private void prepareInput(ConvGeom g, MemorySegment x, long xo, int n0, int nl, int gi, int row, MemorySegment in) {
+        int hp = paddedH(g), wp = paddedW(g), cp = cPad(g), cg = g.cg();
+        long dst = (((long) nl * g.groups() + gi) * hp + row) * wp * cp;
+        ConvEpilogue.zero(in, dst, (long) wp * cp);
+        int ih = row - g.pt();
+        if (ih < 0 || ih >= g.h()) return;
+        int pl = g.pl(), w0 = Math.max(0, -pl), w1 = Math.min(g.w(), wp - pl);
+        if (w0 >= w1) return;
+        long src = xo + (((long) (n0 + nl) * g.c() + (long) gi * cg) * g.h() + ih) * g.w() + w0;
+        F32Transpose.transpose(x, src, (long) g.h() * g.w(), in, dst + (long) (w0 + pl) * cp, cp, cg, w1 - w0);
+    }
+
+    /** Output row {@code oh} of image n0+nl, group gi: [q][k] → NCHW, then bias, residual and activation per channel. */
+    private void finishOutput(ConvGeom g, MemorySegment out, int n0, int nl, int gi, int oh, MemorySegment bias, long bo,
+                              MemorySegment res, long ro, Activation act, float alpha, MemorySegment y, long yo) {
+        int qt = tilesW(g) * m, pt = tilesH(g) * m, kt = g.groups() * kBlocks(g) * nb(g), kg = g.kg();
+        long src = (((long) nl * pt + oh) * qt) * kt + (long) gi * kBlocks(g) * nb(g);
+        long pq = (long) g.p() * g.q();
+        long rel = (((long) (n0 + nl) * g.k() + (long) gi * kg) * g.p() + oh) * g.q();
+        F32Transpose.transpose(out, src, kt, y, yo + rel, pq, g.q(), kg);
+        if (bias == null && res == null && act == Activation.IDENTITY) return;
+        for (int k = 0; k < kg; k++) {
+            float b = bias == null ? 0f : bias.getAtIndex(F, bo + (long) gi * kg + k);
+            ConvEpilogue.apply(y, yo + rel + k * pq, g.q(), b, res, ro + rel + k * pq, act, alpha);
+        }
     }
 
     /**
-     * One block of tiles [t0, t1) and output-channel blocks [kb0, kb1) (of every group). Scratch: slot 4 (patches, V,
-     * transform temp), slot 5 (M, output tile).
+     * Tiles [t0, t1) of the chunk (tile = (image, tile row, tile column)) for output-channel blocks [kb0, kb1) of
+     * every group. Scratch: the thread's {@link Scratch} (V and transform temp; M and transform temp).
      */
-    void task(ConvGeom g, MemorySegment x, long xo, MemorySegment u, MemorySegment bias, long bo, MemorySegment res,
-              long ro, Activation act, float alpha, MemorySegment y, long yo, int t0, int t1, int tbMax, int kb0, int kb1) {
+    void task(ConvGeom g, float[] u, float[] in, float[] out, int t0, int t1, int tbMax, int kb0, int kb1) {
         int a = this.alpha, a2 = a * a;
-        int cp = cPad(g), nb = nb(g), kbs = kBlocks(g), kp = kbs * nb;
+        int cp = cPad(g), nb = nb(g), kbs = kBlocks(g), kp = kbs * nb, kt = g.groups() * kp;
         int tbp = (tbMax + MR - 1) / MR * MR, count = t1 - t0;
-        Workspace ws = Workspace.ofCurrentThread();
-        long dSize = (long) tbp * a2 * cp, vSize = (long) a2 * tbp * cp;
-        MemorySegment s4 = ws.floats(4, dSize + vSize + (long) a2 * VL);
-        long dBase = 0, vBase = dSize, tmpBase = dSize + vSize;
-        MemorySegment s5 = ws.floats(5, (long) a2 * tbp * kp + (long) a2 * VL + (long) m * m * VL);
-        long mBase = 0, tmp2Base = (long) a2 * tbp * kp, outBase = tmp2Base + (long) a2 * VL;
-        int th = tilesH(g), tw = tilesW(g);
+        Scratch sc = SCRATCH.get();
+        int vSize = a2 * tbp * cp;
+        float[] vs = sc.patches(vSize + a2 * VL);
+        int vBase = 0, tmpBase = vSize;
+        float[] ms = sc.products(a2 * tbp * kp + a2 * VL);
+        int mBase = 0, tmp2Base = a2 * tbp * kp;
+        int th = tilesH(g), tw = tilesW(g), hp = paddedH(g), wp = paddedW(g), pt = th * m, qt = tw * m;
         for (int gi = 0; gi < g.groups(); gi++) {
-            // 1. gather patches d[tile][i][j][c]
-            for (int t = 0; t < count; t++) gatherPatch(g, x, xo, gi, t0 + t, th, tw, s4, dBase + (long) t * a2 * cp, cp);
-            // 2. input transform into V[point][tile][c]
-            for (int t = 0; t < count; t++)
+            // 1. input transform of each tile's α×α patch (read in place from the padded buffer) into V[point][tile][c]
+            for (int t = 0; t < count; t++) {
+                int tile = t0 + t, nl = tile / (th * tw), rem = tile % (th * tw), ty = rem / tw, tx = rem % tw;
+                int base = (((nl * g.groups() + gi) * hp + ty * m) * wp + tx * m) * cp;
                 for (int cv = 0; cv < cp; cv += VL)
-                    inputTransform(s4, dBase + (long) t * a2 * cp + cv, cp, tmpBase,
-                            vBase + (long) t * cp + cv, (long) tbp * cp);
-            // 3. GEMM per point
-            long uGroup = (long) gi * a2 * kbs * cp * nb;
-            for (int pt = 0; pt < a2; pt++)
+                    inputTransform(in, base + cv, wp * cp, cp, vs, tmpBase, vBase + t * cp + cv, tbp * cp);
+            }
+            // 2. GEMM per point
+            int uGroup = gi * a2 * kbs * cp * nb;
+            for (int pt2 = 0; pt2 < a2; pt2++)
                 for (int kb = kb0; kb < kb1; kb++) {
-                    long uOff = uGroup + ((long) pt * kbs + kb) * cp * nb;
+                    int uOff = uGroup + (pt2 * kbs + kb) * cp * nb;
                     for (int r0 = 0; r0 < count; r0 += MR) {
-                        long vOff = vBase + ((long) pt * tbp + r0) * cp;
-                        long mOff = mBase + ((long) pt * tbp + r0) * kp + (long) kb * nb;
-                        if (nb == 2 * VL) gemm6x2(s4, vOff, cp, u, uOff, g.cg(), s5, mOff, kp);
-                        else gemm6x1(s4, vOff, cp, u, uOff, g.cg(), s5, mOff, kp);
+                        int vOff = vBase + (pt2 * tbp + r0) * cp;
+                        int mOff = mBase + (pt2 * tbp + r0) * kp + kb * nb;
+                        if (nb == 2 * VL) gemm4x2(vs, vOff, cp, u, uOff, g.cg(), ms, mOff, kp);
+                        else gemm4x1(vs, vOff, cp, u, uOff, g.cg(), ms, mOff, kp);
                     }
                 }
-            // 4. output transform + fused epilogue
-            for (int t = 0; t < count; t++)
+            // 3. output transform straight into the channel-last output buffer
+            for (int t = 0; t < count; t++) {
+                int tile = t0 + t, nl = tile / (th * tw), rem = tile % (th * tw), ty = rem / tw, tx = rem % tw;
+                int dst = ((nl * pt + ty * m) * qt + tx * m) * kt + gi * kp;
                 for (int kv = kb0 * nb; kv < kb1 * nb; kv += VL) {
-                    int lanes = Math.min(VL, g.kg() - kv);
-                    if (lanes <= 0) break;
-                    outputTransform(s5, mBase + (long) t * kp + kv, (long) tbp * kp, tmp2Base, outBase);
-                    scatter(g, s5, outBase, gi * g.kg() + kv, lanes, t0 + t, th, tw, bias, bo, res, ro, act, alpha, y, yo);
-                }
-        }
-    }
-
-    private void gatherPatch(ConvGeom g, MemorySegment x, long xo, int gi, int tile, int th, int tw,
-                             MemorySegment d, long dOff, int cp) {
-        int a = alpha, cg = g.cg();
-        int n = tile / (th * tw), rem = tile % (th * tw), ty = rem / tw, tx = rem % tw;
-        int h0 = ty * m - g.pt(), w0 = tx * m - g.pl();
-        long img = xo + ((long) n * g.c() + (long) gi * cg) * g.h() * g.w();
-        for (int c = 0; c < cg; c++) {
-            long plane = img + (long) c * g.h() * g.w();
-            for (int i = 0; i < a; i++) {
-                int ih = h0 + i;
-                boolean rowIn = ih >= 0 && ih < g.h();
-                long srow = plane + (long) ih * g.w();
-                long drow = dOff + (long) i * a * cp + c;
-                for (int j = 0; j < a; j++) {
-                    int iw = w0 + j;
-                    float v = rowIn && iw >= 0 && iw < g.w() ? x.getAtIndex(F, srow + iw) : 0f;
-                    d.setAtIndex(F, drow + (long) j * cp, v);
+                    if (kv >= g.kg()) break;
+                    outputTransform(ms, mBase + t * kp + kv, tbp * kp, tmp2Base, out, dst + kv, qt * kt, kt);
                 }
             }
         }
-        for (int c = cg; c < cp; c++)
-            for (int i = 0; i < a * a; i++) d.setAtIndex(F, dOff + (long) i * cp + c, 0f);
     }
 
-    /** V = Bᵀ d B on one channel vector: d at dOff (element (i,j) at (i·α+j)·cp), V point p at vOff + p·pointStride. */
-    private void inputTransform(MemorySegment s, long dOff, int cp, long tmp, long vOff, long pointStride) {
+    /**
+     * V = Bᵀ d B on one channel vector: d element (i, j) at {@code src[base + i·rowStride + j·colStride]}, V point p
+     * at {@code s[vOff + p·pointStride]}; {@code tmp} is α² vectors of scratch in s.
+     */
+    private void inputTransform(float[] src, int base, int rowStride, int colStride, float[] s, int tmp, int vOff,
+                                int pointStride) {
         int a = alpha;
         // rows: for each column j, transform down the α rows -> tmp[i][j]
         for (int j = 0; j < a; j++) {
-            long src = (dOff + (long) j * cp) * 4, dst = (tmp + (long) j * VL) * 4;
-            if (m == 2) in4(s, src, (long) a * cp * 4, s, dst, (long) a * VL * 4);
-            else in6(s, src, (long) a * cp * 4, s, dst, (long) a * VL * 4);
+            if (m == 2) in4(src, base + j * colStride, rowStride, s, tmp + j * VL, a * VL);
+            else in6(src, base + j * colStride, rowStride, s, tmp + j * VL, a * VL);
         }
         // columns: for each row i, transform along j -> V[i·α + l]
         for (int i = 0; i < a; i++) {
-            long src = (tmp + (long) i * a * VL) * 4, dst = (vOff + (long) i * a * pointStride) * 4;
-            if (m == 2) in4(s, src, (long) VL * 4, s, dst, pointStride * 4);
-            else in6(s, src, (long) VL * 4, s, dst, pointStride * 4);
+            if (m == 2) in4(s, tmp + i * a * VL, VL, s, vOff + i * a * pointStride, pointStride);
+            else in6(s, tmp + i * a * VL, VL, s, vOff + i * a * pointStride, pointStride);
         }
     }
 
-    private static FloatVector ld(MemorySegment s, long b) { return FloatVector.fromMemorySegment(SP, s, b, NO); }
+    private static FloatVector ld(float[] s, int i) { return FloatVector.fromArray(SP, s, i); }
 
-    /** F(2,3) Bᵀ on 4 vectors. */
-    static void in4(MemorySegment s, long src, long ss, MemorySegment d, long dst, long ds) {
+    /** F(2,3) Bᵀ on 4 vectors at s[src + i·ss] → d[dst + i·ds] (float offsets). */
+    static void in4(float[] s, int src, int ss, float[] d, int dst, int ds) {
         FloatVector d0 = ld(s, src), d1 = ld(s, src + ss), d2 = ld(s, src + 2 * ss), d3 = ld(s, src + 3 * ss);
-        d0.sub(d2).intoMemorySegment(d, dst, NO);
-        d1.add(d2).intoMemorySegment(d, dst + ds, NO);
-        d2.sub(d1).intoMemorySegment(d, dst + 2 * ds, NO);
-        d1.sub(d3).intoMemorySegment(d, dst + 3 * ds, NO);
+        d0.sub(d2).intoArray(d, dst);
+        d1.add(d2).intoArray(d, dst + ds);
+        d2.sub(d1).intoArray(d, dst + 2 * ds);
+        d1.sub(d3).intoArray(d, dst + 3 * ds);
     }
 
     /** F(4,3) Bᵀ on 6 vectors. */
-    static void in6(MemorySegment s, long src, long ss, MemorySegment d, long dst, long ds) {
+    static void in6(float[] s, int src, int ss, float[] d, int dst, int ds) {
         FloatVector d0 = ld(s, src), d1 = ld(s, src + ss), d2 = ld(s, src + 2 * ss), d3 = ld(s, src + 3 * ss),
                 d4 = ld(s, src + 4 * ss), d5 = ld(s, src + 5 * ss);
         FloatVector t0 = d4.sub(d2.mul(4f)), t1 = d3.sub(d1.mul(4f)); // d4-4d2, d3-4d1
         FloatVector t2 = d4.sub(d2), t3 = d3.sub(d1).mul(2f);         // d4-d2, 2(d3-d1)
-        d0.mul(4f).sub(d2.mul(5f)).add(d4).intoMemorySegment(d, dst, NO);
-        t0.add(t1).intoMemorySegment(d, dst + ds, NO);
-        t0.sub(t1).intoMemorySegment(d, dst + 2 * ds, NO);
-        t2.add(t3).intoMemorySegment(d, dst + 3 * ds, NO);
-        t2.sub(t3).intoMemorySegment(d, dst + 4 * ds, NO);
-        d1.mul(4f).sub(d3.mul(5f)).add(d5).intoMemorySegment(d, dst + 5 * ds, NO);
+        d0.mul(4f).sub(d2.mul(5f)).add(d4).intoArray(d, dst);
+        t0.add(t1).intoArray(d, dst + ds);
+        t0.sub(t1).intoArray(d, dst + 2 * ds);
+        t2.add(t3).intoArray(d, dst + 3 * ds);
+        t2.sub(t3).intoArray(d, dst + 4 * ds);
+        d1.mul(4f).sub(d3.mul(5f)).add(d5).intoArray(d, dst + 5 * ds);
     }
 
-    /** Y = Aᵀ M A on one output-channel vector: M point p at mOff + p·pointStride; result [m][m][VL] at out. */
-    private void outputTransform(MemorySegment s, long mOff, long pointStride, long tmp, long out) {
+    /**
+     * Y = Aᵀ M A on one output-channel vector: M point p at {@code s[mOff + p·pointStride]}; output element (i, j)
+     * written to {@code out[dst + i·rowStride + j·colStride]}; {@code tmp} is α² vectors of scratch in s.
+     */
+    private void outputTransform(float[] s, int mOff, int pointStride, int tmp, float[] out, int dst, int rowStride,
+                                 int colStride) {
         int a = alpha;
         for (int j = 0; j < a; j++) {
-            long src = (mOff + (long) j * pointStride) * 4, dst = (tmp + (long) j * VL) * 4;
-            if (m == 2) out4(s, src, (long) a * pointStride * 4, s, dst, (long) a * VL * 4);
-            else out6(s, src, (long) a * pointStride * 4, s, dst, (long) a * VL * 4);
+            if (m == 2) out4(s, mOff + j * pointStride, a * pointStride, s, tmp + j * VL, a * VL);
+            else out6(s, mOff + j * pointStride, a * pointStride, s, tmp + j * VL, a * VL);
         }
         for (int i = 0; i < m; i++) {
-            long src = (tmp + (long) i * a * VL) * 4, dst = (out + (long) i * m * VL) * 4;
-            if (m == 2) out4(s, src, (long) VL * 4, s, dst, (long) VL * 4);
-            else out6(s, src, (long) VL * 4, s, dst, (long) VL * 4);
+            if (m == 2) out4(s, tmp + i * a * VL, VL, out, dst + i * rowStride, colStride);
+            else out6(s, tmp + i * a * VL, VL, out, dst + i * rowStride, colStride);
         }
     }
 
     /** F(2,3) Aᵀ: 4 vectors → 2. */
-    static void out4(MemorySegment s, long src, long ss, MemorySegment d, long dst, long ds) {
+    static void out4(float[] s, int src, int ss, float[] d, int dst, int ds) {
         FloatVector m0 = ld(s, src), m1 = ld(s, src + ss), m2 = ld(s, src + 2 * ss), m3 = ld(s, src + 3 * ss);
-        m0.add(m1).add(m2).intoMemorySegment(d, dst, NO);
-        m1.sub(m2).sub(m3).intoMemorySegment(d, dst + ds, NO);
+        m0.add(m1).add(m2).intoArray(d, dst);
+        m1.sub(m2).sub(m3).intoArray(d, dst + ds);
     }
 
     /** F(4,3) Aᵀ: 6 vectors → 4. */
-    static void out6(MemorySegment s, long src, long ss, MemorySegment d, long dst, long ds) {
+    static void out6(float[] s, int src, int ss, float[] d, int dst, int ds) {
         FloatVector m0 = ld(s, src), m1 = ld(s, src + ss), m2 = ld(s, src + 2 * ss), m3 = ld(s, src + 3 * ss),
                 m4 = ld(s, src + 4 * ss), m5 = ld(s, src + 5 * ss);
         FloatVector sa = m1.add(m2), da = m1.sub(m2), sb = m3.add(m4), db = m3.sub(m4);
-        m0.add(sa).add(sb).intoMemorySegment(d, dst, NO);
-        db.mul(2f).add(da).intoMemorySegment(d, dst + ds, NO);
-        sb.mul(4f).add(sa).intoMemorySegment(d, dst + 2 * ds, NO);
-        db.mul(8f).add(da).add(m5).intoMemorySegment(d, dst + 3 * ds, NO);
+        m0.add(sa).add(sb).intoArray(d, dst);
+        db.mul(2f).add(da).intoArray(d, dst + ds);
+        sb.mul(4f).add(sa).intoArray(d, dst + 2 * ds);
+        db.mul(8f).add(da).add(m5).intoArray(d, dst + 3 * ds);
     }
 
-    private void scatter(ConvGeom g, MemorySegment s, long out, int k0, int lanes, int tile, int th, int tw,
-                         MemorySegment bias, long bo, MemorySegment res, long ro, Activation act, float alpha,
-                         MemorySegment y, long yo) {
-        int n = tile / (th * tw), rem = tile % (th * tw), oh0 = (rem / tw) * m, ow0 = (rem % tw) * m;
-        int pq = g.p() * g.q();
-        int rows = Math.min(m, g.p() - oh0), cols = Math.min(m, g.q() - ow0);
-        boolean simple = act == Activation.IDENTITY || act == Activation.RELU;
-        boolean relu = act == Activation.RELU;
-        for (int kk = 0; kk < lanes; kk++) {
-            int k = k0 + kk;
-            float b = bias == null ? 0f : bias.getAtIndex(F, bo + k);
-            long plane = ((long) n * g.k() + k) * pq;
-            for (int i = 0; i < rows; i++) {
-                long yrow = plane + (long) (oh0 + i) * g.q() + ow0;
-                long srow = out + (long) i * m * VL + kk;
-                for (int j = 0; j < cols; j++) {
-                    float v = s.getAtIndex(F, srow + (long) j * VL) + b;
-                    if (res != null) v += res.getAtIndex(F, ro + yrow + j);
-                    if (simple) {
-                        if (relu && v < 0) v = 0f;
-                    } else {
-                        v = (float) ConvReference.activate(act, alpha, v);
-                    }
-                    y.setAtIndex(F, yo + yrow + j, v);
-                }
-            }
-        }
-    }
-
-    /** M rows [6] × 2 vectors: M[r][0..2VL) = Σ_c V[r][c]·U[c][0..2VL). */
-    static void gemm6x2(MemorySegment v, long vOff, int ldv, MemorySegment u, long uOff, int kc, MemorySegment mm,
-                        long mOff, int ldm) {
+    /**
+     * M rows [4] × 2 vectors: M[r][0..2VL) = Σ_c V[r][c]·U[c][0..2VL). Heap arrays and 4 rows (8 accumulators) for
+     * the same reason as {@code F32GemmMicrokernel4x2v}: C2 keeps them in AVX2's 16 registers and hoists the checks.
+     */
+    static void gemm4x2(float[] v, int vOff, int ldv, float[] u, int uOff, int kc, float[] mm, int mOff, int ldm) {
         FloatVector a00 = FloatVector.zero(SP), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00,
-                a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
-        long r0 = vOff, r1 = r0 + ldv, r2 = r1 + ldv, r3 = r2 + ldv, r4 = r3 + ldv, r5 = r4 + ldv;
-        long ub = uOff * 4;
-        for (int c = 0; c < kc; c++, ub += 8L * VL) {
-            FloatVector w0 = FloatVector.fromMemorySegment(SP, u, ub, NO);
-            FloatVector w1 = FloatVector.fromMemorySegment(SP, u, ub + 4L * VL, NO);
-            FloatVector x = FloatVector.broadcast(SP, v.getAtIndex(F, r0 + c));
+                a30 = a00, a31 = a00;
+        int r0 = vOff, r1 = r0 + ldv, r2 = r1 + ldv, r3 = r2 + ldv;
+        int ub = uOff;
+        for (int c = 0; c < kc; c++, ub += 2 * VL) {
+            FloatVector w0 = FloatVector.fromArray(SP, u, ub);
+            FloatVector w1 = FloatVector.fromArray(SP, u, ub + VL);
+            FloatVector x = FloatVector.broadcast(SP, v[r0 + c]);
             a00 = w0.fma(x, a00); a01 = w1.fma(x, a01);
-            x = FloatVector.broadcast(SP, v.getAtIndex(F, r1 + c));
+            x = FloatVector.broadcast(SP, v[r1 + c]);
             a10 = w0.fma(x, a10); a11 = w1.fma(x, a11);
-            x = FloatVector.broadcast(SP, v.getAtIndex(F, r2 + c));
+            x = FloatVector.broadcast(SP, v[r2 + c]);
             a20 = w0.fma(x, a20); a21 = w1.fma(x, a21);
-            x = FloatVector.broadcast(SP, v.getAtIndex(F, r3 + c));
+            x = FloatVector.broadcast(SP, v[r3 + c]);
             a30 = w0.fma(x, a30); a31 = w1.fma(x, a31);
-            x = FloatVector.broadcast(SP, v.getAtIndex(F, r4 + c));
-            a40 = w0.fma(x, a40); a41 = w1.fma(x, a41);
-            x = FloatVector.broadcast(SP, v.getAtIndex(F, r5 + c));
-            a50 = w0.fma(x, a50); a51 = w1.fma(x, a51);
         }
-        long o = mOff * 4, ld = (long) ldm * 4, h = 4L * VL;
-        a00.intoMemorySegment(mm, o, NO); a01.intoMemorySegment(mm, o + h, NO);
-        a10.intoMemorySegment(mm, o + ld, NO); a11.intoMemorySegment(mm, o + ld + h, NO);
-        a20.intoMemorySegment(mm, o + 2 * ld, NO); a21.intoMemorySegment(mm, o + 2 * ld + h, NO);
-        a30.intoMemorySegment(mm, o + 3 * ld, NO); a31.intoMemorySegment(mm, o + 3 * ld + h, NO);
-        a40.intoMemorySegment(mm, o + 4 * ld, NO); a41.intoMemorySegment(mm, o + 4 * ld + h, NO);
-        a50.intoMemorySegment(mm, o + 5 * ld, NO); a51.intoMemorySegment(mm, o + 5 * ld + h, NO);
+        int o = mOff;
+        a00.intoArray(mm, o); a01.intoArray(mm, o + VL);
+        a10.intoArray(mm, o + ldm); a11.intoArray(mm, o + ldm + VL);
+        a20.intoArray(mm, o + 2 * ldm); a21.intoArray(mm, o + 2 * ldm + VL);
+        a30.intoArray(mm, o + 3 * ldm); a31.intoArray(mm, o + 3 * ldm + VL);
     }
 
-    static void gemm6x1(MemorySegment v, long vOff, int ldv, MemorySegment u, long uOff, int kc, MemorySegment mm,
-                        long mOff, int ldm) {
-        FloatVector a0 = FloatVector.zero(SP), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
-        long r0 = vOff, r1 = r0 + ldv, r2 = r1 + ldv, r3 = r2 + ldv, r4 = r3 + ldv, r5 = r4 + ldv;
-        long ub = uOff * 4;
-        for (int c = 0; c < kc; c++, ub += 4L * VL) {
-            FloatVector w0 = FloatVector.fromMemorySegment(SP, u, ub, NO);
-            a0 = w0.fma(FloatVector.broadcast(SP, v.getAtIndex(F, r0 + c)), a0);
-            a1 = w0.fma(FloatVector.broadcast(SP, v.getAtIndex(F, r1 + c)), a1);
-            a2 = w0.fma(FloatVector.broadcast(SP, v.getAtIndex(F, r2 + c)), a2);
-            a3 = w0.fma(FloatVector.broadcast(SP, v.getAtIndex(F, r3 + c)), a3);
-            a4 = w0.fma(FloatVector.broadcast(SP, v.getAtIndex(F, r4 + c)), a4);
-            a5 = w0.fma(FloatVector.broadcast(SP, v.getAtIndex(F, r5 + c)), a5);
+    /** M rows [4] × 1 vector. */
+    static void gemm4x1(float[] v, int vOff, int ldv, float[] u, int uOff, int kc, float[] mm, int mOff, int ldm) {
+        FloatVector a0 = FloatVector.zero(SP), a1 = a0, a2 = a0, a3 = a0;
+        int r0 = vOff, r1 = r0 + ldv, r2 = r1 + ldv, r3 = r2 + ldv;
+        int ub = uOff;
+        for (int c = 0; c < kc; c++, ub += VL) {
+            FloatVector w0 = FloatVector.fromArray(SP, u, ub);
+            a0 = w0.fma(FloatVector.broadcast(SP, v[r0 + c]), a0);
+            a1 = w0.fma(FloatVector.broadcast(SP, v[r1 + c]), a1);
+            a2 = w0.fma(FloatVector.broadcast(SP, v[r2 + c]), a2);
+            a3 = w0.fma(FloatVector.broadcast(SP, v[r3 + c]), a3);
         }
-        long o = mOff * 4, ld = (long) ldm * 4;
-        a0.intoMemorySegment(mm, o, NO); a1.intoMemorySegment(mm, o + ld, NO); a2.intoMemorySegment(mm, o + 2 * ld, NO);
-        a3.intoMemorySegment(mm, o + 3 * ld, NO); a4.intoMemorySegment(mm, o + 4 * ld, NO); a5.intoMemorySegment(mm, o + 5 * ld, NO);
+        a0.intoArray(mm, mOff); a1.intoArray(mm, mOff + ldm); a2.intoArray(mm, mOff + 2 * ldm);
+        a3.intoArray(mm, mOff + 3 * ldm);
     }
+
+    /** The transformed-filter buffer of the calling thread for one-off (unplanned) calls; grows, never shrinks. */
+    static float[] filterScratch(long floats) {
+        Scratch sc = SCRATCH.get();
+        if (sc.filters.length < floats) sc.filters = new float[Math.toIntExact(floats)];
+        return sc.filters;
+    }
+
+    /**
+     * Per-thread heap scratch: patches/V/transform temp, M/output temp, and transformed filters of unplanned calls.
+     * Heap arrays because the GEMM stage reads arrays fastest; the transforms see them through cached heap segments.
+     * Grow-only, so steady-state calls allocate nothing.
+     */
+    private static final class Scratch {
+        float[] patchArray = new float[0], productArray = new float[0], filters = new float[0];
+        float[] inputArray = new float[0], outputArray = new float[0];
+        MemorySegment inputSegment = MemorySegment.ofArray(inputArray), outputSegment = MemorySegment.ofArray(outputArray);
+
+        MemorySegment input(long floats) {
+            if (inputArray.length < floats) {
+                inputArray = new float[Math.toIntExact(floats)];
+                inputSegment = MemorySegment.ofArray(inputArray);
+            }
+            return inputSegment;
+        }
+
+        MemorySegment output(long floats) {
+            if (outputArray.length < floats) {
+                outputArray = new float[Math.toIntExact(floats)];
+                outputSegment = MemorySegment.ofArray(outputArray);
+            }
+            return outputSegment;
+        }
+
+        float[] patches(int floats) {
+            if (patchArray.length < floats) patchArray = new float[floats];
+            return patchArray;
+        }
+
+        float[] products(int floats) {
+            if (productArray.length < floats) productArray = new float[floats];
+            return productArray;
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 }
