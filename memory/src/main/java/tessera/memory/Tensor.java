@@ -111,6 +111,8 @@ public final class Tensor implements AutoCloseable {
     public int rank() { return shape.length; }
     /** A copy of the shape. */
     public int[] shape() { return shape.clone(); }
+    /** True when {@code other} has exactly this shape (no copies: safe on allocation-free paths). */
+    public boolean sameShapeAs(Tensor other) { return java.util.Arrays.equals(shape, other.shape); }
     /** Size of dimension {@code d}; negative {@code d} counts from the end. */
     public int dim(int d) { return shape[axis(d)]; }
     /** A copy of the strides, in elements. */

@@ -73,8 +73,7 @@ public final class Activations {
         if (tasks == 1) {
             forwardF32(act, alpha, xs, xo, ys, yo, 0, n);
         } else {
-            ComputePool.parallelFor(tasks, t ->
-                    forwardF32(act, alpha, xs, xo, ys, yo, Ranges.start(n, tasks, t), Ranges.start(n, tasks, t + 1)));
+            RangeJob.run(false, act, alpha, xs, xo, null, 0, ys, yo, n, tasks);
         }
     }
 
@@ -109,8 +108,7 @@ public final class Activations {
         if (tasks == 1) {
             backwardF32(act, alpha, xs, xo, gs, go, ds, dxo, 0, n);
         } else {
-            ComputePool.parallelFor(tasks, t -> backwardF32(act, alpha, xs, xo, gs, go, ds, dxo,
-                    Ranges.start(n, tasks, t), Ranges.start(n, tasks, t + 1)));
+            RangeJob.run(true, act, alpha, xs, xo, gs, go, ds, dxo, n, tasks);
         }
     }
 
@@ -629,6 +627,41 @@ public final class Activations {
             }
             ys.set(F, yo + 4 * s, best);
             as.set(ValueLayout.JAVA_INT_UNALIGNED, ao + 4 * s, bestK);
+        }
+    }
+    /**
+     * The split of one forward or backward call over the compute pool, reused per calling thread so that a
+     * steady-state call allocates nothing (a capturing lambda would allocate once per call).
+     */
+    private static final class RangeJob implements java.util.function.IntConsumer {
+        private static final ThreadLocal<RangeJob> PER_THREAD = ThreadLocal.withInitial(RangeJob::new);
+        boolean backward, busy;
+        Activation act;
+        float alpha;
+        MemorySegment xs, gs, out;
+        long xo, go, oo, n;
+        int tasks;
+
+        static void run(boolean backward, Activation act, float alpha, MemorySegment xs, long xo, MemorySegment gs, long go,
+                MemorySegment out, long oo, long n, int tasks) {
+            RangeJob j = PER_THREAD.get();
+            if (j.busy) j = new RangeJob();
+            j.busy = true;
+            j.backward = backward; j.act = act; j.alpha = alpha; j.xs = xs; j.xo = xo; j.gs = gs; j.go = go;
+            j.out = out; j.oo = oo; j.n = n; j.tasks = tasks;
+            try {
+                ComputePool.parallelFor(tasks, j);
+            } finally {
+                j.xs = j.gs = j.out = null;
+                j.busy = false;
+            }
+        }
+
+        @Override
+        public void accept(int t) {
+            long from = Ranges.start(n, tasks, t), to = Ranges.start(n, tasks, t + 1);
+            if (backward) backwardF32(act, alpha, xs, xo, gs, go, out, oo, from, to);
+            else forwardF32(act, alpha, xs, xo, out, oo, from, to);
         }
     }
 }

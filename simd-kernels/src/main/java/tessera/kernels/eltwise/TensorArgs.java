@@ -41,7 +41,7 @@ public final class TensorArgs {
     /** {@code t} is a float tensor with the dtype and shape of {@code ref}. */
     public static void requireSameShape(String name, Tensor t, String refName, Tensor ref) {
         requireSameDType(name, t, refName, ref);
-        if (!Arrays.equals(t.shape(), ref.shape())) {
+        if (!t.sameShapeAs(ref)) {
             throw new IllegalArgumentException(name + " has shape " + str(t) + " but " + refName + " has shape " + str(ref)
                     + "; expected equal shapes");
         }
@@ -78,7 +78,16 @@ public final class TensorArgs {
     /** The shape as text, e.g. {@code [2, 3]}. */
     public static String str(Tensor t) { return Arrays.toString(t.shape()); }
 
-    /** True when every given tensor (nulls ignored) is contiguous. */
+    /** True when every given tensor (nulls ignored) is contiguous; fixed-arity forms allocate no varargs array. */
+    public static boolean allContiguous(Tensor a, Tensor b) {
+        return (a == null || a.isContiguous()) && (b == null || b.isContiguous());
+    }
+
+    public static boolean allContiguous(Tensor a, Tensor b, Tensor c) {
+        return allContiguous(a, b) && (c == null || c.isContiguous());
+    }
+
+    /** As above, for any number of tensors. */
     public static boolean allContiguous(Tensor... ts) {
         for (Tensor t : ts) if (t != null && !t.isContiguous()) return false;
         return true;
