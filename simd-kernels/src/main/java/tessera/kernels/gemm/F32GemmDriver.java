@@ -1,6 +1,8 @@
 package tessera.kernels.gemm;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import tessera.kernels.Activation;
 import tessera.kernels.ComputePool;
 
 /**
@@ -14,6 +16,7 @@ import tessera.kernels.ComputePool;
 final class F32GemmDriver {
     private F32GemmDriver() {}
 
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final int MR = F32GemmMicrokernel4x2v.MR;
     private static final int NR = F32GemmMicrokernel4x2v.NR;
     private static final int KC = F32GemmBlocking.KC;
@@ -99,13 +102,29 @@ final class F32GemmDriver {
     private static void macroKernel(F32GemmJob g, float[] aSrc, int aOff, float[] bPack, float[] tile,
             int ic, int mc, int jc, int nc, int kc, boolean first, boolean last) {
         // full tiles go straight into C unless they need alpha, a beta other than 0 or 1, or the epilogue
-        boolean direct = g.alpha == 1f && (!first || g.beta == 0f || g.beta == 1f) && !(last && g.epilogue != null);
+        boolean plainMerge = g.alpha == 1f && (!first || g.beta == 0f || g.beta == 1f);
+        boolean direct = plainMerge && !(last && g.epilogue != null);
+        // ... or with the usual convolution epilogue (row bias, residual, ReLU or none) fused in registers
+        GemmEpilogue ep = g.epilogue;
+        boolean fused = plainMerge && last && ep != null && ep.colBias() == null
+                && (ep.act() == Activation.IDENTITY || ep.act() == Activation.RELU);
+        boolean relu = ep != null && ep.act() == Activation.RELU;
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
             int bOff = jr * kc;
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir);
-                if (direct && mr == MR && nr == NR) {
+                if (fused && mr == MR && nr == NR) {
+                    int row = ic + ir, col = jc + jr;
+                    long cByte = (g.cOff + (long) row * g.ldc + col) * 4;
+                    MemorySegment rb = ep.rowBias();
+                    long rbByte = (ep.rowBiasOffset() + row) * 4;
+                    float b0 = rb == null ? 0f : rb.get(F, rbByte), b1 = rb == null ? 0f : rb.get(F, rbByte + 4);
+                    float b2 = rb == null ? 0f : rb.get(F, rbByte + 8), b3 = rb == null ? 0f : rb.get(F, rbByte + 12);
+                    long resByte = ep.residual() == null ? 0 : (ep.residualOffset() + (long) row * ep.ldResidual() + col) * 4;
+                    F32GemmMicrokernel4x2v.computeIntoFused(aSrc, aOff + ir * kc, bPack, bOff, kc, g.c, cByte, g.ldc * 4L,
+                            !first || g.beta != 0f, b0, b1, b2, b3, ep.residual(), resByte, ep.ldResidual() * 4L, relu);
+                } else if (direct && mr == MR && nr == NR) {
                     long cByte = (g.cOff + (long) (ic + ir) * g.ldc + jc + jr) * 4;
                     F32GemmMicrokernel4x2v.computeInto(aSrc, aOff + ir * kc, bPack, bOff, kc, g.c, cByte, g.ldc * 4L,
                             !first || g.beta != 0f);

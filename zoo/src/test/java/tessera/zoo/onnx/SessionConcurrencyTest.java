@@ -19,10 +19,21 @@ import tessera.zoo.infer.SessionOptions;
 
 /** One shared session, many threads: results bit-identical to single-threaded runs; explicit release. */
 class SessionConcurrencyTest {
+    /** The contract exactly: 8 threads × 1,000 runs of one shared session (LeNet-5, batch 1–3). */
     @Test
-    void eightThreadsShareOneSessionWithIdenticalResults() throws Exception {
-        try (InferenceSession s = InferenceSession.load(Fixtures.bytes("resnet_tiny.onnx"), "resnet_tiny", SessionOptions.DEFAULT);
-             Tensor x = Fixtures.npy("resnet_tiny.input.npy")) {
+    void eightThreadsTimesAThousandRunsOnOneSessionGiveSingleThreadedResults() throws Exception {
+        assertSharedRunsIdentical("lenet5", 8, 1000);
+    }
+
+    /** The same on a ResNet-style net (folded batch norms, fused residual adds, Winograd and im2col convolutions). */
+    @Test
+    void eightThreadsShareOneResNetSessionWithIdenticalResults() throws Exception {
+        assertSharedRunsIdentical("resnet_tiny", 8, 150);
+    }
+
+    private static void assertSharedRunsIdentical(String model, int threads, int runs) throws Exception {
+        try (InferenceSession s = InferenceSession.load(Fixtures.bytes(model + ".onnx"), model, SessionOptions.DEFAULT);
+             Tensor x = Fixtures.npy(model + ".input.npy")) {
             List<Tensor> inputs = new ArrayList<>();
             List<float[]> expected = new ArrayList<>();
             for (int b = 1; b <= 3; b++) inputs.add(x.narrow(0, 0, Math.min(b, x.dim(0))).copy());
@@ -39,7 +50,6 @@ class SessionConcurrencyTest {
                     expected.add(y.toFloatArray());
                 }
             }
-            int threads = 8, runs = 150;
             ExecutorService pool = Executors.newFixedThreadPool(threads);
             try {
                 List<Future<Integer>> fs = new ArrayList<>();
@@ -53,7 +63,7 @@ class SessionConcurrencyTest {
                             for (int r = 0; r < runs; r++) {
                                 int k = (id + r) % inputs.size();
                                 s.run(inputs.get(k), outs[k]);
-                                assertArrayEquals(expected.get(k), outs[k].toFloatArray(), "thread " + id + " run " + r);
+                                assertArrayEquals(expected.get(k), outs[k].toFloatArray(), model + " thread " + id + " run " + r);
                                 checked++;
                             }
                         } finally {
