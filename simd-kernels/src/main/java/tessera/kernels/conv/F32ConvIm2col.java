@@ -34,8 +34,15 @@ final class F32ConvIm2col {
     /** Fills col[row][0, j1−j0) for rows [row0, row1) with input pixels of output columns [j0, j1). */
     static void im2colRows(ConvGeom g, MemorySegment x, long xImage, MemorySegment col, int j0, int j1, int row0, int row1) {
         int rs = g.r() * g.s(), len = j1 - j0;
+        StridedScratch strided = g.sw() == 1 ? null : STRIDED.get().fit(g.h() * g.w(), g.q());
+        int cachedChannel = -1;
         for (int row = row0; row < row1; row++) {
             int c = row / rs, r = (row % rs) / g.s(), s = row % g.s();
+            if (strided != null && c != cachedChannel) {
+                // one bulk copy of the channel's plane per run of its R·S rows; the strided picks then read an array
+                MemorySegment.copy(x, F, (xImage + (long) c * g.h() * g.w()) * 4, strided.plane, 0, g.h() * g.w());
+                cachedChannel = c;
+            }
             long plane = xImage + (long) c * g.h() * g.w();
             long dst = (long) row * len;
             int j = j0;
@@ -59,16 +66,31 @@ final class F32ConvIm2col {
                             if (b < run) ConvEpilogue.zero(col, d + b, (run - b));
                         }
                     } else {
-                        for (int i = 0; i < run; i++) {
-                            int iw = iw0 + i * g.sw();
-                            col.setAtIndex(F, d + i, iw < 0 || iw >= g.w() ? 0f : x.getAtIndex(F, srow + iw));
+                        float[] planeCopy = strided.plane, picks = strided.run;
+                        int rowStart = ih * g.w(), w = g.w(), sw = g.sw();
+                        for (int i = 0, iw = iw0; i < run; i++, iw += sw) {
+                            picks[i] = iw < 0 || iw >= w ? 0f : planeCopy[rowStart + iw];
                         }
+                        MemorySegment.copy(picks, 0, col, F, d * 4, run);
                     }
                 }
                 j += run;
             }
         }
     }
+
+    /** Per-thread heap buffers of the strided im2col path: one input plane and one output run; grow-only. */
+    private static final class StridedScratch {
+        float[] plane = new float[0], run = new float[0];
+
+        StridedScratch fit(int planeFloats, int runFloats) {
+            if (plane.length < planeFloats) plane = new float[planeFloats];
+            if (run.length < runFloats) run = new float[runFloats];
+            return this;
+        }
+    }
+
+    private static final ThreadLocal<StridedScratch> STRIDED = ThreadLocal.withInitial(StridedScratch::new);
 
     /** Reusable per-thread im2col / col2im job. */
     private static final class ColJob implements IntConsumer {
