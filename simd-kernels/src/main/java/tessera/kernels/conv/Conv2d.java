@@ -99,7 +99,8 @@ public final class Conv2d {
         }
         if (g.isWinogradShape() && g.cg() >= 16 && g.kg() >= 16)
             return g.h() >= 8 && g.w() >= 8 ? ConvAlgorithm.WINOGRAD_F4X3 : ConvAlgorithm.WINOGRAD_F2X3;
-        if (g.groups() == 1 && (g.sh() > 1 || g.sw() > 1 || g.isPointwise())) return ConvAlgorithm.IM2COL;
+        // dense: GEMM + col2im (LeNet-5 at batch 64, 1 thread: 6->16 5x5 input gradient direct 5.9 ms / im2col 3.0 ms)
+        if (g.groups() == 1) return ConvAlgorithm.IM2COL;
         return ConvAlgorithm.DIRECT;
     }
 

@@ -76,8 +76,13 @@ public final class ConvAlgorithmSelector {
         if (g.isWinogradShape() && cg >= 16 && kg >= 16) {
             return (g.p() >= 4 && g.q() >= 4) ? ConvAlgorithm.WINOGRAD_F4X3 : ConvAlgorithm.WINOGRAD_F2X3;
         }
-        if (kg >= 16) return ConvAlgorithm.IM2COL;
-        return ConvAlgorithm.DIRECT;
+        if (g.groups() > 1) return kg >= 16 ? ConvAlgorithm.IM2COL : ConvAlgorithm.DIRECT; // depthwise and narrow groups: direct
+        // Dense: im2col + GEMM, except few input channels into one or two full vectors of output channels, where the
+        // direct kernel (vectorized over output channels) skips the im2col copy. Measured with LeNet-5's layers at
+        // batch 64 (1 thread): 1->6 5x5 direct 2.3 ms / im2col 1.3 ms; 6->16 5x5 direct 1.6 ms / im2col 1.9 ms.
+        int vl = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+        if (cg < 16 && kg % vl == 0 && kg <= 2 * vl) return ConvAlgorithm.DIRECT;
+        return ConvAlgorithm.IM2COL;
     }
 
     private static ConvAlgorithm measure(ConvGeom g) {

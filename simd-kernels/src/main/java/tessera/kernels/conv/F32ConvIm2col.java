@@ -34,12 +34,15 @@ final class F32ConvIm2col {
     /** Fills col[row][0, j1−j0) for rows [row0, row1) with input pixels of output columns [j0, j1). */
     static void im2colRows(ConvGeom g, MemorySegment x, long xImage, MemorySegment col, int j0, int j1, int row0, int row1) {
         int rs = g.r() * g.s(), len = j1 - j0;
-        StridedScratch strided = g.sw() == 1 ? null : STRIDED.get().fit(g.h() * g.w(), g.q());
+        // strided: pick from a heap copy of the plane (per-element segment access costs more than the arithmetic
+        // there); stride 1: bulk copies of runs straight from x
+        boolean fromPlane = g.sw() != 1;
+        PlaneScratch strided = fromPlane ? PLANE.get().fit(g.h() * g.w(), g.q()) : null;
         int cachedChannel = -1;
         for (int row = row0; row < row1; row++) {
             int c = row / rs, r = (row % rs) / g.s(), s = row % g.s();
             if (strided != null && c != cachedChannel) {
-                // one bulk copy of the channel's plane per run of its R·S rows; the strided picks then read an array
+                // one bulk copy of the channel's plane per run of its R·S rows; the picks then read an array
                 MemorySegment.copy(x, F, (xImage + (long) c * g.h() * g.w()) * 4, strided.plane, 0, g.h() * g.w());
                 cachedChannel = c;
             }
@@ -56,7 +59,7 @@ final class F32ConvIm2col {
                 } else {
                     long srow = plane + (long) ih * g.w();
                     int iw0 = q * g.sw() - g.pl() + s * g.dw();
-                    if (g.sw() == 1) {
+                    if (!fromPlane) {
                         int a = Math.max(0, -iw0), b = Math.min(run, g.w() - iw0);
                         if (b <= a) {
                             ConvEpilogue.zero(col, d, run);
@@ -79,18 +82,18 @@ final class F32ConvIm2col {
         }
     }
 
-    /** Per-thread heap buffers of the strided im2col path: one input plane and one output run; grow-only. */
-    private static final class StridedScratch {
+    /** Per-thread heap buffers of the plane-copy im2col path: one input plane and one output run; grow-only. */
+    private static final class PlaneScratch {
         float[] plane = new float[0], run = new float[0];
 
-        StridedScratch fit(int planeFloats, int runFloats) {
+        PlaneScratch fit(int planeFloats, int runFloats) {
             if (plane.length < planeFloats) plane = new float[planeFloats];
             if (run.length < runFloats) run = new float[runFloats];
             return this;
         }
     }
 
-    private static final ThreadLocal<StridedScratch> STRIDED = ThreadLocal.withInitial(StridedScratch::new);
+    private static final ThreadLocal<PlaneScratch> PLANE = ThreadLocal.withInitial(PlaneScratch::new);
 
     /** Reusable per-thread im2col / col2im job. */
     private static final class ColJob implements IntConsumer {
