@@ -119,6 +119,10 @@ public final class Conv2d {
                            MemorySegment y, long yo) {
         switch (alg) {
             case DIRECT -> {
+                if (F32ConvDepthwise.applies(g)) {
+                    F32ConvDepthwise.forward(g, x, xo, w, wo, bias, bo, res, ro, act, alpha, y, yo);
+                    return;
+                }
                 MemorySegment pw = tessera.memory.Workspace.ofCurrentThread().floats(1, F32ConvDirect.packedSize(g));
                 F32ConvDirect.packWeights(g, w, wo, false, pw);
                 F32ConvDirect.forward(g, x, xo, g.h(), g.w(), 1, 1, pw, bias, bo, res, ro, act, alpha, y, yo);

@@ -100,8 +100,15 @@ public final class ConvPlan implements AutoCloseable {
             return;
         }
         switch (algorithm) {
-            case DIRECT -> F32ConvDirect.forward(g, x.segment(), x.offset(), g.h(), g.w(), 1, 1, packed, bs, bo, rs, ro,
-                    act, alpha, y.segment(), y.offset());
+            case DIRECT -> {
+                if (F32ConvDepthwise.applies(g)) {
+                    F32ConvDepthwise.forward(g, x.segment(), x.offset(), weights.segment(), weights.offset(), bs, bo, rs,
+                            ro, act, alpha, y.segment(), y.offset());
+                } else {
+                    F32ConvDirect.forward(g, x.segment(), x.offset(), g.h(), g.w(), 1, 1, packed, bs, bo, rs, ro,
+                            act, alpha, y.segment(), y.offset());
+                }
+            }
             case IM2COL -> F32ConvIm2col.forward(g, x.segment(), x.offset(), weights.segment(), weights.offset(), packedA,
                     bs, bo, rs, ro, act, alpha, y.segment(), y.offset());
             case WINOGRAD_F2X3, WINOGRAD_F4X3 -> F32Winograd.of(algorithm).forward(g, x.segment(), x.offset(), winogradFilters,

@@ -102,8 +102,17 @@ final class DataOps {
         }
     }
 
+    /** y = min(hi, max(lo, x)) (ReLU6 in MobileNets), vectorized with a scalar tail. Offsets in floats. */
     private static void clip(MemorySegment xs, long xo, MemorySegment ys, long yo, long n, float lo, float hi) {
-        for (long i = 0; i < n; i++) ys.setAtIndex(F, yo + i, Math.min(hi, Math.max(lo, xs.getAtIndex(F, xo + i))));
+        var sp = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+        var order = java.nio.ByteOrder.nativeOrder();
+        int vl = sp.length();
+        long i = 0;
+        for (; i <= n - vl; i += vl) {
+            jdk.incubator.vector.FloatVector.fromMemorySegment(sp, xs, (xo + i) * 4, order).max(lo).min(hi)
+                    .intoMemorySegment(ys, (yo + i) * 4, order);
+        }
+        for (; i < n; i++) ys.setAtIndex(F, yo + i, Math.min(hi, Math.max(lo, xs.getAtIndex(F, xo + i))));
     }
 
     private static void hardSigmoid(MemorySegment xs, long xo, MemorySegment ys, long yo, long n, float alpha, float beta) {

@@ -1,0 +1,152 @@
+package tessera.kernels.conv;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.function.IntConsumer;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+import tessera.kernels.Activation;
+import tessera.kernels.ComputePool;
+
+/**
+ * f32-dwconv: depthwise convolution forward (groups = C = K, one filter per channel, as in MobileNet), vectorized
+ * over output columns — the channel-blocked direct kernel would use one lane of each vector here. Per task = one
+ * (image, channel) plane: the plane is copied into a zero-padded per-thread heap array (so no tap needs a bounds
+ * test), then each output row is {@code Σ_{r,s} w[r][s]·x[row][q·sw + s·dw]} over vectors of output columns
+ * (contiguous loads: at stride > 1 each padded row is first split into its column phases), stored with bias, residual and activation fused.
+ * Any kernel size, stride, dilation and padding.
+ */
+final class F32ConvDepthwise {
+    private static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
+    private static final int VL = SP.length();
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+
+    private F32ConvDepthwise() {}
+
+    /** True for depthwise geometry with channel multiplier 1 and non-negative padding (what this kernel computes). */
+    static boolean applies(ConvGeom g) {
+        return g.groups() == g.c() && g.k() == g.c() && g.groups() > 1 && g.pt() >= 0 && g.pl() >= 0;
+    }
+
+    /** y = act(conv(x) + bias + residual); w is [C, 1, R, S] at element offset wo. */
+    static void forward(ConvGeom g, MemorySegment x, long xo, MemorySegment w, long wo, MemorySegment bias, long bo,
+                        MemorySegment res, long ro, Activation act, float alpha, MemorySegment y, long yo) {
+        Job j = JOB.get();
+        j.g = g; j.x = x; j.xo = xo; j.w = w; j.wo = wo; j.bias = bias; j.bo = bo; j.res = res; j.ro = ro; j.act = act;
+        j.alpha = alpha; j.y = y; j.yo = yo;
+        try {
+            ComputePool.parallelFor(g.n() * g.c(), j);
+        } finally {
+            j.x = j.w = j.bias = j.res = j.y = null;
+        }
+    }
+
+    private static final class Job implements IntConsumer {
+        ConvGeom g;
+        MemorySegment x, w, bias, res, y;
+        long xo, wo, bo, ro, yo;
+        Activation act;
+        float alpha;
+
+        @Override
+        public void accept(int plane) { F32ConvDepthwise.plane(g, plane, x, xo, w, wo, bias, bo, res, ro, act, alpha, y, yo); }
+    }
+
+    private static final ThreadLocal<Job> JOB = ThreadLocal.withInitial(Job::new);
+
+    /** Per-thread heap buffers: the padded plane, one output row, the filter taps and the gather index map. */
+    private static final class Scratch {
+        float[] padded = new float[0], row = new float[0], taps = new float[0], phases = new float[0];
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private static void plane(ConvGeom g, int plane, MemorySegment x, long xo, MemorySegment w, long wo, MemorySegment bias,
+                              long bo, MemorySegment res, long ro, Activation act, float alpha, MemorySegment y, long yo) {
+        int c = plane % g.c();
+        int qv = (g.q() + VL - 1) / VL * VL;
+        int hp = Math.max(g.h() + g.pt(), (g.p() - 1) * g.sh() + (g.r() - 1) * g.dh() + 1);
+        int wp = Math.max(g.w() + g.pl(), (qv - 1) * g.sw() + (g.s() - 1) * g.dw() + 1);
+        Scratch sc = SCRATCH.get();
+        int need = hp * wp;
+        if (sc.padded.length < need) sc.padded = new float[need];
+        if (sc.row.length < qv) sc.row = new float[qv];
+        if (sc.taps.length < g.r() * g.s()) sc.taps = new float[g.r() * g.s()];
+        float[] pad = sc.padded, row = sc.row, taps = sc.taps;
+        Arrays.fill(pad, 0, need, 0f);
+        long src = xo + (long) plane * g.h() * g.w();
+        for (int ih = 0; ih < g.h(); ih++) {
+            MemorySegment.copy(x, F, (src + (long) ih * g.w()) * 4, pad, (ih + g.pt()) * wp + g.pl(), g.w());
+        }
+        // stride > 1: split every padded row into sw column phases once, so each tap reads contiguous floats
+        int sw = g.sw(), wq = (wp + sw - 1) / sw;
+        if (sw > 1) {
+            if (sc.phases.length < sw * hp * wq) sc.phases = new float[sw * hp * wq];
+            float[] ph = sc.phases;
+            for (int phase = 0; phase < sw; phase++) {
+                for (int rr = 0; rr < hp; rr++) {
+                    int d = (phase * hp + rr) * wq, src0 = rr * wp + phase;
+                    for (int i = 0; i < wq; i++) {
+                        int col = i * sw + phase;
+                        ph[d + i] = col < wp ? pad[src0 + i * sw] : 0f;
+                    }
+                }
+            }
+        }
+        for (int t = 0; t < g.r() * g.s(); t++) taps[t] = w.getAtIndex(F, wo + (long) c * g.r() * g.s() + t);
+        float b = bias == null ? 0f : bias.getAtIndex(F, bo + c);
+        long out = (long) plane * g.p() * g.q();
+        // bias and ReLU are applied in registers; a residual or another activation in a pass over the stored row
+        boolean inRegisters = res == null && (act == Activation.IDENTITY || act == Activation.RELU);
+        float rowBias = inRegisters ? b : 0f;
+        boolean relu = inRegisters && act == Activation.RELU;
+        for (int oh = 0; oh < g.p(); oh++) {
+            if (g.sw() == 1) rowStride1(pad, wp, oh * g.sh(), g.r(), g.s(), g.dh(), g.dw(), taps, rowBias, relu, row, qv);
+            else rowPhased(sc.phases, hp, wq, oh * g.sh(), g.r(), g.s(), g.dh(), g.dw(), sw, taps, rowBias, relu, row, qv);
+            long yOff = yo + out + (long) oh * g.q();
+            MemorySegment.copy(row, 0, y, F, yOff * 4, g.q());
+            if (!inRegisters) {
+                ConvEpilogue.apply(y, yOff, g.q(), b, res, res == null ? 0 : ro + out + (long) oh * g.q(), act, alpha);
+            }
+        }
+    }
+
+    /**
+     * row[q] = bias + Σ taps[r·S+s]·pad[(h0 + r·dh)·wp + q + s·dw] for q &lt; qv (a multiple of VL), then max(·, 0)
+     * when {@code relu}.
+     */
+    private static void rowStride1(float[] pad, int wp, int h0, int R, int S, int dh, int dw, float[] taps, float bias,
+                                   boolean relu, float[] row, int qv) {
+        for (int q = 0; q < qv; q += VL) {
+            FloatVector acc = FloatVector.broadcast(SP, bias);
+            for (int r = 0; r < R; r++) {
+                int base = (h0 + r * dh) * wp + q;
+                for (int s = 0; s < S; s++) {
+                    acc = FloatVector.fromArray(SP, pad, base + s * dw).fma(FloatVector.broadcast(SP, taps[r * S + s]), acc);
+                }
+            }
+            if (relu) acc = acc.max(0f);
+            acc.intoArray(row, q);
+        }
+    }
+
+    /**
+     * As {@link #rowStride1} with output column q reading input column q·sw + s·dw, taken from the column phase
+     * {@code (s·dw) mod sw} of the row ({@code phases[(phase·hp + row)·wq + i]} = padded column i·sw + phase).
+     */
+    private static void rowPhased(float[] phases, int hp, int wq, int h0, int R, int S, int dh, int dw, int sw,
+                                  float[] taps, float bias, boolean relu, float[] row, int qv) {
+        for (int q = 0; q < qv; q += VL) {
+            FloatVector acc = FloatVector.broadcast(SP, bias);
+            for (int r = 0; r < R; r++) {
+                for (int s = 0; s < S; s++) {
+                    int tap = s * dw, base = ((tap % sw) * hp + h0 + r * dh) * wq + q + tap / sw;
+                    acc = FloatVector.fromArray(SP, phases, base).fma(FloatVector.broadcast(SP, taps[r * S + s]), acc);
+                }
+            }
+            if (relu) acc = acc.max(0f);
+            acc.intoArray(row, q);
+        }
+    }
+}
