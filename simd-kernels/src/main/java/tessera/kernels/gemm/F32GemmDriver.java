@@ -129,7 +129,8 @@ final class F32GemmDriver {
                     F32GemmMicrokernel4x2v.computeInto(aSrc, aOff + ir * kc, bPack, bOff, kc, g.c, cByte, g.ldc * 4L,
                             !first || g.beta != 0f);
                 } else {
-                    F32GemmMicrokernel4x2v.compute(aSrc, aOff + ir * kc, bPack, bOff, kc, tile, 0);
+                    if (nr <= NR / 2) F32GemmMicrokernel4x2v.computeHalf(aSrc, aOff + ir * kc, bPack, bOff, kc, tile, 0);
+                    else F32GemmMicrokernel4x2v.compute(aSrc, aOff + ir * kc, bPack, bOff, kc, tile, 0);
                     F32GemmTileStore.store(tile, 0, g.c, g.cOff, g.ldc, ic + ir, jc + jr, mr, nr,
                             g.alpha, g.beta, first, last, g.epilogue);
                 }

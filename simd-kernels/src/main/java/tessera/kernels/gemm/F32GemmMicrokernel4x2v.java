@@ -189,4 +189,25 @@ final class F32GemmMicrokernel4x2v {
         c30.intoMemorySegment(c, r3, NO);
         c31.intoMemorySegment(c, r3 + vb, NO);
     }
+    /**
+     * The narrow edge: only the first V columns of the strip (for a last strip of at most V columns), the same
+     * packed layout (B rows still NR floats apart); writes tile[r][0..V) and leaves tile[r][V..NR) untouched.
+     */
+    static void computeHalf(float[] a, int aOff, float[] b, int bOff, int kc, float[] tile, int tOff) {
+        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S), c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
+        int ap = aOff, bp = bOff;
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bp);
+            c0 = FloatVector.broadcast(S, a[ap]).fma(b0, c0);
+            c1 = FloatVector.broadcast(S, a[ap + 1]).fma(b0, c1);
+            c2 = FloatVector.broadcast(S, a[ap + 2]).fma(b0, c2);
+            c3 = FloatVector.broadcast(S, a[ap + 3]).fma(b0, c3);
+            ap += MR;
+            bp += NR;
+        }
+        c0.intoArray(tile, tOff);
+        c1.intoArray(tile, tOff + NR);
+        c2.intoArray(tile, tOff + 2 * NR);
+        c3.intoArray(tile, tOff + 3 * NR);
+    }
 }
