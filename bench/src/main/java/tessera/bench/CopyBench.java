@@ -6,11 +6,9 @@ import java.util.concurrent.TimeUnit;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -30,8 +28,8 @@ import tessera.memory.TensorArena;
 /**
  * Memory bandwidth of tensor copies and layout conversions, the figure later kernels are compared to.
  *
- * <p>The secondary result {@code gigabytes} is the traffic rate in GB/s, counting bytes read plus bytes written
- * (2 × tensor bytes per copy; source + blocked destination, padding included, per conversion). Shapes: an N×C×H×W
+ * <p>{@link #bytes} (the report's GB/s convention) counts bytes read plus bytes written (2 × tensor bytes per copy;
+ * source + blocked tensor, padding included, per blocked conversion). Shapes: an N×C×H×W
  * float32 activation, {@code 16x64x56x56} (12.8 MB per tensor, beyond L2, within L3), {@code 64x64x56x56}
  * (51 MB, DRAM) and {@code 1x64x28x28} (200 KB, source + destination fit in L2). Run with {@code -t 2} for the
  * two-thread aggregate (each thread owns its tensors).
@@ -55,44 +53,40 @@ public class CopyBench {
 
     private TensorArena arena;
     private Tensor src, dst, blocked, nhwc;
-    private long copyBytes, blockedBytes;
+    private long copyBytes;
 
-    /** Traffic counter: JMH reports it as a rate, i.e. GB/s of bytes read + written. */
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    @State(Scope.Thread)
-    public static class Traffic {
-        public double gigabytes;
-
-        @Setup(Level.Iteration)
-        public void reset() { gigabytes = 0; }
+    /** Bytes moved by one call of {@code method} on the {@code shape} param (read + written). */
+    public static double bytes(String method, java.util.Map<String, String> params) {
+        int[] d = ShapeParam.dims(params.get("shape"));
+        int b = Layout.blockSize();
+        double plain = 4.0 * d[0] * d[1] * d[2] * d[3];
+        double blocked = 4.0 * d[0] * ((d[1] + b - 1) / b * b) * d[2] * d[3];
+        return method.equals("nchwToBlocked") || method.equals("blockedToNchw") ? plain + blocked : 2 * plain;
     }
 
     @Setup
     public void setup() {
-        String[] p = shape.split("x");
-        int n = Integer.parseInt(p[0]), c = Integer.parseInt(p[1]), h = Integer.parseInt(p[2]), w = Integer.parseInt(p[3]);
+        int[] d = ShapeParam.dims(shape);
+        int n = d[0], c = d[1], h = d[2], w = d[3];
         arena = new TensorArena();
         src = RandomFill.uniform(arena.allocate(DType.F32, n, c, h, w), 1, -1, 1);
         dst = arena.allocate(DType.F32, n, c, h, w);
         blocked = arena.allocate(DType.F32, Layout.NCHW_BLOCKED, Layouts.blockedShape(n, c, h, w, Layout.blockSize()));
         nhwc = arena.allocate(DType.F32, Layout.NHWC, n, h, w, c);
         copyBytes = src.numel() * 4;
-        blockedBytes = blocked.numel() * 4;
     }
 
     @TearDown
     public void tearDown() { arena.close(); }
 
     @Benchmark
-    public void segmentCopy(Traffic t) {
+    public void segmentCopy() {
         MemorySegment.copy(src.segment(), 0, dst.segment(), 0, copyBytes);
-        t.gigabytes += 2 * copyBytes * 1e-9;
     }
 
     @Benchmark
-    public void vectorCopy(Traffic t) {
+    public void vectorCopy() {
         vectorCopy(src.segment(), dst.segment(), copyBytes);
-        t.gigabytes += 2 * copyBytes * 1e-9;
     }
 
     /** f32 copy with 4 independent vectors per step and a masked tail. */
@@ -117,20 +111,17 @@ public class CopyBench {
     }
 
     @Benchmark
-    public void nchwToBlocked(Traffic t) {
+    public void nchwToBlocked() {
         Layouts.nchwToBlocked(src, blocked);
-        t.gigabytes += (copyBytes + blockedBytes) * 1e-9;
     }
 
     @Benchmark
-    public void blockedToNchw(Traffic t) {
+    public void blockedToNchw() {
         Layouts.blockedToNchw(blocked, dst);
-        t.gigabytes += (copyBytes + blockedBytes) * 1e-9;
     }
 
     @Benchmark
-    public void nchwToNhwc(Traffic t) {
+    public void nchwToNhwc() {
         Layouts.nchwToNhwc(src, nhwc);
-        t.gigabytes += 2 * copyBytes * 1e-9;
     }
 }

@@ -102,8 +102,8 @@ public class GemmBench {
 
         @Setup(Level.Trial)
         public void setup() {
-            String[] p = shape.split("x");
-            allocate(Integer.parseInt(p[0]), Integer.parseInt(p[1]), Integer.parseInt(p[2]), threads);
+            int[] d = ShapeParam.dims(shape);
+            allocate(d[0], d[1], d[2], threads);
         }
     }
 

@@ -1,11 +1,9 @@
 package tessera.bench;
 
 import java.util.concurrent.TimeUnit;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -25,8 +23,8 @@ import tessera.memory.Tensor;
 import tessera.memory.TensorArena;
 
 /**
- * Float32 NCHW pooling throughput. The secondary result {@code gigabytes} is the traffic rate in GB/s: bytes of the
- * input read plus bytes of the output (and int64 indices, when returned) written, once per call.
+ * Float32 NCHW pooling throughput. {@link #bytes} (the report's GB/s convention) counts the input read plus the output
+ * (and int64 indices, when returned) written, once per call.
  * {@code 1x64x112x112} (3.2 MB in) is a ResNet stem after conv1; {@code 16x64x112x112} (51 MB in) is larger than
  * L2 and L3 and comparable with {@code CopyBench}'s {@code 64x64x56x56}. {@code threads} sets the compute pool.
  */
@@ -49,23 +47,26 @@ public class PoolBench {
 
     private TensorArena arena;
     private Tensor x, yMax, idxMax, yAvg, yGlobal;
-    private double maxBytes, maxIdxBytes, avgBytes, globalBytes;
     private int savedThreads;
 
-    /** Traffic counter: JMH reports it as a rate, i.e. GB/s of bytes read + written. */
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    @State(Scope.Thread)
-    public static class Traffic {
-        public double gigabytes;
-
-        @Setup(Level.Iteration)
-        public void reset() { gigabytes = 0; }
+    /** Bytes moved by one call of {@code method} on the {@code shape} param (read + written). */
+    public static double bytes(String method, java.util.Map<String, String> params) {
+        int[] d = ShapeParam.dims(params.get("shape"));
+        long nc = (long) d[0] * d[1], in = nc * d[2] * d[3];
+        long maxOut = nc * MAX_3X3_S2_P1.outH(d[2]) * MAX_3X3_S2_P1.outW(d[3]);
+        return switch (method) {
+            case "maxPool3x3s2" -> 4.0 * (in + maxOut);
+            case "maxPool3x3s2Indices" -> 4.0 * (in + maxOut) + 8.0 * maxOut;
+            case "avgPool2x2s2" -> 4.0 * (in + nc * AVG_2X2_S2.outH(d[2]) * AVG_2X2_S2.outW(d[3]));
+            case "globalAvg" -> 4.0 * (in + nc);
+            default -> throw new IllegalArgumentException("unknown PoolBench method " + method);
+        };
     }
 
     @Setup
     public void setup() {
-        String[] p = shape.split("x");
-        int n = Integer.parseInt(p[0]), c = Integer.parseInt(p[1]), h = Integer.parseInt(p[2]), w = Integer.parseInt(p[3]);
+        int[] d = ShapeParam.dims(shape);
+        int n = d[0], c = d[1], h = d[2], w = d[3];
         savedThreads = ComputePool.threads();
         ComputePool.setThreads(threads);
         arena = new TensorArena();
@@ -74,10 +75,6 @@ public class PoolBench {
         idxMax = arena.allocate(DType.I64, n, c, MAX_3X3_S2_P1.outH(h), MAX_3X3_S2_P1.outW(w));
         yAvg = arena.allocate(DType.F32, n, c, AVG_2X2_S2.outH(h), AVG_2X2_S2.outW(w));
         yGlobal = arena.allocate(DType.F32, n, c, 1, 1);
-        maxBytes = (x.numel() + yMax.numel()) * 4e-9;
-        maxIdxBytes = maxBytes + idxMax.numel() * 8e-9;
-        avgBytes = (x.numel() + yAvg.numel()) * 4e-9;
-        globalBytes = (x.numel() + yGlobal.numel()) * 4e-9;
     }
 
     @TearDown
@@ -88,29 +85,25 @@ public class PoolBench {
 
     /** Max-pool 3×3, stride 2, padding 1, values only (inference). */
     @Benchmark
-    public void maxPool3x3s2(Traffic t) {
+    public void maxPool3x3s2() {
         Pool2d.forward(MAX_3X3_S2_P1, x, yMax, null);
-        t.gigabytes += maxBytes;
     }
 
     /** Max-pool 3×3, stride 2, padding 1, with int64 argmax indices (training). */
     @Benchmark
-    public void maxPool3x3s2Indices(Traffic t) {
+    public void maxPool3x3s2Indices() {
         Pool2d.forward(MAX_3X3_S2_P1, x, yMax, idxMax);
-        t.gigabytes += maxIdxBytes;
     }
 
     /** Average-pool 2×2, stride 2. */
     @Benchmark
-    public void avgPool2x2s2(Traffic t) {
+    public void avgPool2x2s2() {
         Pool2d.forward(AVG_2X2_S2, x, yAvg, null);
-        t.gigabytes += avgBytes;
     }
 
     /** Global average pool to [N,C,1,1]. */
     @Benchmark
-    public void globalAvg(Traffic t) {
+    public void globalAvg() {
         Pool2d.globalAvg(x, yGlobal);
-        t.gigabytes += globalBytes;
     }
 }

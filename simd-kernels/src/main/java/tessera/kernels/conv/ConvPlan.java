@@ -51,8 +51,10 @@ public final class ConvPlan implements AutoCloseable {
         if (dtype == DType.F32) {
             switch (algorithm) {
                 case DIRECT -> {
-                    p = arena.allocateBytes(F32ConvDirect.packedSize(geom) * 4);
-                    F32ConvDirect.packWeights(geom, weights.segment(), weights.offset(), false, p);
+                    if (!F32ConvDepthwise.applies(geom)) { // the depthwise kernel reads the weights as they are
+                        p = arena.allocateBytes(F32ConvDirect.packedSize(geom) * 4);
+                        F32ConvDirect.packWeights(geom, weights.segment(), weights.offset(), false, p);
+                    }
                 }
                 case IM2COL -> {
                     int kg = geom.kg(), crs = geom.cg() * geom.r() * geom.s();

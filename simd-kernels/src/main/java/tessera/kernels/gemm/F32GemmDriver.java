@@ -101,33 +101,29 @@ final class F32GemmDriver {
     /** All MR×NR tiles of one packed MC×KC block of A against one packed KC×NC panel of B. */
     private static void macroKernel(F32GemmJob g, float[] aSrc, int aOff, float[] bPack, float[] tile,
             int ic, int mc, int jc, int nc, int kc, boolean first, boolean last) {
-        // full tiles go straight into C unless they need alpha, a beta other than 0 or 1, or the epilogue
+        // full tiles go straight into C when no alpha, no beta other than 0 or 1, and at most the usual convolution
+        // epilogue (row bias, residual, ReLU or none — applied in registers) is needed
         boolean plainMerge = g.alpha == 1f && (!first || g.beta == 0f || g.beta == 1f);
-        boolean direct = plainMerge && !(last && g.epilogue != null);
-        // ... or with the usual convolution epilogue (row bias, residual, ReLU or none) fused in registers
-        GemmEpilogue ep = g.epilogue;
-        boolean fused = plainMerge && last && ep != null && ep.colBias() == null
-                && (ep.act() == Activation.IDENTITY || ep.act() == Activation.RELU);
+        GemmEpilogue ep = last ? g.epilogue : null;
+        boolean direct = plainMerge && (ep == null || (ep.colBias() == null
+                && (ep.act() == Activation.IDENTITY || ep.act() == Activation.RELU)));
         boolean relu = ep != null && ep.act() == Activation.RELU;
+        MemorySegment rb = ep == null ? null : ep.rowBias(), res = ep == null ? null : ep.residual();
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
             int bOff = jr * kc;
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir);
-                if (fused && mr == MR && nr == NR) {
+                if (direct && mr == MR && nr == NR) {
                     int row = ic + ir, col = jc + jr;
                     long cByte = (g.cOff + (long) row * g.ldc + col) * 4;
-                    MemorySegment rb = ep.rowBias();
-                    long rbByte = (ep.rowBiasOffset() + row) * 4;
+                    long rbByte = rb == null ? 0 : (ep.rowBiasOffset() + row) * 4;
                     float b0 = rb == null ? 0f : rb.get(F, rbByte), b1 = rb == null ? 0f : rb.get(F, rbByte + 4);
                     float b2 = rb == null ? 0f : rb.get(F, rbByte + 8), b3 = rb == null ? 0f : rb.get(F, rbByte + 12);
-                    long resByte = ep.residual() == null ? 0 : (ep.residualOffset() + (long) row * ep.ldResidual() + col) * 4;
-                    F32GemmMicrokernel4x2v.computeIntoFused(aSrc, aOff + ir * kc, bPack, bOff, kc, g.c, cByte, g.ldc * 4L,
-                            !first || g.beta != 0f, b0, b1, b2, b3, ep.residual(), resByte, ep.ldResidual() * 4L, relu);
-                } else if (direct && mr == MR && nr == NR) {
-                    long cByte = (g.cOff + (long) (ic + ir) * g.ldc + jc + jr) * 4;
+                    long resByte = res == null ? 0 : (ep.residualOffset() + (long) row * ep.ldResidual() + col) * 4;
+                    long ldRes = res == null ? 0 : ep.ldResidual() * 4L;
                     F32GemmMicrokernel4x2v.computeInto(aSrc, aOff + ir * kc, bPack, bOff, kc, g.c, cByte, g.ldc * 4L,
-                            !first || g.beta != 0f);
+                            !first || g.beta != 0f, b0, b1, b2, b3, res, resByte, ldRes, relu);
                 } else {
                     if (nr <= NR / 2) F32GemmMicrokernel4x2v.computeHalf(aSrc, aOff + ir * kc, bPack, bOff, kc, tile, 0);
                     else F32GemmMicrokernel4x2v.compute(aSrc, aOff + ir * kc, bPack, bOff, kc, tile, 0);

@@ -68,61 +68,14 @@ final class F32GemmMicrokernel4x2v {
     }
 
     /**
-     * The full-tile fast path: C[r][c] (+)= Σ_p a[p][r]·b[p][c], written straight into C (row-major floats at byte
-     * offset {@code cByte}, row stride {@code ldcBytes} bytes); with {@code accumulate} false C's old values are
-     * ignored. The caller guarantees a whole MR×NR tile inside C, alpha = 1 and no epilogue.
-     */
-    static void computeInto(float[] a, int aOff, float[] b, int bOff, int kc, MemorySegment c, long cByte, long ldcBytes,
-            boolean accumulate) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        int ap = aOff, bp = bOff;
-        for (int p = 0; p < kc; p++) {
-            FloatVector b0 = FloatVector.fromArray(S, b, bp);
-            FloatVector b1 = FloatVector.fromArray(S, b, bp + V);
-            FloatVector x = FloatVector.broadcast(S, a[ap]);
-            c00 = x.fma(b0, c00);
-            c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(S, a[ap + 1]);
-            c10 = x.fma(b0, c10);
-            c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(S, a[ap + 2]);
-            c20 = x.fma(b0, c20);
-            c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(S, a[ap + 3]);
-            c30 = x.fma(b0, c30);
-            c31 = x.fma(b1, c31);
-            ap += MR;
-            bp += NR;
-        }
-        long vb = V * 4L, r0 = cByte, r1 = r0 + ldcBytes, r2 = r1 + ldcBytes, r3 = r2 + ldcBytes;
-        if (accumulate) {
-            c00 = c00.add(FloatVector.fromMemorySegment(S, c, r0, NO));
-            c01 = c01.add(FloatVector.fromMemorySegment(S, c, r0 + vb, NO));
-            c10 = c10.add(FloatVector.fromMemorySegment(S, c, r1, NO));
-            c11 = c11.add(FloatVector.fromMemorySegment(S, c, r1 + vb, NO));
-            c20 = c20.add(FloatVector.fromMemorySegment(S, c, r2, NO));
-            c21 = c21.add(FloatVector.fromMemorySegment(S, c, r2 + vb, NO));
-            c30 = c30.add(FloatVector.fromMemorySegment(S, c, r3, NO));
-            c31 = c31.add(FloatVector.fromMemorySegment(S, c, r3 + vb, NO));
-        }
-        c00.intoMemorySegment(c, r0, NO);
-        c01.intoMemorySegment(c, r0 + vb, NO);
-        c10.intoMemorySegment(c, r1, NO);
-        c11.intoMemorySegment(c, r1 + vb, NO);
-        c20.intoMemorySegment(c, r2, NO);
-        c21.intoMemorySegment(c, r2 + vb, NO);
-        c30.intoMemorySegment(c, r3, NO);
-        c31.intoMemorySegment(c, r3 + vb, NO);
-    }
-    /**
-     * The full-tile fast path with the common convolution epilogue fused:
+     * The full-tile fast path, written straight into C (row-major floats at byte offset {@code cByte}, row stride
+     * {@code ldcBytes}) with the common convolution epilogue fused:
      * {@code C[r][c] = act((accumulate ? C[r][c] : 0) + Σ_p a[p][r]·b[p][c] + bias_r + residual[r][c])} with act
      * ReLU ({@code relu}) or identity; {@code res} null means no residual (else row stride {@code ldResBytes}).
+     * A plain product passes zero biases, no residual and no ReLU. The caller guarantees a whole MR×NR tile inside
+     * C and alpha = 1.
      */
-    static void computeIntoFused(float[] a, int aOff, float[] b, int bOff, int kc, MemorySegment c, long cByte,
+    static void computeInto(float[] a, int aOff, float[] b, int bOff, int kc, MemorySegment c, long cByte,
             long ldcBytes, boolean accumulate, float bias0, float bias1, float bias2, float bias3, MemorySegment res,
             long resByte, long ldResBytes, boolean relu) {
         FloatVector c00 = FloatVector.broadcast(S, bias0), c01 = c00;

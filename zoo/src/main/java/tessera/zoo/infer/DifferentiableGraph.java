@@ -640,14 +640,7 @@ public final class DifferentiableGraph {
         Variable x = var(n, 0);
         int[] xs = x.shape();
         long[] axes = graph.opsetVersion() >= 18 ? (n.hasInput(1) ? cval(n, 1).toLongs() : null) : n.getInts("axes", null);
-        int[] ax;
-        if (axes == null || axes.length == 0) {
-            ax = new int[xs.length];
-            for (int i = 0; i < ax.length; i++) ax[i] = i;
-        } else {
-            ax = new int[axes.length];
-            for (int i = 0; i < ax.length; i++) ax[i] = ShapeMath.axis(axes[i], xs.length, n.describe());
-        }
+        int[] ax = ShapeMath.reduceAxes(axes, xs.length, n.describe());
         Variable y = Ops.mean(x, ax);
         if (n.getInt("keepdims", 1) == 1) return y;
         long[] all = new long[ax.length];

@@ -657,14 +657,7 @@ final class OpPlans {
         requireF32(p, n, 0);
         int[] xs = p.shape(n, 0);
         long[] axes = p.model().opset >= 18 ? (n.hasInput(1) ? p.cval(n, 1).toLongs() : null) : n.getInts("axes", null);
-        int[] ax;
-        if (axes == null || axes.length == 0) {
-            ax = new int[xs.length];
-            for (int i = 0; i < ax.length; i++) ax[i] = i;
-        } else {
-            ax = new int[axes.length];
-            for (int i = 0; i < ax.length; i++) ax[i] = ShapeMath.axis(axes[i], xs.length, n.describe());
-        }
+        int[] ax = ShapeMath.reduceAxes(axes, xs.length, n.describe());
         int[] keep = xs.clone();
         for (int a : ax) keep[a] = 1;
         boolean keepdims = n.getInt("keepdims", 1) == 1;

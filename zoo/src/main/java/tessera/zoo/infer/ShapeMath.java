@@ -25,6 +25,18 @@ final class ShapeMath {
         return (int) a;
     }
 
+    /** ONNX reduction axes resolved against {@code rank}: every axis when {@code axes} is null or empty. */
+    static int[] reduceAxes(long[] axes, int rank, String what) {
+        if (axes == null || axes.length == 0) {
+            int[] all = new int[rank];
+            for (int i = 0; i < rank; i++) all[i] = i;
+            return all;
+        }
+        int[] ax = new int[axes.length];
+        for (int i = 0; i < ax.length; i++) ax[i] = axis(axes[i], rank, what);
+        return ax;
+    }
+
     static long numel(int[] s) {
         long n = 1;
         for (int x : s) n *= x;

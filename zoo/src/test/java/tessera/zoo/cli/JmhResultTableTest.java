@@ -55,6 +55,19 @@ class JmhResultTableTest {
     }
 
     @Test
+    void footerNamesOnlyThePeaksThatWereMeasured() {
+        String cls = JmhResultTableTest.class.getName();
+        String json = "[" + result(cls + "$PeakFmaBench.oneThread", 1, "", 100.0, "ops/s", "") + "]";
+        JmhResultTable t = new JmhResultTable(getClass().getClassLoader());
+        t.add(JmhResultTable.parse(json));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        t.print(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        String out = bytes.toString(StandardCharsets.UTF_8);
+        assertTrue(out.contains("100.0 GFLOP/s on 1 thread (allThreads did not run"), out);
+        assertTrue(!out.contains("on all threads"), out);
+    }
+
+    @Test
     void timeUnitsConvert() {
         assertEquals(1000.0, JmhResultTable.toOpsPerSec(1, "ms/op"), 1e-9);
         assertEquals(5e6, JmhResultTable.toOpsPerSec(5, "ops/us"), 1e-6);
