@@ -20,7 +20,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import tessera.memory.DType;
 import tessera.memory.Layout;
-import tessera.memory.Layouts;
+import tessera.kernels.layout.Layouts;
 import tessera.memory.RandomFill;
 import tessera.memory.Tensor;
 import tessera.memory.TensorArena;
@@ -58,7 +58,7 @@ public class CopyBench {
     /** Bytes moved by one call of {@code method} on the {@code shape} param (read + written). */
     public static double bytes(String method, java.util.Map<String, String> params) {
         int[] d = ShapeParam.dims(params.get("shape"));
-        int b = Layout.blockSize();
+        int b = Layouts.preferredBlock();
         double plain = 4.0 * d[0] * d[1] * d[2] * d[3];
         double blocked = 4.0 * d[0] * ((d[1] + b - 1) / b * b) * d[2] * d[3];
         return method.equals("nchwToBlocked") || method.equals("blockedToNchw") ? plain + blocked : 2 * plain;
@@ -71,7 +71,7 @@ public class CopyBench {
         arena = new TensorArena();
         src = RandomFill.uniform(arena.allocate(DType.F32, n, c, h, w), 1, -1, 1);
         dst = arena.allocate(DType.F32, n, c, h, w);
-        blocked = arena.allocate(DType.F32, Layout.NCHW_BLOCKED, Layouts.blockedShape(n, c, h, w, Layout.blockSize()));
+        blocked = arena.allocate(DType.F32, Layout.NCHW_BLOCKED, Layouts.blockedShape(n, c, h, w, Layouts.preferredBlock()));
         nhwc = arena.allocate(DType.F32, Layout.NHWC, n, h, w, c);
         copyBytes = src.numel() * 4;
     }

@@ -26,8 +26,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import tessera.memory.Tensor;
-import tessera.zoo.infer.InferenceSession;
-import tessera.zoo.infer.SessionOptions;
+import tessera.onnx.infer.InferenceSession;
+import tessera.onnx.infer.SessionOptions;
 
 /**
  * Whole-model inference latency: Tessera's {@link InferenceSession} beside ONNX Runtime Java in the same JVM, on

@@ -1,14 +1,13 @@
 package tessera.memory;
 
-import jdk.incubator.vector.FloatVector;
-
 /**
  * Memory layouts of 4-d activation tensors.
  * <ul>
  *   <li>{@link #NCHW}: batch, channel, row, column (PyTorch's default).</li>
  *   <li>{@link #NHWC}: channels last.</li>
- *   <li>{@link #NCHW_BLOCKED}: NCHW[b]c, shape {@code [N, ceil(C/b), H, W, b]} with b = {@link #blockSize()},
- *       the float lanes of the preferred vector species (16 on AVX-512, 8 on AVX2), as oneDNN's nChw16c.
+ *   <li>{@link #NCHW_BLOCKED}: NCHW[b]c, shape {@code [N, ceil(C/b), H, W, b]} for a block b chosen by the
+ *       kernels (the float lanes of the preferred vector species: 16 on AVX-512, 8 on AVX2; see
+ *       {@code tessera.kernels.layout.Layouts#preferredBlock()}), as oneDNN's nChw16c.
  *       The last channel block is zero-padded.</li>
  *   <li>{@link #ANY}: no particular meaning (matrices, vectors, labels).</li>
  * </ul>
@@ -16,11 +15,6 @@ import jdk.incubator.vector.FloatVector;
 public enum Layout {
     ANY, NCHW, NHWC, NCHW_BLOCKED;
 
-    private static final int BLOCK = FloatVector.SPECIES_PREFERRED.length();
-
     /** NCHW for rank-4 tensors, ANY otherwise. */
     public static Layout defaultFor(int rank) { return rank == 4 ? NCHW : ANY; }
-
-    /** Channel block of {@link #NCHW_BLOCKED}: float lanes of {@code FloatVector.SPECIES_PREFERRED}. */
-    public static int blockSize() { return BLOCK; }
 }

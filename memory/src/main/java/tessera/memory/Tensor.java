@@ -153,7 +153,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     /** Throws {@link IllegalStateException} if the memory of this tensor has been freed. */
-    void checkAlive() {
+    public void checkAlive() {
         if (!data.scope().isAlive()) {
             throw new IllegalStateException("tensor of shape " + Shapes.str(shape) + " (" + dtype
                     + ") was used after its memory was freed (its TensorArena or owning tensor is closed)");
@@ -194,7 +194,11 @@ public final class Tensor implements AutoCloseable {
         writeAt(elementOffset(index), value);
     }
 
-    double readAt(long elem) {
+    /**
+     * The element at flat element offset {@code elem} of the underlying segment (as computed from {@link #offset()}
+     * and {@link #stride(int)}), as a double; no liveness or bounds check beyond the segment's own (kernels' slow paths).
+     */
+    public double readAt(long elem) {
         return switch (dtype) {
             case F32 -> data.getAtIndex(F32, elem);
             case F64 -> data.getAtIndex(F64, elem);
@@ -204,7 +208,8 @@ public final class Tensor implements AutoCloseable {
         };
     }
 
-    void writeAt(long elem, double v) {
+    /** Writes {@code v} (converted to the dtype) at flat element offset {@code elem}; see {@link #readAt(long)}. */
+    public void writeAt(long elem, double v) {
         switch (dtype) {
             case F32 -> data.setAtIndex(F32, elem, (float) v);
             case F64 -> data.setAtIndex(F64, elem, v);

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import tessera.layers.LayerRegistry;
-import tessera.zoo.gradcheck.CaseResult;
-import tessera.zoo.gradcheck.LayerCase;
-import tessera.zoo.gradcheck.LayerGradientChecker;
+import tessera.gradcheck.CaseResult;
+import tessera.gradcheck.LayerCase;
+import tessera.gradcheck.LayerGradientChecker;
 
 /**
  * Non-smooth points are handled honestly: inputs placed exactly at kinks (ReLU at 0, max-pool and maxout ties) are

@@ -9,8 +9,8 @@ import org.quicktheories.core.Gen;
 import tessera.layers.LayerProvider;
 import tessera.layers.LayerRegistry;
 import tessera.properties.plugins.DeliberatelyBroken;
-import tessera.zoo.gradcheck.CaseGenerator;
-import tessera.zoo.gradcheck.LayerCase;
+import tessera.gradcheck.CaseGenerator;
+import tessera.gradcheck.LayerCase;
 
 /**
  * QuickTheories generators of layer configurations: one independent {@code integers().between(0, span)} per gene of

@@ -18,9 +18,9 @@ import org.junit.jupiter.api.TestFactory;
 import tessera.autograd.GradientCheck;
 import tessera.layers.LayerProvider;
 import tessera.layers.LayerRegistry;
-import tessera.zoo.gradcheck.CaseGenerator;
-import tessera.zoo.gradcheck.CaseResult;
-import tessera.zoo.gradcheck.LayerGradientChecker;
+import tessera.gradcheck.CaseGenerator;
+import tessera.gradcheck.CaseResult;
+import tessera.gradcheck.LayerGradientChecker;
 
 /**
  * For every {@link LayerProvider} the ServiceLoader finds (built-in and plugin): {@value #TRIES} random valid

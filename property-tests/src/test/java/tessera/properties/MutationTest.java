@@ -18,12 +18,12 @@ import picocli.CommandLine;
 import tessera.layers.LayerProvider;
 import tessera.layers.LayerRegistry;
 import tessera.properties.plugins.DeliberatelyBroken;
-import tessera.zoo.cli.GradcheckCommand;
-import tessera.zoo.gradcheck.CaseGenerator;
-import tessera.zoo.gradcheck.CaseResult;
-import tessera.zoo.gradcheck.GradcheckRunner;
-import tessera.zoo.gradcheck.LayerCase;
-import tessera.zoo.gradcheck.LayerGradientChecker;
+import tessera.cli.GradcheckCommand;
+import tessera.gradcheck.CaseGenerator;
+import tessera.gradcheck.CaseResult;
+import tessera.gradcheck.GradcheckRunner;
+import tessera.gradcheck.LayerCase;
+import tessera.gradcheck.LayerGradientChecker;
 
 /**
  * Proof that the checks catch bugs: each deliberately broken test plugin (a sign error, an off-by-one index, a

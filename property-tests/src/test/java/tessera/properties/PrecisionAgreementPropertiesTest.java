@@ -20,9 +20,9 @@ import tessera.layers.LayerProvider;
 import tessera.layers.LayerRegistry;
 import tessera.memory.DType;
 import tessera.memory.Tensor;
-import tessera.zoo.gradcheck.CaseGenerator;
-import tessera.zoo.gradcheck.LayerGradientChecker;
-import tessera.zoo.gradcheck.PrecisionAgreement;
+import tessera.gradcheck.CaseGenerator;
+import tessera.gradcheck.LayerGradientChecker;
+import tessera.gradcheck.PrecisionAgreement;
 
 /**
  * Float32 fast path = float64 reference: for every registered layer, over {@value #TRIES} schema-drawn
@@ -51,7 +51,7 @@ class PrecisionAgreementPropertiesTest {
                 double[] worst = {0};
                 qt().withFixedSeed(LayerCases.seed(p.name()) + 1).withExamples(LayerCases.examples(TRIES)).withGenerateAttempts(TRIES * 50)
                         .forAll(LayerCases.cases(gen).map(c -> degenerateBatchStatistics(c, agreementBuilder(registry))
-                                ? new tessera.zoo.gradcheck.LayerCase(c.type(), c.args(), c.inputShape(), 4, true, c.seed()) : c))
+                                ? new tessera.gradcheck.LayerCase(c.type(), c.args(), c.inputShape(), 4, true, c.seed()) : c))
                         .checkAssert(c -> {
                             PrecisionAgreement.Result r = agreement.check(c, PrecisionAgreement.TOLERANCE);
                             worst[0] = Math.max(worst[0], r.worst().scaledError());
@@ -71,7 +71,7 @@ class PrecisionAgreementPropertiesTest {
      * 1e-4 of its scale under float32-sized perturbations of the input), so such cases are run with batch 4 here; the
      * float64 gradient check covers the 2-value case.
      */
-    static boolean degenerateBatchStatistics(tessera.zoo.gradcheck.LayerCase c, LayerGradientChecker builder) {
+    static boolean degenerateBatchStatistics(tessera.gradcheck.LayerCase c, LayerGradientChecker builder) {
         if (!c.training()) return false;
         try (var layer = builder.build(c, DType.F64)) {
             boolean stats = layer.buffers().keySet().stream().anyMatch(k -> k.endsWith("running_var"));

@@ -9,7 +9,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import tessera.kernels.Activation;
 import tessera.kernels.ComputePool;
-import tessera.memory.F32Transpose;
+import tessera.kernels.layout.F32Transpose;
 
 /**
  * Winograd F(m×m, 3×3) float32 convolution (Lavin &amp; Gray), m = 2 ({@link ConvAlgorithm#WINOGRAD_F2X3}, α = 4)

@@ -16,7 +16,8 @@ import tessera.zoo.data.ImageDataset;
 /**
  * Mini-batch training of a classifier with cross-entropy: shuffled seeded batches, optional augmentation, the
  * configured optimizer and learning-rate schedule, evaluation on the test set after every epoch, early stopping,
- * and (with an output directory) a checkpoint, the history CSV and the curve PNG written after every epoch.
+ * and (with an output directory) a checkpoint and the history CSV written after every epoch. Progress goes to a
+ * {@link TrainingListener}.
  *
  * <p>Each step runs inside a {@link Scope}: activations, graph and temporaries are freed when the step ends, so
  * off-heap memory stays flat across steps.
@@ -25,11 +26,19 @@ public final class Trainer {
     private final Model model;
     private final TrainConfig config;
     private final PrintStream out;
+    private final TrainingListener listener;
 
+    /** Reports progress as plain lines on {@code out}. */
     public Trainer(Model model, TrainConfig config, PrintStream out) {
+        this(model, config, out, new PlainProgress(out));
+    }
+
+    /** Reports progress to {@code listener} (closed when {@link #fit} returns); messages go to {@code out}. */
+    public Trainer(Model model, TrainConfig config, PrintStream out, TrainingListener listener) {
         this.model = model;
         this.config = config;
         this.out = out;
+        this.listener = listener;
     }
 
     /** Trains and returns the history; evaluation uses {@code test}. */
@@ -43,14 +52,14 @@ public final class Trainer {
         }
         try (TrainingStep step = new TrainingStep(model, config);
              BatchLoader loader = new BatchLoader(train, config.batch(), config.augmentation());
-             ProgressReporter progress = new ProgressReporter(out)) {
+             TrainingListener progress = listener) {
             step.fastForward(firstEpoch - 1);
             double best = history.best() == null ? -1 : history.best().testAccuracy();
             int sinceBest = 0;
             for (int epoch = firstEpoch; epoch <= config.epochs(); epoch++) {
                 model.train();
                 loader.startEpoch(config.seed() * 1_000_003L + epoch, true);
-                progress.startEpoch(epoch, config.epochs(), loader.batches());
+                progress.epochStarted(epoch, config.epochs(), loader.batches());
                 double lr = step.learningRate();
                 long t0 = System.nanoTime();
                 double lossSum = 0;
@@ -70,7 +79,7 @@ public final class Trainer {
                 History.Epoch e = new History.Epoch(epoch, lossSum / seen, (double) correct / seen, ev.loss(), ev.top1(), ev.top5(),
                         lr, seen / seconds, seconds);
                 history.add(e);
-                progress.endEpoch(e);
+                progress.epochDone(e, config.epochs());
                 if (config.out() != null) save(history);
                 if (e.testAccuracy() > best) {
                     best = e.testAccuracy();
@@ -87,7 +96,7 @@ public final class Trainer {
     private void save(History history) throws IOException {
         Files.createDirectories(config.out());
         Checkpoint.save(config.out(), model, history);
-        CurvePlot.write(history, config.out().resolve("curves.png"), model.spec().name());
+        listener.checkpointWritten(history, config.out());
     }
 
     /** One optimizer step on a batch: forward, loss, backward, update. Returns {loss, correct predictions}. */

@@ -1,0 +1,29 @@
+package tessera.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code tessera} command-line tool. {@code ./tessera test} is handled by the launcher script (runs Maven). */
+@Command(name = "tessera", mixinStandardHelpOptions = true, version = "tessera 0.1.0",
+        description = "Pure-Java CNN compute library: kernels, autograd, layers, model zoo.%n"
+                + "  ./tessera test    runs the whole test suite (handled by the launcher)",
+        subcommands = {CommandLine.HelpCommand.class, DemoCommand.class, LayersCommand.class, SummaryCommand.class, TrainCommand.class, EvalCommand.class, InferCommand.class, BenchCommand.class, GradcheckCommand.class, VjpCommand.class})
+public final class TesseraCli implements Runnable {
+    @Override
+    public void run() {
+        CommandLine.usage(this, System.out);
+    }
+
+    public static void main(String[] args) {
+        CommandLine cli = new CommandLine(new TesseraCli());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            // one line a user can act on; the stack trace only with -Dtessera.debug=true
+            String msg = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+            cmd.getErr().println("tessera " + cmd.getCommandName() + ": error: " + msg.replace('\n', ' '));
+            if (Boolean.getBoolean("tessera.debug")) e.printStackTrace(cmd.getErr());
+            return 2;
+        });
+        int code = cli.execute(args);
+        System.exit(code);
+    }
+}

@@ -1,0 +1,220 @@
+package tessera.onnx.infer;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import tessera.memory.Tensor;
+
+/**
+ * Data-movement and small elementwise kernels the engine needs beyond the kernel library: strided copies
+ * (Transpose, Slice, Pad interiors, Concat), MaxUnpool with ONNX flat indices, and Clip/HardSigmoid/HardSwish/Selu.
+ * Each kernel object is bound to fixed tensors and owns its index counters, so running it allocates nothing.
+ */
+final class DataOps {
+    private DataOps() {}
+
+    static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    /** Copies a strided view into another strided view of the same shape; the innermost run uses bulk copies when both are unit-stride. */
+    static final class StridedCopy implements Runnable {
+        private final MemorySegment src, dst;
+        private final long srcOff, dstOff;
+        private final long[] ss, ds;
+        private final int[] shape, idx;
+        private final int elem;
+
+        StridedCopy(Tensor from, Tensor to) {
+            this.src = from.segment();
+            this.dst = to.segment();
+            this.elem = from.dtype().byteSize();
+            this.srcOff = from.offset();
+            this.dstOff = to.offset();
+            this.ss = from.strides();
+            this.ds = to.strides();
+            this.shape = from.shape();
+            this.idx = new int[Math.max(shape.length, 1)];
+            if (!java.util.Arrays.equals(from.shape(), to.shape()) || from.dtype() != to.dtype()) {
+                throw new IllegalArgumentException("strided copy from " + from + " to " + to + ": shapes or dtypes differ");
+            }
+        }
+
+        @Override
+        public void run() {
+            int r = shape.length;
+            if (r == 0) {
+                MemorySegment.copy(src, srcOff * elem, dst, dstOff * elem, elem);
+                return;
+            }
+            for (int s : shape) if (s == 0) return;
+            int inner = shape[r - 1];
+            boolean bulk = ss[r - 1] == 1 && ds[r - 1] == 1;
+            java.util.Arrays.fill(idx, 0);
+            while (true) {
+                long so = srcOff, dof = dstOff;
+                for (int d = 0; d < r - 1; d++) {
+                    so += idx[d] * ss[d];
+                    dof += idx[d] * ds[d];
+                }
+                if (bulk) MemorySegment.copy(src, so * elem, dst, dof * elem, (long) inner * elem);
+                else copyRun(so, dof, inner);
+                int d = r - 2;
+                for (; d >= 0; d--) {
+                    if (++idx[d] < shape[d]) break;
+                    idx[d] = 0;
+                }
+                if (d < 0) return;
+            }
+        }
+
+        private void copyRun(long so, long dof, int n) {
+            long s1 = ss[ss.length - 1], d1 = ds[ds.length - 1];
+            if (elem == 4) {
+                for (int i = 0; i < n; i++) dst.setAtIndex(ValueLayout.JAVA_INT_UNALIGNED, dof + i * d1, src.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, so + i * s1));
+            } else if (elem == 8) {
+                for (int i = 0; i < n; i++) dst.setAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, dof + i * d1, src.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, so + i * s1));
+            } else {
+                for (int i = 0; i < n; i++) dst.set(ValueLayout.JAVA_BYTE, dof + i * d1, src.get(ValueLayout.JAVA_BYTE, so + i * s1));
+            }
+        }
+    }
+
+    /** Fills a contiguous float tensor with a constant. */
+    static void fill(Tensor t, float v) {
+        MemorySegment s = t.segment();
+        long o = t.offset(), n = t.numel();
+        if (v == 0f) {
+            s.asSlice(o * 4, n * 4).fill((byte) 0);
+            return;
+        }
+        for (long i = 0; i < n; i++) s.setAtIndex(F, o + i, v);
+    }
+
+    /** Elementwise functions not in {@code Activation}: y = f(x), contiguous float32, y may be x. */
+    enum Fn { CLIP, HARD_SIGMOID, HARD_SWISH, SELU }
+
+    static void unary(Fn fn, float a, float b, Tensor x, Tensor y) {
+        MemorySegment xs = x.segment(), ys = y.segment();
+        long xo = x.offset(), yo = y.offset(), n = x.numel();
+        switch (fn) {
+            case CLIP -> clip(xs, xo, ys, yo, n, a, b);
+            case HARD_SIGMOID -> hardSigmoid(xs, xo, ys, yo, n, a, b);
+            case HARD_SWISH -> hardSwish(xs, xo, ys, yo, n);
+            case SELU -> selu(xs, xo, ys, yo, n, a, b);
+        }
+    }
+
+    /** y = min(hi, max(lo, x)) (ReLU6 in MobileNets), vectorized with a scalar tail. Offsets in floats. */
+    private static void clip(MemorySegment xs, long xo, MemorySegment ys, long yo, long n, float lo, float hi) {
+        var sp = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+        var order = java.nio.ByteOrder.nativeOrder();
+        int vl = sp.length();
+        long i = 0;
+        for (; i <= n - vl; i += vl) {
+            jdk.incubator.vector.FloatVector.fromMemorySegment(sp, xs, (xo + i) * 4, order).max(lo).min(hi)
+                    .intoMemorySegment(ys, (yo + i) * 4, order);
+        }
+        for (; i < n; i++) ys.setAtIndex(F, yo + i, Math.min(hi, Math.max(lo, xs.getAtIndex(F, xo + i))));
+    }
+
+    private static void hardSigmoid(MemorySegment xs, long xo, MemorySegment ys, long yo, long n, float alpha, float beta) {
+        for (long i = 0; i < n; i++) ys.setAtIndex(F, yo + i, Math.max(0f, Math.min(1f, alpha * xs.getAtIndex(F, xo + i) + beta)));
+    }
+
+    private static void hardSwish(MemorySegment xs, long xo, MemorySegment ys, long yo, long n) {
+        for (long i = 0; i < n; i++) {
+            float v = xs.getAtIndex(F, xo + i);
+            ys.setAtIndex(F, yo + i, v * Math.max(0f, Math.min(1f, v / 6f + 0.5f)));
+        }
+    }
+
+    private static void selu(MemorySegment xs, long xo, MemorySegment ys, long yo, long n, float alpha, float gamma) {
+        for (long i = 0; i < n; i++) {
+            float v = xs.getAtIndex(F, xo + i);
+            ys.setAtIndex(F, yo + i, v > 0 ? gamma * v : (float) (gamma * alpha * Math.expm1(v)));
+        }
+    }
+
+    /** ONNX MaxUnpool: y zero-filled, then y.flat[indices[i]] = x[i] (indices over the whole output tensor). */
+    static void maxUnpool(Tensor x, Tensor indices, Tensor y, String node) {
+        fill(y, 0f);
+        MemorySegment xs = x.segment(), is = indices.segment(), ys = y.segment();
+        long n = x.numel(), total = y.numel();
+        for (long i = 0; i < n; i++) {
+            long k = is.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, indices.offset() + i);
+            if (k < 0 || k >= total) {
+                throw new IllegalArgumentException(node + ": MaxUnpool index " + k + " is outside the output of " + total + " elements");
+            }
+            ys.setAtIndex(F, y.offset() + k, xs.getAtIndex(F, x.offset() + i));
+        }
+    }
+
+    /** Converts per-plane max-pool indices (h·W + w) to ONNX flat indices over [N, C, H, W], in place. */
+    static void planeToFlatIndices(Tensor indices, long planeSize) {
+        MemorySegment s = indices.segment();
+        int n = indices.dim(0), c = indices.dim(1);
+        long per = indices.numel() / Math.max(1, (long) n * c);
+        long o = indices.offset();
+        for (long p = 0; p < (long) n * c; p++) {
+            long base = p * planeSize;
+            for (long j = 0; j < per; j++) {
+                long at = o + p * per + j;
+                s.setAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, at, s.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, at) + base);
+            }
+        }
+    }
+
+    /** Edge/reflect padding of the last two... any axes: fills the border of {@code y} whose interior already holds x. */
+    static final class PadBorder implements Runnable {
+        private final Tensor y;
+        private final int[] before, inShape, shape, idx;
+        private final boolean reflect;
+        private final MemorySegment seg;
+        private final long off;
+        private final long[] st;
+
+        PadBorder(Tensor y, int[] before, int[] inShape, boolean reflect) {
+            this.y = y;
+            this.before = before;
+            this.inShape = inShape;
+            this.shape = y.shape();
+            this.idx = new int[shape.length];
+            this.reflect = reflect;
+            this.seg = y.segment();
+            this.off = y.offset();
+            this.st = y.strides();
+        }
+
+        @Override
+        public void run() {
+            long n = y.numel();
+            java.util.Arrays.fill(idx, 0);
+            for (long i = 0; i < n; i++) {
+                boolean border = false;
+                long src = off;
+                for (int d = 0; d < shape.length; d++) {
+                    int p = idx[d] - before[d];
+                    if (p < 0 || p >= inShape[d]) {
+                        border = true;
+                        if (reflect) {
+                            int m = inShape[d];
+                            int period = Math.max(1, 2 * (m - 1));
+                            p = Math.floorMod(p, period);
+                            if (p >= m) p = period - p;
+                        } else {
+                            p = Math.max(0, Math.min(inShape[d] - 1, p));
+                        }
+                    }
+                    src += (long) (p + before[d]) * st[d];
+                }
+                if (border) {
+                    long dst = off;
+                    for (int d = 0; d < shape.length; d++) dst += idx[d] * st[d];
+                    seg.setAtIndex(F, dst, seg.getAtIndex(F, src));
+                }
+                for (int d = shape.length - 1; d >= 0; d--) {
+                    if (++idx[d] < shape[d]) break;
+                    idx[d] = 0;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,664 @@
+package tessera.onnx.infer;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.DoubleUnaryOperator;
+import tessera.autograd.ConvArgs;
+import tessera.autograd.Ops;
+import tessera.autograd.Scope;
+import tessera.autograd.Variable;
+import tessera.kernels.Activation;
+import tessera.kernels.pool.PoolSpec;
+import tessera.kernels.pool.PoolType;
+import tessera.memory.DType;
+import tessera.memory.Tensor;
+import tessera.onnx.OnnxFormatException;
+import tessera.onnx.OnnxGraph;
+import tessera.onnx.OnnxNode;
+import tessera.onnx.OnnxValidator;
+
+/**
+ * Vector-Jacobian products through an imported ONNX graph, in eval semantics (batch norm with its running
+ * statistics, dropout off). The graph is interpreted as it is in the file — no batch-norm folding, no fusion — so
+ * gradients are with respect to the model's original initializers. Each node maps to {@link Ops} calls of the
+ * autograd engine; shape-computing subgraphs (Shape → Gather → Unsqueeze → Concat → Reshape, Constant, integer
+ * initializers) are folded with {@link ConstEval}. Every float initializer is a parameter, including batch-norm
+ * running statistics, whose gradients are the exact derivatives of the eval-mode formula
+ * {@code y = (x − mean)·γ/√(var + ε) + β}.
+ *
+ * <p>Float initializers that a node needs as a plain number (Clip bounds, Pad value) are read as constants and get
+ * no gradient through that use. Operators without a differentiable mapping are reported with the node's name.
+ */
+public final class DifferentiableGraph {
+    /** Operators {@link #vjp} differentiates through. */
+    public static final List<String> DIFFERENTIABLE = List.of("Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool",
+            "GlobalAveragePool", "GlobalMaxPool", "MaxUnpool", "BatchNormalization", "LRN", "Dropout", "Relu", "LeakyRelu",
+            "PRelu", "Elu", "Selu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Softplus", "Mish", "Clip", "Softmax",
+            "LogSoftmax", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Sum", "Concat", "Flatten", "Reshape", "Squeeze",
+            "Unsqueeze", "Transpose", "Shape", "Gather", "Slice", "Constant", "ConstantOfShape", "Identity", "Pad",
+            "ReduceMean", "Cast");
+
+    /**
+     * The result of one VJP: the first output Y, ∂(Σ Y⊙GY)/∂X and the same derivative for every float initializer
+     * (file order). Owns its tensors (in the computation dtype); close to free them.
+     */
+    public static final class Gradients implements AutoCloseable {
+        private final Tensor output;
+        private final Tensor input;
+        private final Map<String, Tensor> initializers;
+
+        Gradients(Tensor output, Tensor input, Map<String, Tensor> initializers) {
+            this.output = output;
+            this.input = input;
+            this.initializers = initializers;
+        }
+
+        /** The model's first output for the given input. */
+        public Tensor output() { return output; }
+
+        /** ∂(Σ Y⊙GY)/∂X, the input's shape. */
+        public Tensor input() { return input; }
+
+        /** ∂(Σ Y⊙GY)/∂W for every float initializer W, by initializer name in file order (zeros where W is unused). */
+        public Map<String, Tensor> initializers() { return java.util.Collections.unmodifiableMap(initializers); }
+
+        @Override
+        public void close() {
+            output.close();
+            input.close();
+            for (Tensor t : initializers.values()) t.close();
+        }
+    }
+
+    /** The argmax indices of a MaxPool's second output (Tessera's per-plane h·W+w convention), for MaxUnpool. */
+    private record PoolIndices(Tensor indices) {}
+
+    private final OnnxGraph graph;
+    private final DType dtype;
+    private final Map<String, Object> values = new HashMap<>(); // Variable, CVal or PoolIndices
+    private final Map<String, Variable> parameters = new LinkedHashMap<>();
+
+    private DifferentiableGraph(OnnxGraph graph, DType dtype) {
+        this.graph = graph;
+        this.dtype = dtype;
+    }
+
+    /**
+     * Computes the VJP of the graph's first output at input {@code x} with output gradient {@code gradOutput}.
+     *
+     * @param graph      an imported graph with one input (validated here)
+     * @param x          the input, any float dtype; converted to {@code dtype}
+     * @param gradOutput GY, the first output's shape
+     * @param dtype      {@code F32} (fast kernels) or {@code F64} (reference kernels) for the whole computation
+     * @throws OnnxFormatException      naming the node when an operator has no differentiable mapping or bad shapes
+     * @throws IllegalArgumentException when x or gradOutput have the wrong shape or dtype
+     */
+    public static Gradients vjp(OnnxGraph graph, Tensor x, Tensor gradOutput, DType dtype) {
+        if (dtype != DType.F32 && dtype != DType.F64) throw new IllegalArgumentException("dtype " + dtype + " must be F32 or F64");
+        if (!x.dtype().isFloatingPoint()) throw new IllegalArgumentException("input has dtype " + x.dtype() + ", expected a float tensor");
+        if (!gradOutput.dtype().isFloatingPoint()) {
+            throw new IllegalArgumentException("grad-output has dtype " + gradOutput.dtype() + ", expected a float tensor");
+        }
+        OnnxValidator.validate(graph);
+        if (graph.inputs().size() != 1) {
+            throw new IllegalArgumentException("vjp needs a model with exactly one input, this one has " + graph.inputs().size());
+        }
+        checkInputShape(graph.inputs().get(0), x.shape());
+        return new DifferentiableGraph(graph, dtype).run(x, gradOutput);
+    }
+
+    private static void checkInputShape(OnnxGraph.ValueInfo in, int[] shape) {
+        int[] d = in.dims();
+        boolean ok = d == null || d.length == 0 || d.length == shape.length;
+        for (int i = 0; ok && d != null && i < d.length && d.length == shape.length; i++) ok = d[i] < 0 || d[i] == shape[i];
+        if (!ok) {
+            throw new IllegalArgumentException("input has shape " + Arrays.toString(shape) + ", the model's input '" + in.name()
+                    + "' expects " + Arrays.toString(d) + " (-1 = any)");
+        }
+    }
+
+    private Gradients run(Tensor x, Tensor gradOutput) {
+        Tensor outputCopy = null, inputGrad = null;
+        Map<String, Tensor> grads = new LinkedHashMap<>();
+        try (Scope scope = Scope.open()) {
+            Variable xv = Variable.parameter(converted(x), "input");
+            values.put(graph.inputs().get(0).name(), xv);
+            for (var e : graph.initializers().entrySet()) {
+                Tensor t = e.getValue();
+                if (t.dtype().isFloatingPoint()) {
+                    Variable p = Variable.parameter(converted(t), e.getKey());
+                    parameters.put(e.getKey(), p);
+                    values.put(e.getKey(), p);
+                } else {
+                    values.put(e.getKey(), CVal.of(t));
+                }
+            }
+            for (OnnxNode n : graph.nodes()) {
+                try {
+                    node(n);
+                } catch (OnnxFormatException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    throw new OnnxFormatException(n.describe() + ": " + e.getMessage(), e);
+                }
+            }
+            String outName = graph.outputs().get(0);
+            Object o = values.get(outName);
+            if (!(o instanceof Variable y)) {
+                throw new OnnxFormatException("graph output '" + outName + "' is " + (o == null ? "never computed" : "a constant") + ", nothing to differentiate");
+            }
+            if (!Arrays.equals(y.shape(), gradOutput.shape())) {
+                throw new IllegalArgumentException("grad-output has shape " + Arrays.toString(gradOutput.shape()) + ", expected the output's shape "
+                        + Arrays.toString(y.shape()));
+            }
+            outputCopy = y.value().to(dtype);
+            y.backward(converted(gradOutput));
+            inputGrad = takeGrad(xv);
+            for (var e : parameters.entrySet()) grads.put(e.getKey(), takeGrad(e.getValue()));
+            Gradients r = new Gradients(outputCopy, inputGrad, grads);
+            outputCopy = null;
+            inputGrad = null;
+            grads = null;
+            return r;
+        } finally {
+            if (outputCopy != null) outputCopy.close();
+            if (inputGrad != null) inputGrad.close();
+            if (grads != null) for (Tensor t : grads.values()) t.close();
+            for (Variable p : parameters.values()) p.releaseGrad();
+        }
+    }
+
+    /** The leaf's gradient as an owned tensor (zeros when no path reaches the output). */
+    private Tensor takeGrad(Variable v) {
+        Tensor g = v.grad();
+        Tensor r = Tensor.zeros(dtype, v.shape());
+        if (g != null) r.copyFrom(g);
+        return r;
+    }
+
+    /** A contiguous copy of {@code t} in the computation dtype, owned by the current scope. */
+    private Tensor converted(Tensor t) {
+        Tensor c = Scope.alloc(dtype, t.shape());
+        c.copyFrom(t);
+        return c;
+    }
+
+    // ------------------------------------------------------------------ values
+
+    private Object value(OnnxNode n, int k) {
+        Object o = values.get(n.input(k));
+        if (o == null) throw new OnnxFormatException(n.describe() + ": input '" + n.input(k) + "' is not defined");
+        return o;
+    }
+
+    /** Input k as a differentiable value; constants become non-trainable variables in the computation dtype. */
+    private Variable var(OnnxNode n, int k) {
+        Object o = value(n, k);
+        if (o instanceof Variable v) return v;
+        if (o instanceof CVal c) {
+            if (!c.dtype().isFloatingPoint()) {
+                throw new OnnxFormatException(n.describe() + ": input " + k + " ('" + n.input(k) + "') is a " + c.dtype() + " constant, expected float");
+            }
+            return Variable.constant(tensorOf(c));
+        }
+        throw new OnnxFormatException(n.describe() + ": input '" + n.input(k) + "' holds MaxPool indices, usable only by MaxUnpool");
+    }
+
+    /** Input k as a constant (a leaf parameter's current value is read as a constant, with no gradient). */
+    private CVal cval(OnnxNode n, int k) {
+        if (!n.hasInput(k)) return null;
+        Object o = value(n, k);
+        if (o instanceof CVal c) return c;
+        if (o instanceof Variable v && v.isLeaf() && v.value().numel() <= ConstEval.MAX_ELEMENTS) return CVal.of(v.value());
+        throw new OnnxFormatException(n.describe() + ": input " + k + " ('" + n.input(k) + "') must be a constant here, but it is computed");
+    }
+
+    private Tensor tensorOf(CVal c) {
+        int[] shape = c.rank() == 0 ? new int[] {1} : c.shape();
+        Tensor t = Scope.alloc(dtype, shape);
+        double[] d = c.data();
+        if (dtype == DType.F64) {
+            MemorySegment.copy(d, 0, t.segment(), ValueLayout.JAVA_DOUBLE_UNALIGNED, t.offset() * 8, d.length);
+        } else {
+            float[] f = new float[d.length];
+            for (int i = 0; i < f.length; i++) f[i] = (float) d[i];
+            MemorySegment.copy(f, 0, t.segment(), ValueLayout.JAVA_FLOAT_UNALIGNED, t.offset() * 4, f.length);
+        }
+        return t;
+    }
+
+    private void put(OnnxNode n, Object v) { values.put(n.outputs().get(0), v); }
+
+    // ------------------------------------------------------------------ nodes
+
+    private void node(OnnxNode n) {
+        String op = n.opType();
+        if (op.equals("Constant")) {
+            put(n, constantValue(n));
+            return;
+        }
+        if (op.equals("Shape")) {
+            Object o = value(n, 0);
+            int[] s = o instanceof Variable v ? v.shape() : o instanceof CVal c ? c.shape() : ((PoolIndices) o).indices().shape();
+            put(n, ConstEval.eval(n, List.of(new CVal(DType.F32, s, new double[0])), graph.opsetVersion()));
+            return;
+        }
+        boolean allConst = true;
+        for (int k = 0; k < n.inputs().size(); k++) if (n.hasInput(k) && !(value(n, k) instanceof CVal)) allConst = false;
+        if (allConst && ConstEval.FOLDABLE.contains(op)) {
+            List<CVal> args = new ArrayList<>();
+            for (int k = 0; k < n.inputs().size(); k++) args.add(n.hasInput(k) ? (CVal) value(n, k) : null);
+            put(n, ConstEval.eval(n, args, graph.opsetVersion()));
+            return;
+        }
+        put(n, switch (op) {
+            case "Identity", "Dropout" -> var(n, 0);
+            case "Cast" -> {
+                var to = tessera.onnx.OnnxTypes.dtypeOf((int) n.getInt("to", 1));
+                if (!to.isFloatingPoint()) throw bad(n, "casting a computed float tensor to " + to + " is not differentiable");
+                yield var(n, 0);
+            }
+            case "Conv" -> conv(n);
+            case "ConvTranspose" -> convTranspose(n);
+            case "MaxPool", "AveragePool", "LpPool" -> pool(n);
+            case "GlobalAveragePool" -> Ops.globalAvgPool(rank(n, var(n, 0), 4));
+            case "GlobalMaxPool" -> Ops.globalMaxPool(rank(n, var(n, 0), 4));
+            case "MaxUnpool" -> maxUnpool(n);
+            case "BatchNormalization" -> batchNorm(n);
+            case "LRN" -> Ops.localResponseNorm(var(n, 0), (int) n.getInt("size", 1), n.getFloat("alpha", 1e-4f),
+                    n.getFloat("beta", 0.75f), n.getFloat("bias", 1f));
+            case "Relu" -> Ops.activation(var(n, 0), Activation.RELU, 0f);
+            case "LeakyRelu" -> Ops.activation(var(n, 0), Activation.LEAKY_RELU, n.getFloat("alpha", 0.01f));
+            case "Elu" -> Ops.activation(var(n, 0), Activation.ELU, n.getFloat("alpha", 1f));
+            case "Sigmoid" -> Ops.activation(var(n, 0), Activation.SIGMOID, 0f);
+            case "Tanh" -> Ops.activation(var(n, 0), Activation.TANH, 0f);
+            case "Softplus" -> Ops.activation(var(n, 0), Activation.SOFTPLUS, 0f);
+            case "Mish" -> Ops.activation(var(n, 0), Activation.MISH, 0f);
+            case "Selu" -> {
+                double a = n.getFloat("alpha", 1.67326319217681884765625f), g = n.getFloat("gamma", 1.05070102214813232421875f);
+                yield pointwise("selu", var(n, 0), v -> v > 0 ? g * v : g * a * (Math.exp(v) - 1), v -> v > 0 ? g : g * a * Math.exp(v));
+            }
+            case "HardSigmoid" -> {
+                double a = n.getFloat("alpha", 0.2f), b = n.getFloat("beta", 0.5f);
+                yield pointwise("hard_sigmoid", var(n, 0), v -> Math.max(0, Math.min(1, a * v + b)),
+                        v -> a * v + b > 0 && a * v + b < 1 ? a : 0);
+            }
+            case "HardSwish" -> pointwise("hard_swish", var(n, 0), v -> v * Math.max(0, Math.min(1, v / 6 + 0.5)),
+                    v -> v < -3 ? 0 : v > 3 ? 1 : v / 3 + 0.5);
+            case "Clip" -> clip(n);
+            case "PRelu" -> prelu(n);
+            case "Softmax", "LogSoftmax" -> softmax(n);
+            case "Gemm" -> gemm(n);
+            case "MatMul" -> matmul(n);
+            case "Add" -> Ops.add(var(n, 0), var(n, 1));
+            case "Sub" -> Ops.sub(var(n, 0), var(n, 1));
+            case "Mul" -> Ops.mul(var(n, 0), var(n, 1));
+            case "Div" -> Ops.div(var(n, 0), var(n, 1));
+            case "Sum" -> {
+                Variable acc = var(n, 0);
+                for (int k = 1; k < n.inputs().size(); k++) acc = Ops.add(acc, var(n, k));
+                yield acc;
+            }
+            case "Concat" -> {
+                List<Variable> xs = new ArrayList<>();
+                for (int k = 0; k < n.inputs().size(); k++) xs.add(var(n, k));
+                yield Ops.concat(xs, ShapeMath.axis(n.getInt("axis", 0), xs.get(0).shape().length, "Concat"));
+            }
+            case "Flatten" -> {
+                Variable x = var(n, 0);
+                int[] s = x.shape();
+                int ax = (int) n.getInt("axis", 1);
+                if (ax < 0) ax += s.length;
+                if (ax < 0 || ax > s.length) throw bad(n, "axis " + n.getInt("axis", 1) + " is out of range for shape " + Arrays.toString(s));
+                yield Ops.reshape(x, (int) ShapeMath.prod(s, 0, ax), (int) ShapeMath.prod(s, ax, s.length));
+            }
+            case "Reshape" -> {
+                Variable x = var(n, 0);
+                yield Ops.reshape(x, ShapeMath.reshape(x.shape(), cval(n, 1).toLongs()));
+            }
+            case "Squeeze" -> {
+                Variable x = var(n, 0);
+                long[] axes = graph.opsetVersion() >= 13 ? (n.hasInput(1) ? cval(n, 1).toLongs() : null) : n.getInts("axes", null);
+                yield Ops.reshape(x, ShapeMath.squeeze(x.shape(), axes));
+            }
+            case "Unsqueeze" -> {
+                Variable x = var(n, 0);
+                long[] axes = graph.opsetVersion() >= 13 ? cval(n, 1).toLongs() : n.getInts("axes", null);
+                yield Ops.reshape(x, ShapeMath.unsqueeze(x.shape(), axes));
+            }
+            case "Transpose" -> {
+                Variable x = var(n, 0);
+                int r = x.shape().length;
+                int[] perm = n.getIntArray("perm", null);
+                if (perm == null) {
+                    perm = new int[r];
+                    for (int i = 0; i < r; i++) perm[i] = r - 1 - i;
+                }
+                if (perm.length != r) throw bad(n, "perm " + Arrays.toString(perm) + " does not match the input rank " + r);
+                yield Ops.permute(x, perm);
+            }
+            case "Gather" -> gather(n);
+            case "Slice" -> slice(n);
+            case "Pad" -> pad(n);
+            case "ReduceMean" -> reduceMean(n);
+            default -> throw bad(n, "operator " + op + " has no differentiable mapping (vjp supports " + String.join(", ", DIFFERENTIABLE) + ")");
+        });
+        if (op.equals("MaxPool") && n.outputs().size() > 1 && !n.outputs().get(1).isEmpty()) {
+            // pool() stored the indices under the second output already
+            if (!(values.get(n.outputs().get(1)) instanceof PoolIndices)) throw new IllegalStateException("MaxPool indices missing");
+        }
+    }
+
+    private static OnnxFormatException bad(OnnxNode n, String msg) { return new OnnxFormatException(n.describe() + ": " + msg); }
+
+    private static Variable rank(OnnxNode n, Variable x, int r) {
+        if (x.shape().length != r) throw bad(n, "input has shape " + Arrays.toString(x.shape()) + ", expected rank " + r);
+        return x;
+    }
+
+    private static CVal constantValue(OnnxNode n) {
+        if (n.attributes().isEmpty()) throw bad(n, "has no value attribute");
+        var a = n.attributes().values().iterator().next();
+        return switch (a.name()) {
+            case "value" -> CVal.of(a.t());
+            case "value_float" -> new CVal(DType.F32, new int[0], new double[] {a.f()});
+            case "value_int" -> new CVal(DType.I64, new int[0], new double[] {a.i()});
+            case "value_ints" -> CVal.longs(a.ints());
+            case "value_floats" -> {
+                double[] d = new double[a.floats().length];
+                for (int i = 0; i < d.length; i++) d[i] = a.floats()[i];
+                yield new CVal(DType.F32, new int[] {d.length}, d);
+            }
+            default -> throw bad(n, "attribute '" + a.name() + "' is not supported");
+        };
+    }
+
+    /** Bias input k as a 1-D variable of {@code count} elements, or null when absent. */
+    private Variable bias(OnnxNode n, int k, int count) {
+        if (!n.hasInput(k)) return null;
+        Variable b = var(n, k);
+        if (b.value().numel() != count) throw bad(n, "bias '" + n.input(k) + "' has " + b.value().numel() + " elements, expected " + count);
+        return b.shape().length == 1 ? b : Ops.reshape(b, count);
+    }
+
+    private Variable conv(OnnxNode n) {
+        Variable x = rank(n, var(n, 0), 4), w = var(n, 1);
+        int[] xs = x.shape(), ws = w.shape();
+        if (ws.length != 4) throw bad(n, "weight '" + n.input(1) + "' has shape " + Arrays.toString(ws) + ", expected [K, C/group, kH, kW]");
+        int group = (int) n.getInt("group", 1);
+        int[] st = n.getIntArray("strides", new int[] {1, 1}), dl = n.getIntArray("dilations", new int[] {1, 1});
+        int[] pads = OpPlans.convPads(n, xs[2], xs[3], ws[2], ws[3], st[0], st[1], dl[0], dl[1]);
+        ConvArgs args = new ConvArgs(st[0], st[1], pads[0], pads[1], pads[2], pads[3], dl[0], dl[1], group, 0, 0);
+        return Ops.conv2d(x, w, bias(n, 2, ws[0]), args);
+    }
+
+    private Variable convTranspose(OnnxNode n) {
+        Variable x = rank(n, var(n, 0), 4), w = var(n, 1);
+        int[] xs = x.shape(), ws = w.shape();
+        if (ws.length != 4) throw bad(n, "weight must be [Cin, Cout/group, kH, kW], got " + Arrays.toString(ws));
+        int group = (int) n.getInt("group", 1);
+        int[] st = n.getIntArray("strides", new int[] {1, 1}), dl = n.getIntArray("dilations", new int[] {1, 1});
+        int[] op = n.getIntArray("output_padding", new int[2]);
+        int[] pads = n.getIntArray("pads", new int[4]);
+        int[] outShape = n.getIntArray("output_shape", null);
+        String ap = n.getString("auto_pad", "NOTSET");
+        int[] in = {xs[2], xs[3]};
+        if (outShape != null || ap.startsWith("SAME")) { // the same resolution as the inference planner
+            pads = new int[4];
+            for (int a = 0; a < 2; a++) {
+                int target = outShape != null ? outShape[outShape.length - 2 + a] : in[a] * st[a];
+                int total = st[a] * (in[a] - 1) + op[a] + (ws[2 + a] - 1) * dl[a] + 1 - target;
+                if (total < 0) {
+                    op[a] += -total;
+                    total = 0;
+                }
+                boolean upper = !ap.equals("SAME_LOWER");
+                pads[a] = upper ? total / 2 : total - total / 2;
+                pads[a + 2] = upper ? total - total / 2 : total / 2;
+            }
+        } else if (ap.equals("VALID")) {
+            pads = new int[4];
+        }
+        ConvArgs args = new ConvArgs(st[0], st[1], pads[0], pads[1], pads[2], pads[3], dl[0], dl[1], group, op[0], op[1]);
+        return Ops.convTranspose2d(x, w, bias(n, 2, ws[1] * group), args);
+    }
+
+    private Variable pool(OnnxNode n) {
+        Variable x = rank(n, var(n, 0), 4);
+        int[] xs = x.shape();
+        int[] k = n.getIntArray("kernel_shape", null);
+        if (k == null || k.length != 2) throw bad(n, "kernel_shape " + Arrays.toString(k) + " must have 2 values");
+        int[] st = n.getIntArray("strides", new int[] {1, 1}), dl = n.getIntArray("dilations", new int[] {1, 1});
+        int[] pads = OpPlans.convPads(n, xs[2], xs[3], k[0], k[1], st[0], st[1], dl[0], dl[1]);
+        PoolType type = switch (n.opType()) {
+            case "MaxPool" -> PoolType.MAX;
+            case "AveragePool" -> PoolType.AVG;
+            default -> {
+                if (n.getInt("p", 2) != 2) throw bad(n, "LpPool p=" + n.getInt("p", 2) + " is not supported (p=2 only)");
+                yield PoolType.L2;
+            }
+        };
+        boolean ceil = n.getInt("ceil_mode", 0) == 1, cip = n.getInt("count_include_pad", 0) == 1;
+        PoolSpec spec = new PoolSpec(type, k[0], k[1], st[0], st[1], pads[0], pads[1], pads[2], pads[3], dl[0], dl[1], ceil, cip);
+        if (type == PoolType.MAX && n.outputs().size() > 1 && !n.outputs().get(1).isEmpty()) {
+            Variable[] r = Ops.maxPool2dWithIndices(x, spec);
+            values.put(n.outputs().get(1), new PoolIndices(r[1].value()));
+            return r[0];
+        }
+        return Ops.pool2d(x, spec);
+    }
+
+    private Variable maxUnpool(OnnxNode n) {
+        Variable x = rank(n, var(n, 0), 4);
+        if (!(value(n, 1) instanceof PoolIndices idx)) {
+            throw bad(n, "indices '" + n.input(1) + "' must come straight from a MaxPool's second output");
+        }
+        int[] xs = x.shape();
+        int[] k = n.getIntArray("kernel_shape", null);
+        int[] st = n.getIntArray("strides", new int[] {1, 1});
+        int[] pads = n.getIntArray("pads", new int[4]);
+        int oh, ow;
+        if (n.hasInput(2)) {
+            long[] os = cval(n, 2).toLongs();
+            if (os.length != 4) throw bad(n, "output_shape " + Arrays.toString(os) + " must have 4 values");
+            oh = (int) os[2];
+            ow = (int) os[3];
+        } else {
+            oh = (xs[2] - 1) * st[0] + k[0] - pads[0] - pads[2];
+            ow = (xs[3] - 1) * st[1] + k[1] - pads[1] - pads[3];
+        }
+        return Ops.maxUnpool(x, idx.indices(), oh, ow);
+    }
+
+    /** Eval-mode batch norm as differentiable arithmetic, so γ, β, mean and var all receive their gradients. */
+    private Variable batchNorm(OnnxNode n) {
+        Variable x = var(n, 0);
+        int[] xs = x.shape();
+        if (xs.length < 2) throw bad(n, "input shape " + Arrays.toString(xs) + " needs rank >= 2");
+        int c = xs[1];
+        int[] bshape = new int[xs.length];
+        Arrays.fill(bshape, 1);
+        bshape[1] = c;
+        Variable[] p = new Variable[4];
+        for (int k = 0; k < 4; k++) {
+            Variable v = var(n, k + 1);
+            if (v.value().numel() != c) throw bad(n, "parameter '" + n.input(k + 1) + "' has " + v.value().numel() + " elements, expected C = " + c);
+            p[k] = Ops.reshape(v, bshape);
+        }
+        Variable eps = Variable.constant(tensorOf(new CVal(DType.F64, new int[] {1}, new double[] {n.getFloat("epsilon", 1e-5f)})));
+        Variable scale = Ops.div(p[0], Ops.sqrt(Ops.add(p[3], eps)));
+        return Ops.add(Ops.mul(Ops.sub(x, p[2]), scale), p[1]);
+    }
+
+    private Variable clip(OnnxNode n) {
+        double lo, hi;
+        if (graph.opsetVersion() < 11) {
+            lo = n.getFloat("min", Float.NEGATIVE_INFINITY);
+            hi = n.getFloat("max", Float.POSITIVE_INFINITY);
+        } else {
+            lo = n.hasInput(1) ? cval(n, 1).data()[0] : Double.NEGATIVE_INFINITY;
+            hi = n.hasInput(2) ? cval(n, 2).data()[0] : Double.POSITIVE_INFINITY;
+        }
+        Variable x = var(n, 0);
+        if (lo == 0 && hi == Double.POSITIVE_INFINITY) return Ops.activation(x, Activation.RELU, 0f);
+        double l = lo, h = hi;
+        // PyTorch's clamp gradient: 1 inside [lo, hi] (bounds included), 0 outside
+        return pointwise("clip", x, v -> Math.max(l, Math.min(h, v)), v -> v >= l && v <= h ? 1 : 0);
+    }
+
+    private Variable prelu(OnnxNode n) {
+        Variable x = var(n, 0), slope = var(n, 1);
+        long count = slope.value().numel();
+        int[] xs = x.shape();
+        if (count != 1 && (xs.length < 2 || count != xs[1])) {
+            throw bad(n, "slope '" + n.input(1) + "' has shape " + Arrays.toString(slope.shape()) + "; supported: one value or one per channel ("
+                    + (xs.length < 2 ? "?" : xs[1]) + ")");
+        }
+        return Ops.prelu(x, slope.shape().length == 1 ? slope : Ops.reshape(slope, (int) count));
+    }
+
+    private Variable softmax(OnnxNode n) {
+        Variable x = var(n, 0);
+        int[] xs = x.shape();
+        boolean log = n.opType().equals("LogSoftmax");
+        if (graph.opsetVersion() >= 13) {
+            int ax = ShapeMath.axis(n.getInt("axis", -1), xs.length, n.describe());
+            return log ? Ops.logSoftmax(x, ax) : Ops.softmax(x, ax);
+        }
+        int ax = ShapeMath.axis(n.getInt("axis", 1), xs.length, n.describe());
+        Variable two = Ops.reshape(x, (int) ShapeMath.prod(xs, 0, ax), (int) ShapeMath.prod(xs, ax, xs.length));
+        return Ops.reshape(log ? Ops.logSoftmax(two, 1) : Ops.softmax(two, 1), xs);
+    }
+
+    private Variable gemm(OnnxNode n) {
+        Variable a = var(n, 0), b = var(n, 1);
+        if (a.shape().length != 2 || b.shape().length != 2) {
+            throw bad(n, "inputs must be 2-D, got " + Arrays.toString(a.shape()) + " and " + Arrays.toString(b.shape()));
+        }
+        if (n.getInt("transA", 0) == 1) a = Ops.permute(a, 1, 0);
+        boolean tb = n.getInt("transB", 0) == 1;
+        int kb = tb ? b.dim(1) : b.dim(0);
+        if (a.dim(1) != kb) throw bad(n, "inner dimensions differ: A " + Arrays.toString(a.shape()) + " and B " + Arrays.toString(b.shape()) + (tb ? "ᵀ" : ""));
+        Variable y = tb ? Ops.linear(a, b, null) : Ops.matmul(a, b);
+        float alpha = n.getFloat("alpha", 1f), beta = n.getFloat("beta", 1f);
+        if (alpha != 1f) y = Ops.scale(y, alpha);
+        if (n.hasInput(2) && beta != 0f) {
+            Variable c = var(n, 2);
+            y = Ops.add(y, beta == 1f ? c : Ops.scale(c, beta));
+        }
+        return y;
+    }
+
+    private Variable matmul(OnnxNode n) {
+        Variable a = var(n, 0), b = var(n, 1);
+        int[] as = a.shape(), bs = b.shape();
+        if (as.length < 2 || bs.length != 2) {
+            throw bad(n, "only [..., m, k] × [k, n] is differentiable here, got " + Arrays.toString(as) + " × " + Arrays.toString(bs));
+        }
+        if (as[as.length - 1] != bs[0]) throw bad(n, "inner dimensions differ: " + Arrays.toString(as) + " × " + Arrays.toString(bs));
+        if (as.length == 2) return Ops.matmul(a, b);
+        int rows = (int) (ShapeMath.numel(as) / bs[0]);
+        int[] ys = as.clone();
+        ys[ys.length - 1] = bs[1];
+        return Ops.reshape(Ops.matmul(Ops.reshape(a, rows, bs[0]), b), ys);
+    }
+
+    private Variable gather(OnnxNode n) {
+        Variable x = var(n, 0);
+        int[] xs = x.shape();
+        int ax = ShapeMath.axis(n.getInt("axis", 0), xs.length, n.describe());
+        CVal idx = cval(n, 1);
+        if (idx.rank() > 1) throw bad(n, "indices of rank " + idx.rank() + " on a computed tensor are not supported (rank 0 or 1)");
+        long[] ks = idx.toLongs();
+        List<Variable> parts = new ArrayList<>();
+        for (long k0 : ks) {
+            long k = k0 < 0 ? k0 + xs[ax] : k0;
+            if (k < 0 || k >= xs[ax]) throw bad(n, "index " + k0 + " is out of range for axis " + ax + " of size " + xs[ax]);
+            parts.add(Ops.slice(x, ax, (int) k, (int) k + 1, 1));
+        }
+        Variable y = parts.size() == 1 ? parts.get(0) : Ops.concat(parts, ax);
+        int[] os = new int[xs.length - 1 + idx.rank()];
+        System.arraycopy(xs, 0, os, 0, ax);
+        if (idx.rank() == 1) os[ax] = ks.length;
+        System.arraycopy(xs, ax + 1, os, ax + idx.rank(), xs.length - ax - 1);
+        return Ops.reshape(y, os);
+    }
+
+    private Variable slice(OnnxNode n) {
+        Variable x = var(n, 0);
+        int[] xs = x.shape();
+        long[] starts, ends, axes, steps;
+        if (graph.opsetVersion() < 10) {
+            starts = n.getInts("starts", null);
+            ends = n.getInts("ends", null);
+            axes = n.getInts("axes", null);
+            steps = null;
+        } else {
+            starts = cval(n, 1).toLongs();
+            ends = cval(n, 2).toLongs();
+            axes = n.hasInput(3) ? cval(n, 3).toLongs() : null;
+            steps = n.hasInput(4) ? cval(n, 4).toLongs() : null;
+        }
+        if (starts == null || ends == null) throw bad(n, "starts and ends are required");
+        int[][] s = ShapeMath.slice(xs, starts, ends, axes, steps);
+        Variable y = x;
+        for (int d = 0; d < xs.length; d++) {
+            if (s[0][d] == 0 && s[1][d] == 1 && s[2][d] == xs[d]) continue;
+            if (s[1][d] < 1) throw bad(n, "negative slice steps on a computed tensor are not supported");
+            if (s[2][d] == 0) throw bad(n, "the slice along axis " + d + " is empty");
+            int start = s[0][d];
+            y = Ops.slice(y, d, start, start + (s[2][d] - 1) * s[1][d] + 1, s[1][d]);
+        }
+        return y;
+    }
+
+    private Variable pad(OnnxNode n) {
+        Variable x = var(n, 0);
+        int[] xs = x.shape();
+        long[] pads = graph.opsetVersion() >= 11 ? cval(n, 1).toLongs() : n.getInts("pads", null);
+        double value = graph.opsetVersion() >= 11 ? (n.hasInput(2) ? cval(n, 2).data()[0] : 0) : n.getFloat("value", 0f);
+        String mode = n.getString("mode", "constant");
+        int r = xs.length;
+        if (pads == null || pads.length != 2 * r) throw bad(n, "pads " + Arrays.toString(pads) + " must have " + 2 * r + " values");
+        if (!mode.equals("constant")) throw bad(n, "Pad mode '" + mode + "' has no differentiable mapping (constant mode only)");
+        for (int d = 0; d < r; d++) {
+            if ((d < r - 2 && (pads[d] != 0 || pads[d + r] != 0)) || pads[d] < 0 || pads[d + r] < 0) {
+                throw bad(n, "pads " + Arrays.toString(pads) + ": only non-negative padding of the last two dimensions is differentiable");
+            }
+        }
+        if (r < 2) throw bad(n, "input of rank " + r + " cannot be padded in 2-D");
+        return Ops.pad2d(x, (int) pads[r - 2], (int) pads[r - 1], (int) pads[2 * r - 2], (int) pads[2 * r - 1], value);
+    }
+
+    private Variable reduceMean(OnnxNode n) {
+        Variable x = var(n, 0);
+        int[] xs = x.shape();
+        long[] axes = graph.opsetVersion() >= 18 ? (n.hasInput(1) ? cval(n, 1).toLongs() : null) : n.getInts("axes", null);
+        int[] ax = ShapeMath.reduceAxes(axes, xs.length, n.describe());
+        Variable y = Ops.mean(x, ax);
+        if (n.getInt("keepdims", 1) == 1) return y;
+        long[] all = new long[ax.length];
+        for (int i = 0; i < ax.length; i++) all[i] = ax[i];
+        return Ops.reshape(y, ShapeMath.squeeze(y.shape(), all));
+    }
+
+    /** A pointwise function with its derivative, as a custom autograd op (plain loops; used for the rarer activations). */
+    private Variable pointwise(String name, Variable x, DoubleUnaryOperator f, DoubleUnaryOperator df) {
+        double[] xv = x.value().toDoubleArray();
+        double[] yv = new double[xv.length];
+        for (int i = 0; i < xv.length; i++) yv[i] = f.applyAsDouble(xv[i]);
+        Tensor y = tensorOf(new CVal(DType.F64, x.shape(), yv));
+        return Ops.custom(name, y, g -> {
+            double[] gv = g.toDoubleArray();
+            double[] dx = new double[gv.length];
+            for (int i = 0; i < gv.length; i++) dx[i] = gv[i] * df.applyAsDouble(xv[i]);
+            return new Tensor[] {tensorOf(new CVal(DType.F64, x.shape(), dx))};
+        }, x);
+    }
+}

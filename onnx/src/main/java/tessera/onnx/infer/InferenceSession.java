@@ -1,0 +1,269 @@
+package tessera.onnx.infer;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import tessera.kernels.ComputePool;
+import tessera.memory.DType;
+import tessera.memory.Tensor;
+import tessera.memory.TensorArena;
+import tessera.onnx.OnnxFormatException;
+import tessera.onnx.OnnxGraph;
+import tessera.onnx.OnnxLoader;
+import tessera.onnx.OnnxValidator;
+
+/**
+ * An ONNX model loaded for inference: immutable after construction and safe to share across threads.
+ *
+ * <p>Load: parse with limits, validate every node, fold constants and batch norms, fuse activations and residual
+ * additions into convolutions, pre-pack weights ({@code ConvPlan}s, algorithm per node), and plan activation memory
+ * for the declared input shape (symbolic dimensions such as the batch taken as 1). A new input shape (another batch
+ * size) is planned once on first use and cached.
+ *
+ * <p>Run: each calling thread gets its own execution context (activation block and bound kernel calls) cached in a
+ * thread-local, so {@link #run(Tensor, Tensor)} allocates nothing on the Java heap in steady state. Inputs are float32
+ * {@code [N, C, H, W]} (any strides); outputs are float32.
+ *
+ * <p>Release: {@link #close()} frees the weights and every context's activations at once; it must not race with
+ * running calls (it waits for calls already inside {@code run} to finish; later calls throw).
+ */
+public final class InferenceSession implements AutoCloseable {
+    private final SessionModel model;
+    private final TensorArena specArena = new TensorArena();
+    private final ConcurrentHashMap<ShapeKey, Specialization> specs = new ConcurrentHashMap<>();
+    private final Set<ExecutionContext> contexts = ConcurrentHashMap.newKeySet();
+    private final ThreadLocal<ExecutionContext> local = new ThreadLocal<>();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final OnnxGraph graph;
+    private final GraphOptimizer.Result optimized;
+    private final Specialization defaultSpec;
+    private volatile boolean closed;
+
+    private record ShapeKey(List<List<Integer>> shapes) {}
+
+    private InferenceSession(OnnxGraph graph, SessionOptions options) {
+        this.graph = graph;
+        if (options.threads() > 0) ComputePool.setThreads(options.threads());
+        OnnxValidator.validate(graph);
+        this.optimized = GraphOptimizer.optimize(graph, graph.arena());
+        this.model = new SessionModel(optimized.nodes(), optimized.constants(), graph.inputs(), graph.outputs(), graph.opsetVersion(),
+                graph.arena(), options.algorithm());
+        int[][] shapes = new int[graph.inputs().size()][];
+        for (int i = 0; i < shapes.length; i++) {
+            var in = graph.inputs().get(i);
+            if (!"float32".equals(in.elemType())) {
+                throw new OnnxFormatException("graph input '" + in.name() + "' has element type " + in.elemType() + "; only float32 inputs are supported");
+            }
+            if (in.dims() == null) throw new OnnxFormatException("graph input '" + in.name() + "' declares no shape");
+            shapes[i] = in.dims().clone();
+            for (int d = 0; d < shapes[i].length; d++) if (shapes[i][d] < 0) shapes[i][d] = 1;
+        }
+        this.defaultSpec = specialization(shapes);
+    }
+
+    /** Loads {@code file} with default options. */
+    public static InferenceSession load(Path file) { return load(file, SessionOptions.DEFAULT); }
+
+    public static InferenceSession load(Path file, SessionOptions options) {
+        OnnxGraph g = OnnxLoader.load(file, options.limits());
+        try {
+            return new InferenceSession(g, options);
+        } catch (RuntimeException e) {
+            g.close();
+            throw e;
+        }
+    }
+
+    /** Loads from bytes; {@code source} names the model in messages. */
+    public static InferenceSession load(byte[] bytes, String source, SessionOptions options) {
+        OnnxGraph g = OnnxLoader.parse(bytes, source, options.limits());
+        try {
+            return new InferenceSession(g, options);
+        } catch (RuntimeException e) {
+            g.close();
+            throw e;
+        }
+    }
+
+    /** Graph input names in order. */
+    public List<String> inputNames() {
+        List<String> r = new ArrayList<>();
+        for (var v : graph.inputs()) r.add(v.name());
+        return r;
+    }
+
+    public List<String> outputNames() { return graph.outputs(); }
+
+    /** Declared shape of input {@code i} (-1 for symbolic dimensions). */
+    public int[] declaredInputShape(int i) { return graph.inputs().get(i).dims().clone(); }
+
+    /** Names of the model's float initializers (parameters). */
+    public List<String> floatInitializerNames() { return graph.floatInitializerNames(); }
+
+    /** Output shapes for the given input shapes (plans them if new). */
+    public int[] outputShape(int output, int[]... inputShapes) { return specialization(inputShapes).outputShape(output); }
+
+    /** Memory plan for the declared input shape. */
+    public MemoryReport memoryReport() { return report(defaultSpec); }
+
+    /** Memory plan for the given input shapes. */
+    public MemoryReport memoryReport(int[]... inputShapes) { return report(specialization(inputShapes)); }
+
+    private MemoryReport report(Specialization s) {
+        long naive = 0;
+        for (int i = 0; i < s.values.size(); i++) {
+            var v = s.values.get(i);
+            if (v.constant == null && v.root == i) naive += MemoryPlanner.align(v.bytes());
+        }
+        long weights = graph.arena().bytes() + specArena.bytes();
+        for (AutoCloseable p : model.plans.values()) weights += planBytes(p);
+        return new MemoryReport(s.inputShapes[0].clone(), s.activationBytes, naive, weights, s.steps.size(),
+                optimized.foldedBatchNorms(), optimized.fusedActivations(), optimized.fusedResiduals());
+    }
+
+    private static long planBytes(AutoCloseable p) {
+        try {
+            var m = p.getClass().getMethod("bytes");
+            return ((Number) m.invoke(p)).longValue();
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return 0; // the plan does not report its size
+        }
+    }
+
+    private Specialization specialization(int[][] shapes) {
+        List<List<Integer>> key = new ArrayList<>();
+        for (int[] s : shapes) {
+            List<Integer> l = new ArrayList<>();
+            for (int d : s) l.add(d);
+            key.add(List.copyOf(l));
+        }
+        if (shapes.length != graph.inputs().size()) {
+            throw new IllegalArgumentException("model has " + graph.inputs().size() + " inputs " + inputNames() + ", got " + shapes.length);
+        }
+        for (int i = 0; i < shapes.length; i++) {
+            int[] decl = graph.inputs().get(i).dims();
+            if (decl.length != shapes[i].length) {
+                throw new IllegalArgumentException("input '" + graph.inputs().get(i).name() + "' has shape " + java.util.Arrays.toString(shapes[i])
+                        + ", expected rank " + decl.length + " " + java.util.Arrays.toString(decl) + " (-1 = any)");
+            }
+            for (int d = 0; d < decl.length; d++) {
+                if ((decl[d] >= 0 && decl[d] != shapes[i][d]) || shapes[i][d] < 1) {
+                    throw new IllegalArgumentException("input '" + graph.inputs().get(i).name() + "' has shape " + java.util.Arrays.toString(shapes[i])
+                            + ", expected " + java.util.Arrays.toString(decl) + " (-1 = any size >= 1)");
+                }
+            }
+        }
+        return specs.computeIfAbsent(new ShapeKey(List.copyOf(key)), k -> {
+            synchronized (specArena) {
+                return new Planner(model, specArena).plan(shapes);
+            }
+        });
+    }
+
+    /** Runs the model on one input; writes the first output into {@code y} (shape {@link #outputShape}). No heap allocation in steady state. */
+    public void run(Tensor x, Tensor y) { run(new Tensor[] {x}, new Tensor[] {y}); }
+
+    /** Runs the model; {@code outputs[k]} receives output k (preallocated with the right shape, float32). */
+    public void run(Tensor[] inputs, Tensor[] outputs) {
+        inFlight.incrementAndGet();
+        try {
+            if (closed) throw new IllegalStateException("InferenceSession is closed");
+            for (int i = 0; i < inputs.length; i++) {
+                if (inputs[i] == null || inputs[i].dtype() != DType.F32) {
+                    throw new IllegalArgumentException("input " + i + " must be a float32 tensor, got " + (inputs[i] == null ? "null" : inputs[i].dtype()));
+                }
+            }
+            ExecutionContext ctx = local.get();
+            if (ctx == null || !ctx.spec.matches(inputs)) ctx = newContext(inputs);
+            if (outputs.length > ctx.spec.outputIds.length) {
+                throw new IllegalArgumentException(outputs.length + " outputs requested, the model has " + ctx.spec.outputIds.length);
+            }
+            for (int k = 0; k < outputs.length; k++) {
+                int[] want = ctx.spec.values.get(ctx.spec.outputIds[k]).shape;
+                Tensor o = outputs[k];
+                boolean ok = o != null && o.rank() == want.length;
+                for (int d = 0; ok && d < want.length; d++) ok = o.dim(d) == want[d];
+                if (!ok) {
+                    throw new IllegalArgumentException("output " + k + " ('" + graph.outputs().get(k) + "') must have shape "
+                            + java.util.Arrays.toString(want) + ", got " + (o == null ? "null" : java.util.Arrays.toString(o.shape())));
+                }
+            }
+            ctx.run(inputs, outputs);
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    private ExecutionContext newContext(Tensor[] inputs) {
+        int[][] shapes = new int[inputs.length][];
+        for (int i = 0; i < inputs.length; i++) shapes[i] = inputs[i].shape();
+        Specialization s = specialization(shapes);
+        ExecutionContext old = local.get();
+        if (old != null) {
+            contexts.remove(old);
+            old.close();
+        }
+        ExecutionContext ctx = new ExecutionContext(s);
+        contexts.add(ctx);
+        local.set(ctx);
+        return ctx;
+    }
+
+    /** Runs the model on one input and returns its first output as a new tensor (owned by the caller; close it). */
+    public Tensor run(Tensor x) {
+        Tensor y = Tensor.zeros(DType.F32, outputShape(0, x.shape()));
+        try {
+            run(x, y);
+        } catch (RuntimeException e) {
+            y.close();
+            throw e;
+        }
+        return y;
+    }
+
+    /** Runs the model by input name; returns every output by name as new tensors owned by the caller. */
+    public Map<String, Tensor> run(Map<String, Tensor> inputs) {
+        List<String> names = inputNames();
+        Tensor[] in = new Tensor[names.size()];
+        for (int i = 0; i < in.length; i++) {
+            in[i] = inputs.get(names.get(i));
+            if (in[i] == null) throw new IllegalArgumentException("missing input '" + names.get(i) + "'; the model's inputs are " + names);
+        }
+        int[][] shapes = new int[in.length][];
+        for (int i = 0; i < in.length; i++) shapes[i] = in[i].shape();
+        Specialization s = specialization(shapes);
+        Tensor[] out = new Tensor[s.outputIds.length];
+        Map<String, Tensor> r = new LinkedHashMap<>();
+        for (int k = 0; k < out.length; k++) {
+            var v = s.values.get(s.outputIds[k]);
+            out[k] = Tensor.zeros(v.dtype, v.shape);
+            r.put(graph.outputs().get(k), out[k]);
+        }
+        run(in, out);
+        return r;
+    }
+
+    /** Frees the weights and every thread's activation memory. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        while (inFlight.get() > 0) Thread.onSpinWait();
+        for (ExecutionContext c : contexts) c.close();
+        contexts.clear();
+        for (AutoCloseable p : model.plans.values()) {
+            try {
+                p.close();
+            } catch (Exception ignored) {
+                // plans free off-heap memory only
+            }
+        }
+        specArena.close();
+        graph.close();
+    }
+}
