@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Generates the ONNX parity fixtures of tessera-zoo (zoo/src/test/resources/onnx/).
+"""Generates the ONNX parity fixtures of tessera-onnx (onnx/src/test/resources/onnx/).
 
 For each case: <name>.onnx (random weights, fixed seed), <name>.input.npy (float32) and <name>.output.npy (float32,
 PyTorch eval-mode output). Needs Debian's python3-torch (1.13) and python3-onnx; the build and tests never do.
@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "zoo", "src", "test", "resources", "onnx")
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "onnx", "src", "test", "resources", "onnx")
 
 
 def randomize(model, seed):

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Generates the VJP parity fixtures of tessera-zoo (zoo/src/test/resources/onnx/vjp/).
+"""Generates the VJP parity fixtures of tessera-onnx (onnx/src/test/resources/onnx/vjp/).
 
 For each model (random weights, eval mode): <name>.onnx, <name>.input.npy, <name>.grad_output.npy (random GY),
 and PyTorch's gradients of sum(Y * GY) in <name>.grad/: input.npy and <initializer-name>.npy for every float
@@ -26,7 +26,7 @@ import torch.nn as nn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_onnx_fixtures as mf  # noqa: E402  (model classes and randomize())
 
-OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "zoo", "src", "test", "resources", "onnx", "vjp")
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "onnx", "src", "test", "resources", "onnx", "vjp")
 
 
 def safe(name):
