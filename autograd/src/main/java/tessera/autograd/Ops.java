@@ -22,6 +22,7 @@ import tessera.kernels.reduce.CrossEntropy;
 import tessera.kernels.reduce.Reductions;
 import tessera.kernels.reduce.Softmax;
 import tessera.memory.DType;
+import tessera.memory.Shapes;
 import tessera.memory.Tensor;
 
 /**
@@ -583,20 +584,7 @@ public final class Ops {
 
     static Tensor alloc(Variable like, int... shape) { return Scope.alloc(like.dtype(), shape); }
 
-    private static int[] broadcast(Variable a, Variable b) {
-        int[] x = a.shape(), y = b.shape();
-        int r = Math.max(x.length, y.length);
-        int[] out = new int[r];
-        for (int i = 0; i < r; i++) {
-            int dx = i - (r - x.length) >= 0 ? x[i - (r - x.length)] : 1;
-            int dy = i - (r - y.length) >= 0 ? y[i - (r - y.length)] : 1;
-            if (dx != dy && dx != 1 && dy != 1) {
-                throw new IllegalArgumentException("shapes " + Arrays.toString(x) + " and " + Arrays.toString(y) + " do not broadcast");
-            }
-            out[i] = Math.max(dx, dy) == 0 ? 0 : Math.max(dx, dy);
-        }
-        return out;
-    }
+    private static int[] broadcast(Variable a, Variable b) { return Shapes.broadcast(a.shape(), b.shape()); }
 
     private static Tensor reduceTo(Tensor g, Variable target) {
         if (!target.requiresGrad()) return null;
@@ -607,21 +595,10 @@ public final class Ops {
     }
 
     private static Tensor binary(Binary.Op op, Tensor a, Tensor b) {
-        int[] s = broadcastShapes(a.shape(), b.shape());
+        int[] s = Shapes.broadcast(a.shape(), b.shape());
         Tensor y = Scope.alloc(a.dtype(), s);
         Binary.apply(op, a, b, y);
         return y;
-    }
-
-    private static int[] broadcastShapes(int[] x, int[] y) {
-        int r = Math.max(x.length, y.length);
-        int[] out = new int[r];
-        for (int i = 0; i < r; i++) {
-            int dx = i - (r - x.length) >= 0 ? x[i - (r - x.length)] : 1;
-            int dy = i - (r - y.length) >= 0 ? y[i - (r - y.length)] : 1;
-            out[i] = Math.max(dx, dy);
-        }
-        return out;
     }
 
     private static Tensor negate(Tensor t) {
