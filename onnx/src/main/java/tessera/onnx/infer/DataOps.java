@@ -3,10 +3,12 @@ package tessera.onnx.infer;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import tessera.memory.Tensor;
+import tessera.onnx.Elementwise;
 
 /**
  * Data-movement and small elementwise kernels the engine needs beyond the kernel library: strided copies
- * (Transpose, Slice, Pad interiors, Concat), MaxUnpool with ONNX flat indices, and Clip/HardSigmoid/HardSwish/Selu.
+ * (Transpose, Slice, Pad interiors, Concat), MaxUnpool with ONNX flat indices, Clip/HardSigmoid/HardSwish/Selu, and the
+ * scalar loops of the {@link Elementwise} operators (unary maps, broadcasting binary ops, comparisons, Where, casts).
  * Each kernel object is bound to fixed tensors and owns its index counters, so running it allocates nothing.
  */
 final class DataOps {
@@ -130,6 +132,100 @@ final class DataOps {
         for (long i = 0; i < n; i++) {
             float v = xs.getAtIndex(F, xo + i);
             ys.setAtIndex(F, yo + i, v > 0 ? gamma * v : (float) (gamma * alpha * Math.expm1(v)));
+        }
+    }
+
+    /** y = op(x) for a unary {@link Elementwise} operator, contiguous float32 (evaluated in double, rounded). */
+    static final class Map implements Runnable {
+        private final Elementwise op;
+        private final MemorySegment xs, ys;
+        private final long xo, yo, n;
+
+        Map(Elementwise op, Tensor x, Tensor y) {
+            this.op = op;
+            this.xs = x.segment();
+            this.ys = y.segment();
+            this.xo = x.offset();
+            this.yo = y.offset();
+            this.n = x.numel();
+        }
+
+        @Override
+        public void run() {
+            for (long i = 0; i < n; i++) ys.setAtIndex(F, yo + i, (float) op.apply(xs.getAtIndex(F, xo + i)));
+        }
+    }
+
+    /**
+     * out = op(a, b) for a binary {@link Elementwise} operator (U8 0/1 output for comparisons), or, when op is null,
+     * Where(cond, x, y) with a U8 condition; the inputs are views already expanded to the output's shape (stride 0 on
+     * broadcast dimensions), the output is contiguous. Index counters are owned, so running allocates nothing.
+     */
+    static final class Broadcast implements Runnable {
+        private final Elementwise op;
+        private final MemorySegment[] segs;
+        private final long[] base;
+        private final long[][] strides;
+        private final boolean[] bytes;
+        private final MemorySegment out;
+        private final long outOff, n;
+        private final boolean outBytes;
+        private final int[] shape, idx;
+        private final long[] pos;
+
+        Broadcast(Elementwise op, Tensor[] ins, Tensor y) {
+            this.op = op;
+            int k = ins.length;
+            segs = new MemorySegment[k];
+            base = new long[k];
+            strides = new long[k][];
+            bytes = new boolean[k];
+            for (int i = 0; i < k; i++) {
+                segs[i] = ins[i].segment();
+                base[i] = ins[i].offset();
+                strides[i] = ins[i].strides();
+                bytes[i] = ins[i].dtype() == tessera.memory.DType.U8;
+            }
+            out = y.segment();
+            outOff = y.offset();
+            n = y.numel();
+            outBytes = y.dtype() == tessera.memory.DType.U8;
+            shape = y.shape();
+            idx = new int[shape.length];
+            pos = new long[k];
+        }
+
+        private double read(int i) {
+            return bytes[i] ? segs[i].get(ValueLayout.JAVA_BYTE, pos[i]) : segs[i].getAtIndex(F, pos[i]);
+        }
+
+        @Override
+        public void run() {
+            int r = shape.length;
+            java.util.Arrays.fill(idx, 0);
+            System.arraycopy(base, 0, pos, 0, pos.length);
+            for (long i = 0; i < n; i++) {
+                double v = op == null ? (read(0) != 0 ? read(1) : read(2)) : op.apply(read(0), read(1));
+                if (outBytes) out.set(ValueLayout.JAVA_BYTE, outOff + i, (byte) v);
+                else out.setAtIndex(F, outOff + i, (float) v);
+                for (int d = r - 1; d >= 0; d--) {
+                    for (int k = 0; k < pos.length; k++) pos[k] += strides[k][d];
+                    if (++idx[d] < shape[d]) break;
+                    for (int k = 0; k < pos.length; k++) pos[k] -= strides[k][d] * shape[d];
+                    idx[d] = 0;
+                }
+            }
+        }
+    }
+
+    /** Converts between float32 and bool/uint8 (nonzero → 1), contiguous tensors of equal shape. */
+    static void convert(Tensor x, Tensor y) {
+        MemorySegment xs = x.segment(), ys = y.segment();
+        long xo = x.offset(), yo = y.offset(), n = x.numel();
+        if (x.dtype() == tessera.memory.DType.U8) {
+            for (long i = 0; i < n; i++) ys.setAtIndex(F, yo + i, xs.get(ValueLayout.JAVA_BYTE, xo + i));
+        } else {
+            for (long i = 0; i < n; i++) ys.set(ValueLayout.JAVA_BYTE, yo + i, (byte) (xs.getAtIndex(F, xo + i) != 0 ? 1 : 0));
         }
     }
 

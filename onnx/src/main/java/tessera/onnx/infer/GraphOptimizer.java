@@ -11,6 +11,7 @@ import tessera.memory.TensorArena;
 import tessera.onnx.OnnxAttribute;
 import tessera.onnx.OnnxGraph;
 import tessera.onnx.OnnxNode;
+import tessera.onnx.OpArgs;
 
 /**
  * Load-time graph rewrites that do not depend on the input shape:
@@ -27,7 +28,7 @@ final class GraphOptimizer {
     /** Result: rewritten nodes (topological order) and all constants (initializers, Constant outputs, folded weights). */
     record Result(List<OnnxNode> nodes, Map<String, Tensor> constants, int foldedBatchNorms, int fusedActivations, int fusedResiduals) {}
 
-    static final String ACT = "_act", ALPHA = "_alpha";
+    static final String ACT = OpArgs.Fused.ACT, ALPHA = OpArgs.Fused.ALPHA;
 
     private GraphOptimizer() {}
 
@@ -45,22 +46,9 @@ final class GraphOptimizer {
     }
 
     private static Tensor constantValue(OnnxNode n, TensorArena arena) {
-        var a = n.attributes().values().iterator().next();
-        return switch (a.name()) {
-            case "value" -> a.t();
-            case "value_float" -> CVal(DType.F32, new int[0], new double[] {a.f()}).toTensor(arena);
-            case "value_int" -> CVal(DType.I64, new int[0], new double[] {a.i()}).toTensor(arena);
-            case "value_ints" -> CVal.longs(a.ints()).toTensor(arena);
-            case "value_floats" -> {
-                double[] d = new double[a.floats().length];
-                for (int i = 0; i < d.length; i++) d[i] = a.floats()[i];
-                yield CVal(DType.F32, new int[] {d.length}, d).toTensor(arena);
-            }
-            default -> throw new IllegalStateException(a.name());
-        };
+        OpArgs.Constant c = n.args(OpArgs.Constant.class);
+        return c.tensor() != null ? c.tensor() : new CVal(c.dtype(), c.shape(), c.values()).toTensor(arena);
     }
-
-    private static CVal CVal(DType t, int[] s, double[] d) { return new CVal(t, s, d); }
 
     /** How many nodes read each value; graph outputs count as readers. */
     private static Map<String, Integer> readers(List<OnnxNode> nodes, OnnxGraph g) {
@@ -99,7 +87,7 @@ final class GraphOptimizer {
             double[] gamma = c.get(bn.input(1)).toDoubleArray(), beta = c.get(bn.input(2)).toDoubleArray();
             double[] mean = c.get(bn.input(3)).toDoubleArray(), var = c.get(bn.input(4)).toDoubleArray();
             if (gamma.length != k || beta.length != k || mean.length != k || var.length != k) continue; // shape error surfaces at planning
-            double eps = bn.getFloat("epsilon", 1e-5f);
+            double eps = bn.args(OpArgs.BatchNorm.class).epsilon();
             double[] bias = conv.hasInput(2) ? c.get(conv.input(2)).toDoubleArray() : new double[k];
             if (bias.length != k) continue;
             Tensor nw = arena.allocate(DType.F32, w.shape());
@@ -129,13 +117,10 @@ final class GraphOptimizer {
     /** The fused activation for {@code n}, as {name, alpha}, or null when {@code n} is not fusable. */
     private static Object[] activationOf(OnnxNode n, Map<String, Tensor> c) {
         return switch (n.opType()) {
-            case "Relu" -> new Object[] {"RELU", 0f};
-            case "LeakyRelu" -> new Object[] {"LEAKY_RELU", n.getFloat("alpha", 0.01f)};
-            case "Elu" -> new Object[] {"ELU", n.getFloat("alpha", 1f)};
-            case "Sigmoid" -> new Object[] {"SIGMOID", 0f};
-            case "Tanh" -> new Object[] {"TANH", 0f};
-            case "Softplus" -> new Object[] {"SOFTPLUS", 0f};
-            case "Mish" -> new Object[] {"MISH", 0f};
+            case "Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "Softplus", "Mish" -> {
+                OpArgs.Act a = n.args(OpArgs.Act.class);
+                yield new Object[] {a.act().name(), a.alpha()};
+            }
             case "Clip" -> {
                 // Clip(min=0, max absent) is ReLU
                 boolean minZero, noMax;

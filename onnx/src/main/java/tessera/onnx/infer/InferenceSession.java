@@ -51,7 +51,7 @@ public final class InferenceSession implements AutoCloseable {
         if (options.threads() > 0) ComputePool.setThreads(options.threads());
         OnnxValidator.validate(graph);
         this.optimized = GraphOptimizer.optimize(graph, graph.arena());
-        this.model = new SessionModel(optimized.nodes(), optimized.constants(), graph.inputs(), graph.outputs(), graph.opsetVersion(),
+        this.model = new SessionModel(optimized.nodes(), optimized.constants(), graph.inputs(), graph.outputs(),
                 graph.arena(), options.algorithm());
         int[][] shapes = new int[graph.inputs().size()][];
         for (int i = 0; i < shapes.length; i++) {

@@ -14,15 +14,16 @@ import tessera.kernels.gemm.GemmEpilogue;
 import tessera.kernels.norm.LocalResponseNorm;
 import tessera.kernels.pool.Pool2d;
 import tessera.kernels.pool.PoolSpec;
-import tessera.kernels.pool.PoolType;
 import tessera.kernels.reduce.Reductions;
 import tessera.kernels.reduce.Softmax;
 import tessera.memory.DType;
+import tessera.memory.Shapes;
 import tessera.memory.Tensor;
 import tessera.onnx.OnnxFormatException;
 import tessera.onnx.OnnxNode;
+import tessera.onnx.OpArgs;
 
-/** Shape inference and kernel binding for each supported operator (one case per op type). */
+/** Shape inference and kernel binding for each supported operator (one case per op type), from the node's typed arguments. */
 final class OpPlans {
     private OpPlans() {}
 
@@ -43,28 +44,17 @@ final class OpPlans {
     static void plan(Planner p, OnnxNode n) {
         switch (n.opType()) {
             case "Identity", "Dropout" -> p.alias(out(n), p.in(n, 0), p.shape(n, 0));
-            case "Cast" -> {
-                var x = p.val(p.in(n, 0));
-                DType to = tessera.onnx.OnnxTypes.dtypeOf((int) n.getInt("to", 1));
-                if (to != x.dtype) throw bad(n, "casting a computed " + x.dtype + " tensor to " + to + " is not supported");
-                p.alias(out(n), p.in(n, 0), x.shape);
-            }
+            case "Cast" -> cast(p, n);
             case "Flatten" -> {
                 int[] s = p.shape(n, 0);
-                int ax = (int) n.getInt("axis", 1);
-                if (ax < 0) ax += s.length;
-                if (ax < 0 || ax > s.length) throw bad(n, "axis " + n.getInt("axis", 1) + " is out of range for shape " + Planner.str(s));
+                long axis = n.args(OpArgs.Axis.class).axis();
+                int ax = (int) (axis < 0 ? axis + s.length : axis);
+                if (ax < 0 || ax > s.length) throw bad(n, "axis " + axis + " is out of range for shape " + Planner.str(s));
                 p.alias(out(n), p.in(n, 0), new int[] {(int) ShapeMath.prod(s, 0, ax), (int) ShapeMath.prod(s, ax, s.length)});
             }
             case "Reshape" -> p.alias(out(n), p.in(n, 0), ShapeMath.reshape(p.shape(n, 0), p.cval(n, 1).toLongs()));
-            case "Squeeze" -> {
-                long[] axes = p.model().opset >= 13 ? (n.hasInput(1) ? p.cval(n, 1).toLongs() : null) : n.getInts("axes", null);
-                p.alias(out(n), p.in(n, 0), ShapeMath.squeeze(p.shape(n, 0), axes));
-            }
-            case "Unsqueeze" -> {
-                long[] axes = p.model().opset >= 13 ? p.cval(n, 1).toLongs() : n.getInts("axes", null);
-                p.alias(out(n), p.in(n, 0), ShapeMath.unsqueeze(p.shape(n, 0), axes));
-            }
+            case "Squeeze" -> p.alias(out(n), p.in(n, 0), ShapeMath.squeeze(p.shape(n, 0), n.hasInput(1) ? p.cval(n, 1).toLongs() : null));
+            case "Unsqueeze" -> p.alias(out(n), p.in(n, 0), ShapeMath.unsqueeze(p.shape(n, 0), p.cval(n, 1).toLongs()));
             case "Conv" -> conv(p, n);
             case "ConvTranspose" -> convTranspose(p, n);
             case "MaxPool", "AveragePool", "LpPool" -> pool(p, n);
@@ -84,32 +74,22 @@ final class OpPlans {
             case "LRN" -> {
                 requireF32(p, n, 0);
                 int x = p.in(n, 0), y = p.dynamic(out(n), p.shape(n, 0), DType.F32);
-                int size = (int) n.getInt("size", 1);
-                double alpha = n.getFloat("alpha", 1e-4f), beta = n.getFloat("beta", 0.75f), bias = n.getFloat("bias", 1f);
+                OpArgs.Lrn a = n.args(OpArgs.Lrn.class);
                 p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
                     Tensor tx = v[x], ty = v[y];
-                    return () -> LocalResponseNorm.forward(tx, size, alpha, beta, bias, ty);
+                    return () -> LocalResponseNorm.forward(tx, a.size(), a.alpha(), a.beta(), a.bias(), ty);
                 });
             }
-            case "Relu" -> act(p, n, Activation.RELU, 0f);
-            case "LeakyRelu" -> act(p, n, Activation.LEAKY_RELU, n.getFloat("alpha", 0.01f));
-            case "Elu" -> act(p, n, Activation.ELU, n.getFloat("alpha", 1f));
-            case "Sigmoid" -> act(p, n, Activation.SIGMOID, 0f);
-            case "Tanh" -> act(p, n, Activation.TANH, 0f);
-            case "Softplus" -> act(p, n, Activation.SOFTPLUS, 0f);
-            case "Mish" -> act(p, n, Activation.MISH, 0f);
-            case "Selu" -> fn(p, n, DataOps.Fn.SELU, n.getFloat("alpha", 1.67326319217681884765625f), n.getFloat("gamma", 1.05070102214813232421875f));
-            case "HardSigmoid" -> fn(p, n, DataOps.Fn.HARD_SIGMOID, n.getFloat("alpha", 0.2f), n.getFloat("beta", 0.5f));
+            case "Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "Softplus", "Mish" -> {
+                OpArgs.Act a = n.args(OpArgs.Act.class);
+                act(p, n, a.act(), a.alpha());
+            }
+            case "Selu" -> fn(p, n, DataOps.Fn.SELU, n.args(OpArgs.Act.class).alpha(), n.args(OpArgs.Act.class).beta());
+            case "HardSigmoid" -> fn(p, n, DataOps.Fn.HARD_SIGMOID, n.args(OpArgs.Act.class).alpha(), n.args(OpArgs.Act.class).beta());
             case "HardSwish" -> fn(p, n, DataOps.Fn.HARD_SWISH, 0f, 0f);
             case "Clip" -> {
-                float lo, hi;
-                if (p.model().opset < 11) {
-                    lo = n.getFloat("min", Float.NEGATIVE_INFINITY);
-                    hi = n.getFloat("max", Float.POSITIVE_INFINITY);
-                } else {
-                    lo = n.hasInput(1) ? (float) p.cval(n, 1).data()[0] : Float.NEGATIVE_INFINITY;
-                    hi = n.hasInput(2) ? (float) p.cval(n, 2).data()[0] : Float.POSITIVE_INFINITY;
-                }
+                float lo = n.hasInput(1) ? (float) p.cval(n, 1).data()[0] : Float.NEGATIVE_INFINITY;
+                float hi = n.hasInput(2) ? (float) p.cval(n, 2).data()[0] : Float.POSITIVE_INFINITY;
                 if (lo == 0f && hi == Float.POSITIVE_INFINITY) act(p, n, Activation.RELU, 0f);
                 else fn(p, n, DataOps.Fn.CLIP, lo, hi);
             }
@@ -132,27 +112,13 @@ final class OpPlans {
             case "Softmax", "LogSoftmax" -> softmax(p, n);
             case "Gemm" -> gemm(p, n);
             case "MatMul" -> matmul(p, n);
-            case "Add", "Sub", "Mul", "Div" -> binary(p, n, n.opType(), p.in(n, 0), p.in(n, 1), out(n));
-            case "Sum" -> {
-                if (n.inputs().size() == 1) {
-                    p.alias(out(n), p.in(n, 0), p.shape(n, 0));
-                    return;
-                }
-                int acc = p.in(n, 0);
-                for (int k = 1; k < n.inputs().size(); k++) {
-                    String name = k == n.inputs().size() - 1 ? out(n) : out(n) + "#partial" + k;
-                    acc = binary(p, n, "Add", acc, p.in(n, k), name);
-                }
-            }
+            case "Add", "Sub", "Mul", "Div", "Sum", "Pow", "Min", "Max", "Equal", "Greater", "Less", "Neg", "Abs", "Sign", "Sqrt", "Exp",
+                    "Log", "Reciprocal", "Erf" -> EltwisePlans.plan(p, n);
+            case "Where" -> EltwisePlans.where(p, n);
             case "Concat" -> concat(p, n);
             case "Transpose" -> {
                 int[] s = p.shape(n, 0);
-                int[] perm = n.getIntArray("perm", null);
-                if (perm == null) {
-                    perm = new int[s.length];
-                    for (int i = 0; i < s.length; i++) perm[i] = s.length - 1 - i;
-                }
-                if (perm.length != s.length) throw bad(n, "perm " + Arrays.toString(perm) + " does not match input rank " + s.length);
+                int[] perm = n.args(OpArgs.Transpose.class).perm(s.length);
                 int[] os = new int[s.length];
                 for (int i = 0; i < s.length; i++) os[i] = s[ShapeMath.axis(perm[i], s.length, "Transpose")];
                 int x = p.in(n, 0), y = p.dynamic(out(n), os, p.val(x).dtype);
@@ -162,7 +128,7 @@ final class OpPlans {
             case "Gather" -> gather(p, n);
             case "Slice" -> slice(p, n);
             case "Pad" -> pad(p, n);
-            case "ReduceMean" -> reduceMean(p, n);
+            case "ReduceMean", "ReduceSum", "ReduceMax" -> reduce(p, n);
             case "ConstantOfShape" -> throw bad(n, "shape input must be a constant (it is computed at run time)");
             default -> throw bad(n, "is not supported");
         }
@@ -188,48 +154,36 @@ final class OpPlans {
         });
     }
 
-    private static int binary(Planner p, OnnxNode n, String op, int a, int b, String outName) {
+    /** The residual addition of a Conv whose residual broadcasts (Add kernel). */
+    private static int add(Planner p, OnnxNode n, int a, int b, String outName) {
         var va = p.val(a);
         var vb = p.val(b);
-        for (var v : new Specialization.Value[] {va, vb}) {
-            if (v.dtype != DType.F32) throw bad(n, "input '" + v.name + "' is " + v.dtype + ", expected float32 for a computed " + op);
-        }
-        int[] os = ShapeMath.broadcast(va.shape, vb.shape);
-        if (os == null) throw bad(n, "input shapes " + Planner.str(va.shape) + " and " + Planner.str(vb.shape) + " do not broadcast");
-        Binary.Op bop = switch (op) {
-            case "Add" -> Binary.Op.ADD;
-            case "Sub" -> Binary.Op.SUB;
-            case "Mul" -> Binary.Op.MUL;
-            default -> Binary.Op.DIV;
-        };
+        int[] os = Shapes.broadcast(va.shape, vb.shape);
         int y = p.dynamic(outName, os, DType.F32);
         p.step(n.name(), new int[] {a, b}, new int[] {y}, v -> {
             Tensor ta = v[a], tb = v[b], ty = v[y];
-            return () -> Binary.apply(bop, ta, tb, ty);
+            return () -> Binary.apply(Binary.Op.ADD, ta, tb, ty);
         });
         return y;
     }
 
-    // ------------------------------------------------------------------ convolution
-
-    static int[] convPads(OnnxNode n, int inH, int inW, int kh, int kw, int sh, int sw, int dh, int dw) {
-        String ap = n.getString("auto_pad", "NOTSET");
-        int[] pads = n.getIntArray("pads", new int[4]);
-        if (ap.equals("VALID")) return new int[4];
-        if (ap.startsWith("SAME")) {
-            int[] r = new int[4];
-            int[] in = {inH, inW}, k = {kh, kw}, s = {sh, sw}, d = {dh, dw};
-            for (int a = 0; a < 2; a++) {
-                int outSz = (in[a] + s[a] - 1) / s[a];
-                int total = Math.max(0, (outSz - 1) * s[a] + (k[a] - 1) * d[a] + 1 - in[a]);
-                int small = total / 2, big = total - small;
-                r[a] = ap.equals("SAME_UPPER") ? small : big;
-                r[a + 2] = ap.equals("SAME_UPPER") ? big : small;
-            }
-            return r;
+    private static void cast(Planner p, OnnxNode n) {
+        var x = p.val(p.in(n, 0));
+        DType to = n.args(OpArgs.Cast.class).to();
+        if (to == x.dtype) {
+            p.alias(out(n), p.in(n, 0), x.shape);
+            return;
         }
-        return pads; // ONNX order: [top, left, bottom, right]
+        boolean floatBool = (to == DType.F32 && x.dtype == DType.U8) || (to == DType.U8 && x.dtype == DType.F32);
+        if (!floatBool) throw bad(n, "casting a computed " + x.dtype + " tensor to " + to + " is not supported (only float32 <-> bool/uint8)");
+        int xi = p.in(n, 0), y = p.dynamic(out(n), x.shape, to);
+        p.step(n.name(), new int[] {xi}, new int[] {y}, v -> {
+            Tensor tx = v[xi], ty = v[y];
+            return () -> DataOps.convert(tx, ty);
+        });
     }
+
+    // ------------------------------------------------------------------ convolution
 
     private static void conv(Planner p, OnnxNode n) {
         requireRank(p, n, 0, 4);
@@ -237,14 +191,15 @@ final class OpPlans {
         int[] xs = p.shape(n, 0);
         int[] ws = p.shape(n, 1);
         if (ws.length != 4) throw bad(n, "weight '" + n.input(1) + "' has shape " + Planner.str(ws) + ", expected [K, C/group, kH, kW]");
-        int group = (int) n.getInt("group", 1);
-        int[] k = n.getIntArray("kernel_shape", new int[] {ws[2], ws[3]});
+        OpArgs.Conv a = n.args(OpArgs.Conv.class);
+        int group = a.group();
+        int[] k = a.window().kernel() == null ? new int[] {ws[2], ws[3]} : a.window().kernel();
         if (k[0] != ws[2] || k[1] != ws[3]) throw bad(n, "kernel_shape " + Arrays.toString(k) + " differs from the weight shape " + Planner.str(ws));
         if (ws[1] * group != xs[1]) {
             throw bad(n, "input has " + xs[1] + " channels but weight " + Planner.str(ws) + " with group=" + group + " expects " + ws[1] * group);
         }
-        int[] st = n.getIntArray("strides", new int[] {1, 1}), dl = n.getIntArray("dilations", new int[] {1, 1});
-        int[] pads = convPads(n, xs[2], xs[3], k[0], k[1], st[0], st[1], dl[0], dl[1]);
+        int[] st = a.window().strides(), dl = a.window().dilations();
+        int[] pads = a.window().pads(xs[2], xs[3], k[0], k[1]);
         ConvSpec spec = new ConvSpec(xs[0], xs[1], xs[2], xs[3], ws[0], k[0], k[1], st[0], st[1], pads[0], pads[1], pads[2], pads[3],
                 dl[0], dl[1], group);
         int[] ys = {xs[0], ws[0], spec.outH(), spec.outW()};
@@ -255,8 +210,8 @@ final class OpPlans {
             if (bias.numel() != ws[0]) throw bad(n, "bias has " + bias.numel() + " elements, expected " + ws[0]);
             bias = bias.reshape(ws[0]);
         }
-        Activation act = Activation.valueOf(n.getString(GraphOptimizer.ACT, "IDENTITY"));
-        float alpha = n.getFloat(GraphOptimizer.ALPHA, 0f);
+        Activation act = a.fused().act();
+        float alpha = a.fused().alpha();
         int x = p.in(n, 0);
         int res = n.hasInput(3) ? p.in(n, 3) : -1;
         Tensor w = p.constTensor(n, 1);
@@ -280,7 +235,7 @@ final class OpPlans {
                 Tensor tx = v[x], tt = v[t];
                 return () -> plan.execute(tx, null, tt);
             });
-            int sum = binary(p, n, "Add", t, res, act == Activation.IDENTITY ? out(n) : out(n) + "#sum");
+            int sum = add(p, n, t, res, act == Activation.IDENTITY ? out(n) : out(n) + "#sum");
             if (act != Activation.IDENTITY) {
                 int y = p.dynamic(out(n), p.val(sum).shape, DType.F32);
                 p.step(n.name(), new int[] {sum}, new int[] {y}, v -> {
@@ -298,34 +253,12 @@ final class OpPlans {
         Tensor w = p.constTensor(n, 1);
         if (w == null || w.rank() != 4) throw bad(n, "weight must be a constant [Cin, Cout/group, kH, kW]");
         int[] ws = w.shape();
-        int group = (int) n.getInt("group", 1);
+        OpArgs.ConvTranspose a = n.args(OpArgs.ConvTranspose.class);
+        int group = a.group();
         if (ws[0] != xs[1]) throw bad(n, "input has " + xs[1] + " channels, weight " + Planner.str(ws) + " expects " + ws[0]);
-        int[] st = n.getIntArray("strides", new int[] {1, 1}), dl = n.getIntArray("dilations", new int[] {1, 1});
-        int[] op = n.getIntArray("output_padding", new int[2]);
-        int[] pads = n.getIntArray("pads", new int[4]);
-        int[] outShape = n.getIntArray("output_shape", null);
-        String ap = n.getString("auto_pad", "NOTSET");
-        int[] in = {xs[2], xs[3]};
-        if (outShape != null || ap.startsWith("SAME")) {
-            pads = new int[4];
-            for (int a = 0; a < 2; a++) {
-                int target = outShape != null ? outShape[a] : in[a] * st[a];
-                int total = st[a] * (in[a] - 1) + op[a] + (ws[2 + a] - 1) * dl[a] + 1 - target;
-                if (total < 0) {
-                    op[a] += -total;
-                    total = 0;
-                }
-                if (ap.equals("SAME_UPPER")) {
-                    pads[a] = total / 2;
-                    pads[a + 2] = total - total / 2;
-                } else {
-                    pads[a] = total - total / 2;
-                    pads[a + 2] = total / 2;
-                }
-            }
-        } else if (ap.equals("VALID")) {
-            pads = new int[4];
-        }
+        int[] st = a.window().strides(), dl = a.window().dilations();
+        OpArgs.ConvTranspose.Resolved r = a.resolve(xs[2], xs[3], ws[2], ws[3]);
+        int[] pads = r.pads(), op = r.outputPadding();
         ConvTransposeSpec spec = new ConvTransposeSpec(xs[0], xs[1], xs[2], xs[3], ws[1] * group, ws[2], ws[3], st[0], st[1],
                 pads[0], pads[1], pads[2], pads[3], op[0], op[1], dl[0], dl[1], group);
         Tensor bias = n.hasInput(2) ? p.constTensor(n, 2) : null;
@@ -344,20 +277,11 @@ final class OpPlans {
         requireRank(p, n, 0, 4);
         requireF32(p, n, 0);
         int[] xs = p.shape(n, 0);
-        int[] k = n.getIntArray("kernel_shape", null);
-        int[] st = n.getIntArray("strides", new int[] {1, 1}), dl = n.getIntArray("dilations", new int[] {1, 1});
-        int[] pads = convPads(n, xs[2], xs[3], k[0], k[1], st[0], st[1], dl[0], dl[1]);
-        PoolType type = switch (n.opType()) {
-            case "MaxPool" -> PoolType.MAX;
-            case "AveragePool" -> PoolType.AVG;
-            default -> PoolType.L2;
-        };
-        boolean ceil = n.getInt("ceil_mode", 0) == 1, cip = n.getInt("count_include_pad", 0) == 1;
-        PoolSpec spec = new PoolSpec(type, k[0], k[1], st[0], st[1], pads[0], pads[1], pads[2], pads[3], dl[0], dl[1], ceil, cip);
+        OpArgs.Pool a = n.args(OpArgs.Pool.class);
+        PoolSpec spec = a.spec(xs[2], xs[3]);
         int[] ys = {xs[0], xs[1], spec.outH(xs[2]), spec.outW(xs[3])};
         int x = p.in(n, 0), y = p.dynamic(out(n), ys, DType.F32);
-        boolean withIdx = n.outputs().size() > 1 && !n.outputs().get(1).isEmpty();
-        if (withIdx) {
+        if (a.withIndices()) {
             int idx = p.dynamic(n.outputs().get(1), ys, DType.I64);
             long plane = (long) xs[2] * xs[3];
             p.step(n.name(), new int[] {x}, new int[] {y, idx}, v -> {
@@ -378,16 +302,14 @@ final class OpPlans {
     private static void maxUnpool(Planner p, OnnxNode n) {
         requireRank(p, n, 0, 4);
         int[] xs = p.shape(n, 0);
-        int[] k = n.getIntArray("kernel_shape", null);
-        int[] st = n.getIntArray("strides", new int[] {1, 1});
-        int[] pads = n.getIntArray("pads", new int[4]);
         int[] ys;
         if (n.hasInput(2)) {
             long[] os = p.cval(n, 2).toLongs();
             if (os.length != 4) throw bad(n, "output_shape " + Arrays.toString(os) + " must have 4 values");
             ys = new int[] {(int) os[0], (int) os[1], (int) os[2], (int) os[3]};
         } else {
-            ys = new int[] {xs[0], xs[1], (xs[2] - 1) * st[0] + k[0] - pads[0] - pads[2], (xs[3] - 1) * st[1] + k[1] - pads[1] - pads[3]};
+            int[] hw = n.args(OpArgs.MaxUnpool.class).outputSize(xs[2], xs[3]);
+            ys = new int[] {xs[0], xs[1], hw[0], hw[1]};
         }
         if (p.val(p.in(n, 1)).dtype != DType.I64) throw bad(n, "indices must be int64");
         int x = p.in(n, 0), ix = p.in(n, 1), y = p.dynamic(out(n), ys, DType.F32);
@@ -410,7 +332,7 @@ final class OpPlans {
             if (t.numel() != c) throw bad(n, "parameter '" + n.input(k + 1) + "' has " + t.numel() + " elements, expected C = " + c);
             prm[k] = t.toDoubleArray();
         }
-        double eps = n.getFloat("epsilon", 1e-5f);
+        double eps = n.args(OpArgs.BatchNorm.class).epsilon();
         Tensor scale = p.arena().allocate(DType.F32, c), shift = p.arena().allocate(DType.F32, c);
         for (int i = 0; i < c; i++) {
             double s = prm[0][i] / Math.sqrt(prm[3][i] + eps);
@@ -427,22 +349,14 @@ final class OpPlans {
     private static void softmax(Planner p, OnnxNode n) {
         requireF32(p, n, 0);
         int[] xs = p.shape(n, 0);
-        boolean log = n.opType().equals("LogSoftmax");
+        OpArgs.Softmax a = n.args(OpArgs.Softmax.class);
+        boolean log = a.log();
         int x = p.in(n, 0), y = p.dynamic(out(n), xs, DType.F32);
-        if (p.model().opset >= 13) {
-            int ax = ShapeMath.axis(n.getInt("axis", -1), xs.length, n.describe());
-            p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
-                Tensor tx = v[x], ty = v[y];
-                return log ? () -> Softmax.logForward(tx, ax, ty) : () -> Softmax.forward(tx, ax, ty);
-            });
-        } else {
-            int ax = ShapeMath.axis(n.getInt("axis", 1), xs.length, n.describe());
-            int[] two = {(int) ShapeMath.prod(xs, 0, ax), (int) ShapeMath.prod(xs, ax, xs.length)};
-            p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
-                Tensor tx = v[x].reshape(two), ty = v[y].reshape(two);
-                return log ? () -> Softmax.logForward(tx, 1, ty) : () -> Softmax.forward(tx, 1, ty);
-            });
-        }
+        int ax = ShapeMath.axis(a.axis(), xs.length, n.describe());
+        p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
+            Tensor tx = v[x], ty = v[y];
+            return log ? () -> Softmax.logForward(tx, ax, ty) : () -> Softmax.forward(tx, ax, ty);
+        });
     }
 
     // ------------------------------------------------------------------ dense
@@ -452,12 +366,13 @@ final class OpPlans {
         requireF32(p, n, 1);
         int[] as = p.shape(n, 0), bs = p.shape(n, 1);
         if (as.length != 2 || bs.length != 2) throw bad(n, "inputs must be 2-D, got " + Planner.str(as) + " and " + Planner.str(bs));
-        boolean ta = n.getInt("transA", 0) == 1, tb = n.getInt("transB", 0) == 1;
+        OpArgs.Gemm ga = n.args(OpArgs.Gemm.class);
+        boolean ta = ga.transA(), tb = ga.transB();
         int m = ta ? as[1] : as[0], k = ta ? as[0] : as[1], nn = tb ? bs[0] : bs[1], kb = tb ? bs[1] : bs[0];
         if (k != kb) throw bad(n, "inner dimensions differ: A " + Planner.str(as) + (ta ? "ᵀ" : "") + " and B " + Planner.str(bs) + (tb ? "ᵀ" : ""));
-        float alpha = n.getFloat("alpha", 1f), beta = n.getFloat("beta", 1f);
-        Activation act = Activation.valueOf(n.getString(GraphOptimizer.ACT, "IDENTITY"));
-        float actAlpha = n.getFloat(GraphOptimizer.ALPHA, 0f);
+        float alpha = ga.alpha(), beta = ga.beta();
+        Activation act = ga.fused().act();
+        float actAlpha = ga.fused().alpha();
         int a = p.in(n, 0), b = p.in(n, 1), y = p.dynamic(out(n), new int[] {m, nn}, DType.F32);
         int lda = as[1], ldb = bs[1];
         Tensor colBias = null;
@@ -465,8 +380,7 @@ final class OpPlans {
         if (n.hasInput(2) && beta != 0f) {
             c = p.in(n, 2);
             var vc = p.val(c);
-            if (ShapeMath.broadcast(vc.shape, new int[] {m, nn}) == null || ShapeMath.broadcast(vc.shape, new int[] {m, nn})[0] != m
-                    || vc.shape.length > 2) {
+            if (!broadcastsTo(vc.shape, m, nn)) {
                 throw bad(n, "C of shape " + Planner.str(vc.shape) + " does not broadcast to [" + m + ", " + nn + "]");
             }
             if (vc.constant != null && vc.constant.numel() == nn && (vc.shape.length == 1 || vc.shape[0] == 1)) {
@@ -490,6 +404,16 @@ final class OpPlans {
                         tY.segment(), tY.offset(), nn, ep);
             };
         });
+    }
+
+    private static boolean broadcastsTo(int[] c, int m, int n) {
+        if (c.length > 2) return false;
+        try {
+            int[] b = Shapes.broadcast(c, new int[] {m, n});
+            return b[0] == m && b[1] == n;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     private static void matmul(Planner p, OnnxNode n) {
@@ -534,7 +458,7 @@ final class OpPlans {
 
     private static void concat(Planner p, OnnxNode n) {
         int[] first = p.shape(n, 0);
-        int ax = ShapeMath.axis(n.getInt("axis", 0), first.length, n.describe());
+        int ax = ShapeMath.axis(n.args(OpArgs.Axis.class).axis(), first.length, n.describe());
         int[] os = first.clone();
         os[ax] = 0;
         int count = n.inputs().size();
@@ -567,7 +491,7 @@ final class OpPlans {
 
     private static void gather(Planner p, OnnxNode n) {
         int[] xs = p.shape(n, 0);
-        int ax = ShapeMath.axis(n.getInt("axis", 0), xs.length, n.describe());
+        int ax = ShapeMath.axis(n.args(OpArgs.Axis.class).axis(), xs.length, n.describe());
         CVal idx = p.cval(n, 1);
         if (idx.rank() > 1) throw bad(n, "indices of rank " + idx.rank() + " on a computed tensor are not supported (rank 0 or 1)");
         long[] ks = idx.toLongs();
@@ -594,19 +518,9 @@ final class OpPlans {
 
     private static void slice(Planner p, OnnxNode n) {
         int[] xs = p.shape(n, 0);
-        long[] starts, ends, axes, steps;
-        if (p.model().opset < 10) {
-            starts = n.getInts("starts", null);
-            ends = n.getInts("ends", null);
-            axes = n.getInts("axes", null);
-            steps = null;
-        } else {
-            starts = p.cval(n, 1).toLongs();
-            ends = p.cval(n, 2).toLongs();
-            axes = n.hasInput(3) ? p.cval(n, 3).toLongs() : null;
-            steps = n.hasInput(4) ? p.cval(n, 4).toLongs() : null;
-        }
-        int[][] s = ShapeMath.slice(xs, starts, ends, axes, steps);
+        ShapeMath.SliceRange r = ShapeMath.slice(xs, p.cval(n, 1).toLongs(), p.cval(n, 2).toLongs(),
+                n.hasInput(3) ? p.cval(n, 3).toLongs() : null, n.hasInput(4) ? p.cval(n, 4).toLongs() : null);
+        int[][] s = {r.starts(), r.steps(), r.shape()};
         for (int d = 0; d < xs.length; d++) if (s[1][d] < 1) throw bad(n, "negative slice steps on a computed tensor are not supported");
         int x = p.in(n, 0), y = p.dynamic(out(n), s[2], p.val(p.in(n, 0)).dtype);
         p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
@@ -624,10 +538,10 @@ final class OpPlans {
     private static void pad(Planner p, OnnxNode n) {
         requireF32(p, n, 0);
         int[] xs = p.shape(n, 0);
-        long[] pads = p.model().opset >= 11 ? p.cval(n, 1).toLongs() : n.getInts("pads", null);
-        float value = p.model().opset >= 11 ? (n.hasInput(2) ? (float) p.cval(n, 2).data()[0] : 0f) : n.getFloat("value", 0f);
-        if (pads == null || pads.length != 2 * xs.length) throw bad(n, "pads " + Arrays.toString(pads) + " must have " + 2 * xs.length + " values");
-        String mode = n.getString("mode", "constant");
+        long[] pads = p.cval(n, 1).toLongs();
+        float value = n.hasInput(2) ? (float) p.cval(n, 2).data()[0] : 0f;
+        if (pads.length != 2 * xs.length) throw bad(n, "pads " + Arrays.toString(pads) + " must have " + 2 * xs.length + " values");
+        String mode = n.args(OpArgs.Pad.class).mode();
         int[] before = new int[xs.length], ys = new int[xs.length];
         for (int d = 0; d < xs.length; d++) {
             if (pads[d] < 0 || pads[d + xs.length] < 0) throw bad(n, "negative pads " + Arrays.toString(pads) + " are not supported");
@@ -653,21 +567,25 @@ final class OpPlans {
         });
     }
 
-    private static void reduceMean(Planner p, OnnxNode n) {
+    private static void reduce(Planner p, OnnxNode n) {
         requireF32(p, n, 0);
         int[] xs = p.shape(n, 0);
-        long[] axes = p.model().opset >= 18 ? (n.hasInput(1) ? p.cval(n, 1).toLongs() : null) : n.getInts("axes", null);
-        int[] ax = ShapeMath.reduceAxes(axes, xs.length, n.describe());
+        OpArgs.Reduce a = n.args(OpArgs.Reduce.class);
+        int[] ax = ShapeMath.reduceAxes(n.hasInput(1) ? p.cval(n, 1).toLongs() : null, xs.length, n.describe());
         int[] keep = xs.clone();
-        for (int a : ax) keep[a] = 1;
-        boolean keepdims = n.getInt("keepdims", 1) == 1;
+        for (int d : ax) keep[d] = 1;
         int x = p.in(n, 0);
-        int y = p.dynamic(keepdims ? out(n) : out(n) + "#keepdims", keep, DType.F32);
+        int y = p.dynamic(a.keepdims() ? out(n) : out(n) + "#keepdims", keep, DType.F32);
+        OpArgs.Reduction kind = a.kind();
         p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
             Tensor tx = v[x], ty = v[y];
-            return () -> Reductions.mean(tx, ax, ty);
+            return switch (kind) {
+                case MEAN -> () -> Reductions.mean(tx, ax, ty);
+                case SUM -> () -> Reductions.sum(tx, ax, ty);
+                case MAX -> () -> Reductions.max(tx, ax, ty);
+            };
         });
-        if (!keepdims) {
+        if (!a.keepdims()) {
             long[] all = new long[ax.length];
             for (int i = 0; i < ax.length; i++) all[i] = ax[i];
             p.alias(out(n), y, ShapeMath.squeeze(keep, all));

@@ -157,13 +157,13 @@ final class Planner {
             Specialization.Value x = val(in(n, 0));
             List<CVal> args = new ArrayList<>();
             args.add(new CVal(x.dtype, x.shape, new double[0]));
-            defineConst(n, 0, ConstEval.eval(n, args, model.opset));
+            defineConst(n, 0, ConstEval.eval(n, args));
             return;
         }
         if (allConst && ConstEval.FOLDABLE.contains(op) && size <= ConstEval.MAX_ELEMENTS) {
             List<CVal> args = new ArrayList<>();
             for (int k = 0; k < n.inputs().size(); k++) args.add(cval(n, k));
-            defineConst(n, 0, ConstEval.eval(n, args, model.opset));
+            defineConst(n, 0, ConstEval.eval(n, args));
             return;
         }
         OpPlans.plan(this, n);

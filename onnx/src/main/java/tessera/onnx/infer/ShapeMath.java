@@ -2,22 +2,9 @@ package tessera.onnx.infer;
 
 import java.util.Arrays;
 
-/** Broadcasting and axis helpers shared by planning and constant evaluation. */
+/** Axis, reshape, squeeze and slice shape rules shared by planning, constant evaluation and the differentiable graph. */
 final class ShapeMath {
     private ShapeMath() {}
-
-    /** NumPy broadcast of two shapes, or null when incompatible. */
-    static int[] broadcast(int[] a, int[] b) {
-        int n = Math.max(a.length, b.length);
-        int[] r = new int[n];
-        for (int i = 0; i < n; i++) {
-            int x = i < n - a.length ? 1 : a[i - (n - a.length)];
-            int y = i < n - b.length ? 1 : b[i - (n - b.length)];
-            if (x != y && x != 1 && y != 1) return null;
-            r[i] = x == 1 ? y : x;
-        }
-        return r;
-    }
 
     static int axis(long axis, int rank, String what) {
         long a = axis < 0 ? axis + rank : axis;
@@ -112,8 +99,11 @@ final class ShapeMath {
         return r;
     }
 
-    /** ONNX Slice: normalized per-axis [start, step, count]; returns {starts[], steps[], outShape[]}. */
-    static int[][] slice(int[] in, long[] starts, long[] ends, long[] axes, long[] steps) {
+    /** A resolved ONNX Slice: per-axis first index, step and element count (the output shape). */
+    record SliceRange(int[] starts, int[] steps, int[] shape) {}
+
+    /** ONNX Slice of a tensor of shape {@code in}: negative indices, clamping and negative steps resolved. */
+    static SliceRange slice(int[] in, long[] starts, long[] ends, long[] axes, long[] steps) {
         int r = in.length;
         int[] st = new int[r], sp = new int[r], out = in.clone();
         Arrays.fill(sp, 1);
@@ -140,6 +130,6 @@ final class ShapeMath {
             sp[ax] = (int) step;
             out[ax] = (int) count;
         }
-        return new int[][] {st, sp, out};
+        return new SliceRange(st, sp, out);
     }
 }
