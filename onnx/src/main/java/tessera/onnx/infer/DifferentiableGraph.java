@@ -308,7 +308,7 @@ public final class DifferentiableGraph {
                 for (int k = 1; k < n.inputs().size(); k++) acc = eltwise.binary(e, acc, var(n, k));
                 yield acc;
             }
-            case "Where" -> eltwise.where(var(n, 0), var(n, 1), var(n, 2));
+            case "Where" -> eltwise.where(value(n, 0) instanceof CVal c ? Variable.constant(tensorOf(c)) : var(n, 0), var(n, 1), var(n, 2));
             case "Concat" -> {
                 List<Variable> xs = new ArrayList<>();
                 for (int k = 0; k < n.inputs().size(); k++) xs.add(var(n, k));
