@@ -22,6 +22,8 @@ final class Planner {
     final List<Specialization.Value> values = new ArrayList<>();
     final List<Specialization.Step> steps = new ArrayList<>();
     private final Map<String, Integer> ids = new HashMap<>();
+    /** The node being planned (labels its steps), null outside {@link #planNode}. */
+    private OnnxNode current;
 
     Planner(SessionModel model, TensorArena arena) {
         this.model = model;
@@ -40,6 +42,7 @@ final class Planner {
         }
         for (OnnxNode n : model.nodes) {
             try {
+                current = n;
                 planNode(n);
             } catch (OnnxFormatException e) {
                 throw e;
@@ -106,7 +109,33 @@ final class Planner {
             v.def = steps.size();
             v.lastUse = Math.max(v.lastUse, steps.size());
         }
-        steps.add(new Specialization.Step(node, reads, writes, b));
+        steps.add(new Specialization.Step(node, opLabel(current), "", reads, writes, b));
+    }
+
+    /** Names the algorithm of the step just added (shown by profiles). */
+    void algorithm(String name) {
+        Specialization.Step s = steps.removeLast();
+        steps.add(new Specialization.Step(s.node(), s.op(), name, s.reads(), s.writes(), s.binder()));
+    }
+
+    /** The op type of a node with what the optimizer fused into it: {@code Conv+Add+Relu}, {@code Gemm+Relu}. */
+    static String opLabel(OnnxNode n) {
+        if (n == null) return "Copy";
+        StringBuilder sb = new StringBuilder(n.opType());
+        if (n.opType().equals("Conv") && n.inputs().size() > 3 && !n.input(3).isEmpty()) sb.append("+Add");
+        tessera.onnx.OpArgs.Fused f = n.args() instanceof tessera.onnx.OpArgs.Conv c ? c.fused()
+                : n.args() instanceof tessera.onnx.OpArgs.Gemm g ? g.fused() : tessera.onnx.OpArgs.Fused.NONE;
+        if (f.act() != tessera.kernels.Activation.IDENTITY) sb.append('+').append(camelCase(f.act().name()));
+        return sb.toString();
+    }
+
+    /** LEAKY_RELU → LeakyRelu. */
+    private static String camelCase(String enumName) {
+        StringBuilder sb = new StringBuilder();
+        for (String part : enumName.split("_")) {
+            if (!part.isEmpty()) sb.append(part.charAt(0)).append(part.substring(1).toLowerCase(java.util.Locale.ROOT));
+        }
+        return sb.toString();
     }
 
     Specialization.Value val(int id) { return values.get(id); }

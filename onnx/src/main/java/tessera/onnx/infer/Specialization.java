@@ -37,8 +37,12 @@ final class Specialization {
         Runnable bind(Tensor[] values);
     }
 
-    /** One kernel call: node name (for errors), values read and written, binder. */
-    record Step(String node, int[] reads, int[] writes, Binder binder) {}
+    /**
+     * One kernel call: node name (for errors and profiles), what it computes ({@code op}: the ONNX op type plus
+     * what was fused into it, e.g. {@code Conv+Add+Relu}), how ({@code algorithm}: e.g. {@code winograd_f4x3}, or
+     * "" when there is one way), values read and written, binder.
+     */
+    record Step(String node, String op, String algorithm, int[] reads, int[] writes, Binder binder) {}
 
     final int[][] inputShapes;
     final List<Value> values;
