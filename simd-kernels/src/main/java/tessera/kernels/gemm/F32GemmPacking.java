@@ -43,16 +43,12 @@ final class F32GemmPacking {
      * {@code dst[s·NR·kc + p·NR ..]}; the last strip is zero-padded to NR.
      */
     private static void packBRows(MemorySegment b, long src, int ldb, int kc, int nc, int nr, float[] dst) {
-        int strips = (nc + nr - 1) / nr, fullStrips = nc / nr, lastCols = nc - fullStrips * nr;
-        int stripStride = nr * kc;
+        int strips = (nc + nr - 1) / nr, stripStride = nr * kc;
         for (int p = 0; p < kc; p++) {
             long row = (src + (long) p * ldb) * 4;
-            int d = p * nr;
-            for (int s = 0; s < fullStrips; s++, d += stripStride) {
-                long sb = row + (long) s * nr * 4;
-                for (int c = 0; c < nr; c += V) FloatVector.fromMemorySegment(S, b, sb + c * 4L, NO).intoArray(dst, d + c);
+            for (int s = 0, d = p * nr; s < strips; s++, d += stripStride) {
+                copyPadded(b, row + (long) s * nr * 4, Math.min(nr, nc - s * nr), nr, dst, d);
             }
-            if (strips > fullStrips) copyPadded(b, row + (long) fullStrips * nr * 4, lastCols, nr, dst, d);
         }
     }
 
