@@ -81,7 +81,11 @@ final class F32GemmDriver {
             for (int pc = 0; pc < g.k; pc += kcBlock) {
                 int kc = Math.min(kcBlock, g.k - pc);
                 boolean first = pc == 0, last = pc + kc >= g.k;
-                F32GemmPacking.packB(g.transB, g.b, g.bOff, g.ldb, pc, kc, jc, nc, nr, bPack);
+                if (g.segCols > 0) {
+                    F32GemmPacking.packBSegmented(g.b, g.bOff, g.ldb, g.segCols, g.bSegStride, pc, kc, jc, nc, nr, bPack);
+                } else {
+                    F32GemmPacking.packB(g.transB, g.b, g.bOff, g.ldb, pc, kc, jc, nc, nr, bPack);
+                }
                 for (int ic = i0; ic < i1; ic += mcBlock) {
                     int mc = Math.min(mcBlock, i1 - ic);
                     int aBase;
@@ -112,19 +116,51 @@ final class F32GemmDriver {
         for (int jr = 0; jr < nc; jr += nr) {
             int nrHere = Math.min(nr, nc - jr);
             int bOff = jr * kc;
+            int col = jc + jr;
+            // column batching: the tile's first column is column jj of batch seg; does the tile stay in that batch?
+            int seg = g.segCols > 0 ? col / g.segCols : 0;
+            int jj = g.segCols > 0 ? col - seg * g.segCols : col;
+            boolean oneBatch = g.segCols == 0 || jj + nrHere <= g.segCols;
             for (int ir = 0; ir < mc; ir += mr) {
-                int mrHere = Math.min(mr, mc - ir), row = ic + ir, col = jc + jr;
-                if (direct && mrHere == mr && nrHere == nr) {
-                    kern.computeInto(aSrc, aOff + ir * kc, bPack, bOff, kc, g.c, (g.cOff + (long) row * g.ldc + col) * 4,
+                int mrHere = Math.min(mr, mc - ir), row = ic + ir;
+                if (direct && mrHere == mr && nrHere == nr && oneBatch) {
+                    long cBatch = g.cOff + seg * g.cSegStride;
+                    kern.computeInto(aSrc, aOff + ir * kc, bPack, bOff, kc, g.c, (cBatch + (long) row * g.ldc + jj) * 4,
                             ldcBytes, accumulate);
-                    if (ep != null) F32GemmTileStore.applyEpilogue(g.c, g.cOff, g.ldc, row, col, mr, nr, ep);
+                    if (ep != null) {
+                        int ec = epilogueColumn(g, seg, jj);
+                        F32GemmTileStore.applyEpilogue(g.c, cBatch + jj - ec, g.ldc, row, ec, mr, nr, ep);
+                    }
                     continue;
                 }
                 if (nrHere <= v) kern.computeNarrow(aSrc, aOff + ir * kc, bPack, bOff, kc, tile);
                 else kern.compute(aSrc, aOff + ir * kc, bPack, bOff, kc, tile);
-                F32GemmTileStore.store(tile, nr, g.c, g.cOff, g.ldc, row, col, mrHere, nrHere,
-                        g.alpha, g.beta, first, last, g.epilogue);
+                if (g.segCols == 0) {
+                    F32GemmTileStore.store(tile, nr, g.c, g.cOff, g.ldc, row, col, mrHere, nrHere,
+                            g.alpha, g.beta, first, last, g.epilogue);
+                    continue;
+                }
+                // store the tile batch by batch (a tile may span several batches when segCols < NR)
+                for (int t0 = 0; t0 < nrHere; ) {
+                    int s = (col + t0) / g.segCols, j = col + t0 - s * g.segCols;
+                    int run = Math.min(nrHere - t0, g.segCols - j);
+                    int ec = epilogueColumn(g, s, j);
+                    F32GemmTileStore.store(tile, t0, nr, g.c, g.cOff + s * g.cSegStride + j - ec, g.ldc, row, ec, mrHere, run,
+                            g.alpha, g.beta, first, last, g.epilogue);
+                    t0 += run;
+                }
             }
         }
+    }
+
+    /**
+     * The column index handed to {@link F32GemmTileStore} for column {@code jj} of batch {@code seg}: the epilogue
+     * reads the residual at {@code residualOffset + row·ldResidual + column}, so the batch's residual shift is folded
+     * into the column ({@code jj + seg·resSegStride}) and the C offset passed beside it is reduced by the same amount
+     * (C is still addressed at {@code cOff + seg·cSegStride + row·ldc + jj}). Column batching allows no column bias,
+     * so no other term reads the column. {@link Gemm#sgemmColumnBatched} checks that this fits an int.
+     */
+    private static int epilogueColumn(F32GemmJob g, int seg, int jj) {
+        return (int) (jj + seg * g.resSegStride);
     }
 }

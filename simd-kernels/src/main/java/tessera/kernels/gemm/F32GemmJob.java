@@ -19,6 +19,13 @@ final class F32GemmJob implements IntConsumer {
     int lda, ldb, ldc;
     GemmEpilogue epilogue;
     PackedA packed;
+    /**
+     * Column batching ({@link Gemm#sgemmColumnBatched}): 0 for a plain product; otherwise logical column j lies in
+     * batch {@code j / segCols} at column {@code j % segCols} of that batch's B, C and residual, whose origins are
+     * {@code bSegStride}, {@code cSegStride} and {@code resSegStride} elements apart.
+     */
+    int segCols;
+    long bSegStride, cSegStride, resSegStride;
     /** Kernel and blocking of this call. */
     F32GemmConfig config;
     /** Tasks along rows and columns; rows are split in multiples of MR, columns in multiples of NR. */
@@ -39,6 +46,8 @@ final class F32GemmJob implements IntConsumer {
         epilogue = null;
         packed = null;
         config = null;
+        segCols = 0;
+        bSegStride = cSegStride = resSegStride = 0;
         busy = false;
     }
 

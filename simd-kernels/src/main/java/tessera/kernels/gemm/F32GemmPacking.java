@@ -52,6 +52,39 @@ final class F32GemmPacking {
         }
     }
 
+    /**
+     * Column-batched B (see {@link F32GemmJob#segCols}): logical columns [jc, jc+nc) of rows [pc, pc+kc), where column
+     * j is column {@code j % segCols} of the row-major k×segCols matrix at {@code bOff + (j / segCols)·bSegStride};
+     * packed like {@link #packBRows} (strips may take columns from several batches), the last strip zero-padded.
+     */
+    static void packBSegmented(MemorySegment b, long bOff, int ldb, int segCols, long bSegStride, int pc, int kc,
+            int jc, int nc, int nr, float[] dst) {
+        int strips = (nc + nr - 1) / nr, stripStride = nr * kc;
+        for (int p = 0; p < kc; p++) {
+            long rowOff = bOff + (long) (pc + p) * ldb;
+            for (int s = 0, d = p * nr; s < strips; s++, d += stripStride) {
+                int col = jc + s * nr, cols = Math.min(nr, nc - s * nr), done = 0;
+                while (done < cols) {
+                    int seg = (col + done) / segCols, jj = (col + done) - seg * segCols;
+                    int run = Math.min(cols - done, segCols - jj);
+                    copyRun(b, (rowOff + seg * bSegStride + jj) * 4, run, dst, d + done);
+                    done += run;
+                }
+                if (cols < nr) Arrays.fill(dst, d + cols, d + nr, 0f);
+            }
+        }
+    }
+
+    /** {@code cols} floats from byte offset {@code sb} to {@code dst[d..]}. */
+    private static void copyRun(MemorySegment b, long sb, int cols, float[] dst, int d) {
+        int c = 0;
+        for (; c + V <= cols; c += V) FloatVector.fromMemorySegment(S, b, sb + c * 4L, NO).intoArray(dst, d + c);
+        if (c < cols) {
+            VectorMask<Float> m = S.indexInRange(c, cols);
+            FloatVector.fromMemorySegment(S, b, sb + c * 4L, NO, m).intoArray(dst, d + c, m);
+        }
+    }
+
     /** {@code cols} floats from byte offset {@code sb} to {@code dst[d..]}, then zeros up to {@code nr}. */
     private static void copyPadded(MemorySegment b, long sb, int cols, int nr, float[] dst, int d) {
         int c = 0;

@@ -31,12 +31,18 @@ final class F32GemmTileStore {
      */
     static void store(float[] tile, int tileNr, MemorySegment c, long cOff, int ldc, int i, int j, int mr, int nr,
             float alpha, float beta, boolean first, boolean last, GemmEpilogue ep) {
+        store(tile, 0, tileNr, c, cOff, ldc, i, j, mr, nr, alpha, beta, first, last, ep);
+    }
+
+    /** As above for the tile columns starting at {@code tile[tileCol]} (a piece of a tile). */
+    static void store(float[] tile, int tileCol, int tileNr, MemorySegment c, long cOff, int ldc, int i, int j, int mr,
+            int nr, float alpha, float beta, boolean first, boolean last, GemmEpilogue ep) {
         GemmEpilogue e = last ? ep : null;
         int full = nr / V * V;
         VectorMask<Float> tail = full < nr ? S.indexInRange(full, nr) : null;
         for (int r = 0; r < mr; r++) {
             long cRow = cOff + (long) (i + r) * ldc + j;
-            int t = r * tileNr;
+            int t = r * tileNr + tileCol;
             for (int v = 0; v < full; v += V) {
                 FloatVector acc = merge(FloatVector.fromArray(S, tile, t + v), c, (cRow + v) * 4, alpha, beta, first, null);
                 if (e != null) acc = epilogue(acc, e, i + r, j + v, null);

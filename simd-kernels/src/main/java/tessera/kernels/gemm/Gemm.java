@@ -150,6 +150,90 @@ public final class Gemm {
         run(a.config, false, transB, m, n, k, alpha, null, 0, 1, a, b, bOffset, ldb, beta, c, cOffset, ldc, epilogue);
     }
 
+    /**
+     * Column-batched product with a pre-packed A, run as ONE product of {@code batches·cols} columns (one blocking and
+     * one thread split over all of them): for s in [0, batches),
+     * {@code C_s[m×cols] = alpha·A·B_s + beta·C_s}, then the epilogue, where B_s is the row-major k×cols matrix (row
+     * stride ldb) at {@code bOffset + s·bBatchStride}, C_s the m×cols matrix (row stride ldc) at
+     * {@code cOffset + s·cBatchStride} and the epilogue's residual R_s at {@code residualOffset + s·residualBatchStride}
+     * (offsets and strides in float elements). This is how a convolution folds its batch into the GEMM's N: image s
+     * of an NCHW tensor is B_s, its output C_s. The epilogue may have a row bias, a residual and an activation, not a
+     * column bias.
+     */
+    public static void sgemmColumnBatched(PackedA a, int batches, int cols, float alpha, MemorySegment b, long bOffset,
+            int ldb, long bBatchStride, float beta, MemorySegment c, long cOffset, int ldc, long cBatchStride,
+            GemmEpilogue epilogue, long residualBatchStride) {
+        if (a == null) throw new IllegalArgumentException("sgemmColumnBatched: packed A must not be null");
+        if (batches < 1) throw new IllegalArgumentException("sgemmColumnBatched: batches must be >= 1, got " + batches);
+        if (batches == 1) {
+            sgemm(a, false, cols, alpha, b, bOffset, ldb, beta, c, cOffset, ldc, epilogue);
+            return;
+        }
+        int m = a.m, k = a.k;
+        long n = (long) batches * cols;
+        if (n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("sgemmColumnBatched: batches·cols = " + batches + "·" + cols + " exceeds " + Integer.MAX_VALUE);
+        }
+        GemmChecks.sizes("sgemmColumnBatched", m, (int) n, k);
+        if (bBatchStride < 0 || cBatchStride < 0 || residualBatchStride < 0) {
+            throw new IllegalArgumentException("sgemmColumnBatched: batch strides must be >= 0, got B " + bBatchStride
+                    + ", C " + cBatchStride + ", residual " + residualBatchStride);
+        }
+        long lastB = bOffset + (batches - 1) * bBatchStride, lastC = cOffset + (batches - 1) * cBatchStride;
+        GemmChecks.matrix("sgemmColumnBatched", "B", "ldb", b, bOffset, ldb, k, cols, "k×cols", 4);
+        GemmChecks.matrix("sgemmColumnBatched", "B of the last batch", "ldb", b, lastB, ldb, k, cols, "k×cols", 4);
+        GemmChecks.matrix("sgemmColumnBatched", "C", "ldc", c, cOffset, ldc, m, cols, "m×cols", 4);
+        GemmChecks.matrix("sgemmColumnBatched", "C of the last batch", "ldc", c, lastC, ldc, m, cols, "m×cols", 4);
+        GemmEpilogue ep = epilogue == null || epilogue.isNone() ? null : epilogue;
+        if (ep != null) {
+            if (ep.colBias() != null) throw new IllegalArgumentException("sgemmColumnBatched: a column bias is not supported; use a row bias");
+            GemmChecks.epilogue("sgemmColumnBatched", ep, m, cols);
+            if (ep.residual() != null) {
+                GemmChecks.matrix("sgemmColumnBatched", "epilogue.residual", "ldResidual", ep.residual(),
+                        ep.residualOffset() + (batches - 1) * residualBatchStride, ep.ldResidual(), m, cols, "m×cols (last batch)", 4);
+                if (cols + (batches - 1) * residualBatchStride > Integer.MAX_VALUE) {
+                    throw new IllegalArgumentException("sgemmColumnBatched: residual batch stride " + residualBatchStride
+                            + " × " + (batches - 1) + " batches exceeds the int column range of the epilogue");
+                }
+            }
+        }
+        if (k == 0 || alpha == 0f) {
+            for (int s = 0; s < batches; s++) {
+                GemmEpilogue es = ep == null || ep.residual() == null ? ep
+                        : ep.withResidual(ep.residual(), ep.residualOffset() + s * residualBatchStride, ep.ldResidual());
+                F32GemmTileStore.scaleOnly(m, cols, beta, c, cOffset + s * cBatchStride, ldc, es);
+            }
+            return;
+        }
+        F32GemmJob job = F32GemmJob.acquire();
+        try {
+            job.transA = false;
+            job.transB = false;
+            job.m = m;
+            job.n = (int) n;
+            job.k = k;
+            job.alpha = alpha;
+            job.beta = beta;
+            job.packed = a;
+            job.lda = 1;
+            job.b = b;
+            job.bOff = bOffset;
+            job.ldb = ldb;
+            job.c = c;
+            job.cOff = cOffset;
+            job.ldc = ldc;
+            job.epilogue = ep;
+            job.config = a.config;
+            job.segCols = cols;
+            job.bSegStride = bBatchStride;
+            job.cSegStride = cBatchStride;
+            job.resSegStride = ep == null || ep.residual() == null ? 0 : residualBatchStride;
+            F32GemmDriver.run(job);
+        } finally {
+            job.release();
+        }
+    }
+
     /** The float32 product with an explicit kernel and blocking; operands already validated (tests use it directly). */
     static void run(F32GemmConfig cfg, boolean transA, boolean transB, int m, int n, int k, float alpha,
             MemorySegment a, long aOffset, int lda, PackedA packed, MemorySegment b, long bOffset, int ldb,
