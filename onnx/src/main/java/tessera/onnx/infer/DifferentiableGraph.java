@@ -8,12 +8,12 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.DoubleUnaryOperator;
 import tessera.autograd.ConvArgs;
 import tessera.autograd.Ops;
 import tessera.autograd.Scope;
 import tessera.autograd.Variable;
 import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
 import tessera.kernels.pool.PoolSpec;
 import tessera.kernels.pool.PoolType;
 import tessera.memory.DType;
@@ -280,17 +280,10 @@ public final class DifferentiableGraph {
             case "Tanh" -> Ops.activation(var(n, 0), Activation.TANH, 0f);
             case "Softplus" -> Ops.activation(var(n, 0), Activation.SOFTPLUS, 0f);
             case "Mish" -> Ops.activation(var(n, 0), Activation.MISH, 0f);
-            case "Selu" -> {
-                double a = n.getFloat("alpha", 1.67326319217681884765625f), g = n.getFloat("gamma", 1.05070102214813232421875f);
-                yield pointwise("selu", var(n, 0), v -> v > 0 ? g * v : g * a * (Math.exp(v) - 1), v -> v > 0 ? g : g * a * Math.exp(v));
-            }
-            case "HardSigmoid" -> {
-                double a = n.getFloat("alpha", 0.2f), b = n.getFloat("beta", 0.5f);
-                yield pointwise("hard_sigmoid", var(n, 0), v -> Math.max(0, Math.min(1, a * v + b)),
-                        v -> a * v + b > 0 && a * v + b < 1 ? a : 0);
-            }
-            case "HardSwish" -> pointwise("hard_swish", var(n, 0), v -> v * Math.max(0, Math.min(1, v / 6 + 0.5)),
-                    v -> v < -3 ? 0 : v > 3 ? 1 : v / 3 + 0.5);
+            case "Selu" -> Ops.activation(var(n, 0), ActivationFn.selu(n.getFloat("alpha", GraphOptimizer.SELU_ALPHA),
+                    n.getFloat("gamma", GraphOptimizer.SELU_GAMMA)));
+            case "HardSigmoid" -> Ops.activation(var(n, 0), ActivationFn.hardSigmoid(n.getFloat("alpha", 0.2f), n.getFloat("beta", 0.5f)));
+            case "HardSwish" -> Ops.activation(var(n, 0), ActivationFn.hardSwish());
             case "Clip" -> clip(n);
             case "PRelu" -> prelu(n);
             case "Softmax", "LogSoftmax" -> softmax(n);
@@ -506,10 +499,10 @@ public final class DifferentiableGraph {
             hi = n.hasInput(2) ? cval(n, 2).data()[0] : Double.POSITIVE_INFINITY;
         }
         Variable x = var(n, 0);
-        if (lo == 0 && hi == Double.POSITIVE_INFINITY) return Ops.activation(x, Activation.RELU, 0f);
-        double l = lo, h = hi;
+        if (lo > hi) throw bad(n, "min " + lo + " > max " + hi);
+        if (lo == 0 && hi == Double.POSITIVE_INFINITY) return Ops.activation(x, ActivationFn.RELU);
         // PyTorch's clamp gradient: 1 inside [lo, hi] (bounds included), 0 outside
-        return pointwise("clip", x, v -> Math.max(l, Math.min(h, v)), v -> v >= l && v <= h ? 1 : 0);
+        return Ops.activation(x, ActivationFn.clip((float) lo, (float) hi));
     }
 
     private Variable prelu(OnnxNode n) {
@@ -646,19 +639,5 @@ public final class DifferentiableGraph {
         long[] all = new long[ax.length];
         for (int i = 0; i < ax.length; i++) all[i] = ax[i];
         return Ops.reshape(y, ShapeMath.squeeze(y.shape(), all));
-    }
-
-    /** A pointwise function with its derivative, as a custom autograd op (plain loops; used for the rarer activations). */
-    private Variable pointwise(String name, Variable x, DoubleUnaryOperator f, DoubleUnaryOperator df) {
-        double[] xv = x.value().toDoubleArray();
-        double[] yv = new double[xv.length];
-        for (int i = 0; i < xv.length; i++) yv[i] = f.applyAsDouble(xv[i]);
-        Tensor y = tensorOf(new CVal(DType.F64, x.shape(), yv));
-        return Ops.custom(name, y, g -> {
-            double[] gv = g.toDoubleArray();
-            double[] dx = new double[gv.length];
-            for (int i = 0; i < gv.length; i++) dx[i] = gv[i] * df.applyAsDouble(xv[i]);
-            return new Tensor[] {tensorOf(new CVal(DType.F64, x.shape(), dx))};
-        }, x);
     }
 }

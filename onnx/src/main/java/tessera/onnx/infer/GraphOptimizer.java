@@ -5,6 +5,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
 import tessera.memory.DType;
 import tessera.memory.Tensor;
 import tessera.memory.TensorArena;
@@ -17,8 +19,9 @@ import tessera.onnx.OnnxNode;
  * <ul>
  *   <li>{@code Constant} nodes become constants;</li>
  *   <li>batch-norm folding: {@code Conv → BatchNormalization} becomes one Conv with scaled weights and a new bias;</li>
- *   <li>activation fusion: {@code Conv → Relu/LeakyRelu/Elu/Sigmoid/Tanh/Softplus/Mish/Clip(0,∞)} and
- *       {@code Gemm → Relu/...} become one node carrying the activation ({@code _act}, {@code _alpha} attributes);</li>
+ *   <li>activation fusion: {@code Conv → Relu/LeakyRelu/Elu/Sigmoid/Tanh/Softplus/Mish/Clip/HardSigmoid/HardSwish/Selu}
+ *       and {@code Gemm → (the same)} become one node carrying the activation ({@code _act}, {@code _alpha},
+ *       {@code _beta} attributes: an {@link ActivationFn}; Clip only with constant bounds);</li>
  *   <li>residual fusion: {@code Conv → Add(·, r) [→ activation]} becomes a Conv whose 4th input is the residual.</li>
  * </ul>
  * Shape-dependent folding (Shape/Gather/Unsqueeze/Concat chains) happens in {@link Planner}.
@@ -27,11 +30,21 @@ final class GraphOptimizer {
     /** Result: rewritten nodes (topological order) and all constants (initializers, Constant outputs, folded weights). */
     record Result(List<OnnxNode> nodes, Map<String, Tensor> constants, int foldedBatchNorms, int fusedActivations, int fusedResiduals) {}
 
-    static final String ACT = "_act", ALPHA = "_alpha";
+    static final String ACT = "_act", ALPHA = "_alpha", BETA = "_beta";
+    /** Suffix of the weight constant of a Conv with a folded batch norm. */
+    static final String BN_FOLDED_WEIGHT = "#bn_folded_weight";
 
     private GraphOptimizer() {}
 
-    static Result optimize(OnnxGraph g, TensorArena arena) {
+    /** The activation fused into {@code n} (IDENTITY when none). */
+    static ActivationFn fusedActivation(OnnxNode n) {
+        return new ActivationFn(Activation.valueOf(n.getString(ACT, "IDENTITY")), n.getFloat(ALPHA, 0f), n.getFloat(BETA, 0f));
+    }
+
+    static Result optimize(OnnxGraph g, TensorArena arena) { return optimize(g, arena, true); }
+
+    /** As {@link #optimize(OnnxGraph, TensorArena)}; {@code fuseActivations} false leaves activations as separate nodes. */
+    static Result optimize(OnnxGraph g, TensorArena arena, boolean fuseActivations) {
         Map<String, Tensor> constants = new LinkedHashMap<>(g.initializers());
         List<OnnxNode> nodes = new ArrayList<>();
         for (OnnxNode n : g.nodes()) {
@@ -40,7 +53,7 @@ final class GraphOptimizer {
         }
         int[] counts = new int[3];
         nodes = foldBatchNorm(nodes, constants, g, arena, counts);
-        nodes = fuse(nodes, constants, g, counts);
+        nodes = fuse(nodes, constants, g, counts, fuseActivations);
         return new Result(nodes, constants, counts[0], counts[1], counts[2]);
     }
 
@@ -114,7 +127,7 @@ final class GraphOptimizer {
             java.lang.foreign.MemorySegment.copy(wf, 0, nw.segment(), java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, 0, wf.length);
             Tensor nbt = arena.allocate(DType.F32, k);
             java.lang.foreign.MemorySegment.copy(nb, 0, nbt.segment(), java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, 0, k);
-            String wn = conv.name() + "#bn_folded_weight", bnName = conv.name() + "#bn_folded_bias";
+            String wn = conv.name() + BN_FOLDED_WEIGHT, bnName = conv.name() + "#bn_folded_bias";
             c.put(wn, nw);
             c.put(bnName, nbt);
             out[pi] = null;
@@ -126,40 +139,57 @@ final class GraphOptimizer {
         return r;
     }
 
-    /** The fused activation for {@code n}, as {name, alpha}, or null when {@code n} is not fusable. */
-    private static Object[] activationOf(OnnxNode n, Map<String, Tensor> c) {
+    /** The activation {@code n} computes, or null when {@code n} is not a fusable activation (e.g. Clip with computed bounds). */
+    private static ActivationFn activationOf(OnnxNode n, Map<String, Tensor> c, long opset) {
         return switch (n.opType()) {
-            case "Relu" -> new Object[] {"RELU", 0f};
-            case "LeakyRelu" -> new Object[] {"LEAKY_RELU", n.getFloat("alpha", 0.01f)};
-            case "Elu" -> new Object[] {"ELU", n.getFloat("alpha", 1f)};
-            case "Sigmoid" -> new Object[] {"SIGMOID", 0f};
-            case "Tanh" -> new Object[] {"TANH", 0f};
-            case "Softplus" -> new Object[] {"SOFTPLUS", 0f};
-            case "Mish" -> new Object[] {"MISH", 0f};
+            case "Relu" -> ActivationFn.RELU;
+            case "LeakyRelu" -> ActivationFn.leakyRelu(n.getFloat("alpha", 0.01f));
+            case "Elu" -> ActivationFn.elu(n.getFloat("alpha", 1f));
+            case "Sigmoid" -> ActivationFn.sigmoid();
+            case "Tanh" -> ActivationFn.tanh();
+            case "Softplus" -> ActivationFn.softplus();
+            case "Mish" -> ActivationFn.mish();
+            case "HardSigmoid" -> ActivationFn.hardSigmoid(n.getFloat("alpha", 0.2f), n.getFloat("beta", 0.5f));
+            case "HardSwish" -> ActivationFn.hardSwish();
+            case "Selu" -> ActivationFn.selu(n.getFloat("alpha", SELU_ALPHA), n.getFloat("gamma", SELU_GAMMA));
             case "Clip" -> {
-                // Clip(min=0, max absent) is ReLU
-                boolean minZero, noMax;
-                if (n.has("min") || n.has("max")) {
-                    minZero = n.getFloat("min", Float.NEGATIVE_INFINITY) == 0f;
-                    noMax = !n.has("max") || n.getFloat("max", 0) == Float.POSITIVE_INFINITY;
+                float lo, hi;
+                if (opset < 11) {
+                    lo = n.getFloat("min", Float.NEGATIVE_INFINITY);
+                    hi = n.getFloat("max", Float.POSITIVE_INFINITY);
                 } else {
-                    minZero = n.hasInput(1) && c.containsKey(n.input(1)) && c.get(n.input(1)).numel() == 1 && c.get(n.input(1)).toDoubleArray()[0] == 0;
-                    noMax = !n.hasInput(2);
+                    Float l = n.hasInput(1) ? scalarConst(c, n.input(1)) : (Float) Float.NEGATIVE_INFINITY;
+                    Float h = n.hasInput(2) ? scalarConst(c, n.input(2)) : (Float) Float.POSITIVE_INFINITY;
+                    if (l == null || h == null) yield null;
+                    lo = l;
+                    hi = h;
                 }
-                yield minZero && noMax ? new Object[] {"RELU", 0f} : null;
+                if (Float.isNaN(lo) || Float.isNaN(hi) || lo > hi) yield null;   // the unfused plan reports it
+                yield lo == 0f && hi == Float.POSITIVE_INFINITY ? ActivationFn.RELU : ActivationFn.clip(lo, hi);
             }
             default -> null;
         };
     }
 
-    private static Map<String, OnnxAttribute> withAct(Map<String, OnnxAttribute> attrs, Object[] act) {
+    /** ONNX's float SELU defaults (attribute defaults of the Selu operator). */
+    static final float SELU_ALPHA = 1.67326319217681884765625f, SELU_GAMMA = 1.05070102214813232421875f;
+
+    /** The value of a one-element float32 constant, or null. */
+    private static Float scalarConst(Map<String, Tensor> c, String name) {
+        Tensor t = c.get(name);
+        return t == null || t.numel() != 1 || t.dtype() != DType.F32 ? null : (float) t.toDoubleArray()[0];
+    }
+
+    private static Map<String, OnnxAttribute> withAct(Map<String, OnnxAttribute> attrs, ActivationFn act) {
         Map<String, OnnxAttribute> m = new LinkedHashMap<>(attrs);
-        m.put(ACT, OnnxAttribute.ofString(ACT, (String) act[0]));
-        m.put(ALPHA, OnnxAttribute.ofFloat(ALPHA, (Float) act[1]));
+        m.put(ACT, OnnxAttribute.ofString(ACT, act.kind().name()));
+        m.put(ALPHA, OnnxAttribute.ofFloat(ALPHA, act.a()));
+        m.put(BETA, OnnxAttribute.ofFloat(BETA, act.b()));
         return m;
     }
 
-    private static List<OnnxNode> fuse(List<OnnxNode> nodes, Map<String, Tensor> c, OnnxGraph g, int[] counts) {
+    private static List<OnnxNode> fuse(List<OnnxNode> nodes, Map<String, Tensor> c, OnnxGraph g, int[] counts, boolean fuseActivations) {
+        long opset = g.opsetVersion();
         OnnxNode[] out = nodes.toArray(new OnnxNode[0]);
         boolean changed = true;
         while (changed) {
@@ -178,7 +208,7 @@ final class GraphOptimizer {
                 boolean pConv = p.opType().equals("Conv"), pGemm = p.opType().equals("Gemm");
                 if (!pConv && !pGemm) continue;
                 if (p.has(ACT)) continue;
-                Object[] act = activationOf(n, c);
+                ActivationFn act = fuseActivations ? activationOf(n, c, opset) : null;
                 if (act != null && n.inputs().size() <= 3) {
                     out[pi] = null;
                     out[i] = p.with(p.opType(), p.inputs(), List.of(n.outputs().get(0)), withAct(p.attributes(), act));
@@ -193,7 +223,7 @@ final class GraphOptimizer {
                     while (ins.size() < 3) ins.add("");
                     ins.add(other);
                     out[pi] = null;
-                    out[i] = p.with("Conv", ins, List.of(n.outputs().get(0)), withAct(p.attributes(), new Object[] {"IDENTITY", 0f}));
+                    out[i] = p.with("Conv", ins, List.of(n.outputs().get(0)), withAct(p.attributes(), ActivationFn.IDENTITY));
                     counts[2]++;
                     changed = true;
                 }
@@ -210,7 +240,7 @@ final class GraphOptimizer {
             if (pi == null || out[pi] == null || readers.getOrDefault(n.input(0), 0) != 1) continue;
             OnnxNode p = out[pi];
             if (!p.opType().equals("Conv") || !"IDENTITY".equals(p.getString(ACT, ""))) continue;
-            Object[] act = activationOf(n, c);
+            ActivationFn act = fuseActivations ? activationOf(n, c, opset) : null;
             if (act == null) continue;
             out[pi] = null;
             out[i] = p.with("Conv", p.inputs(), List.of(n.outputs().get(0)), withAct(p.attributes(), act));

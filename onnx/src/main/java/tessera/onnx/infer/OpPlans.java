@@ -1,7 +1,7 @@
 package tessera.onnx.infer;
 
 import java.util.Arrays;
-import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
 import tessera.kernels.conv.ConvPlan;
 import tessera.kernels.conv.ConvSpec;
 import tessera.kernels.conv.ConvTranspose2d;
@@ -91,16 +91,16 @@ final class OpPlans {
                     return () -> LocalResponseNorm.forward(tx, size, alpha, beta, bias, ty);
                 });
             }
-            case "Relu" -> act(p, n, Activation.RELU, 0f);
-            case "LeakyRelu" -> act(p, n, Activation.LEAKY_RELU, n.getFloat("alpha", 0.01f));
-            case "Elu" -> act(p, n, Activation.ELU, n.getFloat("alpha", 1f));
-            case "Sigmoid" -> act(p, n, Activation.SIGMOID, 0f);
-            case "Tanh" -> act(p, n, Activation.TANH, 0f);
-            case "Softplus" -> act(p, n, Activation.SOFTPLUS, 0f);
-            case "Mish" -> act(p, n, Activation.MISH, 0f);
-            case "Selu" -> fn(p, n, DataOps.Fn.SELU, n.getFloat("alpha", 1.67326319217681884765625f), n.getFloat("gamma", 1.05070102214813232421875f));
-            case "HardSigmoid" -> fn(p, n, DataOps.Fn.HARD_SIGMOID, n.getFloat("alpha", 0.2f), n.getFloat("beta", 0.5f));
-            case "HardSwish" -> fn(p, n, DataOps.Fn.HARD_SWISH, 0f, 0f);
+            case "Relu" -> act(p, n, ActivationFn.RELU);
+            case "LeakyRelu" -> act(p, n, ActivationFn.leakyRelu(n.getFloat("alpha", 0.01f)));
+            case "Elu" -> act(p, n, ActivationFn.elu(n.getFloat("alpha", 1f)));
+            case "Sigmoid" -> act(p, n, ActivationFn.sigmoid());
+            case "Tanh" -> act(p, n, ActivationFn.tanh());
+            case "Softplus" -> act(p, n, ActivationFn.softplus());
+            case "Mish" -> act(p, n, ActivationFn.mish());
+            case "Selu" -> act(p, n, ActivationFn.selu(n.getFloat("alpha", GraphOptimizer.SELU_ALPHA), n.getFloat("gamma", GraphOptimizer.SELU_GAMMA)));
+            case "HardSigmoid" -> act(p, n, ActivationFn.hardSigmoid(n.getFloat("alpha", 0.2f), n.getFloat("beta", 0.5f)));
+            case "HardSwish" -> act(p, n, ActivationFn.hardSwish());
             case "Clip" -> {
                 float lo, hi;
                 if (p.model().opset < 11) {
@@ -110,8 +110,8 @@ final class OpPlans {
                     lo = n.hasInput(1) ? (float) p.cval(n, 1).data()[0] : Float.NEGATIVE_INFINITY;
                     hi = n.hasInput(2) ? (float) p.cval(n, 2).data()[0] : Float.POSITIVE_INFINITY;
                 }
-                if (lo == 0f && hi == Float.POSITIVE_INFINITY) act(p, n, Activation.RELU, 0f);
-                else fn(p, n, DataOps.Fn.CLIP, lo, hi);
+                if (lo > hi) throw bad(n, "min " + lo + " > max " + hi);
+                act(p, n, lo == 0f && hi == Float.POSITIVE_INFINITY ? ActivationFn.RELU : ActivationFn.clip(lo, hi));
             }
             case "PRelu" -> {
                 requireF32(p, n, 0);
@@ -170,21 +170,12 @@ final class OpPlans {
 
     // ------------------------------------------------------------------ elementwise
 
-    private static void act(Planner p, OnnxNode n, Activation a, float alpha) {
+    private static void act(Planner p, OnnxNode n, ActivationFn a) {
         requireF32(p, n, 0);
         int x = p.in(n, 0), y = p.dynamic(out(n), p.shape(n, 0), DType.F32);
         p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
             Tensor tx = v[x], ty = v[y];
-            return () -> Activations.forward(a, alpha, tx, ty);
-        });
-    }
-
-    private static void fn(Planner p, OnnxNode n, DataOps.Fn f, float a, float b) {
-        requireF32(p, n, 0);
-        int x = p.in(n, 0), y = p.dynamic(out(n), p.shape(n, 0), DType.F32);
-        p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
-            Tensor tx = v[x], ty = v[y];
-            return () -> DataOps.unary(f, a, b, tx, ty);
+            return () -> Activations.forward(a, tx, ty);
         });
     }
 
@@ -255,8 +246,7 @@ final class OpPlans {
             if (bias.numel() != ws[0]) throw bad(n, "bias has " + bias.numel() + " elements, expected " + ws[0]);
             bias = bias.reshape(ws[0]);
         }
-        Activation act = Activation.valueOf(n.getString(GraphOptimizer.ACT, "IDENTITY"));
-        float alpha = n.getFloat(GraphOptimizer.ALPHA, 0f);
+        ActivationFn act = GraphOptimizer.fusedActivation(n);
         int x = p.in(n, 0);
         int res = n.hasInput(3) ? p.in(n, 3) : -1;
         Tensor w = p.constTensor(n, 1);
@@ -265,7 +255,7 @@ final class OpPlans {
         String key = n.name() + "@" + xs[1] + "x" + xs[2] + "x" + xs[3];
         Tensor b = bias;
         ConvPlan plan = (ConvPlan) p.model().plans.computeIfAbsent(key,
-                kk -> ConvPlan.create(spec, p.model().algorithm, w, b, fusedResidual || res < 0 ? act : Activation.IDENTITY, alpha));
+                kk -> ConvPlan.create(spec, p.model().algorithm, w, b, fusedResidual || res < 0 ? act : ActivationFn.IDENTITY));
         if (res < 0 || fusedResidual) {
             int y = p.dynamic(out(n), ys, DType.F32);
             int[] reads = res < 0 ? new int[] {x} : new int[] {x, res};
@@ -280,12 +270,12 @@ final class OpPlans {
                 Tensor tx = v[x], tt = v[t];
                 return () -> plan.execute(tx, null, tt);
             });
-            int sum = binary(p, n, "Add", t, res, act == Activation.IDENTITY ? out(n) : out(n) + "#sum");
-            if (act != Activation.IDENTITY) {
+            int sum = binary(p, n, "Add", t, res, act.isIdentity() ? out(n) : out(n) + "#sum");
+            if (!act.isIdentity()) {
                 int y = p.dynamic(out(n), p.val(sum).shape, DType.F32);
                 p.step(n.name(), new int[] {sum}, new int[] {y}, v -> {
                     Tensor ts = v[sum], ty = v[y];
-                    return () -> Activations.forward(act, alpha, ts, ty);
+                    return () -> Activations.forward(act, ts, ty);
                 });
             }
         }
@@ -456,8 +446,7 @@ final class OpPlans {
         int m = ta ? as[1] : as[0], k = ta ? as[0] : as[1], nn = tb ? bs[0] : bs[1], kb = tb ? bs[1] : bs[0];
         if (k != kb) throw bad(n, "inner dimensions differ: A " + Planner.str(as) + (ta ? "ᵀ" : "") + " and B " + Planner.str(bs) + (tb ? "ᵀ" : ""));
         float alpha = n.getFloat("alpha", 1f), beta = n.getFloat("beta", 1f);
-        Activation act = Activation.valueOf(n.getString(GraphOptimizer.ACT, "IDENTITY"));
-        float actAlpha = n.getFloat(GraphOptimizer.ALPHA, 0f);
+        ActivationFn act = GraphOptimizer.fusedActivation(n);
         int a = p.in(n, 0), b = p.in(n, 1), y = p.dynamic(out(n), new int[] {m, nn}, DType.F32);
         int lda = as[1], ldb = bs[1];
         Tensor colBias = null;
@@ -478,7 +467,7 @@ final class OpPlans {
         }
         Tensor cb = colBias;
         int cc = c;
-        GemmEpilogue ep = cb != null ? GemmEpilogue.colBias(cb.segment(), 0, act, actAlpha) : GemmEpilogue.activation(act, actAlpha);
+        GemmEpilogue ep = cb != null ? GemmEpilogue.colBias(cb.segment(), 0, act) : GemmEpilogue.activation(act);
         int[] reads = cc >= 0 ? new int[] {a, b, cc} : new int[] {a, b};
         p.step(n.name(), reads, new int[] {y}, v -> {
             Tensor tA = v[a], tB = v[b], tY = v[y];

@@ -22,6 +22,8 @@ final class Planner {
     final List<Specialization.Value> values = new ArrayList<>();
     final List<Specialization.Step> steps = new ArrayList<>();
     private final Map<String, Integer> ids = new HashMap<>();
+    /** The node being planned (labels its steps), null outside {@link #planNode}. */
+    private OnnxNode current;
 
     Planner(SessionModel model, TensorArena arena) {
         this.model = model;
@@ -40,11 +42,14 @@ final class Planner {
         }
         for (OnnxNode n : model.nodes) {
             try {
+                current = n;
                 planNode(n);
             } catch (OnnxFormatException e) {
                 throw e;
             } catch (RuntimeException e) {
                 throw new OnnxFormatException(n.describe() + ": " + e.getMessage(), e);
+            } finally {
+                current = null;
             }
         }
         int[] outputIds = new int[model.outputs.size()];
@@ -106,7 +111,24 @@ final class Planner {
             v.def = steps.size();
             v.lastUse = Math.max(v.lastUse, steps.size());
         }
-        steps.add(new Specialization.Step(node, reads, writes, b));
+        steps.add(new Specialization.Step(node, current == null ? "Copy" : opLabel(current), reads, writes, b));
+    }
+
+    /**
+     * The op a node runs with what the optimizer fused into it, e.g. {@code Conv}, {@code Conv+Clip(0,6)},
+     * {@code Conv+BatchNormalization+Add+Relu}, {@code Gemm+Relu}.
+     */
+    static String opLabel(OnnxNode n) {
+        StringBuilder b = new StringBuilder(n.opType());
+        if (n.opType().equals("Conv") && n.inputs().size() > 1 && n.input(1).endsWith(GraphOptimizer.BN_FOLDED_WEIGHT)) {
+            b.append("+BatchNormalization");
+        }
+        if (n.opType().equals("Conv") && n.inputs().size() > 3 && n.hasInput(3)) b.append("+Add");
+        if (n.has(GraphOptimizer.ACT)) {
+            var act = GraphOptimizer.fusedActivation(n);
+            if (!act.isIdentity()) b.append('+').append(act);
+        }
+        return b.toString();
     }
 
     Specialization.Value val(int id) { return values.get(id); }

@@ -37,8 +37,11 @@ final class Specialization {
         Runnable bind(Tensor[] values);
     }
 
-    /** One kernel call: node name (for errors), values read and written, binder. */
-    record Step(String node, int[] reads, int[] writes, Binder binder) {}
+    /**
+     * One kernel call: node name (for errors), the op it runs with what was fused into it (e.g. {@code Conv+Clip(0,6)},
+     * for plan reports), values read and written, binder.
+     */
+    record Step(String node, String op, int[] reads, int[] writes, Binder binder) {}
 
     final int[][] inputShapes;
     final List<Value> values;
