@@ -8,16 +8,12 @@ import tessera.memory.DType;
 import tessera.memory.Tensor;
 
 /**
- * Finite-difference verification of analytic gradients, in float64.
+ * Finite-difference verification of analytic gradients of a function of tensors, in float64.
  *
  * <p>For a function f of several tensors, the scalar L = ⟨v, f(x)⟩ with a random fixed v is differentiated twice:
- * by backpropagation, and by central differences (L(x + εeᵢ) − L(x − εeᵢ)) / 2ε for every coordinate i (or a random
- * sample of at most {@code maxCoordinates} per input). A coordinate passes when |analytic − numeric| ≤ atol + rtol·|numeric|
- * (PyTorch's gradcheck rule; defaults ε = 1e-6, atol = 1e-5, rtol = 1e-3).
- *
- * <p>Kinks (ReLU at 0, max ties): when the one-sided differences on the two sides of xᵢ disagree by more than a
- * smooth function could (|L₊ − L₋| &gt; kinkTolerance), the interval contains a non-differentiable point; that
- * coordinate is skipped and counted in {@link Result#skippedKinks()}, never silently passed.
+ * by backpropagation, and numerically by the rule of {@link FiniteDifference} (central differences, kinks skipped and
+ * counted in {@link Result#skippedKinks()}, PyTorch's pass rule; defaults ε = 1e-6, atol = 1e-5, rtol = 1e-3, at most
+ * {@code maxCoordinates} distinct coordinates per input).
  */
 public final class GradientCheck {
     private GradientCheck() {}
@@ -55,31 +51,24 @@ public final class GradientCheck {
             double worstAbs = 0, worstRel = 0, wa = 0, wn = 0;
             int worstIn = -1, worstCo = -1, checked = 0, kinks = 0;
             boolean ok = true;
+            double l0 = evaluate(f, xs, vv);
             for (int k = 0; k < xs.size(); k++) {
                 Tensor g = vars.get(k).grad();
                 double[] analytic = g == null ? new double[(int) xs.get(k).numel()] : g.toDoubleArray();
                 vars.get(k).releaseGrad();
                 Tensor flat = xs.get(k).reshape((int) xs.get(k).numel());
                 int n = analytic.length;
-                int[] coords = sample(n, s.maxCoordinates(), rnd);
-                for (int i : coords) {
-                    double x0 = flat.getDouble(i);
-                    flat.set(x0 + s.eps(), i);
-                    double lp = evaluate(f, xs, vv);
-                    flat.set(x0 - s.eps(), i);
-                    double lm = evaluate(f, xs, vv);
-                    flat.set(x0, i);
-                    double l0 = evaluate(f, xs, vv);
-                    double fwd = (lp - l0) / s.eps(), bwd = (l0 - lm) / s.eps();
-                    double numeric = (lp - lm) / (2 * s.eps());
-                    if (Math.abs(fwd - bwd) > s.kinkTolerance() * (1 + Math.abs(numeric))) {
+                for (int i : FiniteDifference.coordinates(n, s.maxCoordinates(), rnd)) {
+                    FiniteDifference.Probe p = FiniteDifference.probe(flat, i, l0, () -> evaluate(f, xs, vv), s);
+                    if (p.kink()) {
                         kinks++;
                         continue;
                     }
+                    double numeric = p.numeric();
                     checked++;
                     double abs = Math.abs(analytic[i] - numeric);
                     double rel = abs / Math.max(Math.abs(numeric), 1e-12);
-                    boolean pass = abs <= s.atol() + s.rtol() * Math.abs(numeric);
+                    boolean pass = FiniteDifference.passes(analytic[i], numeric, s);
                     if ((!pass && ok) || (pass == ok && abs > worstAbs)) {
                         worstAbs = abs; worstRel = rel; worstIn = k; worstCo = i; wa = analytic[i]; wn = numeric;
                     }
@@ -101,16 +90,5 @@ public final class GradientCheck {
             for (int i = 0; i < y.length; i++) l += v[i] * y[i];
             return l;
         }
-    }
-
-    private static int[] sample(int n, int max, SplittableRandom rnd) {
-        if (n <= max) {
-            int[] all = new int[n];
-            for (int i = 0; i < n; i++) all[i] = i;
-            return all;
-        }
-        int[] c = new int[max];
-        for (int i = 0; i < max; i++) c[i] = rnd.nextInt(n);
-        return c;
     }
 }

@@ -14,8 +14,9 @@ import tessera.onnx.infer.InferenceSession;
 import tessera.onnx.infer.SessionOptions;
 
 /**
- * {@code tessera bench --model M.onnx [--batch B] [--threads T] [--iterations N]}: warms up, then prints latency
- * percentiles, throughput and the memory plan. Without {@code --model} it lists its subcommands (e.g. {@code kernels}).
+ * {@code tessera bench --model M.onnx [--batch B] [--threads T] [--iterations N] [--profile [--top K]]}: warms up,
+ * then prints latency percentiles, throughput and the memory plan; with {@code --profile}, the per-step time
+ * breakdown ({@link tessera.onnx.infer.NodeProfile}). Without {@code --model} it lists its subcommands (e.g. {@code kernels}).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchKernelsCommand.class},
         description = "Benchmark an ONNX model (--model), or run a benchmark subcommand.")
@@ -25,6 +26,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "1", description = "batch size (default 1)") int batch;
     @Option(names = "--threads", defaultValue = "0", description = "intra-op threads (default: all cores)") int threads;
     @Option(names = "--iterations", defaultValue = "100", description = "timed runs after warm-up (default 100)") int iterations;
+    @Option(names = "--profile", description = "after the latency runs, time every step: node, op, algorithm, ms, % of total") boolean profile;
+    @Option(names = "--top", defaultValue = "25", description = "steps listed by --profile (default 25)") int top;
 
     @Override
     public Integer call() {
@@ -73,6 +76,7 @@ public final class BenchCommand implements Callable<Integer> {
                         ms(pct(ns, 99)), ms(ns[0]), ms(ns[ns.length - 1]));
                 System.out.printf("throughput: %.1f images/s%n", (double) shape[0] * iterations / (total / 1e9));
                 System.out.println(s.memoryReport(shape));
+                if (profile) System.out.print(s.profile(new Tensor[] {x}, new Tensor[] {y}, iterations).table(top));
             }
         }
     }

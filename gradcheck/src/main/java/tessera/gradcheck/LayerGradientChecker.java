@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import tessera.autograd.FiniteDifference;
 import tessera.autograd.GradMode;
 import tessera.autograd.GradientCheck;
 import tessera.autograd.Scope;
@@ -18,11 +19,9 @@ import tessera.memory.Tensor;
 
 /**
  * Finite-difference verification of a layer's gradients — with respect to its input <em>and every parameter</em> —
- * in float64, by the rule of {@link GradientCheck}: for L = ⟨v, layer(x)⟩ with a random fixed v, each sampled
- * coordinate θᵢ (of the input or of a parameter, perturbed in place) compares the backpropagated ∂L/∂θᵢ with the central
- * difference (L(θ + εeᵢ) − L(θ − εeᵢ)) / 2ε and passes when |analytic − numeric| ≤ atol + rtol·|numeric|.
- * A coordinate whose one-sided differences disagree by more than {@code kinkTolerance·(1 + |numeric|)} has a
- * non-differentiable point (ReLU at 0, a max tie) within ε: it is skipped and counted, never passed.
+ * in float64, by the rule of {@link FiniteDifference}: for L = ⟨v, layer(x)⟩ with a random fixed v, each sampled
+ * coordinate θᵢ (of the input or of a parameter, perturbed in place) compares the backpropagated ∂L/∂θᵢ with the
+ * central difference; kinks are skipped and counted, never passed.
  *
  * <p>{@link #SETTINGS}: ε = 1e-6, atol = 1e-5, rtol = 1e-3 (PyTorch's gradcheck), at most 32 coordinates per tensor
  * (all of them for smaller tensors), kink tolerance 1e-3. Layers are built in float64 from the case's spec and seed;
@@ -142,7 +141,7 @@ public final class LayerGradientChecker {
     private CaseResult compare(Layer layer, LayerCase c, Tensor x, double[] v, double l0, List<String> names,
                                List<Tensor> tensors, List<double[]> analytic, SplittableRandom rnd) {
         GradientCheck.Settings s = settings;
-        double eps = s.eps(), floor = s.atol() / s.rtol();
+        double floor = s.atol() / s.rtol();
         double worstRel = 0, worstExcess = -1, wa = 0, wn = 0;
         int worstT = -1, worstI = -1, checked = 0, kinks = 0;
         boolean ok = true;
@@ -151,24 +150,19 @@ public final class LayerGradientChecker {
             int n = (int) t.numel();
             Tensor flat = t.reshape(n);
             double[] a = analytic.get(k);
-            for (int i : sample(n, s.maxCoordinates(), rnd)) {
-                double x0 = flat.getDouble(i);
-                flat.set(x0 + eps, i);
-                double lp = evaluate(layer, x, v, c);
-                flat.set(x0 - eps, i);
-                double lm = evaluate(layer, x, v, c);
-                flat.set(x0, i);
-                double fwd = (lp - l0) / eps, bwd = (l0 - lm) / eps, numeric = (lp - lm) / (2 * eps);
-                if (Math.abs(fwd - bwd) > s.kinkTolerance() * (1 + Math.abs(numeric))) {
+            for (int i : FiniteDifference.coordinates(n, s.maxCoordinates(), rnd)) {
+                FiniteDifference.Probe p = FiniteDifference.probe(flat, i, l0, () -> evaluate(layer, x, v, c), s);
+                if (p.kink()) {
                     kinks++;
                     continue;
                 }
+                double numeric = p.numeric();
                 checked++;
                 double abs = Math.abs(a[i] - numeric);
                 double rel = abs / Math.max(Math.abs(numeric), floor);
                 worstRel = Math.max(worstRel, rel);
-                boolean pass = abs <= s.atol() + s.rtol() * Math.abs(numeric);
-                double excess = abs / (s.atol() + s.rtol() * Math.abs(numeric));
+                boolean pass = FiniteDifference.passes(a[i], numeric, s);
+                double excess = abs / FiniteDifference.tolerance(numeric, s);
                 // report the first failing coordinate; while passing, the one closest to its tolerance
                 if ((ok && !pass) || (ok && excess > worstExcess)) {
                     worstExcess = excess; worstT = k; worstI = i; wa = a[i]; wn = numeric;
@@ -211,17 +205,5 @@ public final class LayerGradientChecker {
             flat = shape[d] == 0 ? 0 : flat / shape[d];
         }
         return c;
-    }
-
-    /** All coordinates when n ≤ max, otherwise max distinct ones at random. */
-    private static int[] sample(int n, int max, SplittableRandom rnd) {
-        int[] all = new int[n];
-        for (int i = 0; i < n; i++) all[i] = i;
-        if (n <= max) return all;
-        for (int i = 0; i < max; i++) {
-            int j = i + rnd.nextInt(n - i);
-            int t = all[i]; all[i] = all[j]; all[j] = t;
-        }
-        return Arrays.copyOf(all, max);
     }
 }

@@ -1,45 +1,84 @@
 package tessera.memory;
 
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * Scratch memory that kernels reuse across calls so that steady-state inference allocates nothing.
  *
- * <p>A workspace has numbered slots; {@link #floats(int, long)} returns the slot's buffer, growing it (by at least
- * 1.5×) only when a request is larger than anything seen before. Contents are undefined on return. A workspace is
- * confined to one thread at a time; {@link #ofCurrentThread()} gives each thread its own, which is how kernels
- * running on the compute pool get scratch.
+ * <p>Each kernel declares the scratch buffers it needs as named {@link Slot}s, once, in a static field
+ * ({@code static final Workspace.Slot COLUMNS = Workspace.slot("conv.im2col.columns")}). Every declared slot has
+ * its own buffer, so two kernels — or a kernel and the kernel it calls — never hand out the same memory unless
+ * they use the same {@code Slot} object. {@link #floats(Slot, long)} returns the slot's buffer, growing it (by at
+ * least 1.5×) only when a request is larger than anything seen before; contents are undefined on return. A
+ * workspace is confined to one thread at a time; {@link #ofCurrentThread()} gives each thread its own, which is
+ * how kernels running on the compute pool get scratch.
  */
 public final class Workspace implements AutoCloseable {
-    /** Number of independent slots (one kernel call uses a few). */
-    public static final int SLOTS = 8;
+
+    /** A named scratch buffer; declare it once per use ({@link #slot(String)}) and keep it in a static final field. */
+    public static final class Slot {
+        private final String name;
+        private final int index;
+
+        private Slot(String name, int index) {
+            this.name = name;
+            this.index = index;
+        }
+
+        public String name() { return name; }
+
+        @Override
+        public String toString() { return "workspace slot '" + name + "'"; }
+    }
+
+    private static final List<Slot> DECLARED = new ArrayList<>();
+
+    /**
+     * Declares a new slot. Names are for messages and reports ({@link #describe()}); each call returns a distinct
+     * slot, so call it once per use in a static initializer, not per kernel call.
+     */
+    public static synchronized Slot slot(String name) {
+        if (name == null || name.isBlank()) throw new IllegalArgumentException("workspace slot name must not be blank");
+        Slot s = new Slot(name, DECLARED.size());
+        DECLARED.add(s);
+        return s;
+    }
 
     private static final ThreadLocal<Workspace> PER_THREAD = ThreadLocal.withInitial(Workspace::new);
 
-    private TensorArena[] arenas = new TensorArena[SLOTS];
-    private final MemorySegment[] buffers = new MemorySegment[SLOTS];
+    private TensorArena[] arenas = new TensorArena[8];
+    private MemorySegment[] buffers = new MemorySegment[8];
 
     /** The calling thread's workspace (created on first use, lives as long as the thread). */
     public static Workspace ofCurrentThread() { return PER_THREAD.get(); }
 
-    /** A 64-byte aligned buffer of at least {@code count} floats in slot {@code slot}. */
-    public MemorySegment floats(int slot, long count) { return bytes(slot, Shapes.bytes(count, DType.F32)); }
+    /** A 64-byte aligned buffer of at least {@code count} floats in {@code slot}. */
+    public MemorySegment floats(Slot slot, long count) { return bytes(slot, Shapes.bytes(count, DType.F32)); }
 
-    /** A 64-byte aligned buffer of at least {@code count} doubles in slot {@code slot}. */
-    public MemorySegment doubles(int slot, long count) { return bytes(slot, Shapes.bytes(count, DType.F64)); }
+    /** A 64-byte aligned buffer of at least {@code count} doubles in {@code slot}. */
+    public MemorySegment doubles(Slot slot, long count) { return bytes(slot, Shapes.bytes(count, DType.F64)); }
 
-    /** A 64-byte aligned buffer of at least {@code size} bytes in slot {@code slot}. */
-    public MemorySegment bytes(int slot, long size) {
-        if (slot < 0 || slot >= SLOTS) throw new IllegalArgumentException("workspace slot " + slot + " is outside [0, " + SLOTS + ")");
-        if (size < 0) throw new IllegalArgumentException("workspace request of " + size + " bytes is negative");
-        MemorySegment b = buffers[slot];
+    /** A 64-byte aligned buffer of at least {@code size} bytes in {@code slot}. */
+    public MemorySegment bytes(Slot slot, long size) {
+        if (slot == null) throw new IllegalArgumentException("workspace slot must not be null");
+        if (size < 0) throw new IllegalArgumentException(slot + ": request of " + size + " bytes is negative");
+        int i = slot.index;
+        MemorySegment b = i < buffers.length ? buffers[i] : null;
         if (b != null && b.byteSize() >= size) return b;
-        if (arenas == null) throw new IllegalStateException("workspace is closed: cannot hand out " + size + " bytes");
-        if (arenas[slot] != null) arenas[slot].close();
+        if (arenas == null) throw new IllegalStateException("workspace is closed: cannot hand out " + size + " bytes for " + slot);
+        if (i >= buffers.length) {
+            int n = Math.max(i + 1, buffers.length * 2);
+            buffers = Arrays.copyOf(buffers, n);
+            arenas = Arrays.copyOf(arenas, n);
+        }
+        if (arenas[i] != null) arenas[i].close();
         long grown = b == null ? size : Math.max(size, b.byteSize() + b.byteSize() / 2);
-        arenas[slot] = new TensorArena();
-        buffers[slot] = arenas[slot].allocateBytes(Math.max(grown, 64));
-        return buffers[slot];
+        arenas[i] = new TensorArena();
+        buffers[i] = arenas[i].allocateBytes(Math.max(grown, 64));
+        return buffers[i];
     }
 
     /** Off-heap bytes held. */
@@ -49,12 +88,26 @@ public final class Workspace implements AutoCloseable {
         return n;
     }
 
+    /** The slots this workspace holds memory for, with their sizes ("conv.im2col.columns 1.2 MiB, ..."). */
+    public String describe() {
+        StringBuilder sb = new StringBuilder();
+        List<Slot> declared;
+        synchronized (Workspace.class) { declared = List.copyOf(DECLARED); }
+        for (Slot s : declared) {
+            if (s.index < buffers.length && buffers[s.index] != null) {
+                if (!sb.isEmpty()) sb.append(", ");
+                sb.append(s.name).append(' ').append(String.format("%.1f KiB", buffers[s.index].byteSize() / 1024.0));
+            }
+        }
+        return sb.isEmpty() ? "(empty)" : sb.toString();
+    }
+
     /** Frees every slot. */
     @Override
     public void close() {
         if (arenas == null) return;
         for (TensorArena a : arenas) if (a != null) a.close();
-        java.util.Arrays.fill(buffers, null);
+        Arrays.fill(buffers, null);
         arenas = null;
     }
 }

@@ -54,9 +54,9 @@ class MemoryLifecycleTest {
         assertClosedMessage(() -> arena.allocate(DType.F32, 2));
 
         Workspace ws = new Workspace();
-        ws.floats(0, 10);
+        ws.floats(SLOT_A, 10);
         ws.close();
-        assertClosedMessage(() -> ws.floats(0, 10));
+        assertClosedMessage(() -> ws.floats(SLOT_A, 10));
     }
 
     @Test
@@ -81,7 +81,8 @@ class MemoryLifecycleTest {
             TensorViewPropertiesTest.assertMessage(() -> t.narrow(0, 1, Integer.MAX_VALUE), "narrow");
             TensorViewPropertiesTest.assertMessage(() -> t.slice(1, 0, 6, Integer.MAX_VALUE).slice(1, 0, 2, 1), "size 1");
         }
-        TensorViewPropertiesTest.assertMessage(() -> Workspace.ofCurrentThread().floats(8, 1), "slot 8");
+        TensorViewPropertiesTest.assertMessage(() -> Workspace.ofCurrentThread().floats(null, 1), "slot");
+        TensorViewPropertiesTest.assertMessage(() -> Workspace.ofCurrentThread().floats(SLOT_A, -1), "test.a", "negative");
     }
 
     @Test
@@ -117,25 +118,38 @@ class MemoryLifecycleTest {
         }
     }
 
+    private static final Workspace.Slot SLOT_A = Workspace.slot("test.a"), SLOT_B = Workspace.slot("test.b");
+
+    @Test
+    void declaredSlotsNeverShareMemoryAndAreNamedInReports() {
+        Workspace.Slot[] many = new Workspace.Slot[20];
+        for (int i = 0; i < many.length; i++) many[i] = Workspace.slot("test.many." + i);
+        try (Workspace ws = new Workspace()) {
+            java.util.Set<Long> addresses = new java.util.HashSet<>();
+            for (Workspace.Slot s : many) assertTrue(addresses.add(ws.floats(s, 16).address()), s + " shares memory");
+            assertTrue(ws.describe().contains("test.many.19"), ws.describe());
+        }
+    }
+
     @Test
     void workspaceReuseDoesNotReallocate() {
         try (Workspace ws = new Workspace()) {
-            MemorySegment first = ws.floats(0, 1000);
+            MemorySegment first = ws.floats(SLOT_A, 1000);
             long held = ws.bytesHeld();
             long live = MemoryStats.liveBytes();
             for (int i = 0; i < 100; i++) {
-                MemorySegment again = ws.floats(0, 1 + i * 9);
+                MemorySegment again = ws.floats(SLOT_A, 1 + i * 9);
                 assertEquals(first.address(), again.address(), "smaller requests reuse the buffer");
                 assertEquals(0, again.address() % 64, "64-byte aligned");
             }
             assertEquals(held, ws.bytesHeld());
             assertEquals(live, MemoryStats.liveBytes());
-            MemorySegment other = ws.doubles(1, 10);
+            MemorySegment other = ws.doubles(SLOT_B, 10);
             assertNotEquals(first.address(), other.address(), "slots are independent");
-            assertEquals(first.address(), ws.floats(0, held / 4).address(), "the padded tail is usable too");
-            MemorySegment bigger = ws.floats(0, held / 4 + 1);
+            assertEquals(first.address(), ws.floats(SLOT_A, held / 4).address(), "the padded tail is usable too");
+            MemorySegment bigger = ws.floats(SLOT_A, held / 4 + 1);
             assertTrue(bigger.byteSize() >= held * 3 / 2, "grows by at least 1.5x: " + held + " -> " + bigger.byteSize());
-            assertEquals(bigger.address(), ws.floats(0, held * 3 / 8).address());
+            assertEquals(bigger.address(), ws.floats(SLOT_A, held * 3 / 8).address());
         }
         assertTrue(Workspace.ofCurrentThread() == Workspace.ofCurrentThread());
     }

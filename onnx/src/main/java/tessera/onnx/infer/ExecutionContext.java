@@ -45,14 +45,26 @@ final class ExecutionContext implements AutoCloseable {
     long activationBytes() { return spec.activationBytes; }
 
     /** Runs with {@code inputs} (shapes already matched); writes each output into {@code outputs[k]}. */
-    void run(Tensor[] inputs, Tensor[] outputs) {
+    void run(Tensor[] inputs, Tensor[] outputs) { run(inputs, outputs, null); }
+
+    /**
+     * As {@link #run(Tensor[], Tensor[])}; when {@code stepNanos} is not null, adds each step's wall time (ns) to
+     * {@code stepNanos[step]} (one slot per step of {@link #spec}).
+     */
+    void run(Tensor[] inputs, Tensor[] outputs, long[] stepNanos) {
         for (int i = 0; i < inputs.length; i++) {
             if (boundInputs == null || boundInputs[i] != inputs[i] || !inputs[i].isAlive()) rebindInputs(inputs);
         }
         for (DataOps.StridedCopy c : inputCopies) c.run();
         for (int s = 0; s < steps.length; s++) {
             try {
-                steps[s].run();
+                if (stepNanos == null) {
+                    steps[s].run();
+                } else {
+                    long t0 = System.nanoTime();
+                    steps[s].run();
+                    stepNanos[s] += System.nanoTime() - t0;
+                }
             } catch (RuntimeException e) {
                 throw new IllegalStateException("inference failed at node '" + stepNodes[s] + "': " + e.getMessage(), e);
             }

@@ -174,31 +174,64 @@ public final class InferenceSession implements AutoCloseable {
     public void run(Tensor[] inputs, Tensor[] outputs) {
         inFlight.incrementAndGet();
         try {
-            if (closed) throw new IllegalStateException("InferenceSession is closed");
-            for (int i = 0; i < inputs.length; i++) {
-                if (inputs[i] == null || inputs[i].dtype() != DType.F32) {
-                    throw new IllegalArgumentException("input " + i + " must be a float32 tensor, got " + (inputs[i] == null ? "null" : inputs[i].dtype()));
-                }
-            }
-            ExecutionContext ctx = local.get();
-            if (ctx == null || !ctx.spec.matches(inputs)) ctx = newContext(inputs);
-            if (outputs.length > ctx.spec.outputIds.length) {
-                throw new IllegalArgumentException(outputs.length + " outputs requested, the model has " + ctx.spec.outputIds.length);
-            }
-            for (int k = 0; k < outputs.length; k++) {
-                int[] want = ctx.spec.values.get(ctx.spec.outputIds[k]).shape;
-                Tensor o = outputs[k];
-                boolean ok = o != null && o.rank() == want.length;
-                for (int d = 0; ok && d < want.length; d++) ok = o.dim(d) == want[d];
-                if (!ok) {
-                    throw new IllegalArgumentException("output " + k + " ('" + graph.outputs().get(k) + "') must have shape "
-                            + java.util.Arrays.toString(want) + ", got " + (o == null ? "null" : java.util.Arrays.toString(o.shape())));
-                }
-            }
-            ctx.run(inputs, outputs);
+            contextFor(inputs, outputs).run(inputs, outputs);
         } finally {
             inFlight.decrementAndGet();
         }
+    }
+
+    /**
+     * Runs the model {@code runs} times as {@link #run(Tensor[], Tensor[])} does, timing every step, and returns
+     * where the time went: per step (node, op with what was fused into it, algorithm, output shape) the mean
+     * milliseconds per run and the share of the total. Warm the session up first (a few runs) to profile compiled
+     * kernels rather than the JIT's warm-up.
+     */
+    public NodeProfile profile(Tensor[] inputs, Tensor[] outputs, int runs) {
+        if (runs < 1) throw new IllegalArgumentException("runs must be >= 1, got " + runs);
+        inFlight.incrementAndGet();
+        try {
+            ExecutionContext ctx = contextFor(inputs, outputs);
+            long[] nanos = new long[ctx.spec.steps.size()];
+            for (int r = 0; r < runs; r++) ctx.run(inputs, outputs, nanos);
+            List<NodeProfile.Row> rows = new ArrayList<>();
+            long total = 0;
+            for (long t : nanos) total += t;
+            for (int i = 0; i < nanos.length; i++) {
+                Specialization.Step st = ctx.spec.steps.get(i);
+                int[] shape = st.writes().length == 0 ? new int[0] : ctx.spec.values.get(st.writes()[0]).shape.clone();
+                rows.add(new NodeProfile.Row(st.node(), st.op(), st.algorithm(), shape, nanos[i] / 1e6 / runs,
+                        total == 0 ? 0 : 100.0 * nanos[i] / total));
+            }
+            return new NodeProfile(rows, runs);
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    /** Validates inputs and outputs and returns the calling thread's context for their shapes. */
+    private ExecutionContext contextFor(Tensor[] inputs, Tensor[] outputs) {
+        if (closed) throw new IllegalStateException("InferenceSession is closed");
+        for (int i = 0; i < inputs.length; i++) {
+            if (inputs[i] == null || inputs[i].dtype() != DType.F32) {
+                throw new IllegalArgumentException("input " + i + " must be a float32 tensor, got " + (inputs[i] == null ? "null" : inputs[i].dtype()));
+            }
+        }
+        ExecutionContext ctx = local.get();
+        if (ctx == null || !ctx.spec.matches(inputs)) ctx = newContext(inputs);
+        if (outputs.length > ctx.spec.outputIds.length) {
+            throw new IllegalArgumentException(outputs.length + " outputs requested, the model has " + ctx.spec.outputIds.length);
+        }
+        for (int k = 0; k < outputs.length; k++) {
+            int[] want = ctx.spec.values.get(ctx.spec.outputIds[k]).shape;
+            Tensor o = outputs[k];
+            boolean ok = o != null && o.rank() == want.length;
+            for (int d = 0; ok && d < want.length; d++) ok = o.dim(d) == want[d];
+            if (!ok) {
+                throw new IllegalArgumentException("output " + k + " ('" + graph.outputs().get(k) + "') must have shape "
+                        + java.util.Arrays.toString(want) + ", got " + (o == null ? "null" : java.util.Arrays.toString(o.shape())));
+            }
+        }
+        return ctx;
     }
 
     private ExecutionContext newContext(Tensor[] inputs) {

@@ -263,6 +263,7 @@ final class OpPlans {
                 Tensor tx = v[x], tr = res < 0 ? null : v[res], ty = v[y];
                 return () -> plan.execute(tx, tr, ty);
             });
+            p.algorithm(plan.describe());
         } else {
             // residual that broadcasts: convolution, then add, then activation
             int t = p.dynamic(out(n) + "#conv", ys, DType.F32);
@@ -270,6 +271,7 @@ final class OpPlans {
                 Tensor tx = v[x], tt = v[t];
                 return () -> plan.execute(tx, null, tt);
             });
+            p.algorithm(plan.describe());
             int sum = binary(p, n, "Add", t, res, act.isIdentity() ? out(n) : out(n) + "#sum");
             if (!act.isIdentity()) {
                 int y = p.dynamic(out(n), p.val(sum).shape, DType.F32);

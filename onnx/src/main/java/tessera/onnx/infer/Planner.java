@@ -111,14 +111,22 @@ final class Planner {
             v.def = steps.size();
             v.lastUse = Math.max(v.lastUse, steps.size());
         }
-        steps.add(new Specialization.Step(node, current == null ? "Copy" : opLabel(current), reads, writes, b));
+        steps.add(new Specialization.Step(node, opLabel(current), "", reads, writes, b));
+    }
+
+    /** Names the algorithm of the step just added (shown by profiles). */
+    void algorithm(String name) {
+        Specialization.Step s = steps.removeLast();
+        steps.add(new Specialization.Step(s.node(), s.op(), name, s.reads(), s.writes(), s.binder()));
     }
 
     /**
-     * The op a node runs with what the optimizer fused into it, e.g. {@code Conv}, {@code Conv+Clip(0,6)},
-     * {@code Conv+BatchNormalization+Add+Relu}, {@code Gemm+Relu}.
+     * The op type of a node with what the optimizer fused into it, activations with their parameters: {@code Conv},
+     * {@code Conv+Clip(0,6)}, {@code Conv+BatchNormalization+Add+Relu}, {@code Gemm+LeakyRelu(0.01)}; "Copy" for
+     * steps of no node (constant outputs).
      */
     static String opLabel(OnnxNode n) {
+        if (n == null) return "Copy";
         StringBuilder b = new StringBuilder(n.opType());
         if (n.opType().equals("Conv") && n.inputs().size() > 1 && n.input(1).endsWith(GraphOptimizer.BN_FOLDED_WEIGHT)) {
             b.append("+BatchNormalization");

@@ -38,10 +38,11 @@ final class Specialization {
     }
 
     /**
-     * One kernel call: node name (for errors), the op it runs with what was fused into it (e.g. {@code Conv+Clip(0,6)},
-     * for plan reports), values read and written, binder.
+     * One kernel call: node name (for errors and profiles), what it computes ({@code op}: the ONNX op type plus
+     * what was fused into it, e.g. {@code Conv+Add+Relu}, {@code Conv+Clip(0,6)}), how ({@code algorithm}: e.g.
+     * {@code winograd_f4x3}, or "" when there is one way), values read and written, binder.
      */
-    record Step(String node, String op, int[] reads, int[] writes, Binder binder) {}
+    record Step(String node, String op, String algorithm, int[] reads, int[] writes, Binder binder) {}
 
     final int[][] inputShapes;
     final List<Value> values;

@@ -123,7 +123,7 @@ public final class Conv2d {
                     F32ConvDepthwise.forward(g, x, xo, w, wo, bias, bo, res, ro, act, y, yo);
                     return;
                 }
-                MemorySegment pw = tessera.memory.Workspace.ofCurrentThread().floats(1, F32ConvDirect.packedSize(g));
+                MemorySegment pw = tessera.memory.Workspace.ofCurrentThread().floats(F32ConvDirect.PACKED_WEIGHTS, F32ConvDirect.packedSize(g));
                 F32ConvDirect.packWeights(g, w, wo, false, pw);
                 F32ConvDirect.forward(g, x, xo, g.h(), g.w(), 1, 1, pw, bias, bo, res, ro, act, y, yo);
             }

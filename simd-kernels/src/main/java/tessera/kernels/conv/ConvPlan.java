@@ -131,6 +131,21 @@ public final class ConvPlan implements AutoCloseable {
     /** The algorithm this plan runs (never AUTO). */
     public ConvAlgorithm algorithm() { return algorithm; }
 
+    /**
+     * The kernel that runs, for profiles and plan reports: {@code direct}, {@code dwconv} (the depthwise kernel),
+     * {@code im2col+gemm}, {@code gemm} (1×1 stride-1 unpadded: no im2col), {@code winograd_f2x3} or
+     * {@code winograd_f4x3}.
+     */
+    public String describe() {
+        return switch (algorithm) {
+            case DIRECT -> F32ConvDepthwise.applies(geom) ? "dwconv" : "direct";
+            case IM2COL -> spec.kernelH() == 1 && spec.kernelW() == 1 && spec.strideH() == 1 && spec.strideW() == 1
+                    && spec.padTop() == 0 && spec.padLeft() == 0 && spec.padBottom() == 0 && spec.padRight() == 0
+                    ? "gemm" : "im2col+gemm";
+            default -> algorithm.name().toLowerCase(java.util.Locale.ROOT);
+        };
+    }
+
     public ConvSpec spec() { return spec; }
 
     /** Frees the packed weights; the plan must not be used afterwards. */

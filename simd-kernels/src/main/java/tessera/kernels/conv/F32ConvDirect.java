@@ -25,6 +25,17 @@ import tessera.memory.Workspace;
  * 3 (transposed dy), 5 (per-task tile).
  */
 final class F32ConvDirect {
+    /** Zero-padded copy of the input planes (forward and input-gradient passes). */
+    static final Workspace.Slot PADDED_INPUT = Workspace.slot("conv.direct.padded-input");
+    /** Weights repacked into output-channel blocks ({@link #packWeights}). */
+    static final Workspace.Slot PACKED_WEIGHTS = Workspace.slot("conv.direct.packed-weights");
+    /** One row tile of outputs × channel blocks. */
+    static final Workspace.Slot OUTPUT_TILE = Workspace.slot("conv.direct.output-tile");
+    /** ∂L/∂y transposed into channel blocks (weight gradient). */
+    static final Workspace.Slot DY_BLOCKED = Workspace.slot("conv.direct.dy-blocked");
+    /** Per-task weight-gradient accumulators. */
+    static final Workspace.Slot WEIGHT_GRAD_ACC = Workspace.slot("conv.direct.weight-grad-accumulators");
+
     static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
     static final int VL = SP.length();
     private static final ByteOrder NO = ByteOrder.nativeOrder();
@@ -138,7 +149,7 @@ final class F32ConvDirect {
                         MemorySegment y, long yo) {
         int hp = padH(g), wp = padW(g);
         long planeFloats = (long) g.c() * hp * wp + PX * (long) Math.max(g.sw(), 1) + 64;
-        MemorySegment xp = Workspace.ofCurrentThread().floats(0, planeFloats);
+        MemorySegment xp = Workspace.ofCurrentThread().floats(PADDED_INPUT, planeFloats);
         int pq = g.p() * g.q();
         int blocks = g.groups() * kBlocks(g);
         int threads = ComputePool.threads();
@@ -167,7 +178,7 @@ final class F32ConvDirect {
         int nb = nb(g), cg = g.cg(), kg = g.kg(), q = g.q(), pq = g.p() * q;
         long wOff = ((long) gi * kBlocks(g) + kb) * cg * g.r() * g.s() * nb;
         long xOff = (long) gi * cg * hp * wp;
-        MemorySegment tile = Workspace.ofCurrentThread().floats(5, (long) PX * nb);
+        MemorySegment tile = Workspace.ofCurrentThread().floats(OUTPUT_TILE, (long) PX * nb);
         int kLo = gi * kg + kb * nb, kCount = Math.min(nb, kg - kb * nb);
         long hpwp = (long) hp * wp;
         for (int j = j0; j < j1; j += PX) {
@@ -262,7 +273,7 @@ final class F32ConvDirect {
      */
     static void backwardData(ConvGeom g, MemorySegment dy, long dyo, MemorySegment w, long wo, MemorySegment dx, long dxo) {
         ConvGeom a = adjoint(g);
-        MemorySegment pw = Workspace.ofCurrentThread().floats(1, packedSize(a));
+        MemorySegment pw = Workspace.ofCurrentThread().floats(PACKED_WEIGHTS, packedSize(a));
         packWeights(a, w, wo, true, pw);
         forward(a, dy, dyo, g.p(), g.q(), g.sh(), g.sw(), pw, null, 0, null, 0, ActivationFn.IDENTITY, dx, dxo);
     }
@@ -297,9 +308,9 @@ final class F32ConvDirect {
         int tapBlocks = (taps + PX - 1) / PX;
         int blocks = g.groups() * kbs;
         Workspace ws = Workspace.ofCurrentThread();
-        MemorySegment xp = ws.floats(0, (long) g.c() * hp * wp + 64);
-        MemorySegment dyT = ws.floats(3, (long) blocks * pq * nb);
-        MemorySegment acc = ws.floats(2, (long) blocks * tapBlocks * PX * nb);
+        MemorySegment xp = ws.floats(PADDED_INPUT, (long) g.c() * hp * wp + 64);
+        MemorySegment dyT = ws.floats(DY_BLOCKED, (long) blocks * pq * nb);
+        MemorySegment acc = ws.floats(WEIGHT_GRAD_ACC, (long) blocks * tapBlocks * PX * nb);
         acc.asSlice(0, (long) blocks * tapBlocks * PX * nb * 4).fill((byte) 0);
         Bwd job = BWD.get();
         job.g = g; job.xp = xp; job.dyT = dyT; job.acc = acc; job.hp = hp; job.wp = wp; job.tapBlocks = tapBlocks;

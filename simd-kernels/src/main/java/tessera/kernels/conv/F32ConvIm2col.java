@@ -21,6 +21,11 @@ import tessera.memory.Workspace;
  * {@code dW_g += dy_g · colᵀ} over images. Scratch: workspace slot 0 (col).
  */
 final class F32ConvIm2col {
+    /** The im2col matrix (C·R·S rows × output pixels of one chunk). */
+    static final Workspace.Slot COLUMNS = Workspace.slot("conv.im2col.columns");
+    /** ∂L/∂y transposed for the batched input-gradient GEMM. */
+    static final Workspace.Slot DY_TRANSPOSED = Workspace.slot("conv.im2col.dy-transposed");
+
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     private static final long COL_BYTES = 2L << 20;
 
@@ -135,7 +140,7 @@ final class F32ConvIm2col {
         int cg = g.cg(), kg = g.kg(), pq = g.p() * g.q(), crs = cg * g.r() * g.s();
         boolean plain = g.isPointwise();
         int chunk = plain ? pq : colChunk(g);
-        MemorySegment col = plain ? null : Workspace.ofCurrentThread().floats(0, (long) crs * chunk);
+        MemorySegment col = plain ? null : Workspace.ofCurrentThread().floats(COLUMNS, (long) crs * chunk);
         long inImage = (long) g.c() * g.h() * g.w(), outImage = (long) g.k() * pq;
         for (int n = 0; n < g.n(); n++) {
             for (int gi = 0; gi < g.groups(); gi++) {
@@ -179,7 +184,7 @@ final class F32ConvIm2col {
             backwardDataBatched(g, dy, dyo, w, wo, dx, dxo);
             return;
         }
-        MemorySegment col = Workspace.ofCurrentThread().floats(0, (long) crs * pq);
+        MemorySegment col = Workspace.ofCurrentThread().floats(COLUMNS, (long) crs * pq);
         ColJob job = COL.get();
         for (int n = 0; n < g.n(); n++)
             for (int gi = 0; gi < g.groups(); gi++) {
@@ -219,8 +224,8 @@ final class F32ConvIm2col {
     private static void backwardDataBatched(ConvGeom g, MemorySegment dy, long dyo, MemorySegment w, long wo, MemorySegment dx, long dxo) {
         int k = g.k(), pq = g.p() * g.q(), crs = g.cg() * g.r() * g.s(), npq = g.n() * pq;
         long inImage = (long) g.c() * g.h() * g.w();
-        MemorySegment dyT = Workspace.ofCurrentThread().floats(1, (long) k * npq);
-        MemorySegment col = Workspace.ofCurrentThread().floats(0, (long) crs * npq);
+        MemorySegment dyT = Workspace.ofCurrentThread().floats(DY_TRANSPOSED, (long) k * npq);
+        MemorySegment col = Workspace.ofCurrentThread().floats(COLUMNS, (long) crs * npq);
         for (int n = 0; n < g.n(); n++)
             for (int kk = 0; kk < k; kk++)
                 MemorySegment.copy(dy, (dyo + ((long) n * k + kk) * pq) * 4, dyT, ((long) kk * npq + (long) n * pq) * 4, (long) pq * 4);
@@ -275,7 +280,7 @@ final class F32ConvIm2col {
         int cg = g.cg(), kg = g.kg(), pq = g.p() * g.q(), crs = cg * g.r() * g.s();
         boolean plain = g.isPointwise();
         int chunk = plain ? pq : colChunk(g);
-        MemorySegment col = plain ? null : Workspace.ofCurrentThread().floats(0, (long) crs * chunk);
+        MemorySegment col = plain ? null : Workspace.ofCurrentThread().floats(COLUMNS, (long) crs * chunk);
         long inImage = (long) g.c() * g.h() * g.w(), outImage = (long) g.k() * pq;
         for (int n = 0; n < g.n(); n++)
             for (int gi = 0; gi < g.groups(); gi++) {

@@ -21,7 +21,9 @@ import tessera.memory.Workspace;
  * reference. x/y/dy/dx must be contiguous for F32 (non-contiguous ones go through a contiguous copy).
  */
 public final class BatchNorm {
-    private static final int SLOT_PARTIAL = 5, SLOT_CHANNEL = 4;
+    /** Per-plane partial sums; per-channel statistics and coefficients. */
+    private static final Workspace.Slot SLOT_PARTIAL = Workspace.slot("norm.batch.plane-partials"),
+            SLOT_CHANNEL = Workspace.slot("norm.batch.channel-stats");
 
     private BatchNorm() {}
 

@@ -26,7 +26,8 @@ import tessera.memory.Workspace;
  * Non-contiguous tensors go through a contiguous copy.
  */
 public final class LocalResponseNorm {
-    private static final int SLOT = 3;
+    /** Per-element scale terms of the backward pass. */
+    private static final Workspace.Slot SLOT = Workspace.slot("norm.lrn.scale");
 
     private LocalResponseNorm() {}
 

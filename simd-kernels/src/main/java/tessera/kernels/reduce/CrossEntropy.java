@@ -31,7 +31,8 @@ public final class CrossEntropy {
     private static final ByteOrder NO = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
     static final int BLOCK = 64;
-    private static final int SLOT = 6;
+    /** Per-block partial losses. */
+    private static final Workspace.Slot SLOT = Workspace.slot("reduce.cross-entropy.partials");
 
     private CrossEntropy() {}
 

@@ -34,7 +34,8 @@ public final class Reductions {
     static final int RUN = 1 << 14;
     private static final int SUM = 0, MAX = 1;
     /** Workspace slot used for per-block partial results. */
-    private static final int SLOT = 7;
+    /** Per-cell partial sums. */
+    private static final Workspace.Slot SLOT = Workspace.slot("reduce.partials");
 
     private Reductions() {}
 
