@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.function.IntConsumer;
 
 import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
 import tessera.kernels.ComputePool;
 import tessera.kernels.gemm.Gemm;
 import tessera.kernels.gemm.GemmEpilogue;
@@ -134,7 +135,7 @@ final class F32ConvIm2col {
      * y = act(conv + bias + residual). {@code packed} = per-group pre-packed weights (from a plan) or null to use w.
      */
     static void forward(ConvGeom g, MemorySegment x, long xo, MemorySegment w, long wo, PackedA[] packed,
-                        MemorySegment bias, long bo, MemorySegment res, long ro, Activation act, float alpha,
+                        MemorySegment bias, long bo, MemorySegment res, long ro, ActivationFn act,
                         MemorySegment y, long yo) {
         int cg = g.cg(), kg = g.kg(), pq = g.p() * g.q(), crs = cg * g.r() * g.s();
         boolean plain = g.isPointwise();
@@ -154,8 +155,8 @@ final class F32ConvIm2col {
                         im2col(g, x, xg, col, j0, j0 + len);
                         b = col; bOff = 0; ldb = len;
                     }
-                    GemmEpilogue ep = (bias == null && res == null && act == Activation.IDENTITY) ? null
-                            : new GemmEpilogue(bias, bo + (long) gi * kg, null, 0, act, alpha,
+                    GemmEpilogue ep = (bias == null && res == null && act.isIdentity()) ? null
+                            : new GemmEpilogue(bias, bo + (long) gi * kg, null, 0, act,
                                     res, res == null ? 0 : ro + n * outImage + (long) gi * kg * pq + j0, pq);
                     if (packed != null)
                         Gemm.sgemm(packed[gi], false, len, 1f, b, bOff, ldb, 0f, y, yg + j0, pq, ep);
