@@ -89,6 +89,37 @@ class ActivationFusionTest {
         assertTrue(e.getMessage().contains("relu6b") && e.getMessage().contains("min 6.0 > max -1.0"), e.getMessage());
     }
 
+    @Test
+    void vjpOfAnOptimizerFusedNodeAppliesItsResidualAndActivation() {
+        // the operator table accepts a Conv/Gemm carrying the optimizer's fused activation (and a Conv its residual);
+        // the differentiable graph must compute act(conv + residual) as the planner does, not drop what was fused
+        String[][] cases = {{"Conv", "CLIP", "-0.5", "0.75"}, {"Gemm", "HARD_SIGMOID", "0.3", "0.4"}, {"Gemm", "SELU", "1.5", "1.1"}};
+        for (String[] c : cases) {
+            boolean gemm = c[0].equals("Gemm");
+            float a = Float.parseFloat(c[2]), b = Float.parseFloat(c[3]);
+            byte[] fusedModel = fusedByHand(gemm, c[1], a, b, true).build().toByteArray();
+            byte[] plainModel = fusedByHand(gemm, c[1], a, b, false).build().toByteArray();
+            int[] xs = gemm ? new int[] {3, 6} : new int[] {1, 3, 5, 5};
+            int[] ys = gemm ? new int[] {3, 6} : new int[] {1, 3, 5, 5};
+            try (OnnxGraph gf = OnnxLoader.parse(fusedModel, "fused", OnnxLimits.DEFAULT);
+                 OnnxGraph gp = OnnxLoader.parse(plainModel, "plain", OnnxLimits.DEFAULT);
+                 InferenceSession session = InferenceSession.load(fusedModel, "fused", SessionOptions.DEFAULT);
+                 Tensor x32 = random(5, -2, 2, xs); Tensor x = x32.to(tessera.memory.DType.F64);
+                 Tensor gy32 = random(6, -1, 1, ys); Tensor gy = gy32.to(tessera.memory.DType.F64);
+                 Tensor y32 = session.run(x32);
+                 tessera.onnx.infer.DifferentiableGraph.Gradients rf = tessera.onnx.infer.DifferentiableGraph.vjp(gf, x, gy, tessera.memory.DType.F64);
+                 tessera.onnx.infer.DifferentiableGraph.Gradients rp = tessera.onnx.infer.DifferentiableGraph.vjp(gp, x, gy, tessera.memory.DType.F64)) {
+                String what = c[0] + "+" + c[1];
+                assertTrue(Fixtures.maxRelError(rf.output(), rp.output()) <= 1e-12, what + ": vjp output, fused vs separate nodes");
+                assertTrue(Fixtures.maxRelError(rf.output(), y32) <= 1e-5, what + ": vjp output vs the planned session");
+                assertTrue(Fixtures.maxRelError(rf.input(), rp.input()) <= 1e-12, what + ": input gradient");
+                for (String w : List.of("w", "b")) {
+                    assertTrue(Fixtures.maxRelError(rf.initializers().get(w), rp.initializers().get(w)) <= 1e-12, what + ": gradient of " + w);
+                }
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ model construction
 
     private double[] hidden = new double[0];
@@ -146,6 +177,49 @@ class ActivationFusionTest {
         for (int i = 1; i + 1 < act.length; i += 2) a.addAttribute(floatAttr(act[i], Float.parseFloat(act[i + 1])));
         g.addNode(a.build());
         return OnnxProto.ModelProto.newBuilder().setIrVersion(8).addOpsetImport(OnnxProto.OperatorSetIdProto.newBuilder().setVersion(14)).setGraph(g);
+    }
+
+    /**
+     * x → Conv(x, w, b) + x (3 channels, same padding) or Gemm(x, w, b) (6 → 6), then {@code act(a, b)}: as one node
+     * carrying the optimizer's attributes ({@code fused}) or as separate Add / activation nodes.
+     */
+    private static OnnxProto.ModelProto.Builder fusedByHand(boolean gemm, String act, float a, float b, boolean fused) {
+        SplittableRandom r = new SplittableRandom(11);
+        var g = OnnxProto.GraphProto.newBuilder().setName("g").addOutput(OnnxProto.ValueInfoProto.newBuilder().setName("y"));
+        OnnxProto.NodeProto.Builder op;
+        if (gemm) {
+            g.addInput(input("x", 3, 6)).addInitializer(tensor("w", uniform(r, 36, -1, 1), 6, 6)).addInitializer(tensor("b", uniform(r, 6, -1, 1), 6));
+            op = node("op", "Gemm", List.of("x", "w", "b"), fused ? "y" : "t").toBuilder();
+        } else {
+            g.addInput(input("x", 1, 3, 5, 5)).addInitializer(tensor("w", uniform(r, 3 * 3 * 9, -0.5, 0.5), 3, 3, 3, 3))
+                    .addInitializer(tensor("b", uniform(r, 3, -1, 1), 3));
+            op = node("op", "Conv", fused ? List.of("x", "w", "b", "x") : List.of("x", "w", "b"), fused ? "y" : "c").toBuilder()
+                    .addAttribute(ints("pads", 1, 1, 1, 1));
+        }
+        if (fused) {
+            op.addAttribute(OnnxProto.AttributeProto.newBuilder().setName(OpArgs.Fused.ACT).setType(OnnxProto.AttributeProto.AttributeType.STRING)
+                    .setS(com.google.protobuf.ByteString.copyFromUtf8(act)));
+            op.addAttribute(floatAttr(OpArgs.Fused.ALPHA, a)).addAttribute(floatAttr(OpArgs.Fused.BETA, b));
+            g.addNode(op.build());
+        } else {
+            if (act.equals("CLIP")) g.addNode(constantNode("lo", a)).addNode(constantNode("hi", b));
+            g.addNode(op.build());
+            if (!gemm) g.addNode(node("add", "Add", List.of("c", "x"), "t"));
+            g.addNode(switch (act) {
+                case "CLIP" -> node("act", "Clip", List.of("t", "lo", "hi"), "y");
+                case "HARD_SIGMOID" -> node("act", "HardSigmoid", List.of("t"), "y").toBuilder().addAttribute(floatAttr("alpha", a))
+                        .addAttribute(floatAttr("beta", b)).build();
+                default -> node("act", "Selu", List.of("t"), "y").toBuilder().addAttribute(floatAttr("alpha", a))
+                        .addAttribute(floatAttr("gamma", b)).build();
+            });
+        }
+        return OnnxProto.ModelProto.newBuilder().setIrVersion(8).addOpsetImport(OnnxProto.OperatorSetIdProto.newBuilder().setVersion(14)).setGraph(g);
+    }
+
+    /** A Constant node (not an initializer, so not a parameter of the differentiable graph). */
+    private static OnnxProto.NodeProto constantNode(String out, float v) {
+        return node(out + "#const", "Constant", List.of(), out).toBuilder().addAttribute(OnnxProto.AttributeProto.newBuilder().setName("value")
+                .setType(OnnxProto.AttributeProto.AttributeType.TENSOR).setT(scalar(out, v))).build();
     }
 
     // ------------------------------------------------------------------ float64 reference of the block

@@ -365,8 +365,14 @@ public final class DifferentiableGraph {
         int[] st = a.window().strides(), dl = a.window().dilations();
         int[] pads = a.window().pads(xs[2], xs[3], ws[2], ws[3]);
         ConvArgs args = new ConvArgs(st[0], st[1], pads[0], pads[1], pads[2], pads[3], dl[0], dl[1], group, 0, 0);
-        return Ops.conv2d(x, w, bias(n, 2, ws[0]), args);
+        Variable y = Ops.conv2d(x, w, bias(n, 2, ws[0]), args);
+        // an optimizer-fused node (not in files, but the table accepts it): y = act(conv + residual)
+        if (n.hasInput(3)) y = eltwise.binary(Elementwise.ADD, y, var(n, 3));
+        return fused(y, a.fused());
     }
+
+    /** Applies the activation the optimizer fused into a Conv or Gemm (none in a graph read from a file). */
+    private static Variable fused(Variable y, OpArgs.Fused f) { return f.isNone() ? y : Ops.activation(y, f.fn()); }
 
     private Variable convTranspose(OnnxNode n) {
         Variable x = rank(n, var(n, 0), 4), w = var(n, 1);
@@ -481,7 +487,7 @@ public final class DifferentiableGraph {
             Variable c = var(n, 2);
             y = Ops.add(y, beta == 1f ? c : Ops.scale(c, beta));
         }
-        return y;
+        return fused(y, ga.fused());
     }
 
     private Variable matmul(OnnxNode n) {
