@@ -3,6 +3,7 @@ package tessera.autograd;
 import java.util.Arrays;
 import java.util.List;
 import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
 import tessera.kernels.PostOps;
 import tessera.kernels.conv.Conv2d;
 import tessera.kernels.conv.ConvAlgorithm;
@@ -274,18 +275,28 @@ public final class Ops {
 
     // ================================================================ activations
 
-    /** y = f(x) for a pointwise activation.   ∂x = g ⊙ f'(x) */
-    public static Variable activation(Variable x, Activation act, float alpha) {
+    /**
+     * y = f(x) for a pointwise table activation with its parameters (see {@link ActivationFn}: formulas, parameter
+     * meanings, and the PyTorch gradient at kinks, e.g. Clip passes the gradient at its bounds like torch.clamp).
+     * ∂x = g ⊙ f'(x)
+     */
+    public static Variable activation(Variable x, ActivationFn act) {
+        if (act == null) throw new IllegalArgumentException("act must not be null (use ActivationFn.IDENTITY)");
         Tensor y = alloc(x, x.shape());
-        Activations.forward(act, alpha, x.value(), y);
-        return Graph.record(act.name().toLowerCase(), y, g -> {
+        Activations.forward(act, x.value(), y);
+        return Graph.record(act.kind().name().toLowerCase(), y, g -> {
             Tensor dx = alloc(x, x.shape());
-            Activations.backward(act, alpha, x.value(), y, g, dx);
+            Activations.backward(act, x.value(), y, g, dx);
             return new Tensor[]{dx};
         }, x);
     }
 
-    public static Variable relu(Variable x) { return activation(x, Activation.RELU, 0f); }
+    /** The one-scalar form ({@code alpha}: LEAKY_RELU's slope, ELU's alpha; not for CLIP, HARD_SIGMOID, SELU). */
+    public static Variable activation(Variable x, Activation act, float alpha) {
+        return activation(x, ActivationFn.of(act, alpha));
+    }
+
+    public static Variable relu(Variable x) { return activation(x, ActivationFn.RELU); }
 
     /** y = x if x ≥ 0 else a·x, slope a per channel (dim 1).   ∂x = g·(1 or a),  ∂a = Σ g·x over x < 0 */
     public static Variable prelu(Variable x, Variable slope) {

@@ -8,7 +8,7 @@ import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
-import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
 import tessera.kernels.pool.PoolType;
 import tessera.memory.DType;
 
@@ -24,6 +24,8 @@ public final class OnnxOps {
             boolean folds) {}
 
     private static final int MANY = Integer.MAX_VALUE;
+    /** ONNX's Selu attribute defaults (as float; PyTorch's differ in the last bit, see {@code ActivationFn.SELU_ALPHA}). */
+    static final float SELU_ALPHA = 1.67326319217681884765625f, SELU_GAMMA = 1.05070102214813232421875f;
     private static final Map<String, Op> TABLE = new LinkedHashMap<>();
 
     /** Runs in the planner and the differentiable graph. */
@@ -48,16 +50,16 @@ public final class OnnxOps {
         op("BatchNormalization", 5, 5, OpParsers::batchNorm);
         op("LRN", 1, 1, OpParsers::lrn);
         foldable("Dropout", 1, 3, OpParsers::none);
-        op("Relu", 1, 1, n -> new OpArgs.Act(Activation.RELU, 0f, 0f));
-        op("LeakyRelu", 1, 1, n -> new OpArgs.Act(Activation.LEAKY_RELU, n.getFloat("alpha", 0.01f), 0f));
-        op("Elu", 1, 1, n -> new OpArgs.Act(Activation.ELU, n.getFloat("alpha", 1f), 0f));
-        op("Sigmoid", 1, 1, n -> new OpArgs.Act(Activation.SIGMOID, 0f, 0f));
-        op("Tanh", 1, 1, n -> new OpArgs.Act(Activation.TANH, 0f, 0f));
-        op("Softplus", 1, 1, n -> new OpArgs.Act(Activation.SOFTPLUS, 0f, 0f));
-        op("Mish", 1, 1, n -> new OpArgs.Act(Activation.MISH, 0f, 0f));
-        op("Selu", 1, 1, n -> new OpArgs.Act(null, n.getFloat("alpha", 1.67326319217681884765625f), n.getFloat("gamma", 1.05070102214813232421875f)));
-        op("HardSigmoid", 1, 1, n -> new OpArgs.Act(null, n.getFloat("alpha", 0.2f), n.getFloat("beta", 0.5f)));
-        op("HardSwish", 1, 1, n -> new OpArgs.Act(null, 0f, 0f));
+        op("Relu", 1, 1, n -> new OpArgs.Act(ActivationFn.relu()));
+        op("LeakyRelu", 1, 1, n -> OpParsers.act(n, () -> ActivationFn.leakyRelu(n.getFloat("alpha", 0.01f))));
+        op("Elu", 1, 1, n -> OpParsers.act(n, () -> ActivationFn.elu(n.getFloat("alpha", 1f))));
+        op("Sigmoid", 1, 1, n -> new OpArgs.Act(ActivationFn.sigmoid()));
+        op("Tanh", 1, 1, n -> new OpArgs.Act(ActivationFn.tanh()));
+        op("Softplus", 1, 1, n -> new OpArgs.Act(ActivationFn.softplus()));
+        op("Mish", 1, 1, n -> new OpArgs.Act(ActivationFn.mish()));
+        op("Selu", 1, 1, n -> OpParsers.act(n, () -> ActivationFn.selu(n.getFloat("alpha", SELU_ALPHA), n.getFloat("gamma", SELU_GAMMA))));
+        op("HardSigmoid", 1, 1, n -> OpParsers.act(n, () -> ActivationFn.hardSigmoid(n.getFloat("alpha", 0.2f), n.getFloat("beta", 0.5f))));
+        op("HardSwish", 1, 1, n -> new OpArgs.Act(ActivationFn.hardSwish()));
         op("Clip", 1, 3, OpParsers::none);
         op("PRelu", 2, 2, OpParsers::none);
         op("Softmax", 1, 1, n -> new OpArgs.Softmax(n.getInt("axis", -1), false));

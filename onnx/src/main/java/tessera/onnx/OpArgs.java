@@ -1,7 +1,7 @@
 package tessera.onnx;
 
 import java.util.Arrays;
-import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
 import tessera.kernels.pool.PoolSpec;
 import tessera.kernels.pool.PoolType;
 import tessera.memory.DType;
@@ -18,11 +18,23 @@ public sealed interface OpArgs {
         public static final None INSTANCE = new None();
     }
 
-    /** An activation fused into a Conv or Gemm by the optimizer ({@code IDENTITY} when none). */
-    record Fused(Activation act, float alpha) {
-        public static final Fused NONE = new Fused(Activation.IDENTITY, 0f);
+    /**
+     * The activation fused into a Conv or Gemm by the optimizer ({@link ActivationFn#IDENTITY} when none, or for a
+     * residual Conv without a following activation). The planner, the differentiable graph and the profiler read it
+     * from here; the node carries it as the attributes {@link #ACT} (the {@code Activation} name), {@link #ALPHA}
+     * and {@link #BETA} (its two parameters).
+     */
+    record Fused(ActivationFn fn) {
+        public static final Fused NONE = new Fused(ActivationFn.IDENTITY);
         /** The attributes the optimizer adds to the node that carries a fused activation. */
-        public static final String ACT = "_act", ALPHA = "_alpha";
+        public static final String ACT = "_act", ALPHA = "_alpha", BETA = "_beta";
+
+        public Fused {
+            if (fn == null) throw new IllegalArgumentException("fn must not be null (use ActivationFn.IDENTITY)");
+        }
+
+        /** True when nothing is fused (IDENTITY). */
+        public boolean isNone() { return fn.isIdentity(); }
     }
 
     /**
@@ -103,11 +115,10 @@ public sealed interface OpArgs {
     record Lrn(int size, double alpha, double beta, double bias) implements OpArgs {}
 
     /**
-     * A pointwise activation: the kernel table's {@code act} with {@code alpha} for Relu, LeakyRelu, Elu, Sigmoid,
-     * Tanh, Softplus, Mish; {@code act} null for Selu, HardSigmoid, HardSwish (alpha, beta/gamma from the
-     * attributes) and Clip (bounds are inputs).
+     * A pointwise activation with its attribute parameters: Relu, LeakyRelu, Elu, Sigmoid, Tanh, Softplus, Mish,
+     * HardSigmoid, HardSwish, Selu. (Clip is {@link None}: its bounds are inputs 1 and 2 after normalization.)
      */
-    record Act(Activation act, float alpha, float beta) implements OpArgs {}
+    record Act(ActivationFn fn) implements OpArgs {}
 
     /** Softmax / LogSoftmax over one axis (opset-13 semantics; older graphs are rewritten at load). */
     record Softmax(long axis, boolean log) implements OpArgs {}

@@ -3,11 +3,12 @@ package tessera.onnx;
 import java.util.Arrays;
 import java.util.Set;
 import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
 import tessera.memory.DType;
 
 /** Attribute parsing and checking for {@link OnnxOps}: one method per argument kind; errors name node and attribute. */
 final class OpParsers {
-    private static final String ACT = OpArgs.Fused.ACT, ALPHA = OpArgs.Fused.ALPHA;
+    private static final String ACT = OpArgs.Fused.ACT, ALPHA = OpArgs.Fused.ALPHA, BETA = OpArgs.Fused.BETA;
 
     private OpParsers() {}
 
@@ -58,10 +59,24 @@ final class OpParsers {
         return v == 1;
     }
 
-    /** The activation the optimizer fused into this node ({@code _act}, {@code _alpha}), or none. */
+    /** The activation the optimizer fused into this node ({@code _act}, {@code _alpha}, {@code _beta}), or none. */
     static OpArgs.Fused fused(OnnxNode n) {
         if (!n.has(ACT)) return OpArgs.Fused.NONE;
-        return new OpArgs.Fused(Activation.valueOf(n.getString(ACT, "IDENTITY")), n.getFloat(ALPHA, 0f));
+        String kind = n.getString(ACT, "IDENTITY");
+        try {
+            return new OpArgs.Fused(new ActivationFn(Activation.valueOf(kind), n.getFloat(ALPHA, 0f), n.getFloat(BETA, 0f)));
+        } catch (IllegalArgumentException e) {
+            throw bad(n, "fused activation '" + kind + "': " + e.getMessage());
+        }
+    }
+
+    /** A pointwise activation whose parameters come from attributes; invalid parameters (NaN, infinite) name the node. */
+    static OpArgs.Act act(OnnxNode n, java.util.function.Supplier<ActivationFn> fn) {
+        try {
+            return new OpArgs.Act(fn.get());
+        } catch (IllegalArgumentException e) {
+            throw bad(n, e.getMessage());
+        }
     }
 
     static OpArgs conv(OnnxNode n) {

@@ -7,8 +7,9 @@ import tessera.onnx.Elementwise;
 
 /**
  * Data-movement and small elementwise kernels the engine needs beyond the kernel library: strided copies
- * (Transpose, Slice, Pad interiors, Concat), MaxUnpool with ONNX flat indices, Clip/HardSigmoid/HardSwish/Selu, and the
- * scalar loops of the {@link Elementwise} operators (unary maps, broadcasting binary ops, comparisons, Where, casts).
+ * (Transpose, Slice, Pad interiors, Concat), MaxUnpool with ONNX flat indices, and the scalar loops of the
+ * {@link Elementwise} operators (unary maps, broadcasting binary ops, comparisons, Where, casts). Activations
+ * (Relu … Clip, HardSigmoid, HardSwish, Selu) run on the kernel library's table, {@code tessera.kernels.eltwise.Activations}.
  * Each kernel object is bound to fixed tensors and owns its index counters, so running it allocates nothing.
  */
 final class DataOps {
@@ -88,51 +89,6 @@ final class DataOps {
             return;
         }
         for (long i = 0; i < n; i++) s.setAtIndex(F, o + i, v);
-    }
-
-    /** Elementwise functions not in {@code Activation}: y = f(x), contiguous float32, y may be x. */
-    enum Fn { CLIP, HARD_SIGMOID, HARD_SWISH, SELU }
-
-    static void unary(Fn fn, float a, float b, Tensor x, Tensor y) {
-        MemorySegment xs = x.segment(), ys = y.segment();
-        long xo = x.offset(), yo = y.offset(), n = x.numel();
-        switch (fn) {
-            case CLIP -> clip(xs, xo, ys, yo, n, a, b);
-            case HARD_SIGMOID -> hardSigmoid(xs, xo, ys, yo, n, a, b);
-            case HARD_SWISH -> hardSwish(xs, xo, ys, yo, n);
-            case SELU -> selu(xs, xo, ys, yo, n, a, b);
-        }
-    }
-
-    /** y = min(hi, max(lo, x)) (ReLU6 in MobileNets), vectorized with a scalar tail. Offsets in floats. */
-    private static void clip(MemorySegment xs, long xo, MemorySegment ys, long yo, long n, float lo, float hi) {
-        var sp = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
-        var order = java.nio.ByteOrder.nativeOrder();
-        int vl = sp.length();
-        long i = 0;
-        for (; i <= n - vl; i += vl) {
-            jdk.incubator.vector.FloatVector.fromMemorySegment(sp, xs, (xo + i) * 4, order).max(lo).min(hi)
-                    .intoMemorySegment(ys, (yo + i) * 4, order);
-        }
-        for (; i < n; i++) ys.setAtIndex(F, yo + i, Math.min(hi, Math.max(lo, xs.getAtIndex(F, xo + i))));
-    }
-
-    private static void hardSigmoid(MemorySegment xs, long xo, MemorySegment ys, long yo, long n, float alpha, float beta) {
-        for (long i = 0; i < n; i++) ys.setAtIndex(F, yo + i, Math.max(0f, Math.min(1f, alpha * xs.getAtIndex(F, xo + i) + beta)));
-    }
-
-    private static void hardSwish(MemorySegment xs, long xo, MemorySegment ys, long yo, long n) {
-        for (long i = 0; i < n; i++) {
-            float v = xs.getAtIndex(F, xo + i);
-            ys.setAtIndex(F, yo + i, v * Math.max(0f, Math.min(1f, v / 6f + 0.5f)));
-        }
-    }
-
-    private static void selu(MemorySegment xs, long xo, MemorySegment ys, long yo, long n, float alpha, float gamma) {
-        for (long i = 0; i < n; i++) {
-            float v = xs.getAtIndex(F, xo + i);
-            ys.setAtIndex(F, yo + i, v > 0 ? gamma * v : (float) (gamma * alpha * Math.expm1(v)));
-        }
     }
 
     /** y = op(x) for a unary {@link Elementwise} operator, contiguous float32 (evaluated in double, rounded). */

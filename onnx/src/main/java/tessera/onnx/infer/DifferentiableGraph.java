@@ -8,12 +8,11 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.DoubleUnaryOperator;
 import tessera.autograd.ConvArgs;
 import tessera.autograd.Ops;
 import tessera.autograd.Scope;
 import tessera.autograd.Variable;
-import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
 import tessera.kernels.pool.PoolSpec;
 import tessera.kernels.pool.PoolType;
 import tessera.memory.DType;
@@ -280,21 +279,8 @@ public final class DifferentiableGraph {
                 OpArgs.Lrn a = n.args(OpArgs.Lrn.class);
                 yield Ops.localResponseNorm(var(n, 0), a.size(), a.alpha(), a.beta(), a.bias());
             }
-            case "Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "Softplus", "Mish" -> {
-                OpArgs.Act a = n.args(OpArgs.Act.class);
-                yield Ops.activation(var(n, 0), a.act(), a.alpha());
-            }
-            case "Selu" -> {
-                double a = n.args(OpArgs.Act.class).alpha(), g = n.args(OpArgs.Act.class).beta();
-                yield pointwise("selu", var(n, 0), v -> v > 0 ? g * v : g * a * (Math.exp(v) - 1), v -> v > 0 ? g : g * a * Math.exp(v));
-            }
-            case "HardSigmoid" -> {
-                double a = n.args(OpArgs.Act.class).alpha(), b = n.args(OpArgs.Act.class).beta();
-                yield pointwise("hard_sigmoid", var(n, 0), v -> Math.max(0, Math.min(1, a * v + b)),
-                        v -> a * v + b > 0 && a * v + b < 1 ? a : 0);
-            }
-            case "HardSwish" -> pointwise("hard_swish", var(n, 0), v -> v * Math.max(0, Math.min(1, v / 6 + 0.5)),
-                    v -> v < -3 ? 0 : v > 3 ? 1 : v / 3 + 0.5);
+            case "Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "Softplus", "Mish", "Selu", "HardSigmoid", "HardSwish" ->
+                    Ops.activation(var(n, 0), n.args(OpArgs.Act.class).fn());
             case "Clip" -> clip(n);
             case "PRelu" -> prelu(n);
             case "Softmax", "LogSoftmax" -> softmax(n);
@@ -379,8 +365,14 @@ public final class DifferentiableGraph {
         int[] st = a.window().strides(), dl = a.window().dilations();
         int[] pads = a.window().pads(xs[2], xs[3], ws[2], ws[3]);
         ConvArgs args = new ConvArgs(st[0], st[1], pads[0], pads[1], pads[2], pads[3], dl[0], dl[1], group, 0, 0);
-        return Ops.conv2d(x, w, bias(n, 2, ws[0]), args);
+        Variable y = Ops.conv2d(x, w, bias(n, 2, ws[0]), args);
+        // an optimizer-fused node (not in files, but the table accepts it): y = act(conv + residual)
+        if (n.hasInput(3)) y = eltwise.binary(Elementwise.ADD, y, var(n, 3));
+        return fused(y, a.fused());
     }
+
+    /** Applies the activation the optimizer fused into a Conv or Gemm (none in a graph read from a file). */
+    private static Variable fused(Variable y, OpArgs.Fused f) { return f.isNone() ? y : Ops.activation(y, f.fn()); }
 
     private Variable convTranspose(OnnxNode n) {
         Variable x = rank(n, var(n, 0), 4), w = var(n, 1);
@@ -453,10 +445,10 @@ public final class DifferentiableGraph {
         double lo = n.hasInput(1) ? cval(n, 1).data()[0] : Double.NEGATIVE_INFINITY;
         double hi = n.hasInput(2) ? cval(n, 2).data()[0] : Double.POSITIVE_INFINITY;
         Variable x = var(n, 0);
-        if (lo == 0 && hi == Double.POSITIVE_INFINITY) return Ops.activation(x, Activation.RELU, 0f);
-        double l = lo, h = hi;
+        if (Double.isNaN(lo) || Double.isNaN(hi) || lo > hi) throw bad(n, "min " + lo + " > max " + hi + " (or NaN)");
+        if (lo == 0 && hi == Double.POSITIVE_INFINITY) return Ops.activation(x, ActivationFn.RELU);
         // PyTorch's clamp gradient: 1 inside [lo, hi] (bounds included), 0 outside
-        return pointwise("clip", x, v -> Math.max(l, Math.min(h, v)), v -> v >= l && v <= h ? 1 : 0);
+        return Ops.activation(x, ActivationFn.clip((float) lo, (float) hi));
     }
 
     private Variable prelu(OnnxNode n) {
@@ -495,7 +487,7 @@ public final class DifferentiableGraph {
             Variable c = var(n, 2);
             y = Ops.add(y, beta == 1f ? c : Ops.scale(c, beta));
         }
-        return y;
+        return fused(y, ga.fused());
     }
 
     private Variable matmul(OnnxNode n) {
@@ -582,19 +574,5 @@ public final class DifferentiableGraph {
         long[] all = new long[ax.length];
         for (int i = 0; i < ax.length; i++) all[i] = ax[i];
         return Ops.reshape(y, ShapeMath.squeeze(y.shape(), all));
-    }
-
-    /** A pointwise function with its derivative, as a custom autograd op (plain loops; used for the rarer activations). */
-    private Variable pointwise(String name, Variable x, DoubleUnaryOperator f, DoubleUnaryOperator df) {
-        double[] xv = x.value().toDoubleArray();
-        double[] yv = new double[xv.length];
-        for (int i = 0; i < xv.length; i++) yv[i] = f.applyAsDouble(xv[i]);
-        Tensor y = tensorOf(new CVal(DType.F64, x.shape(), yv));
-        return Ops.custom(name, y, g -> {
-            double[] gv = g.toDoubleArray();
-            double[] dx = new double[gv.length];
-            for (int i = 0; i < gv.length; i++) dx[i] = gv[i] * df.applyAsDouble(xv[i]);
-            return new Tensor[] {tensorOf(new CVal(DType.F64, x.shape(), dx))};
-        }, x);
     }
 }

@@ -1,7 +1,7 @@
 package tessera.onnx.infer;
 
 import java.util.Arrays;
-import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
 import tessera.kernels.conv.ConvPlan;
 import tessera.kernels.conv.ConvSpec;
 import tessera.kernels.conv.ConvTranspose2d;
@@ -80,18 +80,14 @@ final class OpPlans {
                     return () -> LocalResponseNorm.forward(tx, a.size(), a.alpha(), a.beta(), a.bias(), ty);
                 });
             }
-            case "Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "Softplus", "Mish" -> {
-                OpArgs.Act a = n.args(OpArgs.Act.class);
-                act(p, n, a.act(), a.alpha());
-            }
-            case "Selu" -> fn(p, n, DataOps.Fn.SELU, n.args(OpArgs.Act.class).alpha(), n.args(OpArgs.Act.class).beta());
-            case "HardSigmoid" -> fn(p, n, DataOps.Fn.HARD_SIGMOID, n.args(OpArgs.Act.class).alpha(), n.args(OpArgs.Act.class).beta());
-            case "HardSwish" -> fn(p, n, DataOps.Fn.HARD_SWISH, 0f, 0f);
+            case "Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "Softplus", "Mish", "Selu", "HardSigmoid", "HardSwish" ->
+                    act(p, n, n.args(OpArgs.Act.class).fn());
             case "Clip" -> {
+                // bounds are inputs 1 and 2 at every opset (OpsetNormalizer); computed bounds are not supported
                 float lo = n.hasInput(1) ? (float) p.cval(n, 1).data()[0] : Float.NEGATIVE_INFINITY;
                 float hi = n.hasInput(2) ? (float) p.cval(n, 2).data()[0] : Float.POSITIVE_INFINITY;
-                if (lo == 0f && hi == Float.POSITIVE_INFINITY) act(p, n, Activation.RELU, 0f);
-                else fn(p, n, DataOps.Fn.CLIP, lo, hi);
+                if (Float.isNaN(lo) || Float.isNaN(hi) || lo > hi) throw bad(n, "min " + lo + " > max " + hi + " (or NaN)");
+                act(p, n, lo == 0f && hi == Float.POSITIVE_INFINITY ? ActivationFn.RELU : ActivationFn.clip(lo, hi));
             }
             case "PRelu" -> {
                 requireF32(p, n, 0);
@@ -136,21 +132,12 @@ final class OpPlans {
 
     // ------------------------------------------------------------------ elementwise
 
-    private static void act(Planner p, OnnxNode n, Activation a, float alpha) {
+    private static void act(Planner p, OnnxNode n, ActivationFn a) {
         requireF32(p, n, 0);
         int x = p.in(n, 0), y = p.dynamic(out(n), p.shape(n, 0), DType.F32);
         p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
             Tensor tx = v[x], ty = v[y];
-            return () -> Activations.forward(a, alpha, tx, ty);
-        });
-    }
-
-    private static void fn(Planner p, OnnxNode n, DataOps.Fn f, float a, float b) {
-        requireF32(p, n, 0);
-        int x = p.in(n, 0), y = p.dynamic(out(n), p.shape(n, 0), DType.F32);
-        p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
-            Tensor tx = v[x], ty = v[y];
-            return () -> DataOps.unary(f, a, b, tx, ty);
+            return () -> Activations.forward(a, tx, ty);
         });
     }
 
@@ -210,8 +197,7 @@ final class OpPlans {
             if (bias.numel() != ws[0]) throw bad(n, "bias has " + bias.numel() + " elements, expected " + ws[0]);
             bias = bias.reshape(ws[0]);
         }
-        Activation act = a.fused().act();
-        float alpha = a.fused().alpha();
+        ActivationFn act = a.fused().fn();
         int x = p.in(n, 0);
         int res = n.hasInput(3) ? p.in(n, 3) : -1;
         Tensor w = p.constTensor(n, 1);
@@ -220,7 +206,7 @@ final class OpPlans {
         String key = n.name() + "@" + xs[1] + "x" + xs[2] + "x" + xs[3];
         Tensor b = bias;
         ConvPlan plan = (ConvPlan) p.model().plans.computeIfAbsent(key,
-                kk -> ConvPlan.create(spec, p.model().algorithm, w, b, fusedResidual || res < 0 ? act : Activation.IDENTITY, alpha));
+                kk -> ConvPlan.create(spec, p.model().algorithm, w, b, fusedResidual || res < 0 ? act : ActivationFn.IDENTITY));
         if (res < 0 || fusedResidual) {
             int y = p.dynamic(out(n), ys, DType.F32);
             int[] reads = res < 0 ? new int[] {x} : new int[] {x, res};
@@ -237,12 +223,12 @@ final class OpPlans {
                 return () -> plan.execute(tx, null, tt);
             });
             p.algorithm(plan.describe());
-            int sum = add(p, n, t, res, act == Activation.IDENTITY ? out(n) : out(n) + "#sum");
-            if (act != Activation.IDENTITY) {
+            int sum = add(p, n, t, res, act.isIdentity() ? out(n) : out(n) + "#sum");
+            if (!act.isIdentity()) {
                 int y = p.dynamic(out(n), p.val(sum).shape, DType.F32);
                 p.step(n.name(), new int[] {sum}, new int[] {y}, v -> {
                     Tensor ts = v[sum], ty = v[y];
-                    return () -> Activations.forward(act, alpha, ts, ty);
+                    return () -> Activations.forward(act, ts, ty);
                 });
             }
         }
@@ -373,8 +359,7 @@ final class OpPlans {
         int m = ta ? as[1] : as[0], k = ta ? as[0] : as[1], nn = tb ? bs[0] : bs[1], kb = tb ? bs[1] : bs[0];
         if (k != kb) throw bad(n, "inner dimensions differ: A " + Planner.str(as) + (ta ? "ᵀ" : "") + " and B " + Planner.str(bs) + (tb ? "ᵀ" : ""));
         float alpha = ga.alpha(), beta = ga.beta();
-        Activation act = ga.fused().act();
-        float actAlpha = ga.fused().alpha();
+        ActivationFn act = ga.fused().fn();
         int a = p.in(n, 0), b = p.in(n, 1), y = p.dynamic(out(n), new int[] {m, nn}, DType.F32);
         int lda = as[1], ldb = bs[1];
         Tensor colBias = null;
@@ -394,7 +379,7 @@ final class OpPlans {
         }
         Tensor cb = colBias;
         int cc = c;
-        GemmEpilogue ep = cb != null ? GemmEpilogue.colBias(cb.segment(), 0, act, actAlpha) : GemmEpilogue.activation(act, actAlpha);
+        GemmEpilogue ep = cb != null ? GemmEpilogue.colBias(cb.segment(), 0, act) : GemmEpilogue.activation(act);
         int[] reads = cc >= 0 ? new int[] {a, b, cc} : new int[] {a, b};
         p.step(n.name(), reads, new int[] {y}, v -> {
             Tensor tA = v[a], tB = v[b], tY = v[y];

@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.function.IntConsumer;
 
 import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
 import tessera.kernels.ComputePool;
 import tessera.kernels.gemm.Gemm;
 import tessera.kernels.gemm.GemmEpilogue;
@@ -145,12 +146,12 @@ final class F32ConvIm2col {
      * y = act(conv + bias + residual). {@code packed} = per-group pre-packed weights (from a plan) or null to use w.
      */
     static void forward(ConvGeom g, MemorySegment x, long xo, MemorySegment w, long wo, PackedA[] packed,
-                        MemorySegment bias, long bo, MemorySegment res, long ro, Activation act, float alpha,
+                        MemorySegment bias, long bo, MemorySegment res, long ro, ActivationFn act,
                         MemorySegment y, long yo) {
         int cg = g.cg(), kg = g.kg(), pq = g.p() * g.q(), crs = cg * g.r() * g.s();
         boolean plain = g.isPointwise();
         if (packed != null && g.n() > 1 && (plain || (long) crs * pq * 4 <= BATCHED_COL_BYTES / 2)) {
-            forwardBatched(g, x, xo, packed, bias, bo, res, ro, act, alpha, y, yo);
+            forwardBatched(g, x, xo, packed, bias, bo, res, ro, act, y, yo);
             return;
         }
         int chunk = plain ? pq : colChunk(g);
@@ -169,8 +170,8 @@ final class F32ConvIm2col {
                         im2col(g, x, xg, col, j0, j0 + len);
                         b = col; bOff = 0; ldb = len;
                     }
-                    GemmEpilogue ep = (bias == null && res == null && act == Activation.IDENTITY) ? null
-                            : new GemmEpilogue(bias, bo + (long) gi * kg, null, 0, act, alpha,
+                    GemmEpilogue ep = (bias == null && res == null && act.isIdentity()) ? null
+                            : new GemmEpilogue(bias, bo + (long) gi * kg, null, 0, act,
                                     res, res == null ? 0 : ro + n * outImage + (long) gi * kg * pq + j0, pq);
                     if (packed != null)
                         Gemm.sgemm(packed[gi], false, len, 1f, b, bOff, ldb, 0f, y, yg + j0, pq, ep);
@@ -192,7 +193,7 @@ final class F32ConvIm2col {
      * 49 or 196, and both threads work on one product.
      */
     private static void forwardBatched(ConvGeom g, MemorySegment x, long xo, PackedA[] packed, MemorySegment bias, long bo,
-                                       MemorySegment res, long ro, Activation act, float alpha, MemorySegment y, long yo) {
+                                       MemorySegment res, long ro, ActivationFn act, MemorySegment y, long yo) {
         int cg = g.cg(), kg = g.kg(), pq = g.p() * g.q(), crs = cg * g.r() * g.s();
         long hw = (long) g.h() * g.w(), inImage = g.c() * hw, outImage = (long) g.k() * pq;
         boolean plain = g.isPointwise();
@@ -203,8 +204,8 @@ final class F32ConvIm2col {
             for (int gi = 0; gi < g.groups(); gi++) {
                 long xg = xo + n0 * inImage + (long) gi * cg * hw;
                 long yg = yo + n0 * outImage + (long) gi * kg * pq;
-                GemmEpilogue ep = (bias == null && res == null && act == Activation.IDENTITY) ? null
-                        : new GemmEpilogue(bias, bo + (long) gi * kg, null, 0, act, alpha,
+                GemmEpilogue ep = (bias == null && res == null && act.isIdentity()) ? null
+                        : new GemmEpilogue(bias, bo + (long) gi * kg, null, 0, act,
                                 res, res == null ? 0 : ro + n0 * outImage + (long) gi * kg * pq, pq);
                 if (plain) {
                     Gemm.sgemmColumnBatched(packed[gi], imgs, pq, 1f, x, xg, pq, inImage, 0f, y, yg, pq, outImage, ep, outImage);

@@ -98,7 +98,8 @@ final class F32GemmTileStore {
         }
         Activation act = ep.act();
         if (act == Activation.RELU) return acc.max(0f);
-        if (act == Activation.LEAKY_RELU) return acc.blend(acc.mul(ep.alpha()), acc.compare(VectorOperators.LT, 0f));
+        if (act == Activation.LEAKY_RELU) return acc.blend(acc.mul(ep.activation().a()), acc.compare(VectorOperators.LT, 0f));
+        if (act == Activation.CLIP) return acc.max(ep.activation().a()).min(ep.activation().b());
         return acc;
     }
 
@@ -107,16 +108,15 @@ final class F32GemmTileStore {
     }
 
     static boolean vectorActivation(Activation act) {
-        return act == Activation.IDENTITY || act == Activation.RELU || act == Activation.LEAKY_RELU;
+        return act == Activation.IDENTITY || act == Activation.RELU || act == Activation.LEAKY_RELU || act == Activation.CLIP;
     }
 
     /** Applies a transcendental activation in place to {@code count} floats of C from element {@code cElem}. */
     static void applyScalarActivation(MemorySegment c, long cElem, int count, GemmEpilogue ep) {
-        Activation act = ep.act();
-        float a = ep.alpha();
+        tessera.kernels.ActivationFn act = ep.fn();
         for (int x = 0; x < count; x++) {
             long b = (cElem + x) * 4;
-            c.set(F, b, ScalarActivation.apply(act, a, c.get(F, b)));
+            c.set(F, b, ScalarActivation.apply(act, c.get(F, b)));
         }
     }
 
@@ -133,7 +133,7 @@ final class F32GemmTileStore {
                     if (ep.rowBias() != null) v += ep.rowBias().get(F, (ep.rowBiasOffset() + i) * 4);
                     if (ep.colBias() != null) v += ep.colBias().get(F, (ep.colBiasOffset() + j) * 4);
                     if (ep.residual() != null) v += ep.residual().get(F, (ep.residualOffset() + (long) i * ep.ldResidual() + j) * 4);
-                    v = ScalarActivation.apply(ep.act(), ep.alpha(), v);
+                    v = ScalarActivation.apply(ep.fn(), v);
                 }
                 c.set(F, b, v);
             }

@@ -12,6 +12,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
 
 /**
  * {@link Gemm#sgemmColumnBatched}: the batches folded into one product's columns give, batch by batch, what separate
@@ -39,7 +40,7 @@ class GemmColumnBatchedTest {
                 for (long i = 0; i < cStride * batches; i++) if (!inBlock(i, cStride, m, ldc, cols)) c0.setAtIndex(GemmTestSupport.F, i, SENTINEL);
                 MemorySegment bs = bias ? GemmTestSupport.randomFloats(arena, m, seed + 3) : null;
                 MemorySegment res = residual ? GemmTestSupport.randomFloats(arena, rStride * batches, seed + 4) : null;
-                GemmEpilogue ep = new GemmEpilogue(bs, 0, null, 0, relu ? Activation.RELU : Activation.IDENTITY, 0f, res, 0, ldr);
+                GemmEpilogue ep = new GemmEpilogue(bs, 0, null, 0, relu ? ActivationFn.relu() : ActivationFn.identity(), res, 0, ldr);
                 PackedA pa = Gemm.packA(false, m, k, a, 0, k);
 
                 MemorySegment folded = GemmTestSupport.copy(arena, c0);
@@ -47,7 +48,7 @@ class GemmColumnBatchedTest {
 
                 MemorySegment separate = GemmTestSupport.copy(arena, c0);
                 for (int s = 0; s < batches; s++) {
-                    GemmEpilogue es = new GemmEpilogue(bs, 0, null, 0, ep.activation(), 0f, res, s * rStride, ldr);
+                    GemmEpilogue es = new GemmEpilogue(bs, 0, null, 0, ep.activation(), res, s * rStride, ldr);
                     Gemm.sgemm(pa, false, cols, 1f, b, s * bStride, ldb, beta, separate, s * cStride, ldc, es);
                 }
                 for (long i = 0; i < cStride * batches; i++) {

@@ -64,7 +64,7 @@ class GemmPropertiesTest {
                     if (ep != null) {
                         double extra = epi.extra(ep, i, j);
                         magnitude += epi.extraMagnitude(ep, i, j);
-                        want = GemmTestSupport.activation(ep.act(), ep.alpha(), want + extra);
+                        want = GemmTestSupport.activation(ep.fn(), want + extra);
                     }
                     double got = c.getAtIndex(F, e), tol = GemmTestSupport.tolerance(k, magnitude);
                     if (!(Math.abs(got - want) <= tol)) {
