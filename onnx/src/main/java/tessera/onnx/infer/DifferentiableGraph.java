@@ -236,6 +236,16 @@ public final class DifferentiableGraph {
 
     private void put(OnnxNode n, Object v) { values.put(n.outputs().get(0), v); }
 
+    /** Dropout's mask output in inference: every element kept (a constant all-true bool tensor). */
+    private void dropoutMask(OnnxNode n) {
+        if (!n.opType().equals("Dropout") || n.outputs().size() < 2 || n.outputs().get(1).isEmpty()) return;
+        Object x = value(n, 0);
+        int[] s = x instanceof Variable v ? v.shape() : ((CVal) x).shape();
+        double[] ones = new double[(int) ShapeMath.numel(s)];
+        Arrays.fill(ones, 1);
+        values.put(n.outputs().get(1), new CVal(DType.U8, s, ones));
+    }
+
     // ------------------------------------------------------------------ nodes
 
     private void node(OnnxNode n) {
@@ -256,8 +266,10 @@ public final class DifferentiableGraph {
             List<CVal> args = new ArrayList<>();
             for (int k = 0; k < n.inputs().size(); k++) args.add(n.hasInput(k) ? (CVal) value(n, k) : null);
             put(n, ConstEval.eval(n, args));
+            dropoutMask(n);
             return;
         }
+        dropoutMask(n);
         put(n, switch (op) {
             case "Identity", "Dropout" -> var(n, 0);
             case "Cast" -> {
@@ -415,18 +427,8 @@ public final class DifferentiableGraph {
             throw bad(n, "indices '" + n.input(1) + "' must come straight from a MaxPool's second output");
         }
         int[] xs = x.shape();
-        int oh, ow;
-        if (n.hasInput(2)) {
-            long[] os = cval(n, 2).toLongs();
-            if (os.length != 4) throw bad(n, "output_shape " + Arrays.toString(os) + " must have 4 values");
-            oh = (int) os[2];
-            ow = (int) os[3];
-        } else {
-            int[] hw = n.args(OpArgs.MaxUnpool.class).outputSize(xs[2], xs[3]);
-            oh = hw[0];
-            ow = hw[1];
-        }
-        return Ops.maxUnpool(x, idx.indices(), oh, ow);
+        int[] ys = OpPlans.maxUnpoolShape(n, xs, n.hasInput(2) ? cval(n, 2).toLongs() : null);
+        return Ops.maxUnpool(x, idx.indices(), ys[2], ys[3]);
     }
 
     /** Eval-mode batch norm as differentiable arithmetic, so γ, β, mean and var all receive their gradients. */

@@ -43,7 +43,11 @@ final class OpPlans {
 
     static void plan(Planner p, OnnxNode n) {
         switch (n.opType()) {
-            case "Identity", "Dropout" -> p.alias(out(n), p.in(n, 0), p.shape(n, 0));
+            case "Identity" -> p.alias(out(n), p.in(n, 0), p.shape(n, 0));
+            case "Dropout" -> {
+                p.alias(out(n), p.in(n, 0), p.shape(n, 0));
+                dropoutMask(p, n);
+            }
             case "Cast" -> cast(p, n);
             case "Flatten" -> {
                 int[] s = p.shape(n, 0);
@@ -301,18 +305,39 @@ final class OpPlans {
         }
     }
 
+    /** Dropout's optional mask output: inference keeps every element, so it is a constant all-true bool tensor. */
+    static void dropoutMask(Planner p, OnnxNode n) {
+        if (n.outputs().size() < 2 || n.outputs().get(1).isEmpty()) return;
+        Tensor mask = p.arena().allocate(DType.U8, p.shape(n, 0));
+        mask.fill(1);
+        p.constant(n.outputs().get(1), mask);
+    }
+
+    /**
+     * MaxUnpool's output shape: from kernel/strides/pads, or the output_shape input when it equals that. A different
+     * output_shape is refused: ONNX's backend test reads the indices as positions in the default-size output, ONNX
+     * Runtime and PyTorch as flat positions in the given output (onnx/onnx#2398), and guessing would be silently wrong
+     * for one of them.
+     */
+    static int[] maxUnpoolShape(OnnxNode n, int[] xs, long[] os) {
+        int[] hw = n.args(OpArgs.MaxUnpool.class).outputSize(xs[2], xs[3]);
+        int[] ys = {xs[0], xs[1], hw[0], hw[1]};
+        if (os == null) return ys;
+        if (os.length != 4) throw bad(n, "input 'output_shape' = " + Arrays.toString(os) + " must have 4 values");
+        for (int d = 0; d < 4; d++) {
+            if (os[d] != ys[d]) {
+                throw bad(n, "input 'output_shape' = " + Arrays.toString(os) + " differs from the shape " + Planner.str(ys) + " that kernel_shape, "
+                        + "strides and pads give for input " + Planner.str(xs) + "; ONNX's reference and ONNX Runtime/PyTorch place the indices "
+                        + "differently then (onnx/onnx#2398), so Tessera refuses rather than guess");
+            }
+        }
+        return ys;
+    }
+
     private static void maxUnpool(Planner p, OnnxNode n) {
         requireRank(p, n, 0, 4);
         int[] xs = p.shape(n, 0);
-        int[] ys;
-        if (n.hasInput(2)) {
-            long[] os = p.cval(n, 2).toLongs();
-            if (os.length != 4) throw bad(n, "output_shape " + Arrays.toString(os) + " must have 4 values");
-            ys = new int[] {(int) os[0], (int) os[1], (int) os[2], (int) os[3]};
-        } else {
-            int[] hw = n.args(OpArgs.MaxUnpool.class).outputSize(xs[2], xs[3]);
-            ys = new int[] {xs[0], xs[1], hw[0], hw[1]};
-        }
+        int[] ys = maxUnpoolShape(n, xs, n.hasInput(2) ? p.cval(n, 2).toLongs() : null);
         if (p.val(p.in(n, 1)).dtype != DType.I64) throw bad(n, "indices must be int64");
         int x = p.in(n, 0), ix = p.in(n, 1), y = p.dynamic(out(n), ys, DType.F32);
         String name = n.describe();

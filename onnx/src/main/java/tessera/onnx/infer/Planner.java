@@ -193,6 +193,7 @@ final class Planner {
             List<CVal> args = new ArrayList<>();
             for (int k = 0; k < n.inputs().size(); k++) args.add(cval(n, k));
             defineConst(n, 0, ConstEval.eval(n, args));
+            if (op.equals("Dropout")) OpPlans.dropoutMask(this, n);
             return;
         }
         OpPlans.plan(this, n);
