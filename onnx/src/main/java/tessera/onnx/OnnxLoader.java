@@ -32,7 +32,7 @@ import tessera.onnx.proto.OnnxProto.ValueInfoProto;
  */
 public final class OnnxLoader {
     /** Opset range of the default domain that Tessera implements. */
-    public static final int MIN_OPSET = 9, MAX_OPSET = 18;
+    public static final int MIN_OPSET = 1, MAX_OPSET = 18;
 
     private OnnxLoader() {}
 

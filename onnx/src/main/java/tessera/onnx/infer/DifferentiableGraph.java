@@ -234,6 +234,11 @@ public final class DifferentiableGraph {
         return t;
     }
 
+    private int[] shapeOf(OnnxNode n, int k) {
+        Object o = value(n, k);
+        return o instanceof Variable v ? v.shape() : o instanceof CVal c ? c.shape() : ((PoolIndices) o).indices().shape();
+    }
+
     private void put(OnnxNode n, Object v) { values.put(n.outputs().get(0), v); }
 
     /** Dropout's mask output in inference: every element kept (a constant all-true bool tensor). */
@@ -260,6 +265,7 @@ public final class DifferentiableGraph {
             put(n, ConstEval.eval(n, List.of(new CVal(DType.F32, s, new double[0]))));
             return;
         }
+        if (n.has(tessera.onnx.OpsetNormalizer.LEGACY_AXIS)) tessera.onnx.OpsetNormalizer.checkLegacyBroadcast(n, shapeOf(n, 0), shapeOf(n, 1));
         boolean allConst = true;
         for (int k = 0; k < n.inputs().size(); k++) if (n.hasInput(k) && !(value(n, k) instanceof CVal)) allConst = false;
         if (allConst && ConstEval.FOLDABLE.contains(op)) {

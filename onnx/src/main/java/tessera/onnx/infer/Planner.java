@@ -182,6 +182,7 @@ final class Planner {
             if (v.constant == null) allConst = false;
             else size += v.constant.numel();
         }
+        if (n.has(tessera.onnx.OpsetNormalizer.LEGACY_AXIS)) tessera.onnx.OpsetNormalizer.checkLegacyBroadcast(n, shape(n, 0), shape(n, 1));
         if (op.equals("Shape")) {
             Specialization.Value x = val(in(n, 0));
             List<CVal> args = new ArrayList<>();
