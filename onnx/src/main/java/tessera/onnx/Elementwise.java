@@ -9,7 +9,9 @@ package tessera.onnx;
  */
 public enum Elementwise {
     NEG, ABS, SIGN, SQRT, EXP, LOG, RECIPROCAL, ERF,
-    ADD, SUB, MUL, DIV, POW, MIN, MAX, EQUAL, GREATER, LESS;
+    ADD, SUB, MUL, DIV, POW, MIN, MAX, EQUAL, GREATER, LESS,
+    /** PRelu with a slope that broadcasts other than per channel: a ≥ 0 ? a : a·b (PyTorch's gradient: a > 0 ? 1 : b). */
+    PRELU;
 
     private static final double TWO_OVER_SQRT_PI = 1.1283791670955126;
 
@@ -62,6 +64,7 @@ public enum Elementwise {
             case EQUAL -> a == b ? 1 : 0;
             case GREATER -> a > b ? 1 : 0;
             case LESS -> a < b ? 1 : 0;
+            case PRELU -> a >= 0 ? a : a * b;
             default -> throw new IllegalStateException(this + " is not binary");
         };
     }
@@ -75,6 +78,7 @@ public enum Elementwise {
             case POW -> b == 0 ? 0 : b * Math.pow(a, b - 1);
             case MIN -> a < b ? 1 : a == b ? 0.5 : 0;
             case MAX -> a > b ? 1 : a == b ? 0.5 : 0;
+            case PRELU -> a > 0 ? 1 : b;
             default -> 0;
         };
     }
@@ -89,6 +93,7 @@ public enum Elementwise {
             case POW -> a == 0 && b >= 0 ? 0 : y * Math.log(a);
             case MIN -> b < a ? 1 : a == b ? 0.5 : 0;
             case MAX -> b > a ? 1 : a == b ? 0.5 : 0;
+            case PRELU -> a > 0 ? 0 : a;
             default -> 0;
         };
     }

@@ -158,7 +158,7 @@ public final class OnnxLoader {
         for (String o : outputs) {
             if (!defined.contains(o)) throw new OnnxFormatException("ONNX model " + source + ": graph output '" + o + "' is never computed");
         }
-        return new OnnxGraph(OpsetNormalizer.normalize(nodes, opset, arena), inits, inputs, outputs, opset, arena);
+        return new OnnxGraph(WindowRewrites.rewrite(OpsetNormalizer.normalize(nodes, opset, arena), inits, arena), inits, inputs, outputs, opset, arena);
     }
 
     private static OnnxGraph.ValueInfo valueInfo(ValueInfoProto v, OnnxLimits limits, String source) {

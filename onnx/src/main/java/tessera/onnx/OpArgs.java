@@ -81,7 +81,7 @@ public sealed interface OpArgs {
     }
 
     /** MaxPool, AveragePool, LpPool: pooling type, window, ceil mode, count_include_pad, p, second output wanted. */
-    record Pool(PoolType type, Window window, boolean ceil, boolean countIncludePad, int p, boolean withIndices) implements OpArgs {
+    record Pool(PoolType type, Window window, boolean ceil, boolean countIncludePad, int p, boolean withIndices, boolean columnMajor) implements OpArgs {
         /** The kernel library's spec for an input of {@code inH × inW}. */
         public PoolSpec spec(int inH, int inW) {
             int[] k = window.kernel(), st = window.strides(), dl = window.dilations();

@@ -35,7 +35,7 @@ public final class OpsetNormalizer {
      * numpy broadcasting does); any other axis is refused, naming the node, the attribute and the shapes.
      */
     public static void checkLegacyBroadcast(OnnxNode n, int[] a, int[] b) {
-        if (!n.has(LEGACY_AXIS)) return;
+        if (!n.has(LEGACY_AXIS) || n.opType().equals("PRelu")) return;
         long axis = n.getInt(LEGACY_AXIS, 0);
         if (axis != a.length - b.length) {
             throw OpParsers.bad(n, "attribute 'axis' = " + axis + " (opset-6 broadcast) aligns B " + java.util.Arrays.toString(b) + " with A "
@@ -116,6 +116,9 @@ public final class OpsetNormalizer {
             }
             case "Gemm" -> {
                 if (opset < 7) a.remove("broadcast");
+            }
+            case "PRelu" -> {
+                if (opset < 7) a.put(LEGACY_AXIS, OnnxAttribute.ofInt(LEGACY_AXIS, 1)); // a 1-D slope is per channel
             }
             case "BatchNormalization", "Dropout" -> {
                 OnnxAttribute t = a.remove("is_test");

@@ -38,7 +38,7 @@ import tessera.onnx.proto.OnnxProto.ValueInfoProto;
  * float32 input gets an unused float32 input so it can be loaded.
  *
  * <p>Outcomes: PASS; WRONG (ran, result differs — never acceptable); REFUSED (an {@link OnnxFormatException} naming the node and
- * what is unsupported); CRASH (any other exception). The build fails when a
+ * what is unsupported, or an {@link IllegalArgumentException} rejecting an input); CRASH (any other exception). The build fails when a
  * test does not pass, unless {@code known-refusals.txt} lists it with a reason and it is REFUSED; a listed test that
  * passes fails too (the list must shrink with the gaps). Prints pass/fail per op and the totals, and writes them to
  * {@code target/onnx-backend-report.txt}.
@@ -168,7 +168,7 @@ class OnnxBackendConformanceTest {
                     for (Tensor t : outs.values()) t.close();
                 }
             }
-        } catch (OnnxFormatException e) {
+        } catch (IllegalArgumentException e) { // OnnxFormatException included: a deliberate, named refusal
             return new Result(folder, name, opset, ops, Outcome.REFUSED, oneLine(e.getMessage()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);

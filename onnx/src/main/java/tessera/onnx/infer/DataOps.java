@@ -24,13 +24,16 @@ final class DataOps {
         private final int[] shape, idx;
         private final int elem;
 
-        StridedCopy(Tensor from, Tensor to) {
+        StridedCopy(Tensor from, Tensor to) { this(from, 0, from.strides(), to); }
+
+        /** Copies {@code from} read at {@code extraOffset} elements further with strides {@code strides} (negative = backwards). */
+        StridedCopy(Tensor from, long extraOffset, long[] strides, Tensor to) {
             this.src = from.segment();
             this.dst = to.segment();
             this.elem = from.dtype().byteSize();
-            this.srcOff = from.offset();
+            this.srcOff = from.offset() + extraOffset;
             this.dstOff = to.offset();
-            this.ss = from.strides();
+            this.ss = strides.clone();
             this.ds = to.strides();
             this.shape = from.shape();
             this.idx = new int[Math.max(shape.length, 1)];
@@ -243,8 +246,11 @@ final class DataOps {
         }
     }
 
-    /** Converts per-plane max-pool indices (h·W + w) to ONNX flat indices over [N, C, H, W], in place. */
-    static void planeToFlatIndices(Tensor indices, long planeSize) {
+    /**
+     * Converts per-plane max-pool indices (h·W + w) to ONNX flat indices over [N, C, H, W], in place; with
+     * {@code columnMajorH} > 0 (storage_order = 1) the in-plane index becomes w·H + h.
+     */
+    static void planeToFlatIndices(Tensor indices, long planeSize, int columnMajorH, int w) {
         MemorySegment s = indices.segment();
         int n = indices.dim(0), c = indices.dim(1);
         long per = indices.numel() / Math.max(1, (long) n * c);
@@ -253,7 +259,9 @@ final class DataOps {
             long base = p * planeSize;
             for (long j = 0; j < per; j++) {
                 long at = o + p * per + j;
-                s.setAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, at, s.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, at) + base);
+                long k = s.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, at);
+                if (columnMajorH > 0) k = (k % w) * columnMajorH + k / w;
+                s.setAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, at, k + base);
             }
         }
     }

@@ -342,7 +342,7 @@ public final class DifferentiableGraph {
             }
             case "Reshape" -> {
                 Variable x = var(n, 0);
-                yield Ops.reshape(x, ShapeMath.reshape(x.shape(), cval(n, 1).toLongs()));
+                yield Ops.reshape(x, ShapeMath.reshape(x.shape(), cval(n, 1).toLongs(), n.args(OpArgs.Reshape.class).allowZero()));
             }
             case "Squeeze" -> {
                 Variable x = var(n, 0);
@@ -420,6 +420,7 @@ public final class DifferentiableGraph {
         PoolSpec spec = a.spec(xs[2], xs[3]);
         PoolType type = a.type();
         if (type == PoolType.MAX && n.outputs().size() > 1 && !n.outputs().get(1).isEmpty()) {
+            if (a.columnMajor()) throw bad(n, "attribute 'storage_order' = 1: column-major indices have no differentiable mapping (MaxUnpool reads row-major ones)");
             Variable[] r = Ops.maxPool2dWithIndices(x, spec);
             values.put(n.outputs().get(1), new PoolIndices(r[1].value()));
             return r[0];
@@ -469,12 +470,8 @@ public final class DifferentiableGraph {
 
     private Variable prelu(OnnxNode n) {
         Variable x = var(n, 0), slope = var(n, 1);
+        if (!OpPlans.preluPerChannel(n, x.shape(), slope.shape())) return eltwise.binary(Elementwise.PRELU, x, slope);
         long count = slope.value().numel();
-        int[] xs = x.shape();
-        if (count != 1 && (xs.length < 2 || count != xs[1])) {
-            throw bad(n, "slope '" + n.input(1) + "' has shape " + Arrays.toString(slope.shape()) + "; supported: one value or one per channel ("
-                    + (xs.length < 2 ? "?" : xs[1]) + ")");
-        }
         return Ops.prelu(x, slope.shape().length == 1 ? slope : Ops.reshape(slope, (int) count));
     }
 
@@ -525,7 +522,6 @@ public final class DifferentiableGraph {
         int[] xs = x.shape();
         int ax = ShapeMath.axis(n.args(OpArgs.Axis.class).axis(), xs.length, n.describe());
         CVal idx = cval(n, 1);
-        if (idx.rank() > 1) throw bad(n, "indices of rank " + idx.rank() + " on a computed tensor are not supported (rank 0 or 1)");
         long[] ks = idx.toLongs();
         List<Variable> parts = new ArrayList<>();
         for (long k0 : ks) {
@@ -536,7 +532,7 @@ public final class DifferentiableGraph {
         Variable y = parts.size() == 1 ? parts.get(0) : Ops.concat(parts, ax);
         int[] os = new int[xs.length - 1 + idx.rank()];
         System.arraycopy(xs, 0, os, 0, ax);
-        if (idx.rank() == 1) os[ax] = ks.length;
+        System.arraycopy(idx.shape(), 0, os, ax, idx.rank());
         System.arraycopy(xs, ax + 1, os, ax + idx.rank(), xs.length - ax - 1);
         return Ops.reshape(y, os);
     }
@@ -550,8 +546,17 @@ public final class DifferentiableGraph {
         Variable y = x;
         for (int d = 0; d < xs.length; d++) {
             if (s[0][d] == 0 && s[1][d] == 1 && s[2][d] == xs[d]) continue;
-            if (s[1][d] < 1) throw bad(n, "negative slice steps on a computed tensor are not supported");
             if (s[2][d] == 0) throw bad(n, "the slice along axis " + d + " is empty");
+            if (s[1][d] < 0) {
+                // negative step: the elements start, start + step, ... as unit slices in that order
+                List<Variable> parts = new ArrayList<>();
+                for (int i = 0; i < s[2][d]; i++) {
+                    int at = s[0][d] + i * s[1][d];
+                    parts.add(Ops.slice(y, d, at, at + 1, 1));
+                }
+                y = parts.size() == 1 ? parts.get(0) : Ops.concat(parts, d);
+                continue;
+            }
             int start = s[0][d];
             y = Ops.slice(y, d, start, start + (s[2][d] - 1) * s[1][d] + 1, s[1][d]);
         }
@@ -580,6 +585,7 @@ public final class DifferentiableGraph {
         Variable x = var(n, 0);
         int[] xs = x.shape();
         OpArgs.Reduce a = n.args(OpArgs.Reduce.class);
+        if (a.noopWithEmptyAxes() && (!n.hasInput(1) || cval(n, 1).toLongs().length == 0)) return x;
         int[] ax = ShapeMath.reduceAxes(n.hasInput(1) ? cval(n, 1).toLongs() : null, xs.length, n.describe());
         Variable y = switch (a.kind()) {
             case MEAN -> Ops.mean(x, ax);

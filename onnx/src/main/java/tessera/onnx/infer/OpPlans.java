@@ -56,7 +56,7 @@ final class OpPlans {
                 if (ax < 0 || ax > s.length) throw bad(n, "axis " + axis + " is out of range for shape " + Planner.str(s));
                 p.alias(out(n), p.in(n, 0), new int[] {(int) ShapeMath.prod(s, 0, ax), (int) ShapeMath.prod(s, ax, s.length)});
             }
-            case "Reshape" -> p.alias(out(n), p.in(n, 0), ShapeMath.reshape(p.shape(n, 0), p.cval(n, 1).toLongs()));
+            case "Reshape" -> p.alias(out(n), p.in(n, 0), ShapeMath.reshape(p.shape(n, 0), p.cval(n, 1).toLongs(), n.args(OpArgs.Reshape.class).allowZero()));
             case "Squeeze" -> p.alias(out(n), p.in(n, 0), ShapeMath.squeeze(p.shape(n, 0), n.hasInput(1) ? p.cval(n, 1).toLongs() : null));
             case "Unsqueeze" -> p.alias(out(n), p.in(n, 0), ShapeMath.unsqueeze(p.shape(n, 0), p.cval(n, 1).toLongs()));
             case "Conv" -> conv(p, n);
@@ -102,16 +102,19 @@ final class OpPlans {
                 Tensor slope = p.constTensor(n, 1);
                 int[] s = p.shape(n, 0);
                 if (slope == null) throw bad(n, "slope input must be a constant");
-                long k = slope.numel();
-                if (k != 1 && (s.length < 2 || k != s[1])) {
-                    throw bad(n, "slope of shape " + Planner.str(slope.shape()) + " must have 1 or C = " + (s.length > 1 ? s[1] : 0) + " elements for input " + Planner.str(s));
-                }
-                Tensor sl = slope.reshape((int) k);
                 int x = p.in(n, 0), y = p.dynamic(out(n), s, DType.F32);
-                p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
-                    Tensor tx = v[x], ty = v[y];
-                    return () -> Activations.preluForward(tx, sl, ty);
-                });
+                if (preluPerChannel(n, s, slope.shape())) {
+                    Tensor sl = slope.reshape((int) slope.numel());
+                    p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
+                        Tensor tx = v[x], ty = v[y];
+                        return () -> Activations.preluForward(tx, sl, ty);
+                    });
+                } else {
+                    Tensor sl = slope.dtype() == DType.F32 ? slope : null;
+                    if (sl == null) throw bad(n, "slope is " + slope.dtype() + ", expected float32");
+                    p.step(n.name(), new int[] {x}, new int[] {y}, v -> new DataOps.Broadcast(tessera.onnx.Elementwise.PRELU,
+                            new Tensor[] {v[x], sl.expand(s)}, v[y]));
+                }
             }
             case "Softmax", "LogSoftmax" -> softmax(p, n);
             case "Gemm" -> gemm(p, n);
@@ -290,11 +293,12 @@ final class OpPlans {
         if (a.withIndices()) {
             int idx = p.dynamic(n.outputs().get(1), ys, DType.I64);
             long plane = (long) xs[2] * xs[3];
+            boolean cm = a.columnMajor();
             p.step(n.name(), new int[] {x}, new int[] {y, idx}, v -> {
                 Tensor tx = v[x], ty = v[y], ti = v[idx];
                 return () -> {
                     Pool2d.forward(spec, tx, ty, ti);
-                    DataOps.planeToFlatIndices(ti, plane);
+                    DataOps.planeToFlatIndices(ti, plane, cm ? xs[2] : 0, xs[3]);
                 };
             });
         } else {
@@ -303,6 +307,32 @@ final class OpPlans {
                 return () -> Pool2d.forward(spec, tx, ty, null);
             });
         }
+    }
+
+    /**
+     * True when PRelu's slope is one value or one per channel ([C], [C, 1, ...] or [1, C, 1, ...] against x of
+     * shape [N, C, ...] as numpy broadcasting aligns it), the per-channel kernel's case; false for any other slope
+     * that broadcasts to x; an error (naming the node and both shapes) when it does not broadcast.
+     */
+    static boolean preluPerChannel(OnnxNode n, int[] xs, int[] ss) {
+        if (n.has(tessera.onnx.OpsetNormalizer.LEGACY_AXIS) && ss.length == 1 && (ss[0] == 1 || (xs.length >= 2 && ss[0] == xs[1]))) {
+            return true; // opset < 7: a 1-D slope runs along the channels
+        }
+        int[] b;
+        try {
+            b = Shapes.broadcast(xs, ss);
+        } catch (IllegalArgumentException e) {
+            b = null;
+        }
+        if (b == null || !Arrays.equals(b, xs)) {
+            throw bad(n, "slope of shape " + Planner.str(ss) + " does not broadcast to the input shape " + Planner.str(xs));
+        }
+        long count = ShapeMath.numel(ss);
+        if (count == 1) return true;
+        if (xs.length < 2 || count != xs[1]) return false;
+        int off = xs.length - ss.length; // slope dim i aligns with x dim i + off
+        for (int i = 0; i < ss.length; i++) if (ss[i] != 1 && i + off != 1) return false;
+        return true;
     }
 
     /** Dropout's optional mask output: inference keeps every element, so it is a constant all-true bool tensor. */
@@ -520,7 +550,6 @@ final class OpPlans {
         int[] xs = p.shape(n, 0);
         int ax = ShapeMath.axis(n.args(OpArgs.Axis.class).axis(), xs.length, n.describe());
         CVal idx = p.cval(n, 1);
-        if (idx.rank() > 1) throw bad(n, "indices of rank " + idx.rank() + " on a computed tensor are not supported (rank 0 or 1)");
         long[] ks = idx.toLongs();
         for (int i = 0; i < ks.length; i++) {
             if (ks[i] < 0) ks[i] += xs[ax];
@@ -528,7 +557,7 @@ final class OpPlans {
         }
         int[] os = new int[xs.length - 1 + idx.rank()];
         System.arraycopy(xs, 0, os, 0, ax);
-        if (idx.rank() == 1) os[ax] = ks.length;
+        System.arraycopy(idx.shape(), 0, os, ax, idx.rank());
         System.arraycopy(xs, ax + 1, os, ax + idx.rank(), xs.length - ax - 1);
         int[] kept = xs.clone();
         kept[ax] = ks.length;
@@ -548,17 +577,32 @@ final class OpPlans {
         ShapeMath.SliceRange r = ShapeMath.slice(xs, p.cval(n, 1).toLongs(), p.cval(n, 2).toLongs(),
                 n.hasInput(3) ? p.cval(n, 3).toLongs() : null, n.hasInput(4) ? p.cval(n, 4).toLongs() : null);
         int[][] s = {r.starts(), r.steps(), r.shape()};
-        for (int d = 0; d < xs.length; d++) if (s[1][d] < 1) throw bad(n, "negative slice steps on a computed tensor are not supported");
         int x = p.in(n, 0), y = p.dynamic(out(n), s[2], p.val(p.in(n, 0)).dtype);
         p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
             Tensor view = v[x];
+            boolean[] reversed = new boolean[xs.length];
             for (int d = 0; d < xs.length; d++) {
+                int step = s[1][d], count = s[2][d];
+                if (step < 0) {
+                    // the same elements in increasing order, read backwards below
+                    reversed[d] = count > 1;
+                    int lo = count == 0 ? 0 : s[0][d] - (count - 1) * -step;
+                    view = view.slice(d, lo, count == 0 ? lo : lo + (count - 1) * -step + 1, -step);
+                    continue;
+                }
                 int start = Math.min(s[0][d], xs[d]);
-                int end = Math.min(xs[d], start + (s[2][d] - 1) * s[1][d] + 1);
-                if (s[2][d] == 0) end = start;
-                view = view.slice(d, start, end, s[1][d]);
+                int end = Math.min(xs[d], start + (count - 1) * step + 1);
+                if (count == 0) end = start;
+                view = view.slice(d, start, end, step);
             }
-            return new DataOps.StridedCopy(view, v[y]);
+            long[] strides = view.strides();
+            long off = 0;
+            for (int d = 0; d < xs.length; d++) {
+                if (!reversed[d]) continue;
+                off += (long) (view.dim(d) - 1) * strides[d];
+                strides[d] = -strides[d];
+            }
+            return new DataOps.StridedCopy(view, off, strides, v[y]);
         });
     }
 
@@ -598,6 +642,10 @@ final class OpPlans {
         requireF32(p, n, 0);
         int[] xs = p.shape(n, 0);
         OpArgs.Reduce a = n.args(OpArgs.Reduce.class);
+        if (a.noopWithEmptyAxes() && (!n.hasInput(1) || p.cval(n, 1).toLongs().length == 0)) {
+            p.alias(out(n), p.in(n, 0), xs);
+            return;
+        }
         int[] ax = ShapeMath.reduceAxes(n.hasInput(1) ? p.cval(n, 1).toLongs() : null, xs.length, n.describe());
         int[] keep = xs.clone();
         for (int d : ax) keep[d] = 1;
