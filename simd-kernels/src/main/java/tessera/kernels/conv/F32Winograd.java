@@ -374,7 +374,7 @@ final class F32Winograd {
 
     /**
      * M rows [4] × 2 vectors: M[r][0..2VL) = Σ_c V[r][c]·U[c][0..2VL). Heap arrays and 4 rows (8 accumulators) for
-     * the same reason as {@code F32GemmMicrokernel4x2v}: C2 keeps them in AVX2's 16 registers and hoists the checks.
+     * the same reason as the GEMM microkernels ({@code F32Gemm4x2v}): C2 keeps them in AVX2's 16 registers and hoists the checks.
      */
     static void gemm4x2(float[] v, int vOff, int ldv, float[] u, int uOff, int kc, float[] mm, int mOff, int ldm) {
         FloatVector a00 = FloatVector.zero(SP), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00,

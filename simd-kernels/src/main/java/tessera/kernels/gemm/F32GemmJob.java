@@ -19,6 +19,8 @@ final class F32GemmJob implements IntConsumer {
     int lda, ldb, ldc;
     GemmEpilogue epilogue;
     PackedA packed;
+    /** Kernel and blocking of this call. */
+    F32GemmConfig config;
     /** Tasks along rows and columns; rows are split in multiples of MR, columns in multiples of NR. */
     int rowTasks, colTasks, rowChunk, colChunk;
     private boolean busy;
@@ -36,6 +38,7 @@ final class F32GemmJob implements IntConsumer {
         a = b = c = null;
         epilogue = null;
         packed = null;
+        config = null;
         busy = false;
     }
 

@@ -16,7 +16,8 @@ import tessera.memory.Tensor;
  * thread only (the compute pool cannot touch them). Bad sizes, leading dimensions or segments too small throw
  * {@link IllegalArgumentException} naming the parameter and values.
  *
- * <p>float32 runs a packed, cache-blocked, multi-threaded Vector API kernel ({@link F32GemmDriver}); results do
+ * <p>float32 runs a packed, cache-blocked, multi-threaded Vector API kernel ({@link F32GemmDriver}) whose
+ * microkernel and blocking fit the CPU ({@link #kernelInfo()}); results do
  * not depend on the thread count. Its packing buffers are per-thread Java arrays that only grow ({@link F32GemmScratch}), so
  * steady-state calls allocate nothing.
  * float64 runs the plain-loop reference.
@@ -40,7 +41,8 @@ public final class Gemm {
             float beta, MemorySegment c, long cOffset, int ldc, GemmEpilogue epilogue) {
         GemmChecks.operands("sgemm", transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc, 4);
         GemmChecks.epilogue("sgemm", epilogue, m, n);
-        run(transA, transB, m, n, k, alpha, a, aOffset, lda, null, b, bOffset, ldb, beta, c, cOffset, ldc, epilogue);
+        run(F32GemmConfig.DEFAULT, transA, transB, m, n, k, alpha, a, aOffset, lda, null, b, bOffset, ldb, beta, c,
+                cOffset, ldc, epilogue);
     }
 
     /** float64 reference (plain loops), same contract (no epilogue). */
@@ -100,23 +102,38 @@ public final class Gemm {
 
     /**
      * Pre-packs a constant A operand (e.g. convolution or linear weights) for repeated products; the copy lives on
-     * the Java heap (at most {@link Integer#MAX_VALUE} floats after padding m to a multiple of 4).
+     * the Java heap (at most {@link Integer#MAX_VALUE} floats after padding m to a multiple of the tile's rows).
      */
     public static PackedA packA(boolean transA, int m, int k, MemorySegment a, long aOffset, int lda) {
+        return packA(F32GemmConfig.DEFAULT, transA, m, k, a, aOffset, lda);
+    }
+
+    /**
+     * The kernel this JVM's float32 GEMM runs and its cache blocking, one line for tables, e.g.
+     * {@code f32-gemm-6x2v-avx512 (512-bit, 32 registers) KC=256 MC=480 NC=4096 (L1d 32 KiB, L2 1024 KiB, L3 32768 KiB)}.
+     * Chosen from the CPU (vector width, register count, cache sizes) unless the system properties
+     * {@code tessera.gemm.tile} ({@code 6x2v}, or {@code 6x2v-256} for a width), {@code tessera.gemm.kc},
+     * {@code tessera.gemm.mc} or {@code tessera.gemm.nc} set it.
+     */
+    public static String kernelInfo() { return F32GemmConfig.DEFAULT.describe(); }
+
+    /** {@link #packA(boolean, int, int, MemorySegment, long, int)} for an explicit kernel and blocking. */
+    static PackedA packA(F32GemmConfig cfg, boolean transA, int m, int k, MemorySegment a, long aOffset, int lda) {
         GemmChecks.sizes("packA", m, 0, k);
         GemmChecks.matrix("packA", "A", "lda", a, aOffset, lda, transA ? k : m, transA ? m : k,
                 transA ? "k×m (transA)" : "m×k", 4);
-        int mPad = F32GemmBlocking.roundUp(Math.max(m, 1), F32GemmMicrokernel4x2v.MR);
+        int mr = cfg.kernel().mr, kcBlock = cfg.blocking().kc();
+        int mPad = F32GemmBlocking.roundUp(Math.max(m, 1), mr);
         long floats = (long) mPad * k;
         if (floats > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException("packA: m×k = " + m + "×" + k + " is too large to pack (" + floats
                     + " floats after padding, at most " + (Integer.MAX_VALUE - 16) + ")");
         }
         float[] data = new float[(int) floats];
-        PackedA p = new PackedA(data, m, k, mPad);
-        for (int pc = 0; pc < k; pc += F32GemmBlocking.KC) {
-            int kc = Math.min(F32GemmBlocking.KC, k - pc);
-            if (m > 0) F32GemmPacking.packA(transA, a, aOffset, lda, 0, m, pc, kc, data, p.elementOffset(0, pc));
+        PackedA p = new PackedA(data, m, k, mPad, cfg);
+        for (int pc = 0; pc < k; pc += kcBlock) {
+            int kc = Math.min(kcBlock, k - pc);
+            if (m > 0) F32GemmPacking.packA(transA, a, aOffset, lda, 0, m, pc, kc, mr, data, p.elementOffset(0, pc));
         }
         return p;
     }
@@ -130,10 +147,11 @@ public final class Gemm {
         GemmChecks.matrix("sgemm", "B", "ldb", b, bOffset, ldb, transB ? n : k, transB ? k : n, transB ? "n×k (transB)" : "k×n", 4);
         GemmChecks.matrix("sgemm", "C", "ldc", c, cOffset, ldc, m, n, "m×n", 4);
         GemmChecks.epilogue("sgemm", epilogue, m, n);
-        run(false, transB, m, n, k, alpha, null, 0, 1, a, b, bOffset, ldb, beta, c, cOffset, ldc, epilogue);
+        run(a.config, false, transB, m, n, k, alpha, null, 0, 1, a, b, bOffset, ldb, beta, c, cOffset, ldc, epilogue);
     }
 
-    private static void run(boolean transA, boolean transB, int m, int n, int k, float alpha,
+    /** The float32 product with an explicit kernel and blocking; operands already validated (tests use it directly). */
+    static void run(F32GemmConfig cfg, boolean transA, boolean transB, int m, int n, int k, float alpha,
             MemorySegment a, long aOffset, int lda, PackedA packed, MemorySegment b, long bOffset, int ldb,
             float beta, MemorySegment c, long cOffset, int ldc, GemmEpilogue epilogue) {
         if (m == 0 || n == 0) return;
@@ -162,6 +180,7 @@ public final class Gemm {
             job.cOff = cOffset;
             job.ldc = ldc;
             job.epilogue = ep;
+            job.config = cfg;
             F32GemmDriver.run(job);
         } finally {
             job.release();
