@@ -101,6 +101,8 @@ public final class OnnxOps {
         op("ReduceSum", 1, 2, n -> OpParsers.reduce(n, OpArgs.Reduction.SUM));
         op("ReduceMax", 1, 2, n -> OpParsers.reduce(n, OpArgs.Reduction.MAX));
         foldable("Cast", 1, 1, OpParsers::cast);
+        op("Resize", 1, 4, OpParsers::resize);
+        op("Upsample", 1, 2, OpParsers::resize); // rewritten to Resize at load (OpsetNormalizer)
     }
 
     private OnnxOps() {}

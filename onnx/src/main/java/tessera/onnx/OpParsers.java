@@ -142,6 +142,29 @@ final class OpParsers {
         return new OpArgs.Reduce(kind, keep, noop);
     }
 
+    static OpArgs resize(OnnxNode n) {
+        String mode = n.getString("mode", "nearest");
+        if (mode.equals("bilinear")) mode = "linear";
+        if (mode.equals("bicubic")) mode = "cubic";
+        if (!Set.of("nearest", "linear", "cubic").contains(mode)) throw bad(n, "attribute 'mode' = '" + mode + "', expected nearest, linear or cubic");
+        String ct = n.getString("coordinate_transformation_mode", "half_pixel");
+        if (ct.equals("tf_half_pixel_for_nn")) ct = "tf_half_pixel_for_nearest"; // its name in opset-11 drafts
+        if (!Set.of("half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nearest", "tf_crop_and_resize").contains(ct)) {
+            throw bad(n, "attribute 'coordinate_transformation_mode' = '" + ct + "', expected half_pixel, pytorch_half_pixel, "
+                    + "align_corners, asymmetric, tf_half_pixel_for_nearest or tf_crop_and_resize");
+        }
+        String nm = n.getString("nearest_mode", "round_prefer_floor");
+        if (!Set.of("round_prefer_floor", "round_prefer_ceil", "floor", "ceil").contains(nm)) {
+            throw bad(n, "attribute 'nearest_mode' = '" + nm + "', expected round_prefer_floor, round_prefer_ceil, floor or ceil");
+        }
+        if (n.getInt("antialias", 0) != 0) throw bad(n, "attribute 'antialias' = 1 is not supported");
+        if (n.has("axes")) throw bad(n, "attribute 'axes' (opset 18) is not supported");
+        String policy = n.getString("keep_aspect_ratio_policy", "stretch");
+        if (!policy.equals("stretch")) throw bad(n, "attribute 'keep_aspect_ratio_policy' = '" + policy + "' is not supported (stretch only)");
+        return new OpArgs.Resize(mode, ct, nm, n.getFloat("cubic_coeff_a", -0.75f), flag(n, "exclude_outside", 0),
+                n.getFloat("extrapolation_value", 0f));
+    }
+
     static OpArgs cast(OnnxNode n) { return new OpArgs.Cast(OnnxOps.dtype(n, n.getInt("to", -1))); }
 
     static OpArgs constant(OnnxNode n) {

@@ -90,6 +90,10 @@ public final class OpsetNormalizer {
             case "Softmax", "LogSoftmax" -> {
                 if (opset < 13) legacySoftmax(n); else out.add(n);
             }
+            case "Upsample" -> upsample(n, n.has("scales") ? null : n.input(1));
+            case "Resize" -> {
+                if (opset < 11) upsample(n, n.input(1)); else out.add(n);
+            }
             default -> out.add(n);
         }
     }
@@ -149,6 +153,27 @@ public final class OpsetNormalizer {
             default -> { }
         }
         return n.with(n.opType(), n.inputs(), n.outputs(), a);
+    }
+
+    /**
+     * Upsample (opsets 7–9: scales attribute or input) and Resize-10 (scales input) as Resize-11: asymmetric
+     * coordinates, nearest rounding down (what they computed); mode bilinear (opset 7) is linear.
+     */
+    private void upsample(OnnxNode n, String scalesInput) {
+        String scales = scalesInput;
+        if (scales == null) {
+            OnnxAttribute a = n.attributes().get("scales");
+            if (a.type() != OnnxAttribute.Type.FLOATS) throw OpParsers.bad(n, "attribute 'scales' must be FLOATS");
+            Tensor t = arena.allocate(DType.F32, a.floats().length);
+            for (int i = 0; i < a.floats().length; i++) t.segment().setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, t.offset() + i, a.floats()[i]);
+            scales = constant(n, "scales", t);
+        }
+        String mode = n.getString("mode", "nearest");
+        Map<String, OnnxAttribute> a = new LinkedHashMap<>();
+        a.put("mode", OnnxAttribute.ofString("mode", mode.equals("bilinear") ? "linear" : mode));
+        a.put("coordinate_transformation_mode", OnnxAttribute.ofString("coordinate_transformation_mode", "asymmetric"));
+        a.put("nearest_mode", OnnxAttribute.ofString("nearest_mode", "floor"));
+        out.add(new OnnxNode(n.name(), "Resize", List.of(n.input(0), "", scales), n.outputs(), a));
     }
 
     /** Moves INTS attributes {@code attrs} (absent ones become omitted inputs) to inputs from position {@code first}. */

@@ -357,6 +357,7 @@ public final class DifferentiableGraph {
                 yield Ops.permute(x, n.args(OpArgs.Transpose.class).perm(x.shape().length));
             }
             case "Gather" -> gather(n);
+            case "Resize" -> resize(n);
             case "Slice" -> slice(n);
             case "Pad" -> pad(n);
             case "ReduceMean", "ReduceSum", "ReduceMax" -> reduce(n);
@@ -579,6 +580,38 @@ public final class DifferentiableGraph {
         }
         if (r < 2) throw bad(n, "input of rank " + r + " cannot be padded in 2-D");
         return Ops.pad2d(x, (int) pads[r - 2], (int) pads[r - 1], (int) pads[2 * r - 2], (int) pads[2 * r - 1], value);
+    }
+
+    /** Resize as a linear map with its transpose as the gradient (plain loops in float64). */
+    private Variable resize(OnnxNode n) {
+        Variable x = var(n, 0);
+        int[] xs = x.shape();
+        OpPlans.ResizeTables t = OpPlans.resizeTables(n, xs, cval(n, 1), cval(n, 2), cval(n, 3));
+        int[] os = t.outShape();
+        int inH = xs[2], inW = xs[3], outH = os[2], outW = os[3], planes = xs[0] * xs[1], k = t.taps();
+        double[] xv = x.value().toDoubleArray(), yv = new double[planes * outH * outW];
+        for (int pl = 0; pl < planes; pl++) {
+            for (int oh = 0; oh < outH; oh++) {
+                for (int ow = 0; ow < outW; ow++) yv[(pl * outH + oh) * outW + ow] = t.value(i -> xv[i], pl * inH * inW, inW, oh, ow);
+            }
+        }
+        return Ops.custom("resize", tensorOf(new CVal(DType.F64, os, yv)), g -> {
+            double[] gv = g.toDoubleArray(), dx = new double[xv.length];
+            for (int pl = 0; pl < planes; pl++) {
+                for (int oh = 0; oh < outH; oh++) {
+                    for (int ow = 0; ow < outW; ow++) {
+                        if (t.ih()[k * oh] < 0 || t.iw()[k * ow] < 0) continue; // extrapolated: no dependence on x
+                        double gy = gv[(pl * outH + oh) * outW + ow];
+                        for (int a = 0; a < k; a++) {
+                            for (int b = 0; b < k; b++) {
+                                dx[(pl * inH + t.ih()[k * oh + a]) * inW + t.iw()[k * ow + b]] += t.wh()[k * oh + a] * t.ww()[k * ow + b] * gy;
+                            }
+                        }
+                    }
+                }
+            }
+            return new Tensor[] {tensorOf(new CVal(DType.F64, xs, dx))};
+        }, x);
     }
 
     private Variable reduce(OnnxNode n) {

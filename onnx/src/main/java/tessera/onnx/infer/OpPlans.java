@@ -133,6 +133,7 @@ final class OpPlans {
                 p.step(n.name(), new int[] {x}, new int[] {y}, v -> new DataOps.StridedCopy(v[x].permute(pm), v[y]));
             }
             case "Gather" -> gather(p, n);
+            case "Resize" -> resize(p, n);
             case "Slice" -> slice(p, n);
             case "Pad" -> pad(p, n);
             case "ReduceMean", "ReduceSum", "ReduceMax" -> reduce(p, n);
@@ -333,6 +334,75 @@ final class OpPlans {
         int off = xs.length - ss.length; // slope dim i aligns with x dim i + off
         for (int i = 0; i < ss.length; i++) if (ss[i] != 1 && i + off != 1) return false;
         return true;
+    }
+
+    /** Resize geometry: output shape and, per H and W, the source indices and weights of each output position. */
+    record ResizeTables(int[] outShape, int taps, int[] ih, double[] wh, int[] iw, double[] ww, double extrapolation) {
+        /** Output (pl, oh, ow) from plane-major x of [.., inH, inW] (flat array accessor {@code at}). */
+        double value(java.util.function.IntToDoubleFunction at, int base, int inW, int oh, int ow) {
+            if (ih[taps * oh] < 0 || iw[taps * ow] < 0) return extrapolation;
+            double s = 0;
+            for (int a = 0; a < taps; a++) {
+                double row = 0;
+                int r = base + ih[taps * oh + a] * inW;
+                for (int b = 0; b < taps; b++) row += ww[taps * ow + b] * at.applyAsDouble(r + iw[taps * ow + b]);
+                s += wh[taps * oh + a] * row;
+            }
+            return s;
+        }
+    }
+
+    static ResizeTables resizeTables(OnnxNode n, int[] xs, CVal roi, CVal scales, CVal sizes) {
+        if (xs.length != 4) throw bad(n, "input of shape " + Planner.str(xs) + ": only 4-D [N, C, H, W] inputs are supported");
+        double[] sc = new double[4];
+        int[] os = new int[4];
+        if (sizes != null && sizes.data().length > 0) {
+            long[] sz = sizes.toLongs();
+            if (sz.length != 4) throw bad(n, "input 'sizes' = " + Arrays.toString(sz) + " must have 4 values");
+            for (int d = 0; d < 4; d++) {
+                os[d] = (int) sz[d];
+                sc[d] = (double) sz[d] / xs[d];
+            }
+        } else if (scales != null && scales.data().length > 0) {
+            double[] s = scales.data();
+            if (s.length != 4) throw bad(n, "input 'scales' = " + Arrays.toString(s) + " must have 4 values");
+            for (int d = 0; d < 4; d++) {
+                sc[d] = (float) s[d];
+                os[d] = (int) Math.floor(xs[d] * (float) s[d]);
+            }
+        } else {
+            throw bad(n, "needs a non-empty 'scales' or 'sizes' input");
+        }
+        if (os[0] != xs[0] || os[1] != xs[1]) {
+            throw bad(n, "resizing N or C (input " + Planner.str(xs) + " to " + Planner.str(os) + ") is not supported; only H and W");
+        }
+        if (os[2] < 1 || os[3] < 1) throw bad(n, "output shape " + Planner.str(os) + " is empty");
+        OpArgs.Resize a = n.args(OpArgs.Resize.class);
+        double[] r = {0, 0, 0, 0, 1, 1, 1, 1};
+        if (a.coordinates().equals("tf_crop_and_resize")) {
+            if (roi == null || roi.data().length != 8) throw bad(n, "coordinate_transformation_mode tf_crop_and_resize needs an 'roi' input of 8 values");
+            r = roi.data();
+        }
+        int k = a.taps();
+        int[] ih = new int[k * os[2]], iw = new int[k * os[3]];
+        double[] wh = new double[k * os[2]], ww = new double[k * os[3]];
+        a.table(xs[2], os[2], sc[2], r[2], r[6], ih, wh);
+        a.table(xs[3], os[3], sc[3], r[3], r[7], iw, ww);
+        return new ResizeTables(os, k, ih, wh, iw, ww, a.extrapolation());
+    }
+
+    private static void resize(Planner p, OnnxNode n) {
+        requireF32(p, n, 0);
+        int[] xs = p.shape(n, 0);
+        ResizeTables t = resizeTables(n, xs, n.hasInput(1) ? p.cval(n, 1) : null, n.hasInput(2) ? p.cval(n, 2) : null,
+                n.hasInput(3) ? p.cval(n, 3) : null);
+        int x = p.in(n, 0), y = p.dynamic(out(n), t.outShape(), DType.F32);
+        p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
+            Tensor tx = v[x], ty = v[y];
+            if (!tx.isContiguous()) throw bad(n, "input '" + n.input(0) + "' must be contiguous");
+            return () -> DataOps.resize(tx, t, ty);
+        });
+        p.algorithm(n.args(OpArgs.Resize.class).mode());
     }
 
     /** Dropout's optional mask output: inference keeps every element, so it is a constant all-true bool tensor. */
