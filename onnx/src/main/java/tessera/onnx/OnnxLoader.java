@@ -158,7 +158,8 @@ public final class OnnxLoader {
         for (String o : outputs) {
             if (!defined.contains(o)) throw new OnnxFormatException("ONNX model " + source + ": graph output '" + o + "' is never computed");
         }
-        return new OnnxGraph(WindowRewrites.rewrite(OpsetNormalizer.normalize(nodes, opset, arena), inits, arena), inits, inputs, outputs, opset, arena);
+        List<OnnxNode> normalized = WindowRewrites.rewrite(OpsetNormalizer.normalize(nodes, opset, arena), inits, arena);
+        return new OnnxGraph(Decompositions.rewrite(normalized, arena), inits, inputs, outputs, opset, arena);
     }
 
     private static OnnxGraph.ValueInfo valueInfo(ValueInfoProto v, OnnxLimits limits, String source) {

@@ -60,7 +60,7 @@ public final class OpsetNormalizer {
                     out.add(n);
                 }
             }
-            case "ReduceMean", "ReduceMax" -> {
+            case "ReduceMean", "ReduceMax", "ReduceMin", "ReduceSumSquare", "ReduceL2" -> {
                 if (opset < 18) moveInts(n, new String[] {"axes"}, 1); else out.add(n);
             }
             case "ReduceSum" -> {

@@ -319,7 +319,7 @@ public final class DifferentiableGraph {
             case "Gemm" -> gemm(n);
             case "MatMul" -> matmul(n);
             case "Add", "Sub", "Mul", "Div", "Sum", "Pow", "Min", "Max", "Equal", "Greater", "Less", "Neg", "Abs", "Sign", "Sqrt", "Exp",
-                    "Log", "Reciprocal", "Erf" -> {
+                    "Log", "Reciprocal", "Erf", "Ceil", "Floor", "Softsign" -> {
                 Elementwise e = n.args(OpArgs.Eltwise.class).op();
                 if (e.unary()) yield eltwise.unary(e, var(n, 0));
                 Variable acc = var(n, 0);

@@ -120,7 +120,7 @@ final class OpPlans {
             case "Gemm" -> gemm(p, n);
             case "MatMul" -> matmul(p, n);
             case "Add", "Sub", "Mul", "Div", "Sum", "Pow", "Min", "Max", "Equal", "Greater", "Less", "Neg", "Abs", "Sign", "Sqrt", "Exp",
-                    "Log", "Reciprocal", "Erf" -> EltwisePlans.plan(p, n);
+                    "Log", "Reciprocal", "Erf", "Ceil", "Floor", "Softsign" -> EltwisePlans.plan(p, n);
             case "Where" -> EltwisePlans.where(p, n);
             case "Concat" -> concat(p, n);
             case "Transpose" -> {
