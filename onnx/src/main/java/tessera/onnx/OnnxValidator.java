@@ -14,7 +14,7 @@ import tessera.memory.Tensor;
  * attribute check.
  */
 public final class OnnxValidator {
-    /** Operators of the default domain that Tessera executes (opsets 9–18), from {@link OnnxOps}. */
+    /** Operators of the default domain that Tessera executes (opsets 1–18; older forms rewritten at load), from {@link OnnxOps}. */
     public static final Set<String> SUPPORTED = OnnxOps.supported();
 
     private OnnxValidator() {}
