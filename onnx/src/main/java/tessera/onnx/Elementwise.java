@@ -8,13 +8,15 @@ package tessera.onnx;
  * gradient by the differentiable graph.
  */
 public enum Elementwise {
-    NEG, ABS, SIGN, SQRT, EXP, LOG, RECIPROCAL, ERF,
-    ADD, SUB, MUL, DIV, POW, MIN, MAX, EQUAL, GREATER, LESS;
+    NEG, ABS, SIGN, SQRT, EXP, LOG, RECIPROCAL, ERF, CEIL, FLOOR, SOFTSIGN,
+    ADD, SUB, MUL, DIV, POW, MIN, MAX, EQUAL, GREATER, LESS,
+    /** PRelu with a slope that broadcasts other than per channel: a ≥ 0 ? a : a·b (PyTorch's gradient: a > 0 ? 1 : b). */
+    PRELU;
 
     private static final double TWO_OVER_SQRT_PI = 1.1283791670955126;
 
     /** True for the one-input operators. */
-    public boolean unary() { return ordinal() <= ERF.ordinal(); }
+    public boolean unary() { return ordinal() <= SOFTSIGN.ordinal(); }
 
     /** True for Equal, Greater and Less (boolean result, no gradient). */
     public boolean comparison() { return this == EQUAL || this == GREATER || this == LESS; }
@@ -30,6 +32,9 @@ public enum Elementwise {
             case LOG -> Math.log(x);
             case RECIPROCAL -> 1 / x;
             case ERF -> erf(x);
+            case CEIL -> Math.ceil(x);
+            case FLOOR -> Math.floor(x);
+            case SOFTSIGN -> x / (1 + Math.abs(x));
             default -> throw new IllegalStateException(this + " is not unary");
         };
     }
@@ -45,6 +50,8 @@ public enum Elementwise {
             case LOG -> 1 / x;
             case RECIPROCAL -> -y * y;
             case ERF -> TWO_OVER_SQRT_PI * Math.exp(-x * x);
+            case CEIL, FLOOR -> 0;
+            case SOFTSIGN -> 1 / ((1 + Math.abs(x)) * (1 + Math.abs(x)));
             default -> throw new IllegalStateException(this + " is not unary");
         };
     }
@@ -62,6 +69,7 @@ public enum Elementwise {
             case EQUAL -> a == b ? 1 : 0;
             case GREATER -> a > b ? 1 : 0;
             case LESS -> a < b ? 1 : 0;
+            case PRELU -> a >= 0 ? a : a * b;
             default -> throw new IllegalStateException(this + " is not binary");
         };
     }
@@ -75,6 +83,7 @@ public enum Elementwise {
             case POW -> b == 0 ? 0 : b * Math.pow(a, b - 1);
             case MIN -> a < b ? 1 : a == b ? 0.5 : 0;
             case MAX -> a > b ? 1 : a == b ? 0.5 : 0;
+            case PRELU -> a > 0 ? 1 : b;
             default -> 0;
         };
     }
@@ -89,6 +98,7 @@ public enum Elementwise {
             case POW -> a == 0 && b >= 0 ? 0 : y * Math.log(a);
             case MIN -> b < a ? 1 : a == b ? 0.5 : 0;
             case MAX -> b > a ? 1 : a == b ? 0.5 : 0;
+            case PRELU -> a > 0 ? 0 : a;
             default -> 0;
         };
     }

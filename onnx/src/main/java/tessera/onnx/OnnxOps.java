@@ -85,6 +85,16 @@ public final class OnnxOps {
         foldable("Log", 1, 1, n -> new OpArgs.Eltwise(Elementwise.LOG));
         foldable("Reciprocal", 1, 1, n -> new OpArgs.Eltwise(Elementwise.RECIPROCAL));
         foldable("Erf", 1, 1, n -> new OpArgs.Eltwise(Elementwise.ERF));
+        foldable("Ceil", 1, 1, n -> new OpArgs.Eltwise(Elementwise.CEIL));
+        foldable("Floor", 1, 1, n -> new OpArgs.Eltwise(Elementwise.FLOOR));
+        foldable("Softsign", 1, 1, n -> new OpArgs.Eltwise(Elementwise.SOFTSIGN));
+        // rewritten at load into the operators above (Decompositions)
+        op("Mean", 1, MANY, OpParsers::none);
+        op("ReduceMin", 1, 2, n -> OpParsers.reduce(n, OpArgs.Reduction.MAX));
+        op("ReduceSumSquare", 1, 2, n -> OpParsers.reduce(n, OpArgs.Reduction.SUM));
+        op("ReduceL2", 1, 2, n -> OpParsers.reduce(n, OpArgs.Reduction.SUM));
+        op("GlobalLpPool", 1, 1, OpParsers::none);
+        op("LayerNormalization", 2, 3, OpParsers::none);
         foldable("Where", 3, 3, n -> new OpArgs.Where());
         foldable("Concat", 1, MANY, OpParsers::concat);
         foldable("Flatten", 1, 1, n -> new OpArgs.Axis(n.getInt("axis", 1)));
@@ -103,6 +113,8 @@ public final class OnnxOps {
         op("ReduceSum", 1, 2, n -> OpParsers.reduce(n, OpArgs.Reduction.SUM));
         op("ReduceMax", 1, 2, n -> OpParsers.reduce(n, OpArgs.Reduction.MAX));
         foldable("Cast", 1, 1, OpParsers::cast);
+        op("Resize", 1, 4, OpParsers::resize);
+        op("Upsample", 1, 2, OpParsers::resize); // rewritten to Resize at load (OpsetNormalizer)
     }
 
     private OnnxOps() {}

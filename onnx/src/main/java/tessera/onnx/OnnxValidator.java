@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import tessera.memory.Tensor;
 
 /**
  * Checks, before anything runs, that every operator is supported (one error lists every unsupported op type with
@@ -13,7 +14,7 @@ import java.util.Set;
  * attribute check.
  */
 public final class OnnxValidator {
-    /** Operators of the default domain that Tessera executes (opsets 9–18), from {@link OnnxOps}. */
+    /** Operators of the default domain that Tessera executes (opsets 1–18; older forms rewritten at load), from {@link OnnxOps}. */
     public static final Set<String> SUPPORTED = OnnxOps.supported();
 
     private OnnxValidator() {}
@@ -38,5 +39,37 @@ public final class OnnxValidator {
             throw new OnnxFormatException(sb.toString());
         }
         for (OnnxNode n : g.nodes()) n.args();
+        for (OnnxNode n : g.nodes()) if (n.opType().equals("Dropout")) checkDropout(g, n);
+    }
+
+    /**
+     * Dropout's {@code training_mode} input (opset 12+) must be a constant false (or true with ratio 0, which is the
+     * identity too): training-mode dropout zeroes random elements, which inference never does.
+     */
+    private static void checkDropout(OnnxGraph g, OnnxNode n) {
+        if (!n.hasInput(2)) return;
+        double[] mode = constant(g, n.input(2));
+        if (mode == null) {
+            throw OpParsers.bad(n, "input 2 'training_mode' ('" + n.input(2) + "') is computed; Tessera runs Dropout in inference mode only "
+                    + "and needs it to be a constant false");
+        }
+        if (mode.length == 1 && mode[0] == 0) return;
+        double[] ratio = n.hasInput(1) ? constant(g, n.input(1)) : new double[] {0.5};
+        if (ratio != null && ratio.length == 1 && ratio[0] == 0) return; // training with ratio 0 keeps everything
+        throw OpParsers.bad(n, "input 2 'training_mode' is true with ratio " + (ratio == null ? "computed" : ratio.length == 1 ? "" + ratio[0] : "?")
+                + ": training-mode dropout (random zeroing, scaling by 1/(1 - ratio)) is not supported; Tessera runs inference only");
+    }
+
+    /** The values of an initializer or Constant-node output, or null when the value is computed. */
+    private static double[] constant(OnnxGraph g, String name) {
+        Tensor t = g.initializers().get(name);
+        if (t != null) return t.toDoubleArray();
+        for (OnnxNode m : g.nodes()) {
+            if (m.opType().equals("Constant") && m.outputs().get(0).equals(name)) {
+                OpArgs.Constant c = m.args(OpArgs.Constant.class);
+                return c.tensor() != null ? c.tensor().toDoubleArray() : c.values();
+            }
+        }
+        return null;
     }
 }

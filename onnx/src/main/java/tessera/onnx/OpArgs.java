@@ -93,7 +93,7 @@ public sealed interface OpArgs {
     }
 
     /** MaxPool, AveragePool, LpPool: pooling type, window, ceil mode, count_include_pad, p, second output wanted. */
-    record Pool(PoolType type, Window window, boolean ceil, boolean countIncludePad, int p, boolean withIndices) implements OpArgs {
+    record Pool(PoolType type, Window window, boolean ceil, boolean countIncludePad, int p, boolean withIndices, boolean columnMajor) implements OpArgs {
         /** The kernel library's spec for an input of {@code inH × inW}. */
         public PoolSpec spec(int inH, int inW) {
             int[] k = window.kernel(), st = window.strides(), dl = window.dilations();
@@ -168,4 +168,82 @@ public sealed interface OpArgs {
     record ConstantOfShape(Tensor value) implements OpArgs {}
 
     record Reshape(boolean allowZero) implements OpArgs {}
+
+    /**
+     * Resize (and Upsample, rewritten to it at load): nearest, (bi)linear or (bi)cubic interpolation of H and W with
+     * every ONNX coordinate transformation ({@code half_pixel}, {@code pytorch_half_pixel}, {@code align_corners},
+     * {@code asymmetric}, {@code tf_half_pixel_for_nearest}, {@code tf_crop_and_resize} with its roi and
+     * extrapolation value) and, for nearest, every rounding mode ({@code round_prefer_floor},
+     * {@code round_prefer_ceil}, {@code floor}, {@code ceil}); cubic with {@code cubic_coeff_a} and
+     * {@code exclude_outside}. The ONNX reference computes in the real-valued resized length {@code in·scale}.
+     */
+    record Resize(String mode, String coordinates, String nearestMode, double cubicA, boolean excludeOutside, double extrapolation)
+            implements OpArgs {
+        /** Source taps per output position along an axis: 1 (nearest), 2 (linear) or 4 (cubic). */
+        public int taps() { return mode.equals("nearest") ? 1 : mode.equals("linear") ? 2 : 4; }
+
+        /**
+         * Per output position {@code o} along an axis of {@code in} → {@code out} elements (scale {@code scale}, crop
+         * {@code roiStart..roiEnd} for tf_crop_and_resize): the source indices {@code idx[K·o + j]} and weights
+         * {@code w[K·o + j]}, K = {@link #taps()}; index −1 marks a position outside the input (extrapolated).
+         */
+        public void table(int in, int out, double scale, double roiStart, double roiEnd, int[] idx, double[] w) {
+            int k = taps();
+            double resized = in * scale;
+            for (int o = 0; o < out; o++) {
+                double x = switch (coordinates) {
+                    case "half_pixel" -> (o + 0.5) / scale - 0.5;
+                    case "pytorch_half_pixel" -> resized > 1 ? (o + 0.5) / scale - 0.5 : 0;
+                    case "align_corners" -> resized == 1 ? 0 : o * (in - 1.0) / (resized - 1);
+                    case "asymmetric" -> o / scale;
+                    case "tf_half_pixel_for_nearest" -> (o + 0.5) / scale;
+                    case "tf_crop_and_resize" -> out > 1 ? roiStart * (in - 1) + o * (roiEnd - roiStart) * (in - 1) / (out - 1)
+                            : 0.5 * (roiStart + roiEnd) * (in - 1);
+                    default -> throw new IllegalStateException(coordinates);
+                };
+                if (coordinates.equals("tf_crop_and_resize") && (x < 0 || x > in - 1)) {
+                    for (int j = 0; j < k; j++) {
+                        idx[k * o + j] = -1;
+                        w[k * o + j] = 0;
+                    }
+                    continue;
+                }
+                double f = Math.floor(x), t = x - f;
+                switch (mode) {
+                    case "nearest" -> {
+                        long r = switch (nearestMode) {
+                            case "round_prefer_floor" -> t == 0.5 ? (long) f : Math.round(x);
+                            case "round_prefer_ceil" -> t == 0.5 ? (long) f + 1 : Math.round(x);
+                            case "floor" -> (long) f;
+                            default -> (long) Math.ceil(x);
+                        };
+                        idx[o] = (int) Math.max(0, Math.min(in - 1, r));
+                        w[o] = 1;
+                    }
+                    case "linear" -> {
+                        double c = Math.max(0, Math.min(in - 1, x));
+                        int i0 = (int) Math.floor(c);
+                        double u = c - i0;
+                        idx[2 * o] = i0;
+                        idx[2 * o + 1] = Math.min(i0 + 1, in - 1);
+                        w[2 * o] = 1 - u;
+                        w[2 * o + 1] = u;
+                    }
+                    default -> {
+                        double a = cubicA;
+                        double[] c = {((a * (t + 1) - 5 * a) * (t + 1) + 8 * a) * (t + 1) - 4 * a, ((a + 2) * t - (a + 3)) * t * t + 1,
+                                ((a + 2) * (1 - t) - (a + 3)) * (1 - t) * (1 - t) + 1, ((a * (2 - t) - 5 * a) * (2 - t) + 8 * a) * (2 - t) - 4 * a};
+                        double sum = 0;
+                        for (int j = 0; j < 4; j++) {
+                            long i = (long) f - 1 + j;
+                            if (excludeOutside && (i < 0 || i > in - 1)) c[j] = 0;
+                            sum += c[j];
+                            idx[4 * o + j] = (int) Math.max(0, Math.min(in - 1, i));
+                        }
+                        for (int j = 0; j < 4; j++) w[4 * o + j] = excludeOutside ? c[j] / sum : c[j];
+                    }
+                }
+            }
+        }
+    }
 }

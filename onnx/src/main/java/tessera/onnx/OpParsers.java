@@ -19,7 +19,8 @@ final class OpParsers {
     private static int[] positive(OnnxNode n, String attr, int[] dflt) {
         int[] v = n.getIntArray(attr, null);
         if (v == null) return dflt;
-        if (v.length != 2) throw bad(n, "attribute '" + attr + "' = " + Arrays.toString(v) + " must have 2 values (2-D only)");
+        if (v.length != 2) throw bad(n, "attribute '" + attr + "' = " + Arrays.toString(v) + " must have 2 values: 1-D and 2-D windows are supported, "
+                + (v.length == 3 ? "3-D convolution and pooling are not" : "not " + v.length + "-D"));
         for (int x : v) if (x < 1) throw bad(n, "attribute '" + attr + "' = " + Arrays.toString(v) + " must be >= 1");
         return v;
     }
@@ -103,12 +104,10 @@ final class OpParsers {
         boolean ceil = flag(n, "ceil_mode", 0);
         boolean cip = n.opType().equals("AveragePool") && flag(n, "count_include_pad", 0);
         boolean withIdx = n.outputs().size() > 1 && !n.outputs().get(1).isEmpty();
-        if (n.opType().equals("MaxPool") && withIdx && n.getInt("storage_order", 0) != 0) {
-            throw bad(n, "attribute 'storage_order' = 1 (column-major indices) is not supported");
-        }
+        boolean columnMajor = n.opType().equals("MaxPool") && flag(n, "storage_order", 0);
         int p = (int) n.getInt("p", 2);
         if (n.opType().equals("LpPool") && p != 2) throw bad(n, "attribute 'p' = " + p + " is not supported (only p = 2)");
-        return new OpArgs.Pool(OnnxOps.poolType(n.opType()), w, ceil, cip, p, n.opType().equals("MaxPool") && withIdx);
+        return new OpArgs.Pool(OnnxOps.poolType(n.opType()), w, ceil, cip, p, n.opType().equals("MaxPool") && withIdx, columnMajor);
     }
 
     static OpArgs maxUnpool(OnnxNode n) {
@@ -140,8 +139,7 @@ final class OpParsers {
     }
 
     static OpArgs reshape(OnnxNode n) {
-        if (n.getInt("allowzero", 0) != 0) throw bad(n, "attribute 'allowzero' = 1 is not supported");
-        return new OpArgs.Reshape(false);
+        return new OpArgs.Reshape(flag(n, "allowzero", 0));
     }
 
     static OpArgs pad(OnnxNode n) {
@@ -156,8 +154,30 @@ final class OpParsers {
     static OpArgs reduce(OnnxNode n, OpArgs.Reduction kind) {
         boolean keep = flag(n, "keepdims", 1);
         boolean noop = flag(n, "noop_with_empty_axes", 0);
-        if (noop) throw bad(n, "attribute 'noop_with_empty_axes' = 1 is not supported");
-        return new OpArgs.Reduce(kind, keep, false);
+        return new OpArgs.Reduce(kind, keep, noop);
+    }
+
+    static OpArgs resize(OnnxNode n) {
+        String mode = n.getString("mode", "nearest");
+        if (mode.equals("bilinear")) mode = "linear";
+        if (mode.equals("bicubic")) mode = "cubic";
+        if (!Set.of("nearest", "linear", "cubic").contains(mode)) throw bad(n, "attribute 'mode' = '" + mode + "', expected nearest, linear or cubic");
+        String ct = n.getString("coordinate_transformation_mode", "half_pixel");
+        if (ct.equals("tf_half_pixel_for_nn")) ct = "tf_half_pixel_for_nearest"; // its name in opset-11 drafts
+        if (!Set.of("half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nearest", "tf_crop_and_resize").contains(ct)) {
+            throw bad(n, "attribute 'coordinate_transformation_mode' = '" + ct + "', expected half_pixel, pytorch_half_pixel, "
+                    + "align_corners, asymmetric, tf_half_pixel_for_nearest or tf_crop_and_resize");
+        }
+        String nm = n.getString("nearest_mode", "round_prefer_floor");
+        if (!Set.of("round_prefer_floor", "round_prefer_ceil", "floor", "ceil").contains(nm)) {
+            throw bad(n, "attribute 'nearest_mode' = '" + nm + "', expected round_prefer_floor, round_prefer_ceil, floor or ceil");
+        }
+        if (n.getInt("antialias", 0) != 0) throw bad(n, "attribute 'antialias' = 1 is not supported");
+        if (n.has("axes")) throw bad(n, "attribute 'axes' (opset 18) is not supported");
+        String policy = n.getString("keep_aspect_ratio_policy", "stretch");
+        if (!policy.equals("stretch")) throw bad(n, "attribute 'keep_aspect_ratio_policy' = '" + policy + "' is not supported (stretch only)");
+        return new OpArgs.Resize(mode, ct, nm, n.getFloat("cubic_coeff_a", -0.75f), flag(n, "exclude_outside", 0),
+                n.getFloat("extrapolation_value", 0f));
     }
 
     static OpArgs cast(OnnxNode n) { return new OpArgs.Cast(OnnxOps.dtype(n, n.getInt("to", -1))); }

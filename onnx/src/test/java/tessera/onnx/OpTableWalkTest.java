@@ -185,6 +185,27 @@ class OpTableWalkTest {
         single("ReduceSum", List.of("x", "rax"), new TensorProto[] {longs("rax", new long[] {1}, 1)}, i("keepdims", 0));
         unary("ReduceMax", false, ints("axes", 1, 3), i("keepdims", 1));
         unary("Cast", false, i("to", 1));
+        single("Resize", List.of("x", "", "rs"), new TensorProto[] {floatList("rs", 1, 1, 1.5f, 2)}, s("mode", "linear"),
+                s("coordinate_transformation_mode", "half_pixel"));
+        for (String op : new String[] {"Ceil", "Floor", "Softsign"}) unary(op, false);
+        single("Mean", List.of("x", "c", "c2"), new TensorProto[] {floats("c", -0.5, 0.5, 3, 1, 1), floats("c2", -0.5, 0.5, 4)});
+        unary("ReduceMin", false, ints("axes", 1, 3), i("keepdims", 0));
+        unary("ReduceSumSquare", false, ints("axes", 2));
+        unary("ReduceL2", false, ints("axes", -1, 1));
+        unary("GlobalLpPool", false, i("p", 3));
+        single("LayerNormalization", List.of("x", "ls", "lb"), new TensorProto[] {floats("ls", 0.5, 1.5, 4, 4), floats("lb", -0.2, 0.2, 4)},
+                i("axis", -2), f("epsilon", 1e-3f));
+        single("Upsample", List.of("x", "us"), new TensorProto[] {floatList("us", 1, 1, 2, 3)}, s("mode", "nearest"));
+    }
+
+    private static AttributeProto s(String name, String v) {
+        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.STRING).setS(com.google.protobuf.ByteString.copyFromUtf8(v)).build();
+    }
+
+    private static TensorProto floatList(String name, float... v) {
+        var b = TensorProto.newBuilder().setName(name).setDataType(1).addDims(v.length);
+        for (float x : v) b.addFloatData(x);
+        return b.build();
     }
 
     // ------------------------------------------------------------------ model and runs

@@ -39,7 +39,7 @@ final class ConstEval {
                 case OpArgs.Cast c -> cast(in.get(0), c.to());
                 case OpArgs.Reshape r -> {
                     CVal x = in.get(0);
-                    yield new CVal(x.dtype(), ShapeMath.reshape(x.shape(), in.get(1).toLongs()), x.data());
+                    yield new CVal(x.dtype(), ShapeMath.reshape(x.shape(), in.get(1).toLongs(), n.args(OpArgs.Reshape.class).allowZero()), x.data());
                 }
                 case OpArgs.Axis a when n.opType().equals("Flatten") -> {
                     CVal x = in.get(0);

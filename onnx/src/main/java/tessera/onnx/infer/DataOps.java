@@ -25,13 +25,16 @@ final class DataOps {
         private final int[] shape, idx;
         private final int elem;
 
-        StridedCopy(Tensor from, Tensor to) {
+        StridedCopy(Tensor from, Tensor to) { this(from, 0, from.strides(), to); }
+
+        /** Copies {@code from} read at {@code extraOffset} elements further with strides {@code strides} (negative = backwards). */
+        StridedCopy(Tensor from, long extraOffset, long[] strides, Tensor to) {
             this.src = from.segment();
             this.dst = to.segment();
             this.elem = from.dtype().byteSize();
-            this.srcOff = from.offset();
+            this.srcOff = from.offset() + extraOffset;
             this.dstOff = to.offset();
-            this.ss = from.strides();
+            this.ss = strides.clone();
             this.ds = to.strides();
             this.shape = from.shape();
             this.idx = new int[Math.max(shape.length, 1)];
@@ -186,6 +189,39 @@ final class DataOps {
     }
 
     /** ONNX MaxUnpool: y zero-filled, then y.flat[indices[i]] = x[i] (indices over the whole output tensor). */
+    /**
+     * Separable interpolation of each [H, W] plane of a contiguous float32 x into y with the tables of
+     * {@link OpPlans#resizeTables}: output (oh, ow) is Σ wh[K·oh+a]·ww[K·ow+b]·x[ih[K·oh+a], iw[K·ow+b]].
+     */
+    static void resize(Tensor x, OpPlans.ResizeTables t, Tensor y) {
+        MemorySegment xs = x.segment(), ys = y.segment();
+        int inH = x.dim(2), inW = x.dim(3), outH = y.dim(2), outW = y.dim(3), k = t.taps();
+        int[] ih = t.ih(), iw = t.iw();
+        double[] wh = t.wh(), ww = t.ww();
+        long planes = (long) x.dim(0) * x.dim(1), xo = x.offset(), yo = y.offset();
+        float ext = (float) t.extrapolation();
+        for (long pl = 0; pl < planes; pl++) {
+            long xb = xo + pl * inH * inW, yb = yo + pl * outH * outW;
+            for (int oh = 0; oh < outH; oh++) {
+                long yr = yb + (long) oh * outW;
+                for (int ow = 0; ow < outW; ow++) {
+                    if (ih[k * oh] < 0 || iw[k * ow] < 0) {
+                        ys.setAtIndex(F, yr + ow, ext);
+                        continue;
+                    }
+                    float s = 0f;
+                    for (int a = 0; a < k; a++) {
+                        long r = xb + (long) ih[k * oh + a] * inW;
+                        float row = 0f;
+                        for (int b = 0; b < k; b++) row += (float) ww[k * ow + b] * xs.getAtIndex(F, r + iw[k * ow + b]);
+                        s += (float) wh[k * oh + a] * row;
+                    }
+                    ys.setAtIndex(F, yr + ow, s);
+                }
+            }
+        }
+    }
+
     static void maxUnpool(Tensor x, Tensor indices, Tensor y, String node) {
         fill(y, 0f);
         MemorySegment xs = x.segment(), is = indices.segment(), ys = y.segment();
@@ -199,8 +235,11 @@ final class DataOps {
         }
     }
 
-    /** Converts per-plane max-pool indices (h·W + w) to ONNX flat indices over [N, C, H, W], in place. */
-    static void planeToFlatIndices(Tensor indices, long planeSize) {
+    /**
+     * Converts per-plane max-pool indices (h·W + w) to ONNX flat indices over [N, C, H, W], in place; with
+     * {@code columnMajorH} > 0 (storage_order = 1) the in-plane index becomes w·H + h.
+     */
+    static void planeToFlatIndices(Tensor indices, long planeSize, int columnMajorH, int w) {
         MemorySegment s = indices.segment();
         int n = indices.dim(0), c = indices.dim(1);
         long per = indices.numel() / Math.max(1, (long) n * c);
@@ -209,7 +248,9 @@ final class DataOps {
             long base = p * planeSize;
             for (long j = 0; j < per; j++) {
                 long at = o + p * per + j;
-                s.setAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, at, s.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, at) + base);
+                long k = s.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, at);
+                if (columnMajorH > 0) k = (k % w) * columnMajorH + k / w;
+                s.setAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, at, k + base);
             }
         }
     }

@@ -233,7 +233,22 @@ public final class DifferentiableGraph {
         return t;
     }
 
+    private int[] shapeOf(OnnxNode n, int k) {
+        Object o = value(n, k);
+        return o instanceof Variable v ? v.shape() : o instanceof CVal c ? c.shape() : ((PoolIndices) o).indices().shape();
+    }
+
     private void put(OnnxNode n, Object v) { values.put(n.outputs().get(0), v); }
+
+    /** Dropout's mask output in inference: every element kept (a constant all-true bool tensor). */
+    private void dropoutMask(OnnxNode n) {
+        if (!n.opType().equals("Dropout") || n.outputs().size() < 2 || n.outputs().get(1).isEmpty()) return;
+        Object x = value(n, 0);
+        int[] s = x instanceof Variable v ? v.shape() : ((CVal) x).shape();
+        double[] ones = new double[(int) ShapeMath.numel(s)];
+        Arrays.fill(ones, 1);
+        values.put(n.outputs().get(1), new CVal(DType.U8, s, ones));
+    }
 
     // ------------------------------------------------------------------ nodes
 
@@ -249,14 +264,17 @@ public final class DifferentiableGraph {
             put(n, ConstEval.eval(n, List.of(new CVal(DType.F32, s, new double[0]))));
             return;
         }
+        if (n.has(tessera.onnx.OpsetNormalizer.LEGACY_AXIS)) tessera.onnx.OpsetNormalizer.checkLegacyBroadcast(n, shapeOf(n, 0), shapeOf(n, 1));
         boolean allConst = true;
         for (int k = 0; k < n.inputs().size(); k++) if (n.hasInput(k) && !(value(n, k) instanceof CVal)) allConst = false;
         if (allConst && ConstEval.FOLDABLE.contains(op)) {
             List<CVal> args = new ArrayList<>();
             for (int k = 0; k < n.inputs().size(); k++) args.add(n.hasInput(k) ? (CVal) value(n, k) : null);
             put(n, ConstEval.eval(n, args));
+            dropoutMask(n);
             return;
         }
+        dropoutMask(n);
         put(n, switch (op) {
             case "Identity", "Dropout" -> var(n, 0);
             case "Cast" -> {
@@ -287,7 +305,7 @@ public final class DifferentiableGraph {
             case "Gemm" -> gemm(n);
             case "MatMul" -> matmul(n);
             case "Add", "Sub", "Mul", "Div", "Sum", "Pow", "Min", "Max", "Equal", "Greater", "Less", "Neg", "Abs", "Sign", "Sqrt", "Exp",
-                    "Log", "Reciprocal", "Erf" -> {
+                    "Log", "Reciprocal", "Erf", "Ceil", "Floor", "Softsign" -> {
                 Elementwise e = n.args(OpArgs.Eltwise.class).op();
                 if (e.unary()) yield eltwise.unary(e, var(n, 0));
                 Variable acc = var(n, 0);
@@ -310,7 +328,7 @@ public final class DifferentiableGraph {
             }
             case "Reshape" -> {
                 Variable x = var(n, 0);
-                yield Ops.reshape(x, ShapeMath.reshape(x.shape(), cval(n, 1).toLongs()));
+                yield Ops.reshape(x, ShapeMath.reshape(x.shape(), cval(n, 1).toLongs(), n.args(OpArgs.Reshape.class).allowZero()));
             }
             case "Squeeze" -> {
                 Variable x = var(n, 0);
@@ -325,6 +343,7 @@ public final class DifferentiableGraph {
                 yield Ops.permute(x, n.args(OpArgs.Transpose.class).perm(x.shape().length));
             }
             case "Gather" -> gather(n);
+            case "Resize" -> resize(n);
             case "Slice" -> slice(n);
             case "Pad" -> pad(n);
             case "ReduceMean", "ReduceSum", "ReduceMax" -> reduce(n);
@@ -394,6 +413,7 @@ public final class DifferentiableGraph {
         PoolSpec spec = a.spec(xs[2], xs[3]);
         PoolType type = a.type();
         if (type == PoolType.MAX && n.outputs().size() > 1 && !n.outputs().get(1).isEmpty()) {
+            if (a.columnMajor()) throw bad(n, "attribute 'storage_order' = 1: column-major indices have no differentiable mapping (MaxUnpool reads row-major ones)");
             Variable[] r = Ops.maxPool2dWithIndices(x, spec);
             values.put(n.outputs().get(1), new PoolIndices(r[1].value()));
             return r[0];
@@ -407,18 +427,8 @@ public final class DifferentiableGraph {
             throw bad(n, "indices '" + n.input(1) + "' must come straight from a MaxPool's second output");
         }
         int[] xs = x.shape();
-        int oh, ow;
-        if (n.hasInput(2)) {
-            long[] os = cval(n, 2).toLongs();
-            if (os.length != 4) throw bad(n, "output_shape " + Arrays.toString(os) + " must have 4 values");
-            oh = (int) os[2];
-            ow = (int) os[3];
-        } else {
-            int[] hw = n.args(OpArgs.MaxUnpool.class).outputSize(xs[2], xs[3]);
-            oh = hw[0];
-            ow = hw[1];
-        }
-        return Ops.maxUnpool(x, idx.indices(), oh, ow);
+        int[] ys = OpPlans.maxUnpoolShape(n, xs, n.hasInput(2) ? cval(n, 2).toLongs() : null);
+        return Ops.maxUnpool(x, idx.indices(), ys[2], ys[3]);
     }
 
     /** Eval-mode batch norm as differentiable arithmetic, so γ, β, mean and var all receive their gradients. */
@@ -453,12 +463,8 @@ public final class DifferentiableGraph {
 
     private Variable prelu(OnnxNode n) {
         Variable x = var(n, 0), slope = var(n, 1);
+        if (!OpPlans.preluPerChannel(n, x.shape(), slope.shape())) return eltwise.binary(Elementwise.PRELU, x, slope);
         long count = slope.value().numel();
-        int[] xs = x.shape();
-        if (count != 1 && (xs.length < 2 || count != xs[1])) {
-            throw bad(n, "slope '" + n.input(1) + "' has shape " + Arrays.toString(slope.shape()) + "; supported: one value or one per channel ("
-                    + (xs.length < 2 ? "?" : xs[1]) + ")");
-        }
         return Ops.prelu(x, slope.shape().length == 1 ? slope : Ops.reshape(slope, (int) count));
     }
 
@@ -509,7 +515,6 @@ public final class DifferentiableGraph {
         int[] xs = x.shape();
         int ax = ShapeMath.axis(n.args(OpArgs.Axis.class).axis(), xs.length, n.describe());
         CVal idx = cval(n, 1);
-        if (idx.rank() > 1) throw bad(n, "indices of rank " + idx.rank() + " on a computed tensor are not supported (rank 0 or 1)");
         long[] ks = idx.toLongs();
         List<Variable> parts = new ArrayList<>();
         for (long k0 : ks) {
@@ -520,7 +525,7 @@ public final class DifferentiableGraph {
         Variable y = parts.size() == 1 ? parts.get(0) : Ops.concat(parts, ax);
         int[] os = new int[xs.length - 1 + idx.rank()];
         System.arraycopy(xs, 0, os, 0, ax);
-        if (idx.rank() == 1) os[ax] = ks.length;
+        System.arraycopy(idx.shape(), 0, os, ax, idx.rank());
         System.arraycopy(xs, ax + 1, os, ax + idx.rank(), xs.length - ax - 1);
         return Ops.reshape(y, os);
     }
@@ -534,8 +539,17 @@ public final class DifferentiableGraph {
         Variable y = x;
         for (int d = 0; d < xs.length; d++) {
             if (s[0][d] == 0 && s[1][d] == 1 && s[2][d] == xs[d]) continue;
-            if (s[1][d] < 1) throw bad(n, "negative slice steps on a computed tensor are not supported");
             if (s[2][d] == 0) throw bad(n, "the slice along axis " + d + " is empty");
+            if (s[1][d] < 0) {
+                // negative step: the elements start, start + step, ... as unit slices in that order
+                List<Variable> parts = new ArrayList<>();
+                for (int i = 0; i < s[2][d]; i++) {
+                    int at = s[0][d] + i * s[1][d];
+                    parts.add(Ops.slice(y, d, at, at + 1, 1));
+                }
+                y = parts.size() == 1 ? parts.get(0) : Ops.concat(parts, d);
+                continue;
+            }
             int start = s[0][d];
             y = Ops.slice(y, d, start, start + (s[2][d] - 1) * s[1][d] + 1, s[1][d]);
         }
@@ -560,10 +574,43 @@ public final class DifferentiableGraph {
         return Ops.pad2d(x, (int) pads[r - 2], (int) pads[r - 1], (int) pads[2 * r - 2], (int) pads[2 * r - 1], value);
     }
 
+    /** Resize as a linear map with its transpose as the gradient (plain loops in float64). */
+    private Variable resize(OnnxNode n) {
+        Variable x = var(n, 0);
+        int[] xs = x.shape();
+        OpPlans.ResizeTables t = OpPlans.resizeTables(n, xs, cval(n, 1), cval(n, 2), cval(n, 3));
+        int[] os = t.outShape();
+        int inH = xs[2], inW = xs[3], outH = os[2], outW = os[3], planes = xs[0] * xs[1], k = t.taps();
+        double[] xv = x.value().toDoubleArray(), yv = new double[planes * outH * outW];
+        for (int pl = 0; pl < planes; pl++) {
+            for (int oh = 0; oh < outH; oh++) {
+                for (int ow = 0; ow < outW; ow++) yv[(pl * outH + oh) * outW + ow] = t.value(i -> xv[i], pl * inH * inW, inW, oh, ow);
+            }
+        }
+        return Ops.custom("resize", tensorOf(new CVal(DType.F64, os, yv)), g -> {
+            double[] gv = g.toDoubleArray(), dx = new double[xv.length];
+            for (int pl = 0; pl < planes; pl++) {
+                for (int oh = 0; oh < outH; oh++) {
+                    for (int ow = 0; ow < outW; ow++) {
+                        if (t.ih()[k * oh] < 0 || t.iw()[k * ow] < 0) continue; // extrapolated: no dependence on x
+                        double gy = gv[(pl * outH + oh) * outW + ow];
+                        for (int a = 0; a < k; a++) {
+                            for (int b = 0; b < k; b++) {
+                                dx[(pl * inH + t.ih()[k * oh + a]) * inW + t.iw()[k * ow + b]] += t.wh()[k * oh + a] * t.ww()[k * ow + b] * gy;
+                            }
+                        }
+                    }
+                }
+            }
+            return new Tensor[] {tensorOf(new CVal(DType.F64, xs, dx))};
+        }, x);
+    }
+
     private Variable reduce(OnnxNode n) {
         Variable x = var(n, 0);
         int[] xs = x.shape();
         OpArgs.Reduce a = n.args(OpArgs.Reduce.class);
+        if (a.noopWithEmptyAxes() && (!n.hasInput(1) || cval(n, 1).toLongs().length == 0)) return x;
         int[] ax = ShapeMath.reduceAxes(n.hasInput(1) ? cval(n, 1).toLongs() : null, xs.length, n.describe());
         Variable y = switch (a.kind()) {
             case MEAN -> Ops.mean(x, ax);

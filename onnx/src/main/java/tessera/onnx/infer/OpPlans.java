@@ -43,7 +43,11 @@ final class OpPlans {
 
     static void plan(Planner p, OnnxNode n) {
         switch (n.opType()) {
-            case "Identity", "Dropout" -> p.alias(out(n), p.in(n, 0), p.shape(n, 0));
+            case "Identity" -> p.alias(out(n), p.in(n, 0), p.shape(n, 0));
+            case "Dropout" -> {
+                p.alias(out(n), p.in(n, 0), p.shape(n, 0));
+                dropoutMask(p, n);
+            }
             case "Cast" -> cast(p, n);
             case "Flatten" -> {
                 int[] s = p.shape(n, 0);
@@ -52,7 +56,7 @@ final class OpPlans {
                 if (ax < 0 || ax > s.length) throw bad(n, "axis " + axis + " is out of range for shape " + Planner.str(s));
                 p.alias(out(n), p.in(n, 0), new int[] {(int) ShapeMath.prod(s, 0, ax), (int) ShapeMath.prod(s, ax, s.length)});
             }
-            case "Reshape" -> p.alias(out(n), p.in(n, 0), ShapeMath.reshape(p.shape(n, 0), p.cval(n, 1).toLongs()));
+            case "Reshape" -> p.alias(out(n), p.in(n, 0), ShapeMath.reshape(p.shape(n, 0), p.cval(n, 1).toLongs(), n.args(OpArgs.Reshape.class).allowZero()));
             case "Squeeze" -> p.alias(out(n), p.in(n, 0), ShapeMath.squeeze(p.shape(n, 0), n.hasInput(1) ? p.cval(n, 1).toLongs() : null));
             case "Unsqueeze" -> p.alias(out(n), p.in(n, 0), ShapeMath.unsqueeze(p.shape(n, 0), p.cval(n, 1).toLongs()));
             case "Conv" -> conv(p, n);
@@ -94,22 +98,25 @@ final class OpPlans {
                 Tensor slope = p.constTensor(n, 1);
                 int[] s = p.shape(n, 0);
                 if (slope == null) throw bad(n, "slope input must be a constant");
-                long k = slope.numel();
-                if (k != 1 && (s.length < 2 || k != s[1])) {
-                    throw bad(n, "slope of shape " + Planner.str(slope.shape()) + " must have 1 or C = " + (s.length > 1 ? s[1] : 0) + " elements for input " + Planner.str(s));
-                }
-                Tensor sl = slope.reshape((int) k);
                 int x = p.in(n, 0), y = p.dynamic(out(n), s, DType.F32);
-                p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
-                    Tensor tx = v[x], ty = v[y];
-                    return () -> Activations.preluForward(tx, sl, ty);
-                });
+                if (preluPerChannel(n, s, slope.shape())) {
+                    Tensor sl = slope.reshape((int) slope.numel());
+                    p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
+                        Tensor tx = v[x], ty = v[y];
+                        return () -> Activations.preluForward(tx, sl, ty);
+                    });
+                } else {
+                    Tensor sl = slope.dtype() == DType.F32 ? slope : null;
+                    if (sl == null) throw bad(n, "slope is " + slope.dtype() + ", expected float32");
+                    p.step(n.name(), new int[] {x}, new int[] {y}, v -> new DataOps.Broadcast(tessera.onnx.Elementwise.PRELU,
+                            new Tensor[] {v[x], sl.expand(s)}, v[y]));
+                }
             }
             case "Softmax", "LogSoftmax" -> softmax(p, n);
             case "Gemm" -> gemm(p, n);
             case "MatMul" -> matmul(p, n);
             case "Add", "Sub", "Mul", "Div", "Sum", "Pow", "Min", "Max", "Equal", "Greater", "Less", "Neg", "Abs", "Sign", "Sqrt", "Exp",
-                    "Log", "Reciprocal", "Erf" -> EltwisePlans.plan(p, n);
+                    "Log", "Reciprocal", "Erf", "Ceil", "Floor", "Softsign" -> EltwisePlans.plan(p, n);
             case "Where" -> EltwisePlans.where(p, n);
             case "Concat" -> concat(p, n);
             case "Transpose" -> {
@@ -122,6 +129,7 @@ final class OpPlans {
                 p.step(n.name(), new int[] {x}, new int[] {y}, v -> new DataOps.StridedCopy(v[x].permute(pm), v[y]));
             }
             case "Gather" -> gather(p, n);
+            case "Resize" -> resize(p, n);
             case "Slice" -> slice(p, n);
             case "Pad" -> pad(p, n);
             case "ReduceMean", "ReduceSum", "ReduceMax" -> reduce(p, n);
@@ -272,11 +280,12 @@ final class OpPlans {
         if (a.withIndices()) {
             int idx = p.dynamic(n.outputs().get(1), ys, DType.I64);
             long plane = (long) xs[2] * xs[3];
+            boolean cm = a.columnMajor();
             p.step(n.name(), new int[] {x}, new int[] {y, idx}, v -> {
                 Tensor tx = v[x], ty = v[y], ti = v[idx];
                 return () -> {
                     Pool2d.forward(spec, tx, ty, ti);
-                    DataOps.planeToFlatIndices(ti, plane);
+                    DataOps.planeToFlatIndices(ti, plane, cm ? xs[2] : 0, xs[3]);
                 };
             });
         } else {
@@ -287,18 +296,134 @@ final class OpPlans {
         }
     }
 
+    /**
+     * True when PRelu's slope is one value or one per channel ([C], [C, 1, ...] or [1, C, 1, ...] against x of
+     * shape [N, C, ...] as numpy broadcasting aligns it), the per-channel kernel's case; false for any other slope
+     * that broadcasts to x; an error (naming the node and both shapes) when it does not broadcast.
+     */
+    static boolean preluPerChannel(OnnxNode n, int[] xs, int[] ss) {
+        if (n.has(tessera.onnx.OpsetNormalizer.LEGACY_AXIS) && ss.length == 1 && (ss[0] == 1 || (xs.length >= 2 && ss[0] == xs[1]))) {
+            return true; // opset < 7: a 1-D slope runs along the channels
+        }
+        int[] b;
+        try {
+            b = Shapes.broadcast(xs, ss);
+        } catch (IllegalArgumentException e) {
+            b = null;
+        }
+        if (b == null || !Arrays.equals(b, xs)) {
+            throw bad(n, "slope of shape " + Planner.str(ss) + " does not broadcast to the input shape " + Planner.str(xs));
+        }
+        long count = ShapeMath.numel(ss);
+        if (count == 1) return true;
+        if (xs.length < 2 || count != xs[1]) return false;
+        int off = xs.length - ss.length; // slope dim i aligns with x dim i + off
+        for (int i = 0; i < ss.length; i++) if (ss[i] != 1 && i + off != 1) return false;
+        return true;
+    }
+
+    /** Resize geometry: output shape and, per H and W, the source indices and weights of each output position. */
+    record ResizeTables(int[] outShape, int taps, int[] ih, double[] wh, int[] iw, double[] ww, double extrapolation) {
+        /** Output (pl, oh, ow) from plane-major x of [.., inH, inW] (flat array accessor {@code at}). */
+        double value(java.util.function.IntToDoubleFunction at, int base, int inW, int oh, int ow) {
+            if (ih[taps * oh] < 0 || iw[taps * ow] < 0) return extrapolation;
+            double s = 0;
+            for (int a = 0; a < taps; a++) {
+                double row = 0;
+                int r = base + ih[taps * oh + a] * inW;
+                for (int b = 0; b < taps; b++) row += ww[taps * ow + b] * at.applyAsDouble(r + iw[taps * ow + b]);
+                s += wh[taps * oh + a] * row;
+            }
+            return s;
+        }
+    }
+
+    static ResizeTables resizeTables(OnnxNode n, int[] xs, CVal roi, CVal scales, CVal sizes) {
+        if (xs.length != 4) throw bad(n, "input of shape " + Planner.str(xs) + ": only 4-D [N, C, H, W] inputs are supported");
+        double[] sc = new double[4];
+        int[] os = new int[4];
+        if (sizes != null && sizes.data().length > 0) {
+            long[] sz = sizes.toLongs();
+            if (sz.length != 4) throw bad(n, "input 'sizes' = " + Arrays.toString(sz) + " must have 4 values");
+            for (int d = 0; d < 4; d++) {
+                os[d] = (int) sz[d];
+                sc[d] = (double) sz[d] / xs[d];
+            }
+        } else if (scales != null && scales.data().length > 0) {
+            double[] s = scales.data();
+            if (s.length != 4) throw bad(n, "input 'scales' = " + Arrays.toString(s) + " must have 4 values");
+            for (int d = 0; d < 4; d++) {
+                sc[d] = (float) s[d];
+                os[d] = (int) Math.floor(xs[d] * (float) s[d]);
+            }
+        } else {
+            throw bad(n, "needs a non-empty 'scales' or 'sizes' input");
+        }
+        if (os[0] != xs[0] || os[1] != xs[1]) {
+            throw bad(n, "resizing N or C (input " + Planner.str(xs) + " to " + Planner.str(os) + ") is not supported; only H and W");
+        }
+        if (os[2] < 1 || os[3] < 1) throw bad(n, "output shape " + Planner.str(os) + " is empty");
+        OpArgs.Resize a = n.args(OpArgs.Resize.class);
+        double[] r = {0, 0, 0, 0, 1, 1, 1, 1};
+        if (a.coordinates().equals("tf_crop_and_resize")) {
+            if (roi == null || roi.data().length != 8) throw bad(n, "coordinate_transformation_mode tf_crop_and_resize needs an 'roi' input of 8 values");
+            r = roi.data();
+        }
+        int k = a.taps();
+        int[] ih = new int[k * os[2]], iw = new int[k * os[3]];
+        double[] wh = new double[k * os[2]], ww = new double[k * os[3]];
+        a.table(xs[2], os[2], sc[2], r[2], r[6], ih, wh);
+        a.table(xs[3], os[3], sc[3], r[3], r[7], iw, ww);
+        return new ResizeTables(os, k, ih, wh, iw, ww, a.extrapolation());
+    }
+
+    private static void resize(Planner p, OnnxNode n) {
+        requireF32(p, n, 0);
+        int[] xs = p.shape(n, 0);
+        ResizeTables t = resizeTables(n, xs, n.hasInput(1) ? p.cval(n, 1) : null, n.hasInput(2) ? p.cval(n, 2) : null,
+                n.hasInput(3) ? p.cval(n, 3) : null);
+        int x = p.in(n, 0), y = p.dynamic(out(n), t.outShape(), DType.F32);
+        p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
+            Tensor tx = v[x], ty = v[y];
+            if (!tx.isContiguous()) throw bad(n, "input '" + n.input(0) + "' must be contiguous");
+            return () -> DataOps.resize(tx, t, ty);
+        });
+        p.algorithm(n.args(OpArgs.Resize.class).mode());
+    }
+
+    /** Dropout's optional mask output: inference keeps every element, so it is a constant all-true bool tensor. */
+    static void dropoutMask(Planner p, OnnxNode n) {
+        if (n.outputs().size() < 2 || n.outputs().get(1).isEmpty()) return;
+        Tensor mask = p.arena().allocate(DType.U8, p.shape(n, 0));
+        mask.fill(1);
+        p.constant(n.outputs().get(1), mask);
+    }
+
+    /**
+     * MaxUnpool's output shape: from kernel/strides/pads, or the output_shape input when it equals that. A different
+     * output_shape is refused: ONNX's backend test reads the indices as positions in the default-size output, ONNX
+     * Runtime and PyTorch as flat positions in the given output (onnx/onnx#2398), and guessing would be silently wrong
+     * for one of them.
+     */
+    static int[] maxUnpoolShape(OnnxNode n, int[] xs, long[] os) {
+        int[] hw = n.args(OpArgs.MaxUnpool.class).outputSize(xs[2], xs[3]);
+        int[] ys = {xs[0], xs[1], hw[0], hw[1]};
+        if (os == null) return ys;
+        if (os.length != 4) throw bad(n, "input 'output_shape' = " + Arrays.toString(os) + " must have 4 values");
+        for (int d = 0; d < 4; d++) {
+            if (os[d] != ys[d]) {
+                throw bad(n, "input 'output_shape' = " + Arrays.toString(os) + " differs from the shape " + Planner.str(ys) + " that kernel_shape, "
+                        + "strides and pads give for input " + Planner.str(xs) + "; ONNX's reference and ONNX Runtime/PyTorch place the indices "
+                        + "differently then (onnx/onnx#2398), so Tessera refuses rather than guess");
+            }
+        }
+        return ys;
+    }
+
     private static void maxUnpool(Planner p, OnnxNode n) {
         requireRank(p, n, 0, 4);
         int[] xs = p.shape(n, 0);
-        int[] ys;
-        if (n.hasInput(2)) {
-            long[] os = p.cval(n, 2).toLongs();
-            if (os.length != 4) throw bad(n, "output_shape " + Arrays.toString(os) + " must have 4 values");
-            ys = new int[] {(int) os[0], (int) os[1], (int) os[2], (int) os[3]};
-        } else {
-            int[] hw = n.args(OpArgs.MaxUnpool.class).outputSize(xs[2], xs[3]);
-            ys = new int[] {xs[0], xs[1], hw[0], hw[1]};
-        }
+        int[] ys = maxUnpoolShape(n, xs, n.hasInput(2) ? p.cval(n, 2).toLongs() : null);
         if (p.val(p.in(n, 1)).dtype != DType.I64) throw bad(n, "indices must be int64");
         int x = p.in(n, 0), ix = p.in(n, 1), y = p.dynamic(out(n), ys, DType.F32);
         String name = n.describe();
@@ -480,7 +605,6 @@ final class OpPlans {
         int[] xs = p.shape(n, 0);
         int ax = ShapeMath.axis(n.args(OpArgs.Axis.class).axis(), xs.length, n.describe());
         CVal idx = p.cval(n, 1);
-        if (idx.rank() > 1) throw bad(n, "indices of rank " + idx.rank() + " on a computed tensor are not supported (rank 0 or 1)");
         long[] ks = idx.toLongs();
         for (int i = 0; i < ks.length; i++) {
             if (ks[i] < 0) ks[i] += xs[ax];
@@ -488,7 +612,7 @@ final class OpPlans {
         }
         int[] os = new int[xs.length - 1 + idx.rank()];
         System.arraycopy(xs, 0, os, 0, ax);
-        if (idx.rank() == 1) os[ax] = ks.length;
+        System.arraycopy(idx.shape(), 0, os, ax, idx.rank());
         System.arraycopy(xs, ax + 1, os, ax + idx.rank(), xs.length - ax - 1);
         int[] kept = xs.clone();
         kept[ax] = ks.length;
@@ -508,17 +632,32 @@ final class OpPlans {
         ShapeMath.SliceRange r = ShapeMath.slice(xs, p.cval(n, 1).toLongs(), p.cval(n, 2).toLongs(),
                 n.hasInput(3) ? p.cval(n, 3).toLongs() : null, n.hasInput(4) ? p.cval(n, 4).toLongs() : null);
         int[][] s = {r.starts(), r.steps(), r.shape()};
-        for (int d = 0; d < xs.length; d++) if (s[1][d] < 1) throw bad(n, "negative slice steps on a computed tensor are not supported");
         int x = p.in(n, 0), y = p.dynamic(out(n), s[2], p.val(p.in(n, 0)).dtype);
         p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
             Tensor view = v[x];
+            boolean[] reversed = new boolean[xs.length];
             for (int d = 0; d < xs.length; d++) {
+                int step = s[1][d], count = s[2][d];
+                if (step < 0) {
+                    // the same elements in increasing order, read backwards below
+                    reversed[d] = count > 1;
+                    int lo = count == 0 ? 0 : s[0][d] - (count - 1) * -step;
+                    view = view.slice(d, lo, count == 0 ? lo : lo + (count - 1) * -step + 1, -step);
+                    continue;
+                }
                 int start = Math.min(s[0][d], xs[d]);
-                int end = Math.min(xs[d], start + (s[2][d] - 1) * s[1][d] + 1);
-                if (s[2][d] == 0) end = start;
-                view = view.slice(d, start, end, s[1][d]);
+                int end = Math.min(xs[d], start + (count - 1) * step + 1);
+                if (count == 0) end = start;
+                view = view.slice(d, start, end, step);
             }
-            return new DataOps.StridedCopy(view, v[y]);
+            long[] strides = view.strides();
+            long off = 0;
+            for (int d = 0; d < xs.length; d++) {
+                if (!reversed[d]) continue;
+                off += (long) (view.dim(d) - 1) * strides[d];
+                strides[d] = -strides[d];
+            }
+            return new DataOps.StridedCopy(view, off, strides, v[y]);
         });
     }
 
@@ -558,6 +697,10 @@ final class OpPlans {
         requireF32(p, n, 0);
         int[] xs = p.shape(n, 0);
         OpArgs.Reduce a = n.args(OpArgs.Reduce.class);
+        if (a.noopWithEmptyAxes() && (!n.hasInput(1) || p.cval(n, 1).toLongs().length == 0)) {
+            p.alias(out(n), p.in(n, 0), xs);
+            return;
+        }
         int[] ax = ShapeMath.reduceAxes(n.hasInput(1) ? p.cval(n, 1).toLongs() : null, xs.length, n.describe());
         int[] keep = xs.clone();
         for (int d : ax) keep[d] = 1;

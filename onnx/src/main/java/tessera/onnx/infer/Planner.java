@@ -186,6 +186,7 @@ final class Planner {
             if (v.constant == null) allConst = false;
             else size += v.constant.numel();
         }
+        if (n.has(tessera.onnx.OpsetNormalizer.LEGACY_AXIS)) tessera.onnx.OpsetNormalizer.checkLegacyBroadcast(n, shape(n, 0), shape(n, 1));
         if (op.equals("Shape")) {
             Specialization.Value x = val(in(n, 0));
             List<CVal> args = new ArrayList<>();
@@ -197,6 +198,7 @@ final class Planner {
             List<CVal> args = new ArrayList<>();
             for (int k = 0; k < n.inputs().size(); k++) args.add(cval(n, k));
             defineConst(n, 0, ConstEval.eval(n, args));
+            if (op.equals("Dropout")) OpPlans.dropoutMask(this, n);
             return;
         }
         OpPlans.plan(this, n);

@@ -37,6 +37,22 @@ final class ShapeMath {
     }
 
     /** Reshape target with ONNX rules: 0 copies the input dimension (allowzero=0), -1 is inferred. */
+    /** Reshape with {@code allowzero}: a 0 in {@code spec} is a literal zero-size dimension instead of a copy. */
+    static int[] reshape(int[] in, long[] spec, boolean allowZero) {
+        boolean zero = false;
+        for (long v : spec) zero |= v == 0;
+        if (!allowZero || !zero) return reshape(in, spec);
+        int[] r = new int[spec.length];
+        for (int i = 0; i < spec.length; i++) {
+            if (spec[i] < 0 || spec[i] > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("shape " + Arrays.toString(spec) + " with allowzero = 1 and a 0 dimension cannot infer -1");
+            }
+            r[i] = (int) spec[i];
+        }
+        if (numel(in) != 0) throw new IllegalArgumentException("cannot reshape " + Arrays.toString(in) + " to " + Arrays.toString(spec) + " (allowzero = 1)");
+        return r;
+    }
+
     static int[] reshape(int[] in, long[] spec) {
         int[] r = new int[spec.length];
         int infer = -1;
