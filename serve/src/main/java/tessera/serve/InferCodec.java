@@ -99,7 +99,8 @@ final class InferCodec {
             if (p.nextToken() != null) fail("unexpected content after the JSON object");
         } catch (JsonProcessingException e) {
             String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
-            throw HttpError.badRequest("malformed JSON: " + oneLine(e.getOriginalMessage()) + where);
+            String msg = oneLine(e.getOriginalMessage()).replaceAll(" \\(start marker at \\[Source: .*?; line: (\\d+), column: (\\d+)\\]\\)", " (opened at line $1, column $2)");
+            throw HttpError.badRequest("malformed JSON: " + msg + where);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -280,10 +280,6 @@ public final class ModelServer implements AutoCloseable {
         if (!in.datatype.equals("FP32")) throw HttpError.badRequest("input '" + in.name + "' has datatype " + in.datatype + "; the model takes FP32");
         if (in.shape == null) throw HttpError.badRequest("input '" + in.name + "' has no shape");
         if (in.data == null) throw HttpError.badRequest("input '" + in.name + "' has no data (JSON 'data' or parameters.binary_data_size)");
-        long want = InferCodec.numel(in.shape);
-        if (in.count != want) {
-            throw HttpError.badRequest("input '" + in.name + "' has " + in.count + " elements, shape " + Arrays.toString(in.shape) + " needs " + want);
-        }
         if (r.outputs != null) {
             for (String o : r.outputs.keySet()) {
                 if (!m.outputNames().contains(o)) throw HttpError.badRequest("unknown output '" + o + "'; model '" + m.name() + "' has " + m.outputNames());

@@ -225,9 +225,11 @@ class ModelServerTest {
         assertError(post(server, path, jsonRequest("input", "FP32", new int[] {1, 1, 27, 28}, new float[756])), 400, "does not match the model's input 'input' [-1, 1, 28, 28]");
         assertError(post(server, path, jsonRequest("input", "FP32", new int[] {1, 28, 28}, x)), 400, "rank 3");
         assertError(post(server, path, jsonRequest("input", "FP64", new int[] {1, 1, 28, 28}, x)), 400, "datatype FP64; the model takes FP32");
-        assertError(post(server, path, jsonRequest("input", "FP32", new int[] {1, 1, 28, 28}, new float[783])), 400, "783 elements, shape [1, 1, 28, 28] needs 784");
+        assertError(post(server, path, jsonRequest("input", "FP32", new int[] {1, 1, 28, 28}, new float[783])), 400, "input has 783 elements, shape [1, 1, 28, 28] needs 784");
+        assertError(post(server, path, jsonRequest("input", "FP32", new int[] {1, 1, 32, 32}, new float[3])), 400, "input shape [1, 1, 32, 32] does not match the model's input 'input' [-1, 1, 28, 28]");
         assertError(post(server, path, jsonRequest("image", "FP32", new int[] {1, 1, 28, 28}, x)), 400, "unknown input 'image'");
-        assertError(post(server, path, "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,1,28,28],\"datatype\":\"FP32\",\"data\":[1,2,"), 400, "malformed JSON");
+        assertError(post(server, path, "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,1,28,28],\"datatype\":\"FP32\",\"data\":[1,2,"), 400, "malformed JSON: Unexpected end-of-input within/between Array entries at line 1, column 78");
+        assertError(post(server, path, "{\"inputs\":[{"), 400, "{\"error\":\"malformed JSON: Unexpected end-of-input: expected close marker for Object (opened at line 1, column 12) at line 1, column 13\"}");
         assertError(post(server, path, "not json at all"), 400, "malformed JSON");
         assertError(post(server, path, "[1,2]"), 400, "must be a JSON object");
         assertError(post(server, path, "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,1,28,28],\"datatype\":\"FP32\",\"data\":[\"a\"]}]}"), 400, "element 0 is a string");
