@@ -130,6 +130,89 @@ def maxunpool():
     print("op_maxunpool written")
 
 
+# ---------------------------------------------------------------- operators exporters emit around the CNN core
+
+class Unary(nn.Module):
+    """Neg, Sign, Sqrt, Exp, Log, Reciprocal, Erf, Abs and Pow (scalar and tensor exponent) on a positive shift of x."""
+
+    def forward(self, x):
+        a = x.abs() + 0.5
+        return torch.cat([torch.neg(x), torch.sign(x), torch.sqrt(a), torch.exp(x), torch.log(a), torch.reciprocal(a),
+                          torch.erf(x), torch.pow(a, 1.7), torch.pow(a, x)], 1)
+
+
+class Binary(nn.Module):
+    """Min, Max, Where, Greater, Less, Equal (+ Cast to float) and Pow against a per-channel parameter."""
+
+    def __init__(self, c=3):
+        super().__init__()
+        self.c = nn.Parameter(torch.linspace(-0.45, 0.55, c).reshape(1, c, 1, 1))
+        self.e = nn.Parameter(torch.linspace(1.3, 2.2, c).reshape(1, c, 1, 1))
+
+    def forward(self, x):
+        return torch.cat([torch.minimum(x, self.c), torch.maximum(x, self.c), torch.where(x > self.c, x, self.c * 2.0),
+                          torch.where(x < -0.2, x * 3.0, x), (torch.sign(x) == 1).float() * self.c, torch.pow(x.abs() + 0.5, self.e)], 1)
+
+
+class Reduce(nn.Module):
+    """ReduceSum and ReduceMax with and without keepdims."""
+
+    def forward(self, x):
+        return x.sum(dim=(2, 3), keepdim=True) * x.amax(dim=1, keepdim=True) + x.sum(dim=1).unsqueeze(1) - x.amax(dim=(1, 3)).unsqueeze(1).unsqueeze(3)
+
+
+class L2Normalize(nn.Module):
+    """L2 normalization over channels through Pow, ReduceSum, Sqrt, Clip and Div (F.normalize exports ReduceL2/Expand instead)."""
+
+    def forward(self, x):
+        return x / x.pow(2).sum(1, keepdim=True).sqrt().clamp_min(1e-12)
+
+
+def exporter_ops():
+    export("op_unary", Unary(), (2, 3, 4, 4))
+    export("op_binary", Binary(), (2, 3, 4, 4))
+    export("op_reduce", Reduce(), (2, 3, 4, 5))
+    export("op_gelu", nn.GELU(), (2, 3, 4, 4))
+    export("op_l2norm", L2Normalize(), (2, 4, 3, 3))
+    export("op_lppool2d", nn.LPPool2d(2, 2, stride=2), (2, 3, 6, 7))
+    convtranspose_output_shape()
+
+
+def convtranspose_output_shape(name="op_convtranspose_output_shape"):
+    """ConvTranspose with output_shape and auto_pad NOTSET whose total padding is odd (PyTorch never emits output_shape).
+
+    ONNX: total = stride*(in-1) + output_padding + (k-1)*dilation + 1 - output_shape; NOTSET puts total - total//2 at
+    the start. Reference: PyTorch conv_transpose2d without padding, cropped [start : start + output_shape]. Returns
+    (model path, input, weight, bias, reference function) for the VJP fixture."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    torch.manual_seed(7)
+    x = torch.randn(2, 4, 4, 5)
+    w = torch.randn(4, 3, 3, 3) * 0.3
+    b = torch.randn(3) * 0.1
+    out_hw = (8, 10)  # totals: 2*3+3-8 = 1 and 2*4+3-10 = 1
+
+    def reference(x, w, b):
+        full = F.conv_transpose2d(x, w, b, stride=2)
+        top, left = 1 - 1 // 2, 1 - 1 // 2
+        return full[:, :, top:top + out_hw[0], left:left + out_hw[1]]
+
+    y = reference(x, w, b)
+    node = helper.make_node("ConvTranspose", ["input", "W", "B"], ["output"], name="up", kernel_shape=[3, 3], strides=[2, 2],
+                            output_shape=list(out_hw))
+    graph = helper.make_graph([node], name, [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 4, 4, 5])],
+                              [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", 3] + list(out_hw))],
+                              initializer=[numpy_helper.from_array(w.numpy(), "W"), numpy_helper.from_array(b.numpy(), "B")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.checker.check_model(model)
+    path = os.path.join(OUT, name + ".onnx")
+    onnx.save(model, path)
+    np.save(os.path.join(OUT, name + ".input.npy"), x.numpy())
+    np.save(os.path.join(OUT, name + ".output.npy"), y.numpy())
+    print(name + " written")
+    return path, x, w, b, reference
+
+
 # ---------------------------------------------------------------- whole models
 
 class LeNet5(nn.Module):
@@ -273,4 +356,5 @@ def models():
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     single_ops()
+    exporter_ops()
     models()

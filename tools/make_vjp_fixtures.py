@@ -84,6 +84,23 @@ def make(name, model, shape, seed):
     print(f"{name}: {tuple(shape)} -> {tuple(y.shape)}, {count} float initializers, {os.path.getsize(path)} bytes")
 
 
+def convtranspose_output_shape(name="op_convtranspose_output_shape"):
+    """The helper-built ConvTranspose(output_shape) model of make_onnx_fixtures, differentiated by PyTorch in float64."""
+    mf.OUT = OUT
+    _, x, w, b, reference = mf.convtranspose_output_shape(name)
+    x64, w64, b64 = (t.double().requires_grad_(True) for t in (x, w, b))
+    y = reference(x64, w64, b64)
+    gy = torch.randn(y.shape, generator=torch.Generator().manual_seed(107)).double()
+    (y * gy).sum().backward()
+    gdir = os.path.join(OUT, name + ".grad")
+    os.makedirs(gdir, exist_ok=True)
+    np.save(os.path.join(gdir, "input.npy"), x64.grad.numpy().astype(np.float32))
+    np.save(os.path.join(gdir, "W.npy"), w64.grad.numpy().astype(np.float32))
+    np.save(os.path.join(gdir, "B.npy"), b64.grad.numpy().astype(np.float32))
+    np.save(os.path.join(OUT, name + ".grad_output.npy"), gy.numpy().astype(np.float32))
+    print(name + ": vjp fixture written")
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     make("lenet5", mf.LeNet5(), (2, 1, 28, 28), seed=11)
@@ -91,3 +108,10 @@ if __name__ == "__main__":
     make("inception_tiny", mf.InceptionTiny(), (2, 3, 32, 32), seed=13)
     make("se_block", mf.SEBlock(), (2, 3, 16, 16), seed=15)
     make("fcn_tiny", mf.FCN(), (2, 3, 24, 24), seed=16)
+    make("op_unary", mf.Unary(), (2, 3, 4, 4), seed=21)
+    make("op_binary", mf.Binary(), (2, 3, 4, 4), seed=22)
+    make("op_reduce", mf.Reduce(), (2, 3, 4, 5), seed=23)
+    make("op_gelu", nn.GELU(), (2, 3, 4, 4), seed=24)
+    make("op_l2norm", mf.L2Normalize(), (2, 4, 3, 3), seed=25)
+    make("op_lppool2d", nn.LPPool2d(2, 2, stride=2), (2, 3, 6, 7), seed=26)
+    convtranspose_output_shape()

@@ -3,6 +3,7 @@ package tessera.autograd;
 import java.util.Arrays;
 import java.util.List;
 import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
 import tessera.kernels.PostOps;
 import tessera.kernels.conv.Conv2d;
 import tessera.kernels.conv.ConvAlgorithm;
@@ -22,6 +23,7 @@ import tessera.kernels.reduce.CrossEntropy;
 import tessera.kernels.reduce.Reductions;
 import tessera.kernels.reduce.Softmax;
 import tessera.memory.DType;
+import tessera.memory.Shapes;
 import tessera.memory.Tensor;
 
 /**
@@ -273,18 +275,28 @@ public final class Ops {
 
     // ================================================================ activations
 
-    /** y = f(x) for a pointwise activation.   ∂x = g ⊙ f'(x) */
-    public static Variable activation(Variable x, Activation act, float alpha) {
+    /**
+     * y = f(x) for a pointwise table activation with its parameters (see {@link ActivationFn}: formulas, parameter
+     * meanings, and the PyTorch gradient at kinks, e.g. Clip passes the gradient at its bounds like torch.clamp).
+     * ∂x = g ⊙ f'(x)
+     */
+    public static Variable activation(Variable x, ActivationFn act) {
+        if (act == null) throw new IllegalArgumentException("act must not be null (use ActivationFn.IDENTITY)");
         Tensor y = alloc(x, x.shape());
-        Activations.forward(act, alpha, x.value(), y);
-        return Graph.record(act.name().toLowerCase(), y, g -> {
+        Activations.forward(act, x.value(), y);
+        return Graph.record(act.kind().name().toLowerCase(), y, g -> {
             Tensor dx = alloc(x, x.shape());
-            Activations.backward(act, alpha, x.value(), y, g, dx);
+            Activations.backward(act, x.value(), y, g, dx);
             return new Tensor[]{dx};
         }, x);
     }
 
-    public static Variable relu(Variable x) { return activation(x, Activation.RELU, 0f); }
+    /** The one-scalar form ({@code alpha}: LEAKY_RELU's slope, ELU's alpha; not for CLIP, HARD_SIGMOID, SELU). */
+    public static Variable activation(Variable x, Activation act, float alpha) {
+        return activation(x, ActivationFn.of(act, alpha));
+    }
+
+    public static Variable relu(Variable x) { return activation(x, ActivationFn.RELU); }
 
     /** y = x if x ≥ 0 else a·x, slope a per channel (dim 1).   ∂x = g·(1 or a),  ∂a = Σ g·x over x < 0 */
     public static Variable prelu(Variable x, Variable slope) {
@@ -583,20 +595,7 @@ public final class Ops {
 
     static Tensor alloc(Variable like, int... shape) { return Scope.alloc(like.dtype(), shape); }
 
-    private static int[] broadcast(Variable a, Variable b) {
-        int[] x = a.shape(), y = b.shape();
-        int r = Math.max(x.length, y.length);
-        int[] out = new int[r];
-        for (int i = 0; i < r; i++) {
-            int dx = i - (r - x.length) >= 0 ? x[i - (r - x.length)] : 1;
-            int dy = i - (r - y.length) >= 0 ? y[i - (r - y.length)] : 1;
-            if (dx != dy && dx != 1 && dy != 1) {
-                throw new IllegalArgumentException("shapes " + Arrays.toString(x) + " and " + Arrays.toString(y) + " do not broadcast");
-            }
-            out[i] = Math.max(dx, dy) == 0 ? 0 : Math.max(dx, dy);
-        }
-        return out;
-    }
+    private static int[] broadcast(Variable a, Variable b) { return Shapes.broadcast(a.shape(), b.shape()); }
 
     private static Tensor reduceTo(Tensor g, Variable target) {
         if (!target.requiresGrad()) return null;
@@ -607,21 +606,10 @@ public final class Ops {
     }
 
     private static Tensor binary(Binary.Op op, Tensor a, Tensor b) {
-        int[] s = broadcastShapes(a.shape(), b.shape());
+        int[] s = Shapes.broadcast(a.shape(), b.shape());
         Tensor y = Scope.alloc(a.dtype(), s);
         Binary.apply(op, a, b, y);
         return y;
-    }
-
-    private static int[] broadcastShapes(int[] x, int[] y) {
-        int r = Math.max(x.length, y.length);
-        int[] out = new int[r];
-        for (int i = 0; i < r; i++) {
-            int dx = i - (r - x.length) >= 0 ? x[i - (r - x.length)] : 1;
-            int dy = i - (r - y.length) >= 0 ? y[i - (r - y.length)] : 1;
-            out[i] = Math.max(dx, dy);
-        }
-        return out;
     }
 
     private static Tensor negate(Tensor t) {

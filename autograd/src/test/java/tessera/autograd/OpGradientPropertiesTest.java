@@ -13,6 +13,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
 import tessera.kernels.pool.PoolSpec;
 import tessera.kernels.pool.PoolType;
 import tessera.memory.DType;
@@ -73,8 +74,17 @@ class OpGradientPropertiesTest {
             return Ops.maxUnpool(p[0], p[1].value(), v.get(0).dim(2), v.get(0).dim(3));
         });
         for (Activation a : Activation.values()) {
-            op("activation " + a, d -> new int[][]{{d[0], d[1], d[2]}}, v -> Ops.activation(v.get(0), a, 0.1f));
+            if (a.parameterCount() < 2) {
+                op("activation " + a, d -> new int[][]{{d[0], d[1], d[2]}}, v -> Ops.activation(v.get(0), a, 0.1f));
+            }
         }
+        // the two-parameter and hard activations, with parameters that put their kinks inside U(-1, 1) (or scaled inputs)
+        for (ActivationFn f : List.of(ActivationFn.clip(-0.5f, 0.25f), ActivationFn.clip(Float.NEGATIVE_INFINITY, 0.3f), ActivationFn.relu6(),
+                ActivationFn.hardSigmoid(0.2f, 0.5f), ActivationFn.hardSigmoid(2f, 0.5f), ActivationFn.selu(), ActivationFn.selu(1.3f, 0.8f))) {
+            op("activation " + f, d -> new int[][]{{d[0], d[1], d[2]}}, v -> Ops.activation(v.get(0), f));
+        }
+        op("activation HardSwish (inputs ×4)", d -> new int[][]{{d[0], d[1], d[2]}}, v -> Ops.activation(Ops.scale(v.get(0), 4), ActivationFn.hardSwish()));
+        op("activation Relu6 (inputs ×8)", d -> new int[][]{{d[0], d[1], d[2]}}, v -> Ops.activation(Ops.scale(v.get(0), 8), ActivationFn.relu6()));
         op("prelu per channel", d -> new int[][]{{d[0], d[1], d[2]}, {d[1]}}, v -> Ops.prelu(v.get(0), v.get(1)));
         op("maxout 2", d -> new int[][]{{d[0], 2 * d[1], d[2]}}, v -> Ops.maxout(v.get(0), 2));
         op("batch_norm train", d -> new int[][]{{d[0] + 1, d[1], d[2], 2}, {d[1]}, {d[1]}}, v -> {

@@ -32,6 +32,8 @@ import tessera.memory.TensorArena;
  *   <li>{@code shape}: products convolution produces, param {@code shape} = "M×N×K" written {@code MxNxK}
  *       (im2col of ResNet/VGG layers: 64x3136x576 is a 3×3 conv, 64→64 channels, 56×56 output) and {@code threads}.</li>
  * </ul>
+ * The kernel and blocking in use ({@link Gemm#kernelInfo()}) are printed at each trial's setup; choose another with
+ * {@code -jvmArgsPrepend -Dtessera.gemm.tile=4x2v} (also {@code tessera.gemm.kc/mc/nc}).
  * Score: operations (GEMM calls) per second; GFLOP/s = score × {@link #flops} / 1e9, done by
  * {@code ./tessera bench kernels}.
  */
@@ -72,6 +74,7 @@ public class GemmBench {
             c = tc.segment();
             savedThreads = ComputePool.threads();
             ComputePool.setThreads(threads);
+            System.out.println("gemm kernel: " + Gemm.kernelInfo());
         }
 
         @TearDown(Level.Trial)

@@ -65,7 +65,9 @@ public final class BenchKernelsCommand implements Callable<Integer> {
             JmhResultTable table = new JmhResultTable(Files.isRegularFile(jarPath) ? loader : getClass().getClassLoader());
             table.add(JmhResultTable.parse(text));
             System.out.println();
-            System.out.printf("Tessera kernel benchmarks (%d cores, JMH results in %s)%n%n", Runtime.getRuntime().availableProcessors(), results);
+            System.out.printf("Tessera kernel benchmarks (%d cores, JMH results in %s)%n", Runtime.getRuntime().availableProcessors(), results);
+            System.out.printf("GEMM: %s (override with -Dtessera.gemm.tile=MRxNVv, -Dtessera.gemm.kc/mc/nc=N)%n%n",
+                    tessera.kernels.gemm.Gemm.kernelInfo());
             table.print(System.out);
         }
         return 0;

@@ -15,7 +15,7 @@ class RegistryAndSpecTest {
     static final Set<String> BUILT_INS = Set.of("Conv2d", "ConvTranspose2d", "Linear", "Flatten", "MaxPool2d", "AvgPool2d",
             "LPPool2d", "AdaptiveAvgPool2d", "GlobalAvgPool", "GlobalMaxPool", "MaxUnpool2d", "BatchNorm1d", "BatchNorm2d",
             "Dropout", "LocalResponseNorm", "ReLU", "LeakyReLU", "PReLU", "ELU", "Sigmoid", "Tanh", "SiLU", "Swish", "Mish",
-            "Softplus", "Maxout", "Softmax", "LogSoftmax", "ZeroPad2d", "Sequential", "Residual", "Concat", "SqueezeExcitation");
+            "Softplus", "Clamp", "Hardsigmoid", "Hardswish", "SELU", "Maxout", "Softmax", "LogSoftmax", "ZeroPad2d", "Sequential", "Residual", "Concat", "SqueezeExcitation");
 
     @Test
     void everyBuiltInIsDiscovered() {

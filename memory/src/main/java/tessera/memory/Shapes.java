@@ -54,4 +54,24 @@ public final class Shapes {
     }
 
     public static String str(int... shape) { return Arrays.toString(shape); }
+
+    /**
+     * The NumPy/PyTorch broadcast of two shapes: right-aligned, a missing or size-1 dimension takes the other's size
+     * (so 1 with 0 gives 0), equal sizes stay; any other pair (0 with n &gt; 1 included) is an
+     * {@link IllegalArgumentException} naming both shapes and the dimension.
+     */
+    public static int[] broadcast(int[] a, int[] b) {
+        int r = Math.max(a.length, b.length);
+        int[] out = new int[r];
+        for (int i = 0; i < r; i++) {
+            int da = i < r - a.length ? 1 : a[i - (r - a.length)];
+            int db = i < r - b.length ? 1 : b[i - (r - b.length)];
+            if (da != db && da != 1 && db != 1) {
+                throw new IllegalArgumentException("shapes " + Arrays.toString(a) + " and " + Arrays.toString(b)
+                        + " do not broadcast (dimension " + i + " of the result: " + da + " vs " + db + ")");
+            }
+            out[i] = da == 1 ? db : da;
+        }
+        return out;
+    }
 }

@@ -38,6 +38,7 @@ public final class OnnxGraph implements AutoCloseable {
     public Map<String, Tensor> initializers() { return java.util.Collections.unmodifiableMap(initializers); }
     public List<ValueInfo> inputs() { return inputs; }
     public List<String> outputs() { return outputs; }
+    /** The file's default-domain opset; the nodes are already in newest-opset form ({@code OpsetNormalizer}). */
     public long opsetVersion() { return opsetVersion; }
     public TensorArena arena() { return arena; }
 

@@ -32,7 +32,7 @@ import tessera.onnx.proto.OnnxProto.ValueInfoProto;
  */
 public final class OnnxLoader {
     /** Opset range of the default domain that Tessera implements. */
-    public static final int MIN_OPSET = 9, MAX_OPSET = 18;
+    public static final int MIN_OPSET = 1, MAX_OPSET = 18;
 
     private OnnxLoader() {}
 
@@ -158,7 +158,8 @@ public final class OnnxLoader {
         for (String o : outputs) {
             if (!defined.contains(o)) throw new OnnxFormatException("ONNX model " + source + ": graph output '" + o + "' is never computed");
         }
-        return new OnnxGraph(nodes, inits, inputs, outputs, opset, arena);
+        List<OnnxNode> normalized = WindowRewrites.rewrite(OpsetNormalizer.normalize(nodes, opset, arena), inits, arena);
+        return new OnnxGraph(Decompositions.rewrite(normalized, arena), inits, inputs, outputs, opset, arena);
     }
 
     private static OnnxGraph.ValueInfo valueInfo(ValueInfoProto v, OnnxLimits limits, String source) {

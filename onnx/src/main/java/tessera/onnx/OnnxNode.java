@@ -5,19 +5,53 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One operator application. Empty input names mean "optional input omitted".
- *
- * @param name       node name (a generated one when the file has none)
- * @param opType     operator type, e.g. {@code Conv}
- * @param inputs     input value names
- * @param outputs    output value names
- * @param attributes attributes by name
+ * One operator application (immutable). Empty input names mean "optional input omitted". Its typed arguments
+ * ({@link #args()}) are parsed once, on first use, by the operator's entry in {@link OnnxOps}; every interpreter
+ * reads them instead of the raw attributes.
  */
-public record OnnxNode(String name, String opType, List<String> inputs, List<String> outputs, Map<String, OnnxAttribute> attributes) {
-    public OnnxNode {
-        inputs = List.copyOf(inputs);
-        outputs = List.copyOf(outputs);
-        attributes = Map.copyOf(attributes);
+public final class OnnxNode {
+    private final String name, opType;
+    private final List<String> inputs, outputs;
+    private final Map<String, OnnxAttribute> attributes;
+    private volatile OpArgs args;
+
+    /**
+     * @param name       node name (a generated one when the file has none)
+     * @param opType     operator type, e.g. {@code Conv}
+     * @param inputs     input value names
+     * @param outputs    output value names
+     * @param attributes attributes by name
+     */
+    public OnnxNode(String name, String opType, List<String> inputs, List<String> outputs, Map<String, OnnxAttribute> attributes) {
+        this.name = name;
+        this.opType = opType;
+        this.inputs = List.copyOf(inputs);
+        this.outputs = List.copyOf(outputs);
+        this.attributes = Map.copyOf(attributes);
+    }
+
+    public String name() { return name; }
+    public String opType() { return opType; }
+    public List<String> inputs() { return inputs; }
+    public List<String> outputs() { return outputs; }
+    public Map<String, OnnxAttribute> attributes() { return attributes; }
+
+    /**
+     * The typed arguments of this node, parsed and checked once by {@link OnnxOps}.
+     *
+     * @throws OnnxFormatException naming the node and attribute when an attribute is invalid or the op is unknown
+     */
+    public OpArgs args() {
+        OpArgs a = args;
+        if (a == null) args = a = OnnxOps.parse(this);
+        return a;
+    }
+
+    /** {@link #args()} as the expected record type. */
+    public <T extends OpArgs> T args(Class<T> type) {
+        OpArgs a = args();
+        if (!type.isInstance(a)) throw new IllegalStateException(describe() + " has arguments " + a + ", not " + type.getSimpleName());
+        return type.cast(a);
     }
 
     /** "node 'name' (OpType)" for messages. */

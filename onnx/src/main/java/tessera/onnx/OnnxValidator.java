@@ -1,25 +1,21 @@
 package tessera.onnx;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import tessera.memory.Tensor;
 
 /**
  * Checks, before anything runs, that every operator is supported (one error lists every unsupported op type with
  * its node names) and that each node's attributes are valid (an error names the node, the attribute, the value and
- * what was expected).
+ * what was expected). Both come from the operator table {@link OnnxOps}: parsing a node's typed arguments is the
+ * attribute check.
  */
 public final class OnnxValidator {
-    /** Operators of the default domain that Tessera executes (opsets 9–18). */
-    public static final Set<String> SUPPORTED = Set.of(
-            "Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool", "MaxUnpool",
-            "BatchNormalization", "LRN", "Dropout", "Relu", "LeakyRelu", "PRelu", "Elu", "Selu", "Sigmoid", "HardSigmoid",
-            "HardSwish", "Tanh", "Softplus", "Mish", "Clip", "Softmax", "LogSoftmax", "Gemm", "MatMul", "Add", "Sub", "Mul",
-            "Div", "Sum", "Concat", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Shape", "Gather", "Slice",
-            "Constant", "ConstantOfShape", "Identity", "Pad", "ReduceMean", "Cast");
+    /** Operators of the default domain that Tessera executes (opsets 1–18; older forms rewritten at load), from {@link OnnxOps}. */
+    public static final Set<String> SUPPORTED = OnnxOps.supported();
 
     private OnnxValidator() {}
 
@@ -42,200 +38,38 @@ public final class OnnxValidator {
             }
             throw new OnnxFormatException(sb.toString());
         }
-        for (OnnxNode n : g.nodes()) validateNode(n, g.opsetVersion());
+        for (OnnxNode n : g.nodes()) n.args();
+        for (OnnxNode n : g.nodes()) if (n.opType().equals("Dropout")) checkDropout(g, n);
     }
 
-    static OnnxFormatException bad(OnnxNode n, String what) { return new OnnxFormatException(n.describe() + ": " + what); }
-
-    private static void inputs(OnnxNode n, int min, int max) {
-        int count = n.inputs().size();
-        if (count < min || count > max || (min > 0 && !n.hasInput(0))) {
-            throw bad(n, "has " + count + " inputs " + n.inputs() + ", expected " + (min == max ? "" + min : min + ".." + max));
+    /**
+     * Dropout's {@code training_mode} input (opset 12+) must be a constant false (or true with ratio 0, which is the
+     * identity too): training-mode dropout zeroes random elements, which inference never does.
+     */
+    private static void checkDropout(OnnxGraph g, OnnxNode n) {
+        if (!n.hasInput(2)) return;
+        double[] mode = constant(g, n.input(2));
+        if (mode == null) {
+            throw OpParsers.bad(n, "input 2 'training_mode' ('" + n.input(2) + "') is computed; Tessera runs Dropout in inference mode only "
+                    + "and needs it to be a constant false");
         }
+        if (mode.length == 1 && mode[0] == 0) return;
+        double[] ratio = n.hasInput(1) ? constant(g, n.input(1)) : new double[] {0.5};
+        if (ratio != null && ratio.length == 1 && ratio[0] == 0) return; // training with ratio 0 keeps everything
+        throw OpParsers.bad(n, "input 2 'training_mode' is true with ratio " + (ratio == null ? "computed" : ratio.length == 1 ? "" + ratio[0] : "?")
+                + ": training-mode dropout (random zeroing, scaling by 1/(1 - ratio)) is not supported; Tessera runs inference only");
     }
 
-    private static void positive(OnnxNode n, String attr, int[] v, int len) {
-        if (v == null) return;
-        if (v.length != len) throw bad(n, "attribute '" + attr + "' = " + Arrays.toString(v) + " must have " + len + " values (2-D only)");
-        for (int x : v) if (x < 1) throw bad(n, "attribute '" + attr + "' = " + Arrays.toString(v) + " must be >= 1");
-    }
-
-    private static void pads(OnnxNode n, int len) {
-        int[] p = n.getIntArray("pads", null);
-        if (p == null) return;
-        if (p.length != len) throw bad(n, "attribute 'pads' = " + Arrays.toString(p) + " must have " + len + " values");
-        for (int x : p) if (x < 0) throw bad(n, "attribute 'pads' = " + Arrays.toString(p) + " must be >= 0");
-    }
-
-    private static void autoPad(OnnxNode n) {
-        String ap = n.getString("auto_pad", "NOTSET");
-        if (!Set.of("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID").contains(ap)) {
-            throw bad(n, "attribute 'auto_pad' = '" + ap + "', expected NOTSET, SAME_UPPER, SAME_LOWER or VALID");
+    /** The values of an initializer or Constant-node output, or null when the value is computed. */
+    private static double[] constant(OnnxGraph g, String name) {
+        Tensor t = g.initializers().get(name);
+        if (t != null) return t.toDoubleArray();
+        for (OnnxNode m : g.nodes()) {
+            if (m.opType().equals("Constant") && m.outputs().get(0).equals(name)) {
+                OpArgs.Constant c = m.args(OpArgs.Constant.class);
+                return c.tensor() != null ? c.tensor().toDoubleArray() : c.values();
+            }
         }
-        if (!ap.equals("NOTSET") && n.has("pads")) throw bad(n, "has both 'auto_pad' = '" + ap + "' and explicit 'pads'");
-    }
-
-    private static void pool(OnnxNode n, boolean kernelRequired) {
-        inputs(n, 1, 1);
-        int[] k = n.getIntArray("kernel_shape", null);
-        if (kernelRequired && k == null) throw bad(n, "attribute 'kernel_shape' is required");
-        positive(n, "kernel_shape", k, 2);
-        positive(n, "strides", n.getIntArray("strides", null), 2);
-        positive(n, "dilations", n.getIntArray("dilations", null), 2);
-        pads(n, 4);
-        autoPad(n);
-        long ceil = n.getInt("ceil_mode", 0);
-        if (ceil != 0 && ceil != 1) throw bad(n, "attribute 'ceil_mode' = " + ceil + ", expected 0 or 1");
-    }
-
-    static void validateNode(OnnxNode n, long opset) {
-        switch (n.opType()) {
-            case "Conv" -> {
-                inputs(n, 2, 3);
-                positive(n, "kernel_shape", n.getIntArray("kernel_shape", null), 2);
-                positive(n, "strides", n.getIntArray("strides", null), 2);
-                positive(n, "dilations", n.getIntArray("dilations", null), 2);
-                pads(n, 4);
-                autoPad(n);
-                if (n.getInt("group", 1) < 1) throw bad(n, "attribute 'group' = " + n.getInt("group", 1) + " must be >= 1");
-            }
-            case "ConvTranspose" -> {
-                inputs(n, 2, 3);
-                positive(n, "kernel_shape", n.getIntArray("kernel_shape", null), 2);
-                positive(n, "strides", n.getIntArray("strides", null), 2);
-                positive(n, "dilations", n.getIntArray("dilations", null), 2);
-                pads(n, 4);
-                autoPad(n);
-                int[] op = n.getIntArray("output_padding", null);
-                if (op != null && (op.length != 2 || op[0] < 0 || op[1] < 0)) {
-                    throw bad(n, "attribute 'output_padding' = " + Arrays.toString(op) + " must be 2 values >= 0");
-                }
-                int[] os = n.getIntArray("output_shape", null);
-                if (os != null && (os.length != 2 || os[0] < 1 || os[1] < 1)) {
-                    throw bad(n, "attribute 'output_shape' = " + Arrays.toString(os) + " must be 2 values >= 1 (H, W)");
-                }
-                if (n.getInt("group", 1) < 1) throw bad(n, "attribute 'group' must be >= 1");
-            }
-            case "MaxPool" -> {
-                pool(n, true);
-                if (n.outputs().size() > 1 && !n.outputs().get(1).isEmpty()) {
-                    if (n.getInt("storage_order", 0) != 0) throw bad(n, "attribute 'storage_order' = 1 (column-major indices) is not supported");
-                }
-            }
-            case "AveragePool" -> {
-                pool(n, true);
-                long c = n.getInt("count_include_pad", 0);
-                if (c != 0 && c != 1) throw bad(n, "attribute 'count_include_pad' = " + c + ", expected 0 or 1");
-            }
-            case "LpPool" -> {
-                pool(n, true);
-                if (n.getInt("p", 2) != 2) throw bad(n, "attribute 'p' = " + n.getInt("p", 2) + " is not supported (only p = 2)");
-            }
-            case "MaxUnpool" -> {
-                inputs(n, 2, 3);
-                int[] k = n.getIntArray("kernel_shape", null);
-                if (k == null) throw bad(n, "attribute 'kernel_shape' is required");
-                positive(n, "kernel_shape", k, 2);
-                positive(n, "strides", n.getIntArray("strides", null), 2);
-                pads(n, 4);
-            }
-            case "GlobalAveragePool", "GlobalMaxPool", "Relu", "Sigmoid", "Tanh", "Softplus", "Mish", "HardSwish", "Identity",
-                    "Shape", "Cast", "ConstantOfShape", "Flatten", "Transpose" -> {
-                inputs(n, 1, 1);
-                if (n.opType().equals("Cast")) {
-                    long to = n.getInt("to", -1);
-                    if (OnnxTensors.dtypeOf((int) to) == null) {
-                        throw bad(n, "attribute 'to' = " + to + " (" + OnnxTensors.typeName((int) to) + ") is not a supported element type");
-                    }
-                }
-                if (n.opType().equals("Shape") && (n.has("start") || n.has("end"))) {
-                    // opset 15 start/end are supported by the executor
-                    n.getInt("start", 0);
-                    n.getInt("end", 0);
-                }
-            }
-            case "BatchNormalization" -> {
-                inputs(n, 5, 5);
-                if (n.getInt("training_mode", 0) != 0) throw bad(n, "attribute 'training_mode' = 1 is not supported (inference only)");
-                if (n.getFloat("epsilon", 1e-5f) < 0) throw bad(n, "attribute 'epsilon' must be >= 0");
-            }
-            case "LRN" -> {
-                inputs(n, 1, 1);
-                long size = n.getInt("size", -1);
-                if (size < 1) throw bad(n, "attribute 'size' = " + size + " is required and must be >= 1");
-            }
-            case "Dropout" -> inputs(n, 1, 3);
-            case "LeakyRelu", "Elu", "Selu", "HardSigmoid" -> {
-                inputs(n, 1, 1);
-                n.getFloat("alpha", 0f);
-                n.getFloat("gamma", 0f);
-                n.getFloat("beta", 0f);
-            }
-            case "PRelu" -> inputs(n, 2, 2);
-            case "Clip" -> {
-                inputs(n, 1, 3);
-                n.getFloat("min", 0f);
-                n.getFloat("max", 0f);
-            }
-            case "Softmax", "LogSoftmax" -> {
-                inputs(n, 1, 1);
-                n.getInt("axis", -1);
-            }
-            case "Gemm" -> {
-                inputs(n, 2, 3);
-                n.getFloat("alpha", 1f);
-                n.getFloat("beta", 1f);
-                for (String a : new String[] {"transA", "transB"}) {
-                    long v = n.getInt(a, 0);
-                    if (v != 0 && v != 1) throw bad(n, "attribute '" + a + "' = " + v + ", expected 0 or 1");
-                }
-            }
-            case "MatMul", "Add", "Sub", "Mul", "Div" -> inputs(n, 2, 2);
-            case "Sum" -> inputs(n, 1, Integer.MAX_VALUE);
-            case "Concat" -> {
-                inputs(n, 1, Integer.MAX_VALUE);
-                if (!n.has("axis")) throw bad(n, "attribute 'axis' is required");
-                n.getInt("axis", 0);
-            }
-            case "Reshape" -> {
-                inputs(n, 2, 2);
-                if (n.getInt("allowzero", 0) != 0) throw bad(n, "attribute 'allowzero' = 1 is not supported");
-            }
-            case "Squeeze", "Unsqueeze" -> {
-                inputs(n, 1, 2);
-                n.getInts("axes", null);
-                if (n.opType().equals("Unsqueeze") && !n.has("axes") && !n.hasInput(1)) throw bad(n, "needs axes (attribute or input)");
-            }
-            case "Gather" -> {
-                inputs(n, 2, 2);
-                n.getInt("axis", 0);
-            }
-            case "Slice" -> {
-                inputs(n, 1, 5);
-                if (!n.hasInput(1) && !n.has("starts")) throw bad(n, "needs 'starts' and 'ends' (inputs or attributes)");
-            }
-            case "Constant" -> {
-                if (n.attributes().size() != 1) throw bad(n, "must have exactly one value attribute, has " + n.attributes().keySet());
-                var a = n.attributes().values().iterator().next();
-                if (!Set.of("value", "value_float", "value_floats", "value_int", "value_ints").contains(a.name())) {
-                    throw bad(n, "attribute '" + a.name() + "' is not supported (use value, value_float(s) or value_int(s))");
-                }
-            }
-            case "Pad" -> {
-                inputs(n, 1, 4);
-                String mode = n.getString("mode", "constant");
-                if (!mode.equals("constant") && !mode.equals("reflect") && !mode.equals("edge")) {
-                    throw bad(n, "attribute 'mode' = '" + mode + "', expected constant, reflect or edge");
-                }
-                if (n.hasInput(3)) throw bad(n, "the 'axes' input (opset 18) is not supported");
-            }
-            case "ReduceMean" -> {
-                inputs(n, 1, 2);
-                long k = n.getInt("keepdims", 1);
-                if (k != 0 && k != 1) throw bad(n, "attribute 'keepdims' = " + k + ", expected 0 or 1");
-                if (n.getInt("noop_with_empty_axes", 0) != 0) throw bad(n, "attribute 'noop_with_empty_axes' = 1 is not supported");
-            }
-            default -> throw bad(n, "is not supported");
-        }
+        return null;
     }
 }

@@ -60,10 +60,10 @@ class OnnxErrorsTest {
     @Test
     void unsupportedOperatorsAreAllListedWithNodeNames() {
         var m = tinyModel();
-        m.getGraphBuilder().addNode(node("a", "Erf", "x", "t1")).addNode(node("b", "Relu", "t1", "t2"))
-                .addNode(node("c", "Erf", "t2", "t3")).addNode(node("d", "NonZero", "t3", "y"));
+        m.getGraphBuilder().addNode(node("a", "Hardmax", "x", "t1")).addNode(node("b", "Relu", "t1", "t2"))
+                .addNode(node("c", "Hardmax", "t2", "t3")).addNode(node("d", "NonZero", "t3", "y"));
         var e = assertThrows(OnnxFormatException.class, () -> load(m.build().toByteArray()));
-        assertTrue(e.getMessage().contains("Erf (nodes a, c)") && e.getMessage().contains("NonZero (nodes d)"), e.getMessage());
+        assertTrue(e.getMessage().contains("Hardmax (nodes a, c)") && e.getMessage().contains("NonZero (nodes d)"), e.getMessage());
     }
 
     @Test

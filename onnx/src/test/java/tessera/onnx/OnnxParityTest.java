@@ -23,7 +23,8 @@ class OnnxParityTest {
             "op_maxpool_ceil", "op_maxpool_dilation", "op_avgpool_pad_exclude", "op_avgpool_ceil_include", "op_lppool",
             "op_global_pools", "op_batchnorm", "op_lrn", "op_activations", "op_mish_decomposed", "op_prelu", "op_softmax",
             "op_softmax_opset11", "op_gemm", "op_matmul", "op_arith", "op_reshape_chain", "op_transpose_slice", "op_pad",
-            "op_reduce_mean", "op_concat_gather", "op_maxunpool",
+            "op_reduce_mean", "op_concat_gather", "op_maxunpool", "op_unary", "op_binary", "op_reduce", "op_gelu", "op_l2norm",
+            "op_lppool2d", "op_convtranspose_output_shape",
             "lenet5", "resnet_tiny", "inception_tiny", "mobilenetv2_tiny", "se_block", "fcn_tiny"})
     void matchesPyTorch(String name) {
         check(name, SessionOptions.DEFAULT);

@@ -41,7 +41,8 @@ class OnnxVjpParityTest {
     static OnnxGraph load(String name) { return OnnxLoader.parse(Fixtures.bytes(name), name, OnnxLimits.DEFAULT); }
 
     @ParameterizedTest
-    @ValueSource(strings = {"lenet5", "resnet_tiny", "inception_tiny", "se_block", "fcn_tiny"})
+    @ValueSource(strings = {"lenet5", "resnet_tiny", "inception_tiny", "se_block", "fcn_tiny", "op_unary", "op_binary", "op_reduce", "op_gelu",
+            "op_l2norm", "op_lppool2d", "op_convtranspose_output_shape"})
     void gradientsMatchPytorch(String model) {
         for (DType dt : new DType[] {DType.F64, DType.F32}) {
             double tol = dt == DType.F64 ? TOL_F64 : TOL_F32;
@@ -75,7 +76,8 @@ class OnnxVjpParityTest {
     @ValueSource(strings = {"op_activations", "op_maxunpool", "op_softmax", "op_softmax_opset11", "op_transpose_slice", "op_concat_gather",
             "op_gemm", "op_matmul", "op_reduce_mean", "op_prelu", "op_lrn", "op_lppool", "op_avgpool_pad_exclude", "op_avgpool_ceil_include",
             "op_maxpool_ceil", "op_maxpool_dilation", "op_conv_group_dilation", "op_conv_asym", "op_convtranspose_group", "op_arith",
-            "op_reshape_chain", "op_global_pools", "op_batchnorm", "op_mish_decomposed"})
+            "op_reshape_chain", "op_global_pools", "op_batchnorm", "op_mish_decomposed", "op_unary", "op_binary", "op_reduce", "op_gelu",
+            "op_l2norm", "op_lppool2d", "op_convtranspose_output_shape"})
     void inputGradientMatchesFiniteDifferences(String op) {
         try (OnnxGraph g = load(op + ".onnx");
              Tensor x32 = Fixtures.npy(op + ".input.npy");

@@ -2,7 +2,9 @@ package tessera.layers.builtin;
 
 import tessera.autograd.Ops;
 import tessera.autograd.Variable;
+import java.util.function.Function;
 import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
 import tessera.layers.AbstractLayer;
 import tessera.layers.ArgSpec;
 import tessera.layers.ArgType;
@@ -11,39 +13,53 @@ import tessera.layers.BuildContext;
 import tessera.layers.ForwardContext;
 import tessera.layers.Layer;
 
-/** A pointwise activation: ReLU, LeakyReLU, ELU, Sigmoid, Tanh, SiLU (= Swish), Mish, Softplus. */
+/**
+ * A pointwise activation from the kernel library's table ({@link ActivationFn}): ReLU, LeakyReLU, ELU, Sigmoid, Tanh,
+ * SiLU (= Swish), Mish, Softplus, Clamp, Hardsigmoid, Hardswish, SELU, with PyTorch's formulas and gradients.
+ */
 public final class ActivationLayer extends AbstractLayer {
-    private final Activation activation;
-    private final float alpha;
+    private final ActivationFn fn;
 
-    public ActivationLayer(String type, Activation activation, float alpha) {
+    public ActivationLayer(String type, ActivationFn fn) {
         super(type);
-        this.activation = activation;
-        this.alpha = alpha;
+        if (fn == null) throw new IllegalArgumentException("activation must not be null");
+        this.fn = fn;
     }
 
-    public Activation activation() { return activation; }
-    public float alpha() { return alpha; }
+    /** The one-scalar form ({@code alpha}: LeakyReLU's slope, ELU's alpha). */
+    public ActivationLayer(String type, Activation activation, float alpha) {
+        this(type, ActivationFn.of(activation, alpha));
+    }
+
+    /** The activation with its parameters. */
+    public ActivationFn fn() { return fn; }
+
+    public Activation activation() { return fn.kind(); }
+
+    /** The first parameter ({@link ActivationFn#a()}). */
+    public float alpha() { return fn.a(); }
 
     @Override
-    public Variable forward(Variable x, ForwardContext context) { return Ops.activation(x, activation, alpha); }
+    public Variable forward(Variable x, ForwardContext context) { return Ops.activation(x, fn); }
 
     @Override
     public int[] outputShape(int[] in) { return in.clone(); }
 
     private abstract static class ActProvider extends BaseProvider {
-        private final Activation act;
-        private final String alphaArg;
+        private final Function<Args, ActivationFn> fn;
 
         ActProvider(String name, Activation act, String description, ArgSpec... args) {
+            this(name, a -> ActivationFn.of(act, args.length > 0 ? (float) a.getDouble(args[0].name()) : 0f), description, args);
+        }
+
+        ActProvider(String name, Function<Args, ActivationFn> fn, String description, ArgSpec... args) {
             super(name, description, args);
-            this.act = act;
-            this.alphaArg = args.length > 0 ? args[0].name() : null;
+            this.fn = fn;
         }
 
         @Override
         public Layer create(Args a, BuildContext ctx) {
-            return new ActivationLayer(name(), act, alphaArg == null ? 0f : (float) a.getDouble(alphaArg));
+            return new ActivationLayer(name(), fn.apply(a));
         }
     }
 
@@ -96,5 +112,35 @@ public final class ActivationLayer extends AbstractLayer {
     /** {@code Softplus}: ln(1 + eˣ). */
     public static final class Softplus extends ActProvider {
         public Softplus() { super("Softplus", Activation.SOFTPLUS, "log(1 + exp(x)) (beta 1, threshold 20)"); }
+    }
+
+    /** {@code Clamp}: min(max(x, min), max), as torch.clamp (gradient 1 on [min, max], bounds included); ReLU6 is Clamp(0, 6). */
+    public static final class Clamp extends ActProvider {
+        public Clamp() {
+            super("Clamp", a -> ActivationFn.clip((float) a.getDouble("min"), (float) a.getDouble("max")),
+                    "min(max(x, min), max) (torch.clamp; ReLU6 = Clamp(0, 6))",
+                    ArgSpec.withDefault("min", ArgType.DOUBLE, 0.0, -1e6, 1e6, -1, -0.1, "lower bound"),
+                    ArgSpec.withDefault("max", ArgType.DOUBLE, 6.0, -1e6, 1e6, 0.1, 1, "upper bound (>= min)"));
+        }
+    }
+
+    /** {@code Hardsigmoid}: max(0, min(1, x/6 + 1/2)) (PyTorch's; alpha and beta as ONNX HardSigmoid). */
+    public static final class Hardsigmoid extends ActProvider {
+        public Hardsigmoid() {
+            super("Hardsigmoid", a -> ActivationFn.hardSigmoid((float) a.getDouble("alpha"), (float) a.getDouble("beta")),
+                    "max(0, min(1, alpha·x + beta)) (PyTorch: alpha 1/6, beta 1/2)",
+                    ArgSpec.withDefault("alpha", ArgType.DOUBLE, 1.0 / 6, -1e6, 1e6, 0.1, 2, "slope"),
+                    ArgSpec.withDefault("beta", ArgType.DOUBLE, 0.5, -1e6, 1e6, 0.2, 0.8, "offset"));
+        }
+    }
+
+    /** {@code Hardswish}: x·hardsigmoid(x). */
+    public static final class Hardswish extends ActProvider {
+        public Hardswish() { super("Hardswish", Activation.HARD_SWISH, "x·min(max(x + 3, 0), 6)/6"); }
+    }
+
+    /** {@code SELU}: scale·(x if x > 0 else alpha·(eˣ − 1)) with PyTorch's constants. */
+    public static final class Selu extends ActProvider {
+        public Selu() { super("SELU", a -> ActivationFn.selu(), "1.0507·(x if x > 0 else 1.6733·(exp(x) − 1))"); }
     }
 }

@@ -4,76 +4,64 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import tessera.memory.DType;
+import tessera.memory.Shapes;
+import tessera.memory.Tensor;
+import tessera.onnx.Elementwise;
 import tessera.onnx.OnnxFormatException;
 import tessera.onnx.OnnxNode;
+import tessera.onnx.OnnxOps;
+import tessera.onnx.OpArgs;
 
 /**
- * Load-time evaluation of operators whose inputs are all known: the Shape → Gather → Unsqueeze → Concat chains that
- * exporters put before Reshape and Flatten, and arithmetic on constant tensors. Plain loops on doubles; only used
- * for tensors up to {@link #MAX_ELEMENTS} elements.
+ * Load-time evaluation of operators whose inputs are all known (those {@link OnnxOps} marks as folding): the Shape →
+ * Gather → Unsqueeze → Concat chains that exporters put before Reshape and Flatten, and arithmetic, comparisons and
+ * Where on constant tensors. Plain loops on doubles with the scalar semantics of {@link Elementwise}; only used for
+ * tensors up to {@link #MAX_ELEMENTS} elements.
  */
 final class ConstEval {
     static final long MAX_ELEMENTS = 1L << 22;
 
-    static final Set<String> FOLDABLE = Set.of("Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Slice", "Cast",
-            "Reshape", "Flatten", "Identity", "Dropout", "Add", "Sub", "Mul", "Div", "ConstantOfShape", "Transpose", "Sum");
+    static final Set<String> FOLDABLE = OnnxOps.foldable();
 
     private ConstEval() {}
 
     /** Evaluates {@code n} on constant inputs ({@code in.get(k)} null for an omitted optional input). */
-    static CVal eval(OnnxNode n, List<CVal> in, long opset) {
+    static CVal eval(OnnxNode n, List<CVal> in) {
         try {
-            return switch (n.opType()) {
-                case "Identity", "Dropout" -> in.get(0);
-                case "Shape" -> {
-                    int r = in.get(0).rank();
-                    int start = (int) clampAxis(n.getInt("start", 0), r), end = (int) clampAxis(n.getInt("end", r), r);
+            return switch (n.args()) {
+                case OpArgs.ShapeRange r -> {
+                    int rank = in.get(0).rank();
+                    int start = (int) clampAxis(r.start(), rank), end = (int) clampAxis(r.end() == null ? rank : r.end(), rank);
                     long[] s = new long[Math.max(0, end - start)];
                     for (int i = 0; i < s.length; i++) s[i] = in.get(0).shape()[start + i];
                     yield CVal.longs(s);
                 }
-                case "Cast" -> cast(in.get(0), (int) n.getInt("to", 1));
-                case "Reshape" -> {
+                case OpArgs.Cast c -> cast(in.get(0), c.to());
+                case OpArgs.Reshape r -> {
                     CVal x = in.get(0);
-                    yield new CVal(x.dtype(), ShapeMath.reshape(x.shape(), in.get(1).toLongs()), x.data());
+                    yield new CVal(x.dtype(), ShapeMath.reshape(x.shape(), in.get(1).toLongs(), n.args(OpArgs.Reshape.class).allowZero()), x.data());
                 }
-                case "Flatten" -> {
+                case OpArgs.Axis a when n.opType().equals("Flatten") -> {
                     CVal x = in.get(0);
-                    int ax = (int) clampAxis(n.getInt("axis", 1), x.rank());
+                    int ax = (int) clampAxis(a.axis(), x.rank());
                     yield new CVal(x.dtype(), new int[] {(int) ShapeMath.prod(x.shape(), 0, ax), (int) ShapeMath.prod(x.shape(), ax, x.rank())}, x.data());
                 }
-                case "Squeeze" -> {
-                    CVal x = in.get(0);
-                    long[] axes = opset >= 13 ? (in.size() > 1 && in.get(1) != null ? in.get(1).toLongs() : null) : n.getInts("axes", null);
-                    yield new CVal(x.dtype(), ShapeMath.squeeze(x.shape(), axes), x.data());
-                }
-                case "Unsqueeze" -> {
-                    CVal x = in.get(0);
-                    long[] axes = opset >= 13 ? in.get(1).toLongs() : n.getInts("axes", null);
-                    yield new CVal(x.dtype(), ShapeMath.unsqueeze(x.shape(), axes), x.data());
-                }
-                case "Gather" -> gather(in.get(0), in.get(1), n.getInt("axis", 0));
-                case "Concat" -> concat(in, n.getInt("axis", 0));
-                case "Slice" -> slice(n, in, opset);
-                case "Add", "Sub", "Mul", "Div", "Sum" -> binary(n.opType(), in);
-                case "ConstantOfShape" -> {
-                    long[] shape = in.get(0).toLongs();
-                    int[] s = new int[shape.length];
-                    long total = 1;
-                    for (int i = 0; i < s.length; i++) {
-                        if (shape[i] < 0 || shape[i] > Integer.MAX_VALUE) throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " has an invalid dimension");
-                        s[i] = (int) shape[i];
-                        total *= s[i];
-                        if (total > MAX_ELEMENTS) throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " is too large for a constant");
+                case OpArgs.Axis a when n.opType().equals("Gather") -> gather(in.get(0), in.get(1), a.axis());
+                case OpArgs.Axis a -> concat(in, a.axis());
+                case OpArgs.Transpose t -> transpose(in.get(0), t.perm(in.get(0).rank()));
+                case OpArgs.Eltwise e -> elementwise(e.op(), in);
+                case OpArgs.Where w -> where(in.get(0), in.get(1), in.get(2));
+                case OpArgs.ConstantOfShape c -> constantOfShape(in.get(0).toLongs(), c.value());
+                case OpArgs.None none -> switch (n.opType()) {
+                    case "Identity", "Dropout" -> in.get(0);
+                    case "Squeeze" -> {
+                        CVal x = in.get(0);
+                        yield new CVal(x.dtype(), ShapeMath.squeeze(x.shape(), in.size() > 1 && in.get(1) != null ? in.get(1).toLongs() : null), x.data());
                     }
-                    var t = n.getTensor("value");
-                    DType dt = t == null ? DType.F32 : t.dtype();
-                    double v = t == null ? 0 : t.toDoubleArray()[0];
-                    double[] d = new double[(int) total];
-                    Arrays.fill(d, v);
-                    yield new CVal(dt, s, d);
-                }
-                case "Transpose" -> transpose(in.get(0), n.getIntArray("perm", null));
+                    case "Unsqueeze" -> new CVal(in.get(0).dtype(), ShapeMath.unsqueeze(in.get(0).shape(), in.get(1).toLongs()), in.get(0).data());
+                    case "Slice" -> slice(in);
+                    default -> throw new IllegalStateException("not foldable: " + n.opType());
+                };
                 default -> throw new IllegalStateException("not foldable: " + n.opType());
             };
         } catch (OnnxFormatException e) {
@@ -83,13 +71,28 @@ final class ConstEval {
         }
     }
 
+    private static CVal constantOfShape(long[] shape, Tensor value) {
+        int[] s = new int[shape.length];
+        long total = 1;
+        for (int i = 0; i < s.length; i++) {
+            if (shape[i] < 0 || shape[i] > Integer.MAX_VALUE) throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " has an invalid dimension");
+            s[i] = (int) shape[i];
+            total *= s[i];
+            if (total > MAX_ELEMENTS) throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " is too large for a constant");
+        }
+        DType dt = value == null ? DType.F32 : value.dtype();
+        double v = value == null ? 0 : value.toDoubleArray()[0];
+        double[] d = new double[(int) total];
+        Arrays.fill(d, v);
+        return new CVal(dt, s, d);
+    }
+
     private static long clampAxis(long a, int r) {
         if (a < 0) a += r;
         return Math.max(0, Math.min(a, r));
     }
 
-    static CVal cast(CVal x, int to) {
-        DType dt = tessera.onnx.OnnxTypes.dtypeOf(to);
+    static CVal cast(CVal x, DType dt) {
         double[] d = x.data().clone();
         if (!dt.isFloatingPoint()) for (int i = 0; i < d.length; i++) d[i] = dt == DType.U8 ? (d[i] != 0 ? 1 : 0) : (long) d[i];
         else if (dt == DType.F32) for (int i = 0; i < d.length; i++) d[i] = (float) d[i];
@@ -145,28 +148,17 @@ final class ConstEval {
         return new CVal(first.dtype(), os, out);
     }
 
-    private static CVal slice(OnnxNode n, List<CVal> in, long opset) {
+    private static CVal slice(List<CVal> in) {
         CVal x = in.get(0);
-        long[] starts, ends, axes, steps;
-        if (opset < 10) {
-            starts = n.getInts("starts", null);
-            ends = n.getInts("ends", null);
-            axes = n.getInts("axes", null);
-            steps = null;
-        } else {
-            starts = in.get(1).toLongs();
-            ends = in.get(2).toLongs();
-            axes = in.size() > 3 && in.get(3) != null ? in.get(3).toLongs() : null;
-            steps = in.size() > 4 && in.get(4) != null ? in.get(4).toLongs() : null;
-        }
-        int[][] s = ShapeMath.slice(x.shape(), starts, ends, axes, steps);
-        int[] os = s[2];
+        ShapeMath.SliceRange s = ShapeMath.slice(x.shape(), in.get(1).toLongs(), in.get(2).toLongs(),
+                in.size() > 3 && in.get(3) != null ? in.get(3).toLongs() : null, in.size() > 4 && in.get(4) != null ? in.get(4).toLongs() : null);
+        int[] os = s.shape();
         double[] out = new double[(int) ShapeMath.numel(os)];
         int[] idx = new int[os.length];
-        long[] xst = tessera.memory.Shapes.contiguousStrides(x.shape());
+        long[] xst = Shapes.contiguousStrides(x.shape());
         for (int i = 0; i < out.length; i++) {
             long off = 0;
-            for (int d = 0; d < os.length; d++) off += (long) (s[0][d] + idx[d] * s[1][d]) * xst[d];
+            for (int d = 0; d < os.length; d++) off += (long) (s.starts()[d] + idx[d] * s.steps()[d]) * xst[d];
             out[i] = x.data()[(int) off];
             for (int d = os.length - 1; d >= 0; d--) {
                 if (++idx[d] < os[d]) break;
@@ -176,19 +168,28 @@ final class ConstEval {
         return new CVal(x.dtype(), os, out);
     }
 
-    private static CVal binary(String op, List<CVal> in) {
+    /** Unary, binary, or variadic (Sum/Min/Max, pairwise from the left) elementwise operator. */
+    private static CVal elementwise(Elementwise op, List<CVal> in) {
+        if (op.unary()) {
+            CVal x = in.get(0);
+            double[] out = new double[x.numel()];
+            for (int i = 0; i < out.length; i++) out[i] = round(x.dtype(), op.apply(x.data()[i]));
+            return new CVal(x.dtype(), x.shape(), out);
+        }
         CVal acc = in.get(0);
-        for (int k = 1; k < in.size(); k++) acc = binary2(op.equals("Sum") ? "Add" : op, acc, in.get(k));
+        for (int k = 1; k < in.size(); k++) acc = binary(op, acc, in.get(k));
         return acc;
     }
 
-    private static CVal binary2(String op, CVal a, CVal b) {
-        int[] os = ShapeMath.broadcast(a.shape(), b.shape());
-        if (os == null) throw new IllegalArgumentException("shapes " + Arrays.toString(a.shape()) + " and " + Arrays.toString(b.shape()) + " do not broadcast");
+    private static double round(DType t, double v) { return t == DType.F32 ? (float) v : t.isFloatingPoint() ? v : (double) (long) v; }
+
+    private static CVal binary(Elementwise op, CVal a, CVal b) {
+        int[] os = Shapes.broadcast(a.shape(), b.shape());
         double[] out = new double[(int) ShapeMath.numel(os)];
         long[] as = bstrides(a.shape(), os), bs = bstrides(b.shape(), os);
         int[] idx = new int[os.length];
         boolean integer = !a.dtype().isFloatingPoint();
+        DType dt = op.comparison() ? DType.U8 : a.dtype();
         for (int i = 0; i < out.length; i++) {
             long ao = 0, bo = 0;
             for (int d = 0; d < os.length; d++) {
@@ -196,19 +197,35 @@ final class ConstEval {
                 bo += idx[d] * bs[d];
             }
             double x = a.data()[(int) ao], y = b.data()[(int) bo];
-            double r = switch (op) {
-                case "Add" -> x + y;
-                case "Sub" -> x - y;
-                case "Mul" -> x * y;
-                default -> integer ? (double) ((long) x / (long) y) : x / y;
-            };
-            out[i] = a.dtype() == DType.F32 ? (float) r : r;
+            double r = op == Elementwise.DIV && integer ? (double) ((long) x / (long) y) : op.apply(x, y);
+            out[i] = round(dt, r);
             for (int d = os.length - 1; d >= 0; d--) {
                 if (++idx[d] < os[d]) break;
                 idx[d] = 0;
             }
         }
-        return new CVal(a.dtype(), os, out);
+        return new CVal(dt, os, out);
+    }
+
+    private static CVal where(CVal c, CVal x, CVal y) {
+        int[] os = Shapes.broadcast(Shapes.broadcast(c.shape(), x.shape()), y.shape());
+        double[] out = new double[(int) ShapeMath.numel(os)];
+        long[] cs = bstrides(c.shape(), os), xs = bstrides(x.shape(), os), ys = bstrides(y.shape(), os);
+        int[] idx = new int[os.length];
+        for (int i = 0; i < out.length; i++) {
+            long co = 0, xo = 0, yo = 0;
+            for (int d = 0; d < os.length; d++) {
+                co += idx[d] * cs[d];
+                xo += idx[d] * xs[d];
+                yo += idx[d] * ys[d];
+            }
+            out[i] = c.data()[(int) co] != 0 ? x.data()[(int) xo] : y.data()[(int) yo];
+            for (int d = os.length - 1; d >= 0; d--) {
+                if (++idx[d] < os[d]) break;
+                idx[d] = 0;
+            }
+        }
+        return new CVal(x.dtype(), os, out);
     }
 
     /** Strides of {@code s} broadcast to {@code out} (0 on broadcast dimensions). */
@@ -222,11 +239,6 @@ final class ConstEval {
 
     private static CVal transpose(CVal x, int[] perm) {
         int r = x.rank();
-        if (perm == null) {
-            perm = new int[r];
-            for (int i = 0; i < r; i++) perm[i] = r - 1 - i;
-        }
-        if (perm.length != r) throw new IllegalArgumentException("perm " + Arrays.toString(perm) + " does not match rank " + r);
         int[] os = new int[r];
         long[] xst = tessera.memory.Shapes.contiguousStrides(x.shape());
         long[] pst = new long[r];

@@ -3,10 +3,13 @@ package tessera.onnx.infer;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import tessera.memory.Tensor;
+import tessera.onnx.Elementwise;
 
 /**
  * Data-movement and small elementwise kernels the engine needs beyond the kernel library: strided copies
- * (Transpose, Slice, Pad interiors, Concat), MaxUnpool with ONNX flat indices, and Clip/HardSigmoid/HardSwish/Selu.
+ * (Transpose, Slice, Pad interiors, Concat), MaxUnpool with ONNX flat indices, and the scalar loops of the
+ * {@link Elementwise} operators (unary maps, broadcasting binary ops, comparisons, Where, casts). Activations
+ * (Relu … Clip, HardSigmoid, HardSwish, Selu) run on the kernel library's table, {@code tessera.kernels.eltwise.Activations}.
  * Each kernel object is bound to fixed tensors and owns its index counters, so running it allocates nothing.
  */
 final class DataOps {
@@ -22,13 +25,16 @@ final class DataOps {
         private final int[] shape, idx;
         private final int elem;
 
-        StridedCopy(Tensor from, Tensor to) {
+        StridedCopy(Tensor from, Tensor to) { this(from, 0, from.strides(), to); }
+
+        /** Copies {@code from} read at {@code extraOffset} elements further with strides {@code strides} (negative = backwards). */
+        StridedCopy(Tensor from, long extraOffset, long[] strides, Tensor to) {
             this.src = from.segment();
             this.dst = to.segment();
             this.elem = from.dtype().byteSize();
-            this.srcOff = from.offset();
+            this.srcOff = from.offset() + extraOffset;
             this.dstOff = to.offset();
-            this.ss = from.strides();
+            this.ss = strides.clone();
             this.ds = to.strides();
             this.shape = from.shape();
             this.idx = new int[Math.max(shape.length, 1)];
@@ -88,52 +94,134 @@ final class DataOps {
         for (long i = 0; i < n; i++) s.setAtIndex(F, o + i, v);
     }
 
-    /** Elementwise functions not in {@code Activation}: y = f(x), contiguous float32, y may be x. */
-    enum Fn { CLIP, HARD_SIGMOID, HARD_SWISH, SELU }
+    /** y = op(x) for a unary {@link Elementwise} operator, contiguous float32 (evaluated in double, rounded). */
+    static final class Map implements Runnable {
+        private final Elementwise op;
+        private final MemorySegment xs, ys;
+        private final long xo, yo, n;
 
-    static void unary(Fn fn, float a, float b, Tensor x, Tensor y) {
+        Map(Elementwise op, Tensor x, Tensor y) {
+            this.op = op;
+            this.xs = x.segment();
+            this.ys = y.segment();
+            this.xo = x.offset();
+            this.yo = y.offset();
+            this.n = x.numel();
+        }
+
+        @Override
+        public void run() {
+            for (long i = 0; i < n; i++) ys.setAtIndex(F, yo + i, (float) op.apply(xs.getAtIndex(F, xo + i)));
+        }
+    }
+
+    /**
+     * out = op(a, b) for a binary {@link Elementwise} operator (U8 0/1 output for comparisons), or, when op is null,
+     * Where(cond, x, y) with a U8 condition; the inputs are views already expanded to the output's shape (stride 0 on
+     * broadcast dimensions), the output is contiguous. Index counters are owned, so running allocates nothing.
+     */
+    static final class Broadcast implements Runnable {
+        private final Elementwise op;
+        private final MemorySegment[] segs;
+        private final long[] base;
+        private final long[][] strides;
+        private final boolean[] bytes;
+        private final MemorySegment out;
+        private final long outOff, n;
+        private final boolean outBytes;
+        private final int[] shape, idx;
+        private final long[] pos;
+
+        Broadcast(Elementwise op, Tensor[] ins, Tensor y) {
+            this.op = op;
+            int k = ins.length;
+            segs = new MemorySegment[k];
+            base = new long[k];
+            strides = new long[k][];
+            bytes = new boolean[k];
+            for (int i = 0; i < k; i++) {
+                segs[i] = ins[i].segment();
+                base[i] = ins[i].offset();
+                strides[i] = ins[i].strides();
+                bytes[i] = ins[i].dtype() == tessera.memory.DType.U8;
+            }
+            out = y.segment();
+            outOff = y.offset();
+            n = y.numel();
+            outBytes = y.dtype() == tessera.memory.DType.U8;
+            shape = y.shape();
+            idx = new int[shape.length];
+            pos = new long[k];
+        }
+
+        private double read(int i) {
+            return bytes[i] ? segs[i].get(ValueLayout.JAVA_BYTE, pos[i]) : segs[i].getAtIndex(F, pos[i]);
+        }
+
+        @Override
+        public void run() {
+            int r = shape.length;
+            java.util.Arrays.fill(idx, 0);
+            System.arraycopy(base, 0, pos, 0, pos.length);
+            for (long i = 0; i < n; i++) {
+                double v = op == null ? (read(0) != 0 ? read(1) : read(2)) : op.apply(read(0), read(1));
+                if (outBytes) out.set(ValueLayout.JAVA_BYTE, outOff + i, (byte) v);
+                else out.setAtIndex(F, outOff + i, (float) v);
+                for (int d = r - 1; d >= 0; d--) {
+                    for (int k = 0; k < pos.length; k++) pos[k] += strides[k][d];
+                    if (++idx[d] < shape[d]) break;
+                    for (int k = 0; k < pos.length; k++) pos[k] -= strides[k][d] * shape[d];
+                    idx[d] = 0;
+                }
+            }
+        }
+    }
+
+    /** Converts between float32 and bool/uint8 (nonzero → 1), contiguous tensors of equal shape. */
+    static void convert(Tensor x, Tensor y) {
         MemorySegment xs = x.segment(), ys = y.segment();
         long xo = x.offset(), yo = y.offset(), n = x.numel();
-        switch (fn) {
-            case CLIP -> clip(xs, xo, ys, yo, n, a, b);
-            case HARD_SIGMOID -> hardSigmoid(xs, xo, ys, yo, n, a, b);
-            case HARD_SWISH -> hardSwish(xs, xo, ys, yo, n);
-            case SELU -> selu(xs, xo, ys, yo, n, a, b);
-        }
-    }
-
-    /** y = min(hi, max(lo, x)) (ReLU6 in MobileNets), vectorized with a scalar tail. Offsets in floats. */
-    private static void clip(MemorySegment xs, long xo, MemorySegment ys, long yo, long n, float lo, float hi) {
-        var sp = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
-        var order = java.nio.ByteOrder.nativeOrder();
-        int vl = sp.length();
-        long i = 0;
-        for (; i <= n - vl; i += vl) {
-            jdk.incubator.vector.FloatVector.fromMemorySegment(sp, xs, (xo + i) * 4, order).max(lo).min(hi)
-                    .intoMemorySegment(ys, (yo + i) * 4, order);
-        }
-        for (; i < n; i++) ys.setAtIndex(F, yo + i, Math.min(hi, Math.max(lo, xs.getAtIndex(F, xo + i))));
-    }
-
-    private static void hardSigmoid(MemorySegment xs, long xo, MemorySegment ys, long yo, long n, float alpha, float beta) {
-        for (long i = 0; i < n; i++) ys.setAtIndex(F, yo + i, Math.max(0f, Math.min(1f, alpha * xs.getAtIndex(F, xo + i) + beta)));
-    }
-
-    private static void hardSwish(MemorySegment xs, long xo, MemorySegment ys, long yo, long n) {
-        for (long i = 0; i < n; i++) {
-            float v = xs.getAtIndex(F, xo + i);
-            ys.setAtIndex(F, yo + i, v * Math.max(0f, Math.min(1f, v / 6f + 0.5f)));
-        }
-    }
-
-    private static void selu(MemorySegment xs, long xo, MemorySegment ys, long yo, long n, float alpha, float gamma) {
-        for (long i = 0; i < n; i++) {
-            float v = xs.getAtIndex(F, xo + i);
-            ys.setAtIndex(F, yo + i, v > 0 ? gamma * v : (float) (gamma * alpha * Math.expm1(v)));
+        if (x.dtype() == tessera.memory.DType.U8) {
+            for (long i = 0; i < n; i++) ys.setAtIndex(F, yo + i, xs.get(ValueLayout.JAVA_BYTE, xo + i));
+        } else {
+            for (long i = 0; i < n; i++) ys.set(ValueLayout.JAVA_BYTE, yo + i, (byte) (xs.getAtIndex(F, xo + i) != 0 ? 1 : 0));
         }
     }
 
     /** ONNX MaxUnpool: y zero-filled, then y.flat[indices[i]] = x[i] (indices over the whole output tensor). */
+    /**
+     * Separable interpolation of each [H, W] plane of a contiguous float32 x into y with the tables of
+     * {@link OpPlans#resizeTables}: output (oh, ow) is Σ wh[K·oh+a]·ww[K·ow+b]·x[ih[K·oh+a], iw[K·ow+b]].
+     */
+    static void resize(Tensor x, OpPlans.ResizeTables t, Tensor y) {
+        MemorySegment xs = x.segment(), ys = y.segment();
+        int inH = x.dim(2), inW = x.dim(3), outH = y.dim(2), outW = y.dim(3), k = t.taps();
+        int[] ih = t.ih(), iw = t.iw();
+        double[] wh = t.wh(), ww = t.ww();
+        long planes = (long) x.dim(0) * x.dim(1), xo = x.offset(), yo = y.offset();
+        float ext = (float) t.extrapolation();
+        for (long pl = 0; pl < planes; pl++) {
+            long xb = xo + pl * inH * inW, yb = yo + pl * outH * outW;
+            for (int oh = 0; oh < outH; oh++) {
+                long yr = yb + (long) oh * outW;
+                for (int ow = 0; ow < outW; ow++) {
+                    if (ih[k * oh] < 0 || iw[k * ow] < 0) {
+                        ys.setAtIndex(F, yr + ow, ext);
+                        continue;
+                    }
+                    float s = 0f;
+                    for (int a = 0; a < k; a++) {
+                        long r = xb + (long) ih[k * oh + a] * inW;
+                        float row = 0f;
+                        for (int b = 0; b < k; b++) row += (float) ww[k * ow + b] * xs.getAtIndex(F, r + iw[k * ow + b]);
+                        s += (float) wh[k * oh + a] * row;
+                    }
+                    ys.setAtIndex(F, yr + ow, s);
+                }
+            }
+        }
+    }
+
     static void maxUnpool(Tensor x, Tensor indices, Tensor y, String node) {
         fill(y, 0f);
         MemorySegment xs = x.segment(), is = indices.segment(), ys = y.segment();
@@ -147,8 +235,11 @@ final class DataOps {
         }
     }
 
-    /** Converts per-plane max-pool indices (h·W + w) to ONNX flat indices over [N, C, H, W], in place. */
-    static void planeToFlatIndices(Tensor indices, long planeSize) {
+    /**
+     * Converts per-plane max-pool indices (h·W + w) to ONNX flat indices over [N, C, H, W], in place; with
+     * {@code columnMajorH} > 0 (storage_order = 1) the in-plane index becomes w·H + h.
+     */
+    static void planeToFlatIndices(Tensor indices, long planeSize, int columnMajorH, int w) {
         MemorySegment s = indices.segment();
         int n = indices.dim(0), c = indices.dim(1);
         long per = indices.numel() / Math.max(1, (long) n * c);
@@ -157,7 +248,9 @@ final class DataOps {
             long base = p * planeSize;
             for (long j = 0; j < per; j++) {
                 long at = o + p * per + j;
-                s.setAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, at, s.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, at) + base);
+                long k = s.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, at);
+                if (columnMajorH > 0) k = (k % w) * columnMajorH + k / w;
+                s.setAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, at, k + base);
             }
         }
     }

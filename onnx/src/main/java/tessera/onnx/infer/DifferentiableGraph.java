@@ -8,12 +8,11 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.DoubleUnaryOperator;
 import tessera.autograd.ConvArgs;
 import tessera.autograd.Ops;
 import tessera.autograd.Scope;
 import tessera.autograd.Variable;
-import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
 import tessera.kernels.pool.PoolSpec;
 import tessera.kernels.pool.PoolType;
 import tessera.memory.DType;
@@ -21,7 +20,10 @@ import tessera.memory.Tensor;
 import tessera.onnx.OnnxFormatException;
 import tessera.onnx.OnnxGraph;
 import tessera.onnx.OnnxNode;
+import tessera.onnx.OnnxOps;
 import tessera.onnx.OnnxValidator;
+import tessera.onnx.OpArgs;
+import tessera.onnx.Elementwise;
 
 /**
  * Vector-Jacobian products through an imported ONNX graph, in eval semantics (batch norm with its running
@@ -33,16 +35,12 @@ import tessera.onnx.OnnxValidator;
  * {@code y = (x − mean)·γ/√(var + ε) + β}.
  *
  * <p>Float initializers that a node needs as a plain number (Clip bounds, Pad value) are read as constants and get
- * no gradient through that use. Operators without a differentiable mapping are reported with the node's name.
+ * no gradient through that use. Booleans (Equal, Greater, Less results) are 0/1 constants in the computation dtype;
+ * nothing differentiates through them. Operators without a differentiable mapping are reported with the node's name.
  */
 public final class DifferentiableGraph {
-    /** Operators {@link #vjp} differentiates through. */
-    public static final List<String> DIFFERENTIABLE = List.of("Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool",
-            "GlobalAveragePool", "GlobalMaxPool", "MaxUnpool", "BatchNormalization", "LRN", "Dropout", "Relu", "LeakyRelu",
-            "PRelu", "Elu", "Selu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Softplus", "Mish", "Clip", "Softmax",
-            "LogSoftmax", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Sum", "Concat", "Flatten", "Reshape", "Squeeze",
-            "Unsqueeze", "Transpose", "Shape", "Gather", "Slice", "Constant", "ConstantOfShape", "Identity", "Pad",
-            "ReduceMean", "Cast");
+    /** Operators {@link #vjp} differentiates through (from the operator table {@link OnnxOps}). */
+    public static final List<String> DIFFERENTIABLE = List.copyOf(OnnxOps.differentiable());
 
     /**
      * The result of one VJP: the first output Y, ∂(Σ Y⊙GY)/∂X and the same derivative for every float initializer
@@ -83,10 +81,12 @@ public final class DifferentiableGraph {
     private final DType dtype;
     private final Map<String, Object> values = new HashMap<>(); // Variable, CVal or PoolIndices
     private final Map<String, Variable> parameters = new LinkedHashMap<>();
+    private final EltwiseVjp eltwise;
 
     private DifferentiableGraph(OnnxGraph graph, DType dtype) {
         this.graph = graph;
         this.dtype = dtype;
+        this.eltwise = new EltwiseVjp(dtype);
     }
 
     /**
@@ -233,7 +233,22 @@ public final class DifferentiableGraph {
         return t;
     }
 
+    private int[] shapeOf(OnnxNode n, int k) {
+        Object o = value(n, k);
+        return o instanceof Variable v ? v.shape() : o instanceof CVal c ? c.shape() : ((PoolIndices) o).indices().shape();
+    }
+
     private void put(OnnxNode n, Object v) { values.put(n.outputs().get(0), v); }
+
+    /** Dropout's mask output in inference: every element kept (a constant all-true bool tensor). */
+    private void dropoutMask(OnnxNode n) {
+        if (!n.opType().equals("Dropout") || n.outputs().size() < 2 || n.outputs().get(1).isEmpty()) return;
+        Object x = value(n, 0);
+        int[] s = x instanceof Variable v ? v.shape() : ((CVal) x).shape();
+        double[] ones = new double[(int) ShapeMath.numel(s)];
+        Arrays.fill(ones, 1);
+        values.put(n.outputs().get(1), new CVal(DType.U8, s, ones));
+    }
 
     // ------------------------------------------------------------------ nodes
 
@@ -246,23 +261,30 @@ public final class DifferentiableGraph {
         if (op.equals("Shape")) {
             Object o = value(n, 0);
             int[] s = o instanceof Variable v ? v.shape() : o instanceof CVal c ? c.shape() : ((PoolIndices) o).indices().shape();
-            put(n, ConstEval.eval(n, List.of(new CVal(DType.F32, s, new double[0])), graph.opsetVersion()));
+            put(n, ConstEval.eval(n, List.of(new CVal(DType.F32, s, new double[0]))));
             return;
         }
+        if (n.has(tessera.onnx.OpsetNormalizer.LEGACY_AXIS)) tessera.onnx.OpsetNormalizer.checkLegacyBroadcast(n, shapeOf(n, 0), shapeOf(n, 1));
         boolean allConst = true;
         for (int k = 0; k < n.inputs().size(); k++) if (n.hasInput(k) && !(value(n, k) instanceof CVal)) allConst = false;
         if (allConst && ConstEval.FOLDABLE.contains(op)) {
             List<CVal> args = new ArrayList<>();
             for (int k = 0; k < n.inputs().size(); k++) args.add(n.hasInput(k) ? (CVal) value(n, k) : null);
-            put(n, ConstEval.eval(n, args, graph.opsetVersion()));
+            put(n, ConstEval.eval(n, args));
+            dropoutMask(n);
             return;
         }
+        dropoutMask(n);
         put(n, switch (op) {
             case "Identity", "Dropout" -> var(n, 0);
             case "Cast" -> {
-                var to = tessera.onnx.OnnxTypes.dtypeOf((int) n.getInt("to", 1));
-                if (!to.isFloatingPoint()) throw bad(n, "casting a computed float tensor to " + to + " is not differentiable");
-                yield var(n, 0);
+                DType to = n.args(OpArgs.Cast.class).to();
+                Variable x = var(n, 0);
+                if (to.isFloatingPoint()) yield x;
+                if (to != DType.U8) throw bad(n, "casting a computed float tensor to " + to + " is not differentiable");
+                double[] v = x.value().toDoubleArray();
+                for (int i = 0; i < v.length; i++) v[i] = v[i] != 0 ? 1 : 0;
+                yield Variable.constant(eltwise.tensor(x.shape(), v));
             }
             case "Conv" -> conv(n);
             case "ConvTranspose" -> convTranspose(n);
@@ -271,82 +293,60 @@ public final class DifferentiableGraph {
             case "GlobalMaxPool" -> Ops.globalMaxPool(rank(n, var(n, 0), 4));
             case "MaxUnpool" -> maxUnpool(n);
             case "BatchNormalization" -> batchNorm(n);
-            case "LRN" -> Ops.localResponseNorm(var(n, 0), (int) n.getInt("size", 1), n.getFloat("alpha", 1e-4f),
-                    n.getFloat("beta", 0.75f), n.getFloat("bias", 1f));
-            case "Relu" -> Ops.activation(var(n, 0), Activation.RELU, 0f);
-            case "LeakyRelu" -> Ops.activation(var(n, 0), Activation.LEAKY_RELU, n.getFloat("alpha", 0.01f));
-            case "Elu" -> Ops.activation(var(n, 0), Activation.ELU, n.getFloat("alpha", 1f));
-            case "Sigmoid" -> Ops.activation(var(n, 0), Activation.SIGMOID, 0f);
-            case "Tanh" -> Ops.activation(var(n, 0), Activation.TANH, 0f);
-            case "Softplus" -> Ops.activation(var(n, 0), Activation.SOFTPLUS, 0f);
-            case "Mish" -> Ops.activation(var(n, 0), Activation.MISH, 0f);
-            case "Selu" -> {
-                double a = n.getFloat("alpha", 1.67326319217681884765625f), g = n.getFloat("gamma", 1.05070102214813232421875f);
-                yield pointwise("selu", var(n, 0), v -> v > 0 ? g * v : g * a * (Math.exp(v) - 1), v -> v > 0 ? g : g * a * Math.exp(v));
+            case "LRN" -> {
+                OpArgs.Lrn a = n.args(OpArgs.Lrn.class);
+                yield Ops.localResponseNorm(var(n, 0), a.size(), a.alpha(), a.beta(), a.bias());
             }
-            case "HardSigmoid" -> {
-                double a = n.getFloat("alpha", 0.2f), b = n.getFloat("beta", 0.5f);
-                yield pointwise("hard_sigmoid", var(n, 0), v -> Math.max(0, Math.min(1, a * v + b)),
-                        v -> a * v + b > 0 && a * v + b < 1 ? a : 0);
-            }
-            case "HardSwish" -> pointwise("hard_swish", var(n, 0), v -> v * Math.max(0, Math.min(1, v / 6 + 0.5)),
-                    v -> v < -3 ? 0 : v > 3 ? 1 : v / 3 + 0.5);
+            case "Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "Softplus", "Mish", "Selu", "HardSigmoid", "HardSwish" ->
+                    Ops.activation(var(n, 0), n.args(OpArgs.Act.class).fn());
             case "Clip" -> clip(n);
             case "PRelu" -> prelu(n);
             case "Softmax", "LogSoftmax" -> softmax(n);
             case "Gemm" -> gemm(n);
             case "MatMul" -> matmul(n);
-            case "Add" -> Ops.add(var(n, 0), var(n, 1));
-            case "Sub" -> Ops.sub(var(n, 0), var(n, 1));
-            case "Mul" -> Ops.mul(var(n, 0), var(n, 1));
-            case "Div" -> Ops.div(var(n, 0), var(n, 1));
-            case "Sum" -> {
+            case "Add", "Sub", "Mul", "Div", "Sum", "Pow", "Min", "Max", "Equal", "Greater", "Less", "Neg", "Abs", "Sign", "Sqrt", "Exp",
+                    "Log", "Reciprocal", "Erf", "Ceil", "Floor", "Softsign" -> {
+                Elementwise e = n.args(OpArgs.Eltwise.class).op();
+                if (e.unary()) yield eltwise.unary(e, var(n, 0));
                 Variable acc = var(n, 0);
-                for (int k = 1; k < n.inputs().size(); k++) acc = Ops.add(acc, var(n, k));
+                for (int k = 1; k < n.inputs().size(); k++) acc = eltwise.binary(e, acc, var(n, k));
                 yield acc;
             }
+            case "Where" -> eltwise.where(value(n, 0) instanceof CVal c ? Variable.constant(tensorOf(c)) : var(n, 0), var(n, 1), var(n, 2));
             case "Concat" -> {
                 List<Variable> xs = new ArrayList<>();
                 for (int k = 0; k < n.inputs().size(); k++) xs.add(var(n, k));
-                yield Ops.concat(xs, ShapeMath.axis(n.getInt("axis", 0), xs.get(0).shape().length, "Concat"));
+                yield Ops.concat(xs, ShapeMath.axis(n.args(OpArgs.Axis.class).axis(), xs.get(0).shape().length, "Concat"));
             }
             case "Flatten" -> {
                 Variable x = var(n, 0);
                 int[] s = x.shape();
-                int ax = (int) n.getInt("axis", 1);
-                if (ax < 0) ax += s.length;
-                if (ax < 0 || ax > s.length) throw bad(n, "axis " + n.getInt("axis", 1) + " is out of range for shape " + Arrays.toString(s));
+                long axis = n.args(OpArgs.Axis.class).axis();
+                int ax = (int) (axis < 0 ? axis + s.length : axis);
+                if (ax < 0 || ax > s.length) throw bad(n, "axis " + axis + " is out of range for shape " + Arrays.toString(s));
                 yield Ops.reshape(x, (int) ShapeMath.prod(s, 0, ax), (int) ShapeMath.prod(s, ax, s.length));
             }
             case "Reshape" -> {
                 Variable x = var(n, 0);
-                yield Ops.reshape(x, ShapeMath.reshape(x.shape(), cval(n, 1).toLongs()));
+                yield Ops.reshape(x, ShapeMath.reshape(x.shape(), cval(n, 1).toLongs(), n.args(OpArgs.Reshape.class).allowZero()));
             }
             case "Squeeze" -> {
                 Variable x = var(n, 0);
-                long[] axes = graph.opsetVersion() >= 13 ? (n.hasInput(1) ? cval(n, 1).toLongs() : null) : n.getInts("axes", null);
-                yield Ops.reshape(x, ShapeMath.squeeze(x.shape(), axes));
+                yield Ops.reshape(x, ShapeMath.squeeze(x.shape(), n.hasInput(1) ? cval(n, 1).toLongs() : null));
             }
             case "Unsqueeze" -> {
                 Variable x = var(n, 0);
-                long[] axes = graph.opsetVersion() >= 13 ? cval(n, 1).toLongs() : n.getInts("axes", null);
-                yield Ops.reshape(x, ShapeMath.unsqueeze(x.shape(), axes));
+                yield Ops.reshape(x, ShapeMath.unsqueeze(x.shape(), cval(n, 1).toLongs()));
             }
             case "Transpose" -> {
                 Variable x = var(n, 0);
-                int r = x.shape().length;
-                int[] perm = n.getIntArray("perm", null);
-                if (perm == null) {
-                    perm = new int[r];
-                    for (int i = 0; i < r; i++) perm[i] = r - 1 - i;
-                }
-                if (perm.length != r) throw bad(n, "perm " + Arrays.toString(perm) + " does not match the input rank " + r);
-                yield Ops.permute(x, perm);
+                yield Ops.permute(x, n.args(OpArgs.Transpose.class).perm(x.shape().length));
             }
             case "Gather" -> gather(n);
+            case "Resize" -> resize(n);
             case "Slice" -> slice(n);
             case "Pad" -> pad(n);
-            case "ReduceMean" -> reduceMean(n);
+            case "ReduceMean", "ReduceSum", "ReduceMax" -> reduce(n);
             default -> throw bad(n, "operator " + op + " has no differentiable mapping (vjp supports " + String.join(", ", DIFFERENTIABLE) + ")");
         });
         if (op.equals("MaxPool") && n.outputs().size() > 1 && !n.outputs().get(1).isEmpty()) {
@@ -363,20 +363,8 @@ public final class DifferentiableGraph {
     }
 
     private static CVal constantValue(OnnxNode n) {
-        if (n.attributes().isEmpty()) throw bad(n, "has no value attribute");
-        var a = n.attributes().values().iterator().next();
-        return switch (a.name()) {
-            case "value" -> CVal.of(a.t());
-            case "value_float" -> new CVal(DType.F32, new int[0], new double[] {a.f()});
-            case "value_int" -> new CVal(DType.I64, new int[0], new double[] {a.i()});
-            case "value_ints" -> CVal.longs(a.ints());
-            case "value_floats" -> {
-                double[] d = new double[a.floats().length];
-                for (int i = 0; i < d.length; i++) d[i] = a.floats()[i];
-                yield new CVal(DType.F32, new int[] {d.length}, d);
-            }
-            default -> throw bad(n, "attribute '" + a.name() + "' is not supported");
-        };
+        OpArgs.Constant c = n.args(OpArgs.Constant.class);
+        return c.tensor() != null ? CVal.of(c.tensor()) : new CVal(c.dtype(), c.shape(), c.values());
     }
 
     /** Bias input k as a 1-D variable of {@code count} elements, or null when absent. */
@@ -391,40 +379,29 @@ public final class DifferentiableGraph {
         Variable x = rank(n, var(n, 0), 4), w = var(n, 1);
         int[] xs = x.shape(), ws = w.shape();
         if (ws.length != 4) throw bad(n, "weight '" + n.input(1) + "' has shape " + Arrays.toString(ws) + ", expected [K, C/group, kH, kW]");
-        int group = (int) n.getInt("group", 1);
-        int[] st = n.getIntArray("strides", new int[] {1, 1}), dl = n.getIntArray("dilations", new int[] {1, 1});
-        int[] pads = OpPlans.convPads(n, xs[2], xs[3], ws[2], ws[3], st[0], st[1], dl[0], dl[1]);
+        OpArgs.Conv a = n.args(OpArgs.Conv.class);
+        int group = a.group();
+        int[] st = a.window().strides(), dl = a.window().dilations();
+        int[] pads = a.window().pads(xs[2], xs[3], ws[2], ws[3]);
         ConvArgs args = new ConvArgs(st[0], st[1], pads[0], pads[1], pads[2], pads[3], dl[0], dl[1], group, 0, 0);
-        return Ops.conv2d(x, w, bias(n, 2, ws[0]), args);
+        Variable y = Ops.conv2d(x, w, bias(n, 2, ws[0]), args);
+        // an optimizer-fused node (not in files, but the table accepts it): y = act(conv + residual)
+        if (n.hasInput(3)) y = eltwise.binary(Elementwise.ADD, y, var(n, 3));
+        return fused(y, a.fused());
     }
+
+    /** Applies the activation the optimizer fused into a Conv or Gemm (none in a graph read from a file). */
+    private static Variable fused(Variable y, OpArgs.Fused f) { return f.isNone() ? y : Ops.activation(y, f.fn()); }
 
     private Variable convTranspose(OnnxNode n) {
         Variable x = rank(n, var(n, 0), 4), w = var(n, 1);
         int[] xs = x.shape(), ws = w.shape();
         if (ws.length != 4) throw bad(n, "weight must be [Cin, Cout/group, kH, kW], got " + Arrays.toString(ws));
-        int group = (int) n.getInt("group", 1);
-        int[] st = n.getIntArray("strides", new int[] {1, 1}), dl = n.getIntArray("dilations", new int[] {1, 1});
-        int[] op = n.getIntArray("output_padding", new int[2]);
-        int[] pads = n.getIntArray("pads", new int[4]);
-        int[] outShape = n.getIntArray("output_shape", null);
-        String ap = n.getString("auto_pad", "NOTSET");
-        int[] in = {xs[2], xs[3]};
-        if (outShape != null || ap.startsWith("SAME")) { // the same resolution as the inference planner
-            pads = new int[4];
-            for (int a = 0; a < 2; a++) {
-                int target = outShape != null ? outShape[outShape.length - 2 + a] : in[a] * st[a];
-                int total = st[a] * (in[a] - 1) + op[a] + (ws[2 + a] - 1) * dl[a] + 1 - target;
-                if (total < 0) {
-                    op[a] += -total;
-                    total = 0;
-                }
-                boolean upper = !ap.equals("SAME_LOWER");
-                pads[a] = upper ? total / 2 : total - total / 2;
-                pads[a + 2] = upper ? total - total / 2 : total / 2;
-            }
-        } else if (ap.equals("VALID")) {
-            pads = new int[4];
-        }
+        OpArgs.ConvTranspose a = n.args(OpArgs.ConvTranspose.class);
+        int group = a.group();
+        int[] st = a.window().strides(), dl = a.window().dilations();
+        OpArgs.ConvTranspose.Resolved r = a.resolve(xs[2], xs[3], ws[2], ws[3]);
+        int[] pads = r.pads(), op = r.outputPadding();
         ConvArgs args = new ConvArgs(st[0], st[1], pads[0], pads[1], pads[2], pads[3], dl[0], dl[1], group, op[0], op[1]);
         return Ops.convTranspose2d(x, w, bias(n, 2, ws[1] * group), args);
     }
@@ -432,21 +409,11 @@ public final class DifferentiableGraph {
     private Variable pool(OnnxNode n) {
         Variable x = rank(n, var(n, 0), 4);
         int[] xs = x.shape();
-        int[] k = n.getIntArray("kernel_shape", null);
-        if (k == null || k.length != 2) throw bad(n, "kernel_shape " + Arrays.toString(k) + " must have 2 values");
-        int[] st = n.getIntArray("strides", new int[] {1, 1}), dl = n.getIntArray("dilations", new int[] {1, 1});
-        int[] pads = OpPlans.convPads(n, xs[2], xs[3], k[0], k[1], st[0], st[1], dl[0], dl[1]);
-        PoolType type = switch (n.opType()) {
-            case "MaxPool" -> PoolType.MAX;
-            case "AveragePool" -> PoolType.AVG;
-            default -> {
-                if (n.getInt("p", 2) != 2) throw bad(n, "LpPool p=" + n.getInt("p", 2) + " is not supported (p=2 only)");
-                yield PoolType.L2;
-            }
-        };
-        boolean ceil = n.getInt("ceil_mode", 0) == 1, cip = n.getInt("count_include_pad", 0) == 1;
-        PoolSpec spec = new PoolSpec(type, k[0], k[1], st[0], st[1], pads[0], pads[1], pads[2], pads[3], dl[0], dl[1], ceil, cip);
+        OpArgs.Pool a = n.args(OpArgs.Pool.class);
+        PoolSpec spec = a.spec(xs[2], xs[3]);
+        PoolType type = a.type();
         if (type == PoolType.MAX && n.outputs().size() > 1 && !n.outputs().get(1).isEmpty()) {
+            if (a.columnMajor()) throw bad(n, "attribute 'storage_order' = 1: column-major indices have no differentiable mapping (MaxUnpool reads row-major ones)");
             Variable[] r = Ops.maxPool2dWithIndices(x, spec);
             values.put(n.outputs().get(1), new PoolIndices(r[1].value()));
             return r[0];
@@ -460,20 +427,8 @@ public final class DifferentiableGraph {
             throw bad(n, "indices '" + n.input(1) + "' must come straight from a MaxPool's second output");
         }
         int[] xs = x.shape();
-        int[] k = n.getIntArray("kernel_shape", null);
-        int[] st = n.getIntArray("strides", new int[] {1, 1});
-        int[] pads = n.getIntArray("pads", new int[4]);
-        int oh, ow;
-        if (n.hasInput(2)) {
-            long[] os = cval(n, 2).toLongs();
-            if (os.length != 4) throw bad(n, "output_shape " + Arrays.toString(os) + " must have 4 values");
-            oh = (int) os[2];
-            ow = (int) os[3];
-        } else {
-            oh = (xs[2] - 1) * st[0] + k[0] - pads[0] - pads[2];
-            ow = (xs[3] - 1) * st[1] + k[1] - pads[1] - pads[3];
-        }
-        return Ops.maxUnpool(x, idx.indices(), oh, ow);
+        int[] ys = OpPlans.maxUnpoolShape(n, xs, n.hasInput(2) ? cval(n, 2).toLongs() : null);
+        return Ops.maxUnpool(x, idx.indices(), ys[2], ys[3]);
     }
 
     /** Eval-mode batch norm as differentiable arithmetic, so γ, β, mean and var all receive their gradients. */
@@ -491,49 +446,34 @@ public final class DifferentiableGraph {
             if (v.value().numel() != c) throw bad(n, "parameter '" + n.input(k + 1) + "' has " + v.value().numel() + " elements, expected C = " + c);
             p[k] = Ops.reshape(v, bshape);
         }
-        Variable eps = Variable.constant(tensorOf(new CVal(DType.F64, new int[] {1}, new double[] {n.getFloat("epsilon", 1e-5f)})));
+        Variable eps = Variable.constant(tensorOf(new CVal(DType.F64, new int[] {1}, new double[] {n.args(OpArgs.BatchNorm.class).epsilon()})));
         Variable scale = Ops.div(p[0], Ops.sqrt(Ops.add(p[3], eps)));
         return Ops.add(Ops.mul(Ops.sub(x, p[2]), scale), p[1]);
     }
 
     private Variable clip(OnnxNode n) {
-        double lo, hi;
-        if (graph.opsetVersion() < 11) {
-            lo = n.getFloat("min", Float.NEGATIVE_INFINITY);
-            hi = n.getFloat("max", Float.POSITIVE_INFINITY);
-        } else {
-            lo = n.hasInput(1) ? cval(n, 1).data()[0] : Double.NEGATIVE_INFINITY;
-            hi = n.hasInput(2) ? cval(n, 2).data()[0] : Double.POSITIVE_INFINITY;
-        }
+        double lo = n.hasInput(1) ? cval(n, 1).data()[0] : Double.NEGATIVE_INFINITY;
+        double hi = n.hasInput(2) ? cval(n, 2).data()[0] : Double.POSITIVE_INFINITY;
         Variable x = var(n, 0);
-        if (lo == 0 && hi == Double.POSITIVE_INFINITY) return Ops.activation(x, Activation.RELU, 0f);
-        double l = lo, h = hi;
+        if (Double.isNaN(lo) || Double.isNaN(hi) || lo > hi) throw bad(n, "min " + lo + " > max " + hi + " (or NaN)");
+        if (lo == 0 && hi == Double.POSITIVE_INFINITY) return Ops.activation(x, ActivationFn.RELU);
         // PyTorch's clamp gradient: 1 inside [lo, hi] (bounds included), 0 outside
-        return pointwise("clip", x, v -> Math.max(l, Math.min(h, v)), v -> v >= l && v <= h ? 1 : 0);
+        return Ops.activation(x, ActivationFn.clip((float) lo, (float) hi));
     }
 
     private Variable prelu(OnnxNode n) {
         Variable x = var(n, 0), slope = var(n, 1);
+        if (!OpPlans.preluPerChannel(n, x.shape(), slope.shape())) return eltwise.binary(Elementwise.PRELU, x, slope);
         long count = slope.value().numel();
-        int[] xs = x.shape();
-        if (count != 1 && (xs.length < 2 || count != xs[1])) {
-            throw bad(n, "slope '" + n.input(1) + "' has shape " + Arrays.toString(slope.shape()) + "; supported: one value or one per channel ("
-                    + (xs.length < 2 ? "?" : xs[1]) + ")");
-        }
         return Ops.prelu(x, slope.shape().length == 1 ? slope : Ops.reshape(slope, (int) count));
     }
 
     private Variable softmax(OnnxNode n) {
         Variable x = var(n, 0);
         int[] xs = x.shape();
-        boolean log = n.opType().equals("LogSoftmax");
-        if (graph.opsetVersion() >= 13) {
-            int ax = ShapeMath.axis(n.getInt("axis", -1), xs.length, n.describe());
-            return log ? Ops.logSoftmax(x, ax) : Ops.softmax(x, ax);
-        }
-        int ax = ShapeMath.axis(n.getInt("axis", 1), xs.length, n.describe());
-        Variable two = Ops.reshape(x, (int) ShapeMath.prod(xs, 0, ax), (int) ShapeMath.prod(xs, ax, xs.length));
-        return Ops.reshape(log ? Ops.logSoftmax(two, 1) : Ops.softmax(two, 1), xs);
+        OpArgs.Softmax a = n.args(OpArgs.Softmax.class);
+        int ax = ShapeMath.axis(a.axis(), xs.length, n.describe());
+        return a.log() ? Ops.logSoftmax(x, ax) : Ops.softmax(x, ax);
     }
 
     private Variable gemm(OnnxNode n) {
@@ -541,18 +481,19 @@ public final class DifferentiableGraph {
         if (a.shape().length != 2 || b.shape().length != 2) {
             throw bad(n, "inputs must be 2-D, got " + Arrays.toString(a.shape()) + " and " + Arrays.toString(b.shape()));
         }
-        if (n.getInt("transA", 0) == 1) a = Ops.permute(a, 1, 0);
-        boolean tb = n.getInt("transB", 0) == 1;
+        OpArgs.Gemm ga = n.args(OpArgs.Gemm.class);
+        if (ga.transA()) a = Ops.permute(a, 1, 0);
+        boolean tb = ga.transB();
         int kb = tb ? b.dim(1) : b.dim(0);
         if (a.dim(1) != kb) throw bad(n, "inner dimensions differ: A " + Arrays.toString(a.shape()) + " and B " + Arrays.toString(b.shape()) + (tb ? "ᵀ" : ""));
         Variable y = tb ? Ops.linear(a, b, null) : Ops.matmul(a, b);
-        float alpha = n.getFloat("alpha", 1f), beta = n.getFloat("beta", 1f);
+        float alpha = ga.alpha(), beta = ga.beta();
         if (alpha != 1f) y = Ops.scale(y, alpha);
         if (n.hasInput(2) && beta != 0f) {
             Variable c = var(n, 2);
             y = Ops.add(y, beta == 1f ? c : Ops.scale(c, beta));
         }
-        return y;
+        return fused(y, ga.fused());
     }
 
     private Variable matmul(OnnxNode n) {
@@ -572,9 +513,8 @@ public final class DifferentiableGraph {
     private Variable gather(OnnxNode n) {
         Variable x = var(n, 0);
         int[] xs = x.shape();
-        int ax = ShapeMath.axis(n.getInt("axis", 0), xs.length, n.describe());
+        int ax = ShapeMath.axis(n.args(OpArgs.Axis.class).axis(), xs.length, n.describe());
         CVal idx = cval(n, 1);
-        if (idx.rank() > 1) throw bad(n, "indices of rank " + idx.rank() + " on a computed tensor are not supported (rank 0 or 1)");
         long[] ks = idx.toLongs();
         List<Variable> parts = new ArrayList<>();
         for (long k0 : ks) {
@@ -585,7 +525,7 @@ public final class DifferentiableGraph {
         Variable y = parts.size() == 1 ? parts.get(0) : Ops.concat(parts, ax);
         int[] os = new int[xs.length - 1 + idx.rank()];
         System.arraycopy(xs, 0, os, 0, ax);
-        if (idx.rank() == 1) os[ax] = ks.length;
+        System.arraycopy(idx.shape(), 0, os, ax, idx.rank());
         System.arraycopy(xs, ax + 1, os, ax + idx.rank(), xs.length - ax - 1);
         return Ops.reshape(y, os);
     }
@@ -593,25 +533,23 @@ public final class DifferentiableGraph {
     private Variable slice(OnnxNode n) {
         Variable x = var(n, 0);
         int[] xs = x.shape();
-        long[] starts, ends, axes, steps;
-        if (graph.opsetVersion() < 10) {
-            starts = n.getInts("starts", null);
-            ends = n.getInts("ends", null);
-            axes = n.getInts("axes", null);
-            steps = null;
-        } else {
-            starts = cval(n, 1).toLongs();
-            ends = cval(n, 2).toLongs();
-            axes = n.hasInput(3) ? cval(n, 3).toLongs() : null;
-            steps = n.hasInput(4) ? cval(n, 4).toLongs() : null;
-        }
-        if (starts == null || ends == null) throw bad(n, "starts and ends are required");
-        int[][] s = ShapeMath.slice(xs, starts, ends, axes, steps);
+        ShapeMath.SliceRange r = ShapeMath.slice(xs, cval(n, 1).toLongs(), cval(n, 2).toLongs(),
+                n.hasInput(3) ? cval(n, 3).toLongs() : null, n.hasInput(4) ? cval(n, 4).toLongs() : null);
+        int[][] s = {r.starts(), r.steps(), r.shape()};
         Variable y = x;
         for (int d = 0; d < xs.length; d++) {
             if (s[0][d] == 0 && s[1][d] == 1 && s[2][d] == xs[d]) continue;
-            if (s[1][d] < 1) throw bad(n, "negative slice steps on a computed tensor are not supported");
             if (s[2][d] == 0) throw bad(n, "the slice along axis " + d + " is empty");
+            if (s[1][d] < 0) {
+                // negative step: the elements start, start + step, ... as unit slices in that order
+                List<Variable> parts = new ArrayList<>();
+                for (int i = 0; i < s[2][d]; i++) {
+                    int at = s[0][d] + i * s[1][d];
+                    parts.add(Ops.slice(y, d, at, at + 1, 1));
+                }
+                y = parts.size() == 1 ? parts.get(0) : Ops.concat(parts, d);
+                continue;
+            }
             int start = s[0][d];
             y = Ops.slice(y, d, start, start + (s[2][d] - 1) * s[1][d] + 1, s[1][d]);
         }
@@ -621,11 +559,11 @@ public final class DifferentiableGraph {
     private Variable pad(OnnxNode n) {
         Variable x = var(n, 0);
         int[] xs = x.shape();
-        long[] pads = graph.opsetVersion() >= 11 ? cval(n, 1).toLongs() : n.getInts("pads", null);
-        double value = graph.opsetVersion() >= 11 ? (n.hasInput(2) ? cval(n, 2).data()[0] : 0) : n.getFloat("value", 0f);
-        String mode = n.getString("mode", "constant");
+        long[] pads = cval(n, 1).toLongs();
+        double value = n.hasInput(2) ? cval(n, 2).data()[0] : 0;
+        String mode = n.args(OpArgs.Pad.class).mode();
         int r = xs.length;
-        if (pads == null || pads.length != 2 * r) throw bad(n, "pads " + Arrays.toString(pads) + " must have " + 2 * r + " values");
+        if (pads.length != 2 * r) throw bad(n, "pads " + Arrays.toString(pads) + " must have " + 2 * r + " values");
         if (!mode.equals("constant")) throw bad(n, "Pad mode '" + mode + "' has no differentiable mapping (constant mode only)");
         for (int d = 0; d < r; d++) {
             if ((d < r - 2 && (pads[d] != 0 || pads[d + r] != 0)) || pads[d] < 0 || pads[d + r] < 0) {
@@ -636,29 +574,52 @@ public final class DifferentiableGraph {
         return Ops.pad2d(x, (int) pads[r - 2], (int) pads[r - 1], (int) pads[2 * r - 2], (int) pads[2 * r - 1], value);
     }
 
-    private Variable reduceMean(OnnxNode n) {
+    /** Resize as a linear map with its transpose as the gradient (plain loops in float64). */
+    private Variable resize(OnnxNode n) {
         Variable x = var(n, 0);
         int[] xs = x.shape();
-        long[] axes = graph.opsetVersion() >= 18 ? (n.hasInput(1) ? cval(n, 1).toLongs() : null) : n.getInts("axes", null);
-        int[] ax = ShapeMath.reduceAxes(axes, xs.length, n.describe());
-        Variable y = Ops.mean(x, ax);
-        if (n.getInt("keepdims", 1) == 1) return y;
+        OpPlans.ResizeTables t = OpPlans.resizeTables(n, xs, cval(n, 1), cval(n, 2), cval(n, 3));
+        int[] os = t.outShape();
+        int inH = xs[2], inW = xs[3], outH = os[2], outW = os[3], planes = xs[0] * xs[1], k = t.taps();
+        double[] xv = x.value().toDoubleArray(), yv = new double[planes * outH * outW];
+        for (int pl = 0; pl < planes; pl++) {
+            for (int oh = 0; oh < outH; oh++) {
+                for (int ow = 0; ow < outW; ow++) yv[(pl * outH + oh) * outW + ow] = t.value(i -> xv[i], pl * inH * inW, inW, oh, ow);
+            }
+        }
+        return Ops.custom("resize", tensorOf(new CVal(DType.F64, os, yv)), g -> {
+            double[] gv = g.toDoubleArray(), dx = new double[xv.length];
+            for (int pl = 0; pl < planes; pl++) {
+                for (int oh = 0; oh < outH; oh++) {
+                    for (int ow = 0; ow < outW; ow++) {
+                        if (t.ih()[k * oh] < 0 || t.iw()[k * ow] < 0) continue; // extrapolated: no dependence on x
+                        double gy = gv[(pl * outH + oh) * outW + ow];
+                        for (int a = 0; a < k; a++) {
+                            for (int b = 0; b < k; b++) {
+                                dx[(pl * inH + t.ih()[k * oh + a]) * inW + t.iw()[k * ow + b]] += t.wh()[k * oh + a] * t.ww()[k * ow + b] * gy;
+                            }
+                        }
+                    }
+                }
+            }
+            return new Tensor[] {tensorOf(new CVal(DType.F64, xs, dx))};
+        }, x);
+    }
+
+    private Variable reduce(OnnxNode n) {
+        Variable x = var(n, 0);
+        int[] xs = x.shape();
+        OpArgs.Reduce a = n.args(OpArgs.Reduce.class);
+        if (a.noopWithEmptyAxes() && (!n.hasInput(1) || cval(n, 1).toLongs().length == 0)) return x;
+        int[] ax = ShapeMath.reduceAxes(n.hasInput(1) ? cval(n, 1).toLongs() : null, xs.length, n.describe());
+        Variable y = switch (a.kind()) {
+            case MEAN -> Ops.mean(x, ax);
+            case SUM -> Ops.sum(x, ax);
+            case MAX -> eltwise.reduceMax(x, ax);
+        };
+        if (a.keepdims()) return y;
         long[] all = new long[ax.length];
         for (int i = 0; i < ax.length; i++) all[i] = ax[i];
         return Ops.reshape(y, ShapeMath.squeeze(y.shape(), all));
-    }
-
-    /** A pointwise function with its derivative, as a custom autograd op (plain loops; used for the rarer activations). */
-    private Variable pointwise(String name, Variable x, DoubleUnaryOperator f, DoubleUnaryOperator df) {
-        double[] xv = x.value().toDoubleArray();
-        double[] yv = new double[xv.length];
-        for (int i = 0; i < xv.length; i++) yv[i] = f.applyAsDouble(xv[i]);
-        Tensor y = tensorOf(new CVal(DType.F64, x.shape(), yv));
-        return Ops.custom(name, y, g -> {
-            double[] gv = g.toDoubleArray();
-            double[] dx = new double[gv.length];
-            for (int i = 0; i < gv.length; i++) dx[i] = gv[i] * df.applyAsDouble(xv[i]);
-            return new Tensor[] {tensorOf(new CVal(DType.F64, x.shape(), dx))};
-        }, x);
     }
 }

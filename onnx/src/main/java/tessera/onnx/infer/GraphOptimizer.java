@@ -5,20 +5,23 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import tessera.kernels.ActivationFn;
 import tessera.memory.DType;
 import tessera.memory.Tensor;
 import tessera.memory.TensorArena;
 import tessera.onnx.OnnxAttribute;
 import tessera.onnx.OnnxGraph;
 import tessera.onnx.OnnxNode;
+import tessera.onnx.OpArgs;
 
 /**
  * Load-time graph rewrites that do not depend on the input shape:
  * <ul>
  *   <li>{@code Constant} nodes become constants;</li>
  *   <li>batch-norm folding: {@code Conv → BatchNormalization} becomes one Conv with scaled weights and a new bias;</li>
- *   <li>activation fusion: {@code Conv → Relu/LeakyRelu/Elu/Sigmoid/Tanh/Softplus/Mish/Clip(0,∞)} and
- *       {@code Gemm → Relu/...} become one node carrying the activation ({@code _act}, {@code _alpha} attributes);</li>
+ *   <li>activation fusion: {@code Conv → Relu/LeakyRelu/Elu/Sigmoid/Tanh/Softplus/Mish/Clip/HardSigmoid/HardSwish/Selu}
+ *       and {@code Gemm → (the same)} become one node carrying the activation ({@code _act}, {@code _alpha},
+ *       {@code _beta} attributes: an {@link ActivationFn}; Clip only with constant bounds);</li>
  *   <li>residual fusion: {@code Conv → Add(·, r) [→ activation]} becomes a Conv whose 4th input is the residual.</li>
  * </ul>
  * Shape-dependent folding (Shape/Gather/Unsqueeze/Concat chains) happens in {@link Planner}.
@@ -27,11 +30,16 @@ final class GraphOptimizer {
     /** Result: rewritten nodes (topological order) and all constants (initializers, Constant outputs, folded weights). */
     record Result(List<OnnxNode> nodes, Map<String, Tensor> constants, int foldedBatchNorms, int fusedActivations, int fusedResiduals) {}
 
-    static final String ACT = "_act", ALPHA = "_alpha";
+    static final String ACT = OpArgs.Fused.ACT, ALPHA = OpArgs.Fused.ALPHA, BETA = OpArgs.Fused.BETA;
+    /** Suffix of the weight constant of a Conv with a folded batch norm. */
+    static final String BN_FOLDED_WEIGHT = "#bn_folded_weight";
 
     private GraphOptimizer() {}
 
-    static Result optimize(OnnxGraph g, TensorArena arena) {
+    static Result optimize(OnnxGraph g, TensorArena arena) { return optimize(g, arena, true); }
+
+    /** As {@link #optimize(OnnxGraph, TensorArena)}; {@code fuseActivations} false leaves activations as separate nodes. */
+    static Result optimize(OnnxGraph g, TensorArena arena, boolean fuseActivations) {
         Map<String, Tensor> constants = new LinkedHashMap<>(g.initializers());
         List<OnnxNode> nodes = new ArrayList<>();
         for (OnnxNode n : g.nodes()) {
@@ -40,27 +48,14 @@ final class GraphOptimizer {
         }
         int[] counts = new int[3];
         nodes = foldBatchNorm(nodes, constants, g, arena, counts);
-        nodes = fuse(nodes, constants, g, counts);
+        nodes = fuse(nodes, constants, g, counts, fuseActivations);
         return new Result(nodes, constants, counts[0], counts[1], counts[2]);
     }
 
     private static Tensor constantValue(OnnxNode n, TensorArena arena) {
-        var a = n.attributes().values().iterator().next();
-        return switch (a.name()) {
-            case "value" -> a.t();
-            case "value_float" -> CVal(DType.F32, new int[0], new double[] {a.f()}).toTensor(arena);
-            case "value_int" -> CVal(DType.I64, new int[0], new double[] {a.i()}).toTensor(arena);
-            case "value_ints" -> CVal.longs(a.ints()).toTensor(arena);
-            case "value_floats" -> {
-                double[] d = new double[a.floats().length];
-                for (int i = 0; i < d.length; i++) d[i] = a.floats()[i];
-                yield CVal(DType.F32, new int[] {d.length}, d).toTensor(arena);
-            }
-            default -> throw new IllegalStateException(a.name());
-        };
+        OpArgs.Constant c = n.args(OpArgs.Constant.class);
+        return c.tensor() != null ? c.tensor() : new CVal(c.dtype(), c.shape(), c.values()).toTensor(arena);
     }
-
-    private static CVal CVal(DType t, int[] s, double[] d) { return new CVal(t, s, d); }
 
     /** How many nodes read each value; graph outputs count as readers. */
     private static Map<String, Integer> readers(List<OnnxNode> nodes, OnnxGraph g) {
@@ -99,7 +94,7 @@ final class GraphOptimizer {
             double[] gamma = c.get(bn.input(1)).toDoubleArray(), beta = c.get(bn.input(2)).toDoubleArray();
             double[] mean = c.get(bn.input(3)).toDoubleArray(), var = c.get(bn.input(4)).toDoubleArray();
             if (gamma.length != k || beta.length != k || mean.length != k || var.length != k) continue; // shape error surfaces at planning
-            double eps = bn.getFloat("epsilon", 1e-5f);
+            double eps = bn.args(OpArgs.BatchNorm.class).epsilon();
             double[] bias = conv.hasInput(2) ? c.get(conv.input(2)).toDoubleArray() : new double[k];
             if (bias.length != k) continue;
             Tensor nw = arena.allocate(DType.F32, w.shape());
@@ -114,7 +109,7 @@ final class GraphOptimizer {
             java.lang.foreign.MemorySegment.copy(wf, 0, nw.segment(), java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, 0, wf.length);
             Tensor nbt = arena.allocate(DType.F32, k);
             java.lang.foreign.MemorySegment.copy(nb, 0, nbt.segment(), java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, 0, k);
-            String wn = conv.name() + "#bn_folded_weight", bnName = conv.name() + "#bn_folded_bias";
+            String wn = conv.name() + BN_FOLDED_WEIGHT, bnName = conv.name() + "#bn_folded_bias";
             c.put(wn, nw);
             c.put(bnName, nbt);
             out[pi] = null;
@@ -126,40 +121,40 @@ final class GraphOptimizer {
         return r;
     }
 
-    /** The fused activation for {@code n}, as {name, alpha}, or null when {@code n} is not fusable. */
-    private static Object[] activationOf(OnnxNode n, Map<String, Tensor> c) {
+    /**
+     * The activation {@code n} computes, or null when {@code n} is not a fusable activation. Parameters come from the
+     * node's typed arguments; Clip's bounds are its (normalized) inputs 1 and 2 and must be float32 scalar constants
+     * (a computed bound, NaN or min &gt; max leaves the Clip unfused, and its plan reports the problem).
+     */
+    private static ActivationFn activationOf(OnnxNode n, Map<String, Tensor> c) {
         return switch (n.opType()) {
-            case "Relu" -> new Object[] {"RELU", 0f};
-            case "LeakyRelu" -> new Object[] {"LEAKY_RELU", n.getFloat("alpha", 0.01f)};
-            case "Elu" -> new Object[] {"ELU", n.getFloat("alpha", 1f)};
-            case "Sigmoid" -> new Object[] {"SIGMOID", 0f};
-            case "Tanh" -> new Object[] {"TANH", 0f};
-            case "Softplus" -> new Object[] {"SOFTPLUS", 0f};
-            case "Mish" -> new Object[] {"MISH", 0f};
+            case "Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "Softplus", "Mish", "HardSigmoid", "HardSwish", "Selu" ->
+                    n.args(OpArgs.Act.class).fn();
             case "Clip" -> {
-                // Clip(min=0, max absent) is ReLU
-                boolean minZero, noMax;
-                if (n.has("min") || n.has("max")) {
-                    minZero = n.getFloat("min", Float.NEGATIVE_INFINITY) == 0f;
-                    noMax = !n.has("max") || n.getFloat("max", 0) == Float.POSITIVE_INFINITY;
-                } else {
-                    minZero = n.hasInput(1) && c.containsKey(n.input(1)) && c.get(n.input(1)).numel() == 1 && c.get(n.input(1)).toDoubleArray()[0] == 0;
-                    noMax = !n.hasInput(2);
-                }
-                yield minZero && noMax ? new Object[] {"RELU", 0f} : null;
+                Float lo = n.hasInput(1) ? scalarConst(c, n.input(1)) : (Float) Float.NEGATIVE_INFINITY;
+                Float hi = n.hasInput(2) ? scalarConst(c, n.input(2)) : (Float) Float.POSITIVE_INFINITY;
+                if (lo == null || hi == null || lo.isNaN() || hi.isNaN() || lo > hi) yield null;
+                yield lo == 0f && hi == Float.POSITIVE_INFINITY ? ActivationFn.RELU : ActivationFn.clip(lo, hi);
             }
             default -> null;
         };
     }
 
-    private static Map<String, OnnxAttribute> withAct(Map<String, OnnxAttribute> attrs, Object[] act) {
+    /** The value of a one-element float32 constant, or null. */
+    private static Float scalarConst(Map<String, Tensor> c, String name) {
+        Tensor t = c.get(name);
+        return t == null || t.numel() != 1 || t.dtype() != DType.F32 ? null : (float) t.toDoubleArray()[0];
+    }
+
+    private static Map<String, OnnxAttribute> withAct(Map<String, OnnxAttribute> attrs, ActivationFn act) {
         Map<String, OnnxAttribute> m = new LinkedHashMap<>(attrs);
-        m.put(ACT, OnnxAttribute.ofString(ACT, (String) act[0]));
-        m.put(ALPHA, OnnxAttribute.ofFloat(ALPHA, (Float) act[1]));
+        m.put(ACT, OnnxAttribute.ofString(ACT, act.kind().name()));
+        m.put(ALPHA, OnnxAttribute.ofFloat(ALPHA, act.a()));
+        m.put(BETA, OnnxAttribute.ofFloat(BETA, act.b()));
         return m;
     }
 
-    private static List<OnnxNode> fuse(List<OnnxNode> nodes, Map<String, Tensor> c, OnnxGraph g, int[] counts) {
+    private static List<OnnxNode> fuse(List<OnnxNode> nodes, Map<String, Tensor> c, OnnxGraph g, int[] counts, boolean fuseActivations) {
         OnnxNode[] out = nodes.toArray(new OnnxNode[0]);
         boolean changed = true;
         while (changed) {
@@ -178,7 +173,7 @@ final class GraphOptimizer {
                 boolean pConv = p.opType().equals("Conv"), pGemm = p.opType().equals("Gemm");
                 if (!pConv && !pGemm) continue;
                 if (p.has(ACT)) continue;
-                Object[] act = activationOf(n, c);
+                ActivationFn act = fuseActivations ? activationOf(n, c) : null;
                 if (act != null && n.inputs().size() <= 3) {
                     out[pi] = null;
                     out[i] = p.with(p.opType(), p.inputs(), List.of(n.outputs().get(0)), withAct(p.attributes(), act));
@@ -193,7 +188,7 @@ final class GraphOptimizer {
                     while (ins.size() < 3) ins.add("");
                     ins.add(other);
                     out[pi] = null;
-                    out[i] = p.with("Conv", ins, List.of(n.outputs().get(0)), withAct(p.attributes(), new Object[] {"IDENTITY", 0f}));
+                    out[i] = p.with("Conv", ins, List.of(n.outputs().get(0)), withAct(p.attributes(), ActivationFn.IDENTITY));
                     counts[2]++;
                     changed = true;
                 }
@@ -209,8 +204,8 @@ final class GraphOptimizer {
             Integer pi = producer.get(n.input(0));
             if (pi == null || out[pi] == null || readers.getOrDefault(n.input(0), 0) != 1) continue;
             OnnxNode p = out[pi];
-            if (!p.opType().equals("Conv") || !"IDENTITY".equals(p.getString(ACT, ""))) continue;
-            Object[] act = activationOf(n, c);
+            if (!p.opType().equals("Conv") || !p.has(ACT) || !p.args(OpArgs.Conv.class).fused().isNone()) continue;
+            ActivationFn act = fuseActivations ? activationOf(n, c) : null;
             if (act == null) continue;
             out[pi] = null;
             out[i] = p.with("Conv", p.inputs(), List.of(n.outputs().get(0)), withAct(p.attributes(), act));

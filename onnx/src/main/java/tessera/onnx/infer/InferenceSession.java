@@ -50,8 +50,8 @@ public final class InferenceSession implements AutoCloseable {
         this.graph = graph;
         if (options.threads() > 0) ComputePool.setThreads(options.threads());
         OnnxValidator.validate(graph);
-        this.optimized = GraphOptimizer.optimize(graph, graph.arena());
-        this.model = new SessionModel(optimized.nodes(), optimized.constants(), graph.inputs(), graph.outputs(), graph.opsetVersion(),
+        this.optimized = GraphOptimizer.optimize(graph, graph.arena(), options.fuseActivations());
+        this.model = new SessionModel(optimized.nodes(), optimized.constants(), graph.inputs(), graph.outputs(),
                 graph.arena(), options.algorithm());
         int[][] shapes = new int[graph.inputs().size()][];
         for (int i = 0; i < shapes.length; i++) {
@@ -122,8 +122,10 @@ public final class InferenceSession implements AutoCloseable {
         }
         long weights = graph.arena().bytes() + specArena.bytes();
         for (AutoCloseable p : model.plans.values()) weights += planBytes(p);
+        List<String> calls = new ArrayList<>();
+        for (var step : s.steps) calls.add(step.node() + ": " + step.op());
         return new MemoryReport(s.inputShapes[0].clone(), s.activationBytes, naive, weights, s.steps.size(),
-                optimized.foldedBatchNorms(), optimized.fusedActivations(), optimized.fusedResiduals());
+                optimized.foldedBatchNorms(), optimized.fusedActivations(), optimized.fusedResiduals(), List.copyOf(calls));
     }
 
     private static long planBytes(AutoCloseable p) {

@@ -1,7 +1,7 @@
 package tessera.onnx.infer;
 
 import java.util.Arrays;
-import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
 import tessera.kernels.conv.ConvPlan;
 import tessera.kernels.conv.ConvSpec;
 import tessera.kernels.conv.ConvTranspose2d;
@@ -14,15 +14,16 @@ import tessera.kernels.gemm.GemmEpilogue;
 import tessera.kernels.norm.LocalResponseNorm;
 import tessera.kernels.pool.Pool2d;
 import tessera.kernels.pool.PoolSpec;
-import tessera.kernels.pool.PoolType;
 import tessera.kernels.reduce.Reductions;
 import tessera.kernels.reduce.Softmax;
 import tessera.memory.DType;
+import tessera.memory.Shapes;
 import tessera.memory.Tensor;
 import tessera.onnx.OnnxFormatException;
 import tessera.onnx.OnnxNode;
+import tessera.onnx.OpArgs;
 
-/** Shape inference and kernel binding for each supported operator (one case per op type). */
+/** Shape inference and kernel binding for each supported operator (one case per op type), from the node's typed arguments. */
 final class OpPlans {
     private OpPlans() {}
 
@@ -42,29 +43,22 @@ final class OpPlans {
 
     static void plan(Planner p, OnnxNode n) {
         switch (n.opType()) {
-            case "Identity", "Dropout" -> p.alias(out(n), p.in(n, 0), p.shape(n, 0));
-            case "Cast" -> {
-                var x = p.val(p.in(n, 0));
-                DType to = tessera.onnx.OnnxTypes.dtypeOf((int) n.getInt("to", 1));
-                if (to != x.dtype) throw bad(n, "casting a computed " + x.dtype + " tensor to " + to + " is not supported");
-                p.alias(out(n), p.in(n, 0), x.shape);
+            case "Identity" -> p.alias(out(n), p.in(n, 0), p.shape(n, 0));
+            case "Dropout" -> {
+                p.alias(out(n), p.in(n, 0), p.shape(n, 0));
+                dropoutMask(p, n);
             }
+            case "Cast" -> cast(p, n);
             case "Flatten" -> {
                 int[] s = p.shape(n, 0);
-                int ax = (int) n.getInt("axis", 1);
-                if (ax < 0) ax += s.length;
-                if (ax < 0 || ax > s.length) throw bad(n, "axis " + n.getInt("axis", 1) + " is out of range for shape " + Planner.str(s));
+                long axis = n.args(OpArgs.Axis.class).axis();
+                int ax = (int) (axis < 0 ? axis + s.length : axis);
+                if (ax < 0 || ax > s.length) throw bad(n, "axis " + axis + " is out of range for shape " + Planner.str(s));
                 p.alias(out(n), p.in(n, 0), new int[] {(int) ShapeMath.prod(s, 0, ax), (int) ShapeMath.prod(s, ax, s.length)});
             }
-            case "Reshape" -> p.alias(out(n), p.in(n, 0), ShapeMath.reshape(p.shape(n, 0), p.cval(n, 1).toLongs()));
-            case "Squeeze" -> {
-                long[] axes = p.model().opset >= 13 ? (n.hasInput(1) ? p.cval(n, 1).toLongs() : null) : n.getInts("axes", null);
-                p.alias(out(n), p.in(n, 0), ShapeMath.squeeze(p.shape(n, 0), axes));
-            }
-            case "Unsqueeze" -> {
-                long[] axes = p.model().opset >= 13 ? p.cval(n, 1).toLongs() : n.getInts("axes", null);
-                p.alias(out(n), p.in(n, 0), ShapeMath.unsqueeze(p.shape(n, 0), axes));
-            }
+            case "Reshape" -> p.alias(out(n), p.in(n, 0), ShapeMath.reshape(p.shape(n, 0), p.cval(n, 1).toLongs(), n.args(OpArgs.Reshape.class).allowZero()));
+            case "Squeeze" -> p.alias(out(n), p.in(n, 0), ShapeMath.squeeze(p.shape(n, 0), n.hasInput(1) ? p.cval(n, 1).toLongs() : null));
+            case "Unsqueeze" -> p.alias(out(n), p.in(n, 0), ShapeMath.unsqueeze(p.shape(n, 0), p.cval(n, 1).toLongs()));
             case "Conv" -> conv(p, n);
             case "ConvTranspose" -> convTranspose(p, n);
             case "MaxPool", "AveragePool", "LpPool" -> pool(p, n);
@@ -84,75 +78,50 @@ final class OpPlans {
             case "LRN" -> {
                 requireF32(p, n, 0);
                 int x = p.in(n, 0), y = p.dynamic(out(n), p.shape(n, 0), DType.F32);
-                int size = (int) n.getInt("size", 1);
-                double alpha = n.getFloat("alpha", 1e-4f), beta = n.getFloat("beta", 0.75f), bias = n.getFloat("bias", 1f);
+                OpArgs.Lrn a = n.args(OpArgs.Lrn.class);
                 p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
                     Tensor tx = v[x], ty = v[y];
-                    return () -> LocalResponseNorm.forward(tx, size, alpha, beta, bias, ty);
+                    return () -> LocalResponseNorm.forward(tx, a.size(), a.alpha(), a.beta(), a.bias(), ty);
                 });
             }
-            case "Relu" -> act(p, n, Activation.RELU, 0f);
-            case "LeakyRelu" -> act(p, n, Activation.LEAKY_RELU, n.getFloat("alpha", 0.01f));
-            case "Elu" -> act(p, n, Activation.ELU, n.getFloat("alpha", 1f));
-            case "Sigmoid" -> act(p, n, Activation.SIGMOID, 0f);
-            case "Tanh" -> act(p, n, Activation.TANH, 0f);
-            case "Softplus" -> act(p, n, Activation.SOFTPLUS, 0f);
-            case "Mish" -> act(p, n, Activation.MISH, 0f);
-            case "Selu" -> fn(p, n, DataOps.Fn.SELU, n.getFloat("alpha", 1.67326319217681884765625f), n.getFloat("gamma", 1.05070102214813232421875f));
-            case "HardSigmoid" -> fn(p, n, DataOps.Fn.HARD_SIGMOID, n.getFloat("alpha", 0.2f), n.getFloat("beta", 0.5f));
-            case "HardSwish" -> fn(p, n, DataOps.Fn.HARD_SWISH, 0f, 0f);
+            case "Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "Softplus", "Mish", "Selu", "HardSigmoid", "HardSwish" ->
+                    act(p, n, n.args(OpArgs.Act.class).fn());
             case "Clip" -> {
-                float lo, hi;
-                if (p.model().opset < 11) {
-                    lo = n.getFloat("min", Float.NEGATIVE_INFINITY);
-                    hi = n.getFloat("max", Float.POSITIVE_INFINITY);
-                } else {
-                    lo = n.hasInput(1) ? (float) p.cval(n, 1).data()[0] : Float.NEGATIVE_INFINITY;
-                    hi = n.hasInput(2) ? (float) p.cval(n, 2).data()[0] : Float.POSITIVE_INFINITY;
-                }
-                if (lo == 0f && hi == Float.POSITIVE_INFINITY) act(p, n, Activation.RELU, 0f);
-                else fn(p, n, DataOps.Fn.CLIP, lo, hi);
+                // bounds are inputs 1 and 2 at every opset (OpsetNormalizer); computed bounds are not supported
+                float lo = n.hasInput(1) ? (float) p.cval(n, 1).data()[0] : Float.NEGATIVE_INFINITY;
+                float hi = n.hasInput(2) ? (float) p.cval(n, 2).data()[0] : Float.POSITIVE_INFINITY;
+                if (Float.isNaN(lo) || Float.isNaN(hi) || lo > hi) throw bad(n, "min " + lo + " > max " + hi + " (or NaN)");
+                act(p, n, lo == 0f && hi == Float.POSITIVE_INFINITY ? ActivationFn.RELU : ActivationFn.clip(lo, hi));
             }
             case "PRelu" -> {
                 requireF32(p, n, 0);
                 Tensor slope = p.constTensor(n, 1);
                 int[] s = p.shape(n, 0);
                 if (slope == null) throw bad(n, "slope input must be a constant");
-                long k = slope.numel();
-                if (k != 1 && (s.length < 2 || k != s[1])) {
-                    throw bad(n, "slope of shape " + Planner.str(slope.shape()) + " must have 1 or C = " + (s.length > 1 ? s[1] : 0) + " elements for input " + Planner.str(s));
-                }
-                Tensor sl = slope.reshape((int) k);
                 int x = p.in(n, 0), y = p.dynamic(out(n), s, DType.F32);
-                p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
-                    Tensor tx = v[x], ty = v[y];
-                    return () -> Activations.preluForward(tx, sl, ty);
-                });
+                if (preluPerChannel(n, s, slope.shape())) {
+                    Tensor sl = slope.reshape((int) slope.numel());
+                    p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
+                        Tensor tx = v[x], ty = v[y];
+                        return () -> Activations.preluForward(tx, sl, ty);
+                    });
+                } else {
+                    Tensor sl = slope.dtype() == DType.F32 ? slope : null;
+                    if (sl == null) throw bad(n, "slope is " + slope.dtype() + ", expected float32");
+                    p.step(n.name(), new int[] {x}, new int[] {y}, v -> new DataOps.Broadcast(tessera.onnx.Elementwise.PRELU,
+                            new Tensor[] {v[x], sl.expand(s)}, v[y]));
+                }
             }
             case "Softmax", "LogSoftmax" -> softmax(p, n);
             case "Gemm" -> gemm(p, n);
             case "MatMul" -> matmul(p, n);
-            case "Add", "Sub", "Mul", "Div" -> binary(p, n, n.opType(), p.in(n, 0), p.in(n, 1), out(n));
-            case "Sum" -> {
-                if (n.inputs().size() == 1) {
-                    p.alias(out(n), p.in(n, 0), p.shape(n, 0));
-                    return;
-                }
-                int acc = p.in(n, 0);
-                for (int k = 1; k < n.inputs().size(); k++) {
-                    String name = k == n.inputs().size() - 1 ? out(n) : out(n) + "#partial" + k;
-                    acc = binary(p, n, "Add", acc, p.in(n, k), name);
-                }
-            }
+            case "Add", "Sub", "Mul", "Div", "Sum", "Pow", "Min", "Max", "Equal", "Greater", "Less", "Neg", "Abs", "Sign", "Sqrt", "Exp",
+                    "Log", "Reciprocal", "Erf", "Ceil", "Floor", "Softsign" -> EltwisePlans.plan(p, n);
+            case "Where" -> EltwisePlans.where(p, n);
             case "Concat" -> concat(p, n);
             case "Transpose" -> {
                 int[] s = p.shape(n, 0);
-                int[] perm = n.getIntArray("perm", null);
-                if (perm == null) {
-                    perm = new int[s.length];
-                    for (int i = 0; i < s.length; i++) perm[i] = s.length - 1 - i;
-                }
-                if (perm.length != s.length) throw bad(n, "perm " + Arrays.toString(perm) + " does not match input rank " + s.length);
+                int[] perm = n.args(OpArgs.Transpose.class).perm(s.length);
                 int[] os = new int[s.length];
                 for (int i = 0; i < s.length; i++) os[i] = s[ShapeMath.axis(perm[i], s.length, "Transpose")];
                 int x = p.in(n, 0), y = p.dynamic(out(n), os, p.val(x).dtype);
@@ -160,9 +129,10 @@ final class OpPlans {
                 p.step(n.name(), new int[] {x}, new int[] {y}, v -> new DataOps.StridedCopy(v[x].permute(pm), v[y]));
             }
             case "Gather" -> gather(p, n);
+            case "Resize" -> resize(p, n);
             case "Slice" -> slice(p, n);
             case "Pad" -> pad(p, n);
-            case "ReduceMean" -> reduceMean(p, n);
+            case "ReduceMean", "ReduceSum", "ReduceMax" -> reduce(p, n);
             case "ConstantOfShape" -> throw bad(n, "shape input must be a constant (it is computed at run time)");
             default -> throw bad(n, "is not supported");
         }
@@ -170,66 +140,45 @@ final class OpPlans {
 
     // ------------------------------------------------------------------ elementwise
 
-    private static void act(Planner p, OnnxNode n, Activation a, float alpha) {
+    private static void act(Planner p, OnnxNode n, ActivationFn a) {
         requireF32(p, n, 0);
         int x = p.in(n, 0), y = p.dynamic(out(n), p.shape(n, 0), DType.F32);
         p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
             Tensor tx = v[x], ty = v[y];
-            return () -> Activations.forward(a, alpha, tx, ty);
+            return () -> Activations.forward(a, tx, ty);
         });
     }
 
-    private static void fn(Planner p, OnnxNode n, DataOps.Fn f, float a, float b) {
-        requireF32(p, n, 0);
-        int x = p.in(n, 0), y = p.dynamic(out(n), p.shape(n, 0), DType.F32);
-        p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
-            Tensor tx = v[x], ty = v[y];
-            return () -> DataOps.unary(f, a, b, tx, ty);
-        });
-    }
-
-    private static int binary(Planner p, OnnxNode n, String op, int a, int b, String outName) {
+    /** The residual addition of a Conv whose residual broadcasts (Add kernel). */
+    private static int add(Planner p, OnnxNode n, int a, int b, String outName) {
         var va = p.val(a);
         var vb = p.val(b);
-        for (var v : new Specialization.Value[] {va, vb}) {
-            if (v.dtype != DType.F32) throw bad(n, "input '" + v.name + "' is " + v.dtype + ", expected float32 for a computed " + op);
-        }
-        int[] os = ShapeMath.broadcast(va.shape, vb.shape);
-        if (os == null) throw bad(n, "input shapes " + Planner.str(va.shape) + " and " + Planner.str(vb.shape) + " do not broadcast");
-        Binary.Op bop = switch (op) {
-            case "Add" -> Binary.Op.ADD;
-            case "Sub" -> Binary.Op.SUB;
-            case "Mul" -> Binary.Op.MUL;
-            default -> Binary.Op.DIV;
-        };
+        int[] os = Shapes.broadcast(va.shape, vb.shape);
         int y = p.dynamic(outName, os, DType.F32);
         p.step(n.name(), new int[] {a, b}, new int[] {y}, v -> {
             Tensor ta = v[a], tb = v[b], ty = v[y];
-            return () -> Binary.apply(bop, ta, tb, ty);
+            return () -> Binary.apply(Binary.Op.ADD, ta, tb, ty);
         });
         return y;
     }
 
-    // ------------------------------------------------------------------ convolution
-
-    static int[] convPads(OnnxNode n, int inH, int inW, int kh, int kw, int sh, int sw, int dh, int dw) {
-        String ap = n.getString("auto_pad", "NOTSET");
-        int[] pads = n.getIntArray("pads", new int[4]);
-        if (ap.equals("VALID")) return new int[4];
-        if (ap.startsWith("SAME")) {
-            int[] r = new int[4];
-            int[] in = {inH, inW}, k = {kh, kw}, s = {sh, sw}, d = {dh, dw};
-            for (int a = 0; a < 2; a++) {
-                int outSz = (in[a] + s[a] - 1) / s[a];
-                int total = Math.max(0, (outSz - 1) * s[a] + (k[a] - 1) * d[a] + 1 - in[a]);
-                int small = total / 2, big = total - small;
-                r[a] = ap.equals("SAME_UPPER") ? small : big;
-                r[a + 2] = ap.equals("SAME_UPPER") ? big : small;
-            }
-            return r;
+    private static void cast(Planner p, OnnxNode n) {
+        var x = p.val(p.in(n, 0));
+        DType to = n.args(OpArgs.Cast.class).to();
+        if (to == x.dtype) {
+            p.alias(out(n), p.in(n, 0), x.shape);
+            return;
         }
-        return pads; // ONNX order: [top, left, bottom, right]
+        boolean floatBool = (to == DType.F32 && x.dtype == DType.U8) || (to == DType.U8 && x.dtype == DType.F32);
+        if (!floatBool) throw bad(n, "casting a computed " + x.dtype + " tensor to " + to + " is not supported (only float32 <-> bool/uint8)");
+        int xi = p.in(n, 0), y = p.dynamic(out(n), x.shape, to);
+        p.step(n.name(), new int[] {xi}, new int[] {y}, v -> {
+            Tensor tx = v[xi], ty = v[y];
+            return () -> DataOps.convert(tx, ty);
+        });
     }
+
+    // ------------------------------------------------------------------ convolution
 
     private static void conv(Planner p, OnnxNode n) {
         requireRank(p, n, 0, 4);
@@ -237,14 +186,15 @@ final class OpPlans {
         int[] xs = p.shape(n, 0);
         int[] ws = p.shape(n, 1);
         if (ws.length != 4) throw bad(n, "weight '" + n.input(1) + "' has shape " + Planner.str(ws) + ", expected [K, C/group, kH, kW]");
-        int group = (int) n.getInt("group", 1);
-        int[] k = n.getIntArray("kernel_shape", new int[] {ws[2], ws[3]});
+        OpArgs.Conv a = n.args(OpArgs.Conv.class);
+        int group = a.group();
+        int[] k = a.window().kernel() == null ? new int[] {ws[2], ws[3]} : a.window().kernel();
         if (k[0] != ws[2] || k[1] != ws[3]) throw bad(n, "kernel_shape " + Arrays.toString(k) + " differs from the weight shape " + Planner.str(ws));
         if (ws[1] * group != xs[1]) {
             throw bad(n, "input has " + xs[1] + " channels but weight " + Planner.str(ws) + " with group=" + group + " expects " + ws[1] * group);
         }
-        int[] st = n.getIntArray("strides", new int[] {1, 1}), dl = n.getIntArray("dilations", new int[] {1, 1});
-        int[] pads = convPads(n, xs[2], xs[3], k[0], k[1], st[0], st[1], dl[0], dl[1]);
+        int[] st = a.window().strides(), dl = a.window().dilations();
+        int[] pads = a.window().pads(xs[2], xs[3], k[0], k[1]);
         ConvSpec spec = new ConvSpec(xs[0], xs[1], xs[2], xs[3], ws[0], k[0], k[1], st[0], st[1], pads[0], pads[1], pads[2], pads[3],
                 dl[0], dl[1], group);
         int[] ys = {xs[0], ws[0], spec.outH(), spec.outW()};
@@ -255,8 +205,7 @@ final class OpPlans {
             if (bias.numel() != ws[0]) throw bad(n, "bias has " + bias.numel() + " elements, expected " + ws[0]);
             bias = bias.reshape(ws[0]);
         }
-        Activation act = Activation.valueOf(n.getString(GraphOptimizer.ACT, "IDENTITY"));
-        float alpha = n.getFloat(GraphOptimizer.ALPHA, 0f);
+        ActivationFn act = a.fused().fn();
         int x = p.in(n, 0);
         int res = n.hasInput(3) ? p.in(n, 3) : -1;
         Tensor w = p.constTensor(n, 1);
@@ -265,7 +214,7 @@ final class OpPlans {
         String key = n.name() + "@" + xs[1] + "x" + xs[2] + "x" + xs[3];
         Tensor b = bias;
         ConvPlan plan = (ConvPlan) p.model().plans.computeIfAbsent(key,
-                kk -> ConvPlan.create(spec, p.model().algorithm, w, b, fusedResidual || res < 0 ? act : Activation.IDENTITY, alpha));
+                kk -> ConvPlan.create(spec, p.model().algorithm, w, b, fusedResidual || res < 0 ? act : ActivationFn.IDENTITY));
         if (res < 0 || fusedResidual) {
             int y = p.dynamic(out(n), ys, DType.F32);
             int[] reads = res < 0 ? new int[] {x} : new int[] {x, res};
@@ -282,12 +231,12 @@ final class OpPlans {
                 return () -> plan.execute(tx, null, tt);
             });
             p.algorithm(plan.describe());
-            int sum = binary(p, n, "Add", t, res, act == Activation.IDENTITY ? out(n) : out(n) + "#sum");
-            if (act != Activation.IDENTITY) {
+            int sum = add(p, n, t, res, act.isIdentity() ? out(n) : out(n) + "#sum");
+            if (!act.isIdentity()) {
                 int y = p.dynamic(out(n), p.val(sum).shape, DType.F32);
                 p.step(n.name(), new int[] {sum}, new int[] {y}, v -> {
                     Tensor ts = v[sum], ty = v[y];
-                    return () -> Activations.forward(act, alpha, ts, ty);
+                    return () -> Activations.forward(act, ts, ty);
                 });
             }
         }
@@ -300,34 +249,12 @@ final class OpPlans {
         Tensor w = p.constTensor(n, 1);
         if (w == null || w.rank() != 4) throw bad(n, "weight must be a constant [Cin, Cout/group, kH, kW]");
         int[] ws = w.shape();
-        int group = (int) n.getInt("group", 1);
+        OpArgs.ConvTranspose a = n.args(OpArgs.ConvTranspose.class);
+        int group = a.group();
         if (ws[0] != xs[1]) throw bad(n, "input has " + xs[1] + " channels, weight " + Planner.str(ws) + " expects " + ws[0]);
-        int[] st = n.getIntArray("strides", new int[] {1, 1}), dl = n.getIntArray("dilations", new int[] {1, 1});
-        int[] op = n.getIntArray("output_padding", new int[2]);
-        int[] pads = n.getIntArray("pads", new int[4]);
-        int[] outShape = n.getIntArray("output_shape", null);
-        String ap = n.getString("auto_pad", "NOTSET");
-        int[] in = {xs[2], xs[3]};
-        if (outShape != null || ap.startsWith("SAME")) {
-            pads = new int[4];
-            for (int a = 0; a < 2; a++) {
-                int target = outShape != null ? outShape[a] : in[a] * st[a];
-                int total = st[a] * (in[a] - 1) + op[a] + (ws[2 + a] - 1) * dl[a] + 1 - target;
-                if (total < 0) {
-                    op[a] += -total;
-                    total = 0;
-                }
-                if (ap.equals("SAME_UPPER")) {
-                    pads[a] = total / 2;
-                    pads[a + 2] = total - total / 2;
-                } else {
-                    pads[a] = total - total / 2;
-                    pads[a + 2] = total / 2;
-                }
-            }
-        } else if (ap.equals("VALID")) {
-            pads = new int[4];
-        }
+        int[] st = a.window().strides(), dl = a.window().dilations();
+        OpArgs.ConvTranspose.Resolved r = a.resolve(xs[2], xs[3], ws[2], ws[3]);
+        int[] pads = r.pads(), op = r.outputPadding();
         ConvTransposeSpec spec = new ConvTransposeSpec(xs[0], xs[1], xs[2], xs[3], ws[1] * group, ws[2], ws[3], st[0], st[1],
                 pads[0], pads[1], pads[2], pads[3], op[0], op[1], dl[0], dl[1], group);
         Tensor bias = n.hasInput(2) ? p.constTensor(n, 2) : null;
@@ -346,27 +273,19 @@ final class OpPlans {
         requireRank(p, n, 0, 4);
         requireF32(p, n, 0);
         int[] xs = p.shape(n, 0);
-        int[] k = n.getIntArray("kernel_shape", null);
-        int[] st = n.getIntArray("strides", new int[] {1, 1}), dl = n.getIntArray("dilations", new int[] {1, 1});
-        int[] pads = convPads(n, xs[2], xs[3], k[0], k[1], st[0], st[1], dl[0], dl[1]);
-        PoolType type = switch (n.opType()) {
-            case "MaxPool" -> PoolType.MAX;
-            case "AveragePool" -> PoolType.AVG;
-            default -> PoolType.L2;
-        };
-        boolean ceil = n.getInt("ceil_mode", 0) == 1, cip = n.getInt("count_include_pad", 0) == 1;
-        PoolSpec spec = new PoolSpec(type, k[0], k[1], st[0], st[1], pads[0], pads[1], pads[2], pads[3], dl[0], dl[1], ceil, cip);
+        OpArgs.Pool a = n.args(OpArgs.Pool.class);
+        PoolSpec spec = a.spec(xs[2], xs[3]);
         int[] ys = {xs[0], xs[1], spec.outH(xs[2]), spec.outW(xs[3])};
         int x = p.in(n, 0), y = p.dynamic(out(n), ys, DType.F32);
-        boolean withIdx = n.outputs().size() > 1 && !n.outputs().get(1).isEmpty();
-        if (withIdx) {
+        if (a.withIndices()) {
             int idx = p.dynamic(n.outputs().get(1), ys, DType.I64);
             long plane = (long) xs[2] * xs[3];
+            boolean cm = a.columnMajor();
             p.step(n.name(), new int[] {x}, new int[] {y, idx}, v -> {
                 Tensor tx = v[x], ty = v[y], ti = v[idx];
                 return () -> {
                     Pool2d.forward(spec, tx, ty, ti);
-                    DataOps.planeToFlatIndices(ti, plane);
+                    DataOps.planeToFlatIndices(ti, plane, cm ? xs[2] : 0, xs[3]);
                 };
             });
         } else {
@@ -377,20 +296,134 @@ final class OpPlans {
         }
     }
 
+    /**
+     * True when PRelu's slope is one value or one per channel ([C], [C, 1, ...] or [1, C, 1, ...] against x of
+     * shape [N, C, ...] as numpy broadcasting aligns it), the per-channel kernel's case; false for any other slope
+     * that broadcasts to x; an error (naming the node and both shapes) when it does not broadcast.
+     */
+    static boolean preluPerChannel(OnnxNode n, int[] xs, int[] ss) {
+        if (n.has(tessera.onnx.OpsetNormalizer.LEGACY_AXIS) && ss.length == 1 && (ss[0] == 1 || (xs.length >= 2 && ss[0] == xs[1]))) {
+            return true; // opset < 7: a 1-D slope runs along the channels
+        }
+        int[] b;
+        try {
+            b = Shapes.broadcast(xs, ss);
+        } catch (IllegalArgumentException e) {
+            b = null;
+        }
+        if (b == null || !Arrays.equals(b, xs)) {
+            throw bad(n, "slope of shape " + Planner.str(ss) + " does not broadcast to the input shape " + Planner.str(xs));
+        }
+        long count = ShapeMath.numel(ss);
+        if (count == 1) return true;
+        if (xs.length < 2 || count != xs[1]) return false;
+        int off = xs.length - ss.length; // slope dim i aligns with x dim i + off
+        for (int i = 0; i < ss.length; i++) if (ss[i] != 1 && i + off != 1) return false;
+        return true;
+    }
+
+    /** Resize geometry: output shape and, per H and W, the source indices and weights of each output position. */
+    record ResizeTables(int[] outShape, int taps, int[] ih, double[] wh, int[] iw, double[] ww, double extrapolation) {
+        /** Output (pl, oh, ow) from plane-major x of [.., inH, inW] (flat array accessor {@code at}). */
+        double value(java.util.function.IntToDoubleFunction at, int base, int inW, int oh, int ow) {
+            if (ih[taps * oh] < 0 || iw[taps * ow] < 0) return extrapolation;
+            double s = 0;
+            for (int a = 0; a < taps; a++) {
+                double row = 0;
+                int r = base + ih[taps * oh + a] * inW;
+                for (int b = 0; b < taps; b++) row += ww[taps * ow + b] * at.applyAsDouble(r + iw[taps * ow + b]);
+                s += wh[taps * oh + a] * row;
+            }
+            return s;
+        }
+    }
+
+    static ResizeTables resizeTables(OnnxNode n, int[] xs, CVal roi, CVal scales, CVal sizes) {
+        if (xs.length != 4) throw bad(n, "input of shape " + Planner.str(xs) + ": only 4-D [N, C, H, W] inputs are supported");
+        double[] sc = new double[4];
+        int[] os = new int[4];
+        if (sizes != null && sizes.data().length > 0) {
+            long[] sz = sizes.toLongs();
+            if (sz.length != 4) throw bad(n, "input 'sizes' = " + Arrays.toString(sz) + " must have 4 values");
+            for (int d = 0; d < 4; d++) {
+                os[d] = (int) sz[d];
+                sc[d] = (double) sz[d] / xs[d];
+            }
+        } else if (scales != null && scales.data().length > 0) {
+            double[] s = scales.data();
+            if (s.length != 4) throw bad(n, "input 'scales' = " + Arrays.toString(s) + " must have 4 values");
+            for (int d = 0; d < 4; d++) {
+                sc[d] = (float) s[d];
+                os[d] = (int) Math.floor(xs[d] * (float) s[d]);
+            }
+        } else {
+            throw bad(n, "needs a non-empty 'scales' or 'sizes' input");
+        }
+        if (os[0] != xs[0] || os[1] != xs[1]) {
+            throw bad(n, "resizing N or C (input " + Planner.str(xs) + " to " + Planner.str(os) + ") is not supported; only H and W");
+        }
+        if (os[2] < 1 || os[3] < 1) throw bad(n, "output shape " + Planner.str(os) + " is empty");
+        OpArgs.Resize a = n.args(OpArgs.Resize.class);
+        double[] r = {0, 0, 0, 0, 1, 1, 1, 1};
+        if (a.coordinates().equals("tf_crop_and_resize")) {
+            if (roi == null || roi.data().length != 8) throw bad(n, "coordinate_transformation_mode tf_crop_and_resize needs an 'roi' input of 8 values");
+            r = roi.data();
+        }
+        int k = a.taps();
+        int[] ih = new int[k * os[2]], iw = new int[k * os[3]];
+        double[] wh = new double[k * os[2]], ww = new double[k * os[3]];
+        a.table(xs[2], os[2], sc[2], r[2], r[6], ih, wh);
+        a.table(xs[3], os[3], sc[3], r[3], r[7], iw, ww);
+        return new ResizeTables(os, k, ih, wh, iw, ww, a.extrapolation());
+    }
+
+    private static void resize(Planner p, OnnxNode n) {
+        requireF32(p, n, 0);
+        int[] xs = p.shape(n, 0);
+        ResizeTables t = resizeTables(n, xs, n.hasInput(1) ? p.cval(n, 1) : null, n.hasInput(2) ? p.cval(n, 2) : null,
+                n.hasInput(3) ? p.cval(n, 3) : null);
+        int x = p.in(n, 0), y = p.dynamic(out(n), t.outShape(), DType.F32);
+        p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
+            Tensor tx = v[x], ty = v[y];
+            if (!tx.isContiguous()) throw bad(n, "input '" + n.input(0) + "' must be contiguous");
+            return () -> DataOps.resize(tx, t, ty);
+        });
+        p.algorithm(n.args(OpArgs.Resize.class).mode());
+    }
+
+    /** Dropout's optional mask output: inference keeps every element, so it is a constant all-true bool tensor. */
+    static void dropoutMask(Planner p, OnnxNode n) {
+        if (n.outputs().size() < 2 || n.outputs().get(1).isEmpty()) return;
+        Tensor mask = p.arena().allocate(DType.U8, p.shape(n, 0));
+        mask.fill(1);
+        p.constant(n.outputs().get(1), mask);
+    }
+
+    /**
+     * MaxUnpool's output shape: from kernel/strides/pads, or the output_shape input when it equals that. A different
+     * output_shape is refused: ONNX's backend test reads the indices as positions in the default-size output, ONNX
+     * Runtime and PyTorch as flat positions in the given output (onnx/onnx#2398), and guessing would be silently wrong
+     * for one of them.
+     */
+    static int[] maxUnpoolShape(OnnxNode n, int[] xs, long[] os) {
+        int[] hw = n.args(OpArgs.MaxUnpool.class).outputSize(xs[2], xs[3]);
+        int[] ys = {xs[0], xs[1], hw[0], hw[1]};
+        if (os == null) return ys;
+        if (os.length != 4) throw bad(n, "input 'output_shape' = " + Arrays.toString(os) + " must have 4 values");
+        for (int d = 0; d < 4; d++) {
+            if (os[d] != ys[d]) {
+                throw bad(n, "input 'output_shape' = " + Arrays.toString(os) + " differs from the shape " + Planner.str(ys) + " that kernel_shape, "
+                        + "strides and pads give for input " + Planner.str(xs) + "; ONNX's reference and ONNX Runtime/PyTorch place the indices "
+                        + "differently then (onnx/onnx#2398), so Tessera refuses rather than guess");
+            }
+        }
+        return ys;
+    }
+
     private static void maxUnpool(Planner p, OnnxNode n) {
         requireRank(p, n, 0, 4);
         int[] xs = p.shape(n, 0);
-        int[] k = n.getIntArray("kernel_shape", null);
-        int[] st = n.getIntArray("strides", new int[] {1, 1});
-        int[] pads = n.getIntArray("pads", new int[4]);
-        int[] ys;
-        if (n.hasInput(2)) {
-            long[] os = p.cval(n, 2).toLongs();
-            if (os.length != 4) throw bad(n, "output_shape " + Arrays.toString(os) + " must have 4 values");
-            ys = new int[] {(int) os[0], (int) os[1], (int) os[2], (int) os[3]};
-        } else {
-            ys = new int[] {xs[0], xs[1], (xs[2] - 1) * st[0] + k[0] - pads[0] - pads[2], (xs[3] - 1) * st[1] + k[1] - pads[1] - pads[3]};
-        }
+        int[] ys = maxUnpoolShape(n, xs, n.hasInput(2) ? p.cval(n, 2).toLongs() : null);
         if (p.val(p.in(n, 1)).dtype != DType.I64) throw bad(n, "indices must be int64");
         int x = p.in(n, 0), ix = p.in(n, 1), y = p.dynamic(out(n), ys, DType.F32);
         String name = n.describe();
@@ -412,7 +445,7 @@ final class OpPlans {
             if (t.numel() != c) throw bad(n, "parameter '" + n.input(k + 1) + "' has " + t.numel() + " elements, expected C = " + c);
             prm[k] = t.toDoubleArray();
         }
-        double eps = n.getFloat("epsilon", 1e-5f);
+        double eps = n.args(OpArgs.BatchNorm.class).epsilon();
         Tensor scale = p.arena().allocate(DType.F32, c), shift = p.arena().allocate(DType.F32, c);
         for (int i = 0; i < c; i++) {
             double s = prm[0][i] / Math.sqrt(prm[3][i] + eps);
@@ -429,22 +462,14 @@ final class OpPlans {
     private static void softmax(Planner p, OnnxNode n) {
         requireF32(p, n, 0);
         int[] xs = p.shape(n, 0);
-        boolean log = n.opType().equals("LogSoftmax");
+        OpArgs.Softmax a = n.args(OpArgs.Softmax.class);
+        boolean log = a.log();
         int x = p.in(n, 0), y = p.dynamic(out(n), xs, DType.F32);
-        if (p.model().opset >= 13) {
-            int ax = ShapeMath.axis(n.getInt("axis", -1), xs.length, n.describe());
-            p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
-                Tensor tx = v[x], ty = v[y];
-                return log ? () -> Softmax.logForward(tx, ax, ty) : () -> Softmax.forward(tx, ax, ty);
-            });
-        } else {
-            int ax = ShapeMath.axis(n.getInt("axis", 1), xs.length, n.describe());
-            int[] two = {(int) ShapeMath.prod(xs, 0, ax), (int) ShapeMath.prod(xs, ax, xs.length)};
-            p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
-                Tensor tx = v[x].reshape(two), ty = v[y].reshape(two);
-                return log ? () -> Softmax.logForward(tx, 1, ty) : () -> Softmax.forward(tx, 1, ty);
-            });
-        }
+        int ax = ShapeMath.axis(a.axis(), xs.length, n.describe());
+        p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
+            Tensor tx = v[x], ty = v[y];
+            return log ? () -> Softmax.logForward(tx, ax, ty) : () -> Softmax.forward(tx, ax, ty);
+        });
     }
 
     // ------------------------------------------------------------------ dense
@@ -454,12 +479,12 @@ final class OpPlans {
         requireF32(p, n, 1);
         int[] as = p.shape(n, 0), bs = p.shape(n, 1);
         if (as.length != 2 || bs.length != 2) throw bad(n, "inputs must be 2-D, got " + Planner.str(as) + " and " + Planner.str(bs));
-        boolean ta = n.getInt("transA", 0) == 1, tb = n.getInt("transB", 0) == 1;
+        OpArgs.Gemm ga = n.args(OpArgs.Gemm.class);
+        boolean ta = ga.transA(), tb = ga.transB();
         int m = ta ? as[1] : as[0], k = ta ? as[0] : as[1], nn = tb ? bs[0] : bs[1], kb = tb ? bs[1] : bs[0];
         if (k != kb) throw bad(n, "inner dimensions differ: A " + Planner.str(as) + (ta ? "ᵀ" : "") + " and B " + Planner.str(bs) + (tb ? "ᵀ" : ""));
-        float alpha = n.getFloat("alpha", 1f), beta = n.getFloat("beta", 1f);
-        Activation act = Activation.valueOf(n.getString(GraphOptimizer.ACT, "IDENTITY"));
-        float actAlpha = n.getFloat(GraphOptimizer.ALPHA, 0f);
+        float alpha = ga.alpha(), beta = ga.beta();
+        ActivationFn act = ga.fused().fn();
         int a = p.in(n, 0), b = p.in(n, 1), y = p.dynamic(out(n), new int[] {m, nn}, DType.F32);
         int lda = as[1], ldb = bs[1];
         Tensor colBias = null;
@@ -467,8 +492,7 @@ final class OpPlans {
         if (n.hasInput(2) && beta != 0f) {
             c = p.in(n, 2);
             var vc = p.val(c);
-            if (ShapeMath.broadcast(vc.shape, new int[] {m, nn}) == null || ShapeMath.broadcast(vc.shape, new int[] {m, nn})[0] != m
-                    || vc.shape.length > 2) {
+            if (!broadcastsTo(vc.shape, m, nn)) {
                 throw bad(n, "C of shape " + Planner.str(vc.shape) + " does not broadcast to [" + m + ", " + nn + "]");
             }
             if (vc.constant != null && vc.constant.numel() == nn && (vc.shape.length == 1 || vc.shape[0] == 1)) {
@@ -480,7 +504,12 @@ final class OpPlans {
         }
         Tensor cb = colBias;
         int cc = c;
-        GemmEpilogue ep = cb != null ? GemmEpilogue.colBias(cb.segment(), 0, act, actAlpha) : GemmEpilogue.activation(act, actAlpha);
+        Tensor wConst = p.constTensor(n, 1);
+        if (wConst != null && !ta && cc < 0 && m <= GEMV_MAX_ROWS && wConst.dtype() == DType.F32) {
+            gemv(p, n, a, y, m, nn, k, alpha, tb, wConst, cb, act, lda);
+            return;
+        }
+        GemmEpilogue ep = cb != null ? GemmEpilogue.colBias(cb.segment(), 0, act) : GemmEpilogue.activation(act);
         int[] reads = cc >= 0 ? new int[] {a, b, cc} : new int[] {a, b};
         p.step(n.name(), reads, new int[] {y}, v -> {
             Tensor tA = v[a], tB = v[b], tY = v[y];
@@ -492,6 +521,46 @@ final class OpPlans {
                         tY.segment(), tY.offset(), nn, ep);
             };
         });
+    }
+
+    /** Up to this many rows of A, a Gemm with constant weights runs as one matrix-vector product per row. */
+    static final int GEMV_MAX_ROWS = 4;
+
+    /**
+     * Y[r] = act(alpha·W·A[r] + bias) per row r of A with W = op(B) transposed to [N×K] row-major once at plan time
+     * (a fully connected layer at small batch: W streamed unpacked, no per-call packing).
+     */
+    private static void gemv(Planner p, OnnxNode n, int a, int y, int m, int nn, int k, float alpha, boolean tb,
+                             Tensor b, Tensor bias, ActivationFn act, int lda) {
+        Tensor w;
+        if (tb && b.isContiguous()) {
+            w = b;
+        } else {
+            w = p.arena().allocate(DType.F32, nn, k);
+            Tensor src = tb ? b : b.transpose(0, 1);   // [nn, k] view of B (transB) or Bᵀ
+            w.copyFrom(src);
+        }
+        Tensor wt = w;
+        p.step(n.name(), new int[] {a}, new int[] {y}, v -> {
+            Tensor tA = v[a], tY = v[y];
+            return () -> {
+                for (int r = 0; r < m; r++) {
+                    Gemm.sgemv(nn, k, alpha, wt.segment(), wt.offset(), k, tA.segment(), tA.offset() + (long) r * lda,
+                            bias == null ? null : bias.segment(), 0, act, tY.segment(), tY.offset() + (long) r * nn);
+                }
+            };
+        });
+        p.algorithm("gemv");
+    }
+
+    private static boolean broadcastsTo(int[] c, int m, int n) {
+        if (c.length > 2) return false;
+        try {
+            int[] b = Shapes.broadcast(c, new int[] {m, n});
+            return b[0] == m && b[1] == n;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     private static void matmul(Planner p, OnnxNode n) {
@@ -536,7 +605,7 @@ final class OpPlans {
 
     private static void concat(Planner p, OnnxNode n) {
         int[] first = p.shape(n, 0);
-        int ax = ShapeMath.axis(n.getInt("axis", 0), first.length, n.describe());
+        int ax = ShapeMath.axis(n.args(OpArgs.Axis.class).axis(), first.length, n.describe());
         int[] os = first.clone();
         os[ax] = 0;
         int count = n.inputs().size();
@@ -569,9 +638,8 @@ final class OpPlans {
 
     private static void gather(Planner p, OnnxNode n) {
         int[] xs = p.shape(n, 0);
-        int ax = ShapeMath.axis(n.getInt("axis", 0), xs.length, n.describe());
+        int ax = ShapeMath.axis(n.args(OpArgs.Axis.class).axis(), xs.length, n.describe());
         CVal idx = p.cval(n, 1);
-        if (idx.rank() > 1) throw bad(n, "indices of rank " + idx.rank() + " on a computed tensor are not supported (rank 0 or 1)");
         long[] ks = idx.toLongs();
         for (int i = 0; i < ks.length; i++) {
             if (ks[i] < 0) ks[i] += xs[ax];
@@ -579,7 +647,7 @@ final class OpPlans {
         }
         int[] os = new int[xs.length - 1 + idx.rank()];
         System.arraycopy(xs, 0, os, 0, ax);
-        if (idx.rank() == 1) os[ax] = ks.length;
+        System.arraycopy(idx.shape(), 0, os, ax, idx.rank());
         System.arraycopy(xs, ax + 1, os, ax + idx.rank(), xs.length - ax - 1);
         int[] kept = xs.clone();
         kept[ax] = ks.length;
@@ -596,40 +664,45 @@ final class OpPlans {
 
     private static void slice(Planner p, OnnxNode n) {
         int[] xs = p.shape(n, 0);
-        long[] starts, ends, axes, steps;
-        if (p.model().opset < 10) {
-            starts = n.getInts("starts", null);
-            ends = n.getInts("ends", null);
-            axes = n.getInts("axes", null);
-            steps = null;
-        } else {
-            starts = p.cval(n, 1).toLongs();
-            ends = p.cval(n, 2).toLongs();
-            axes = n.hasInput(3) ? p.cval(n, 3).toLongs() : null;
-            steps = n.hasInput(4) ? p.cval(n, 4).toLongs() : null;
-        }
-        int[][] s = ShapeMath.slice(xs, starts, ends, axes, steps);
-        for (int d = 0; d < xs.length; d++) if (s[1][d] < 1) throw bad(n, "negative slice steps on a computed tensor are not supported");
+        ShapeMath.SliceRange r = ShapeMath.slice(xs, p.cval(n, 1).toLongs(), p.cval(n, 2).toLongs(),
+                n.hasInput(3) ? p.cval(n, 3).toLongs() : null, n.hasInput(4) ? p.cval(n, 4).toLongs() : null);
+        int[][] s = {r.starts(), r.steps(), r.shape()};
         int x = p.in(n, 0), y = p.dynamic(out(n), s[2], p.val(p.in(n, 0)).dtype);
         p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
             Tensor view = v[x];
+            boolean[] reversed = new boolean[xs.length];
             for (int d = 0; d < xs.length; d++) {
+                int step = s[1][d], count = s[2][d];
+                if (step < 0) {
+                    // the same elements in increasing order, read backwards below
+                    reversed[d] = count > 1;
+                    int lo = count == 0 ? 0 : s[0][d] - (count - 1) * -step;
+                    view = view.slice(d, lo, count == 0 ? lo : lo + (count - 1) * -step + 1, -step);
+                    continue;
+                }
                 int start = Math.min(s[0][d], xs[d]);
-                int end = Math.min(xs[d], start + (s[2][d] - 1) * s[1][d] + 1);
-                if (s[2][d] == 0) end = start;
-                view = view.slice(d, start, end, s[1][d]);
+                int end = Math.min(xs[d], start + (count - 1) * step + 1);
+                if (count == 0) end = start;
+                view = view.slice(d, start, end, step);
             }
-            return new DataOps.StridedCopy(view, v[y]);
+            long[] strides = view.strides();
+            long off = 0;
+            for (int d = 0; d < xs.length; d++) {
+                if (!reversed[d]) continue;
+                off += (long) (view.dim(d) - 1) * strides[d];
+                strides[d] = -strides[d];
+            }
+            return new DataOps.StridedCopy(view, off, strides, v[y]);
         });
     }
 
     private static void pad(Planner p, OnnxNode n) {
         requireF32(p, n, 0);
         int[] xs = p.shape(n, 0);
-        long[] pads = p.model().opset >= 11 ? p.cval(n, 1).toLongs() : n.getInts("pads", null);
-        float value = p.model().opset >= 11 ? (n.hasInput(2) ? (float) p.cval(n, 2).data()[0] : 0f) : n.getFloat("value", 0f);
-        if (pads == null || pads.length != 2 * xs.length) throw bad(n, "pads " + Arrays.toString(pads) + " must have " + 2 * xs.length + " values");
-        String mode = n.getString("mode", "constant");
+        long[] pads = p.cval(n, 1).toLongs();
+        float value = n.hasInput(2) ? (float) p.cval(n, 2).data()[0] : 0f;
+        if (pads.length != 2 * xs.length) throw bad(n, "pads " + Arrays.toString(pads) + " must have " + 2 * xs.length + " values");
+        String mode = n.args(OpArgs.Pad.class).mode();
         int[] before = new int[xs.length], ys = new int[xs.length];
         for (int d = 0; d < xs.length; d++) {
             if (pads[d] < 0 || pads[d + xs.length] < 0) throw bad(n, "negative pads " + Arrays.toString(pads) + " are not supported");
@@ -655,21 +728,29 @@ final class OpPlans {
         });
     }
 
-    private static void reduceMean(Planner p, OnnxNode n) {
+    private static void reduce(Planner p, OnnxNode n) {
         requireF32(p, n, 0);
         int[] xs = p.shape(n, 0);
-        long[] axes = p.model().opset >= 18 ? (n.hasInput(1) ? p.cval(n, 1).toLongs() : null) : n.getInts("axes", null);
-        int[] ax = ShapeMath.reduceAxes(axes, xs.length, n.describe());
+        OpArgs.Reduce a = n.args(OpArgs.Reduce.class);
+        if (a.noopWithEmptyAxes() && (!n.hasInput(1) || p.cval(n, 1).toLongs().length == 0)) {
+            p.alias(out(n), p.in(n, 0), xs);
+            return;
+        }
+        int[] ax = ShapeMath.reduceAxes(n.hasInput(1) ? p.cval(n, 1).toLongs() : null, xs.length, n.describe());
         int[] keep = xs.clone();
-        for (int a : ax) keep[a] = 1;
-        boolean keepdims = n.getInt("keepdims", 1) == 1;
+        for (int d : ax) keep[d] = 1;
         int x = p.in(n, 0);
-        int y = p.dynamic(keepdims ? out(n) : out(n) + "#keepdims", keep, DType.F32);
+        int y = p.dynamic(a.keepdims() ? out(n) : out(n) + "#keepdims", keep, DType.F32);
+        OpArgs.Reduction kind = a.kind();
         p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
             Tensor tx = v[x], ty = v[y];
-            return () -> Reductions.mean(tx, ax, ty);
+            return switch (kind) {
+                case MEAN -> () -> Reductions.mean(tx, ax, ty);
+                case SUM -> () -> Reductions.sum(tx, ax, ty);
+                case MAX -> () -> Reductions.max(tx, ax, ty);
+            };
         });
-        if (!keepdims) {
+        if (!a.keepdims()) {
             long[] all = new long[ax.length];
             for (int i = 0; i < ax.length; i++) all[i] = ax[i];
             p.alias(out(n), y, ShapeMath.squeeze(keep, all));

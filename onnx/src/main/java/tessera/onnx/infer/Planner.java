@@ -10,6 +10,7 @@ import tessera.memory.Tensor;
 import tessera.memory.TensorArena;
 import tessera.onnx.OnnxFormatException;
 import tessera.onnx.OnnxNode;
+import tessera.onnx.OpArgs;
 
 /**
  * Builds a {@link Specialization} for concrete input shapes: shape inference, folding of everything whose inputs
@@ -48,6 +49,8 @@ final class Planner {
                 throw e;
             } catch (RuntimeException e) {
                 throw new OnnxFormatException(n.describe() + ": " + e.getMessage(), e);
+            } finally {
+                current = null;
             }
         }
         int[] outputIds = new int[model.outputs.size()];
@@ -118,23 +121,25 @@ final class Planner {
         steps.add(new Specialization.Step(s.node(), s.op(), name, s.reads(), s.writes(), s.binder()));
     }
 
-    /** The op type of a node with what the optimizer fused into it: {@code Conv+Add+Relu}, {@code Gemm+Relu}. */
+    /**
+     * The op type of a node with what the optimizer fused into it, activations with their parameters: {@code Conv},
+     * {@code Conv+Clip(0,6)}, {@code Conv+BatchNormalization+Add+Relu}, {@code Gemm+LeakyRelu(0.01)}; "Copy" for
+     * steps of no node (constant outputs).
+     */
     static String opLabel(OnnxNode n) {
         if (n == null) return "Copy";
-        StringBuilder sb = new StringBuilder(n.opType());
-        if (n.opType().equals("Conv") && n.inputs().size() > 3 && !n.input(3).isEmpty()) sb.append("+Add");
-        String act = n.getString(GraphOptimizer.ACT, "IDENTITY");
-        if (!act.equals("IDENTITY")) sb.append('+').append(camelCase(act));
-        return sb.toString();
-    }
-
-    /** LEAKY_RELU → LeakyRelu. */
-    private static String camelCase(String enumName) {
-        StringBuilder sb = new StringBuilder();
-        for (String part : enumName.split("_")) {
-            if (!part.isEmpty()) sb.append(part.charAt(0)).append(part.substring(1).toLowerCase(java.util.Locale.ROOT));
+        StringBuilder b = new StringBuilder(n.opType());
+        if (n.opType().equals("Conv") && n.inputs().size() > 1 && n.input(1).endsWith(GraphOptimizer.BN_FOLDED_WEIGHT)) {
+            b.append("+BatchNormalization");
         }
-        return sb.toString();
+        if (n.opType().equals("Conv") && n.inputs().size() > 3 && n.hasInput(3)) b.append("+Add");
+        OpArgs.Fused f = switch (n.opType()) {
+            case "Conv" -> n.args(OpArgs.Conv.class).fused();
+            case "Gemm" -> n.args(OpArgs.Gemm.class).fused();
+            default -> OpArgs.Fused.NONE;
+        };
+        if (!f.isNone()) b.append('+').append(f.fn());
+        return b.toString();
     }
 
     Specialization.Value val(int id) { return values.get(id); }
@@ -181,17 +186,19 @@ final class Planner {
             if (v.constant == null) allConst = false;
             else size += v.constant.numel();
         }
+        if (n.has(tessera.onnx.OpsetNormalizer.LEGACY_AXIS)) tessera.onnx.OpsetNormalizer.checkLegacyBroadcast(n, shape(n, 0), shape(n, 1));
         if (op.equals("Shape")) {
             Specialization.Value x = val(in(n, 0));
             List<CVal> args = new ArrayList<>();
             args.add(new CVal(x.dtype, x.shape, new double[0]));
-            defineConst(n, 0, ConstEval.eval(n, args, model.opset));
+            defineConst(n, 0, ConstEval.eval(n, args));
             return;
         }
         if (allConst && ConstEval.FOLDABLE.contains(op) && size <= ConstEval.MAX_ELEMENTS) {
             List<CVal> args = new ArrayList<>();
             for (int k = 0; k < n.inputs().size(); k++) args.add(cval(n, k));
-            defineConst(n, 0, ConstEval.eval(n, args, model.opset));
+            defineConst(n, 0, ConstEval.eval(n, args));
+            if (op.equals("Dropout")) OpPlans.dropoutMask(this, n);
             return;
         }
         OpPlans.plan(this, n);

@@ -17,19 +17,17 @@ final class SessionModel {
     final Map<String, Tensor> constants;
     final List<OnnxGraph.ValueInfo> inputs;
     final List<String> outputs;
-    final long opset;
     final TensorArena weights;
     final ConcurrentHashMap<String, AutoCloseable> plans = new ConcurrentHashMap<>();
     final ConcurrentHashMap<String, Object> prepared = new ConcurrentHashMap<>();
     final tessera.kernels.conv.ConvAlgorithm algorithm;
 
     SessionModel(List<OnnxNode> nodes, Map<String, Tensor> constants, List<OnnxGraph.ValueInfo> inputs, List<String> outputs,
-            long opset, TensorArena weights, tessera.kernels.conv.ConvAlgorithm algorithm) {
+            TensorArena weights, tessera.kernels.conv.ConvAlgorithm algorithm) {
         this.nodes = nodes;
         this.constants = constants;
         this.inputs = inputs;
         this.outputs = outputs;
-        this.opset = opset;
         this.weights = weights;
         this.algorithm = algorithm;
     }

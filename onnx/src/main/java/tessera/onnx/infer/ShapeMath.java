@@ -2,22 +2,9 @@ package tessera.onnx.infer;
 
 import java.util.Arrays;
 
-/** Broadcasting and axis helpers shared by planning and constant evaluation. */
+/** Axis, reshape, squeeze and slice shape rules shared by planning, constant evaluation and the differentiable graph. */
 final class ShapeMath {
     private ShapeMath() {}
-
-    /** NumPy broadcast of two shapes, or null when incompatible. */
-    static int[] broadcast(int[] a, int[] b) {
-        int n = Math.max(a.length, b.length);
-        int[] r = new int[n];
-        for (int i = 0; i < n; i++) {
-            int x = i < n - a.length ? 1 : a[i - (n - a.length)];
-            int y = i < n - b.length ? 1 : b[i - (n - b.length)];
-            if (x != y && x != 1 && y != 1) return null;
-            r[i] = x == 1 ? y : x;
-        }
-        return r;
-    }
 
     static int axis(long axis, int rank, String what) {
         long a = axis < 0 ? axis + rank : axis;
@@ -50,6 +37,22 @@ final class ShapeMath {
     }
 
     /** Reshape target with ONNX rules: 0 copies the input dimension (allowzero=0), -1 is inferred. */
+    /** Reshape with {@code allowzero}: a 0 in {@code spec} is a literal zero-size dimension instead of a copy. */
+    static int[] reshape(int[] in, long[] spec, boolean allowZero) {
+        boolean zero = false;
+        for (long v : spec) zero |= v == 0;
+        if (!allowZero || !zero) return reshape(in, spec);
+        int[] r = new int[spec.length];
+        for (int i = 0; i < spec.length; i++) {
+            if (spec[i] < 0 || spec[i] > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("shape " + Arrays.toString(spec) + " with allowzero = 1 and a 0 dimension cannot infer -1");
+            }
+            r[i] = (int) spec[i];
+        }
+        if (numel(in) != 0) throw new IllegalArgumentException("cannot reshape " + Arrays.toString(in) + " to " + Arrays.toString(spec) + " (allowzero = 1)");
+        return r;
+    }
+
     static int[] reshape(int[] in, long[] spec) {
         int[] r = new int[spec.length];
         int infer = -1;
@@ -112,8 +115,11 @@ final class ShapeMath {
         return r;
     }
 
-    /** ONNX Slice: normalized per-axis [start, step, count]; returns {starts[], steps[], outShape[]}. */
-    static int[][] slice(int[] in, long[] starts, long[] ends, long[] axes, long[] steps) {
+    /** A resolved ONNX Slice: per-axis first index, step and element count (the output shape). */
+    record SliceRange(int[] starts, int[] steps, int[] shape) {}
+
+    /** ONNX Slice of a tensor of shape {@code in}: negative indices, clamping and negative steps resolved. */
+    static SliceRange slice(int[] in, long[] starts, long[] ends, long[] axes, long[] steps) {
         int r = in.length;
         int[] st = new int[r], sp = new int[r], out = in.clone();
         Arrays.fill(sp, 1);
@@ -140,6 +146,6 @@ final class ShapeMath {
             sp[ax] = (int) step;
             out[ax] = (int) count;
         }
-        return new int[][] {st, sp, out};
+        return new SliceRange(st, sp, out);
     }
 }

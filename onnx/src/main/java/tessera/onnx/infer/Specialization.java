@@ -39,8 +39,8 @@ final class Specialization {
 
     /**
      * One kernel call: node name (for errors and profiles), what it computes ({@code op}: the ONNX op type plus
-     * what was fused into it, e.g. {@code Conv+Add+Relu}), how ({@code algorithm}: e.g. {@code winograd_f4x3}, or
-     * "" when there is one way), values read and written, binder.
+     * what was fused into it, e.g. {@code Conv+Add+Relu}, {@code Conv+Clip(0,6)}), how ({@code algorithm}: e.g.
+     * {@code winograd_f4x3}, or "" when there is one way), values read and written, binder.
      */
     record Step(String node, String op, String algorithm, int[] reads, int[] writes, Binder binder) {}
 

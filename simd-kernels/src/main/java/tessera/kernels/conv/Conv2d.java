@@ -3,6 +3,7 @@ package tessera.kernels.conv;
 import java.lang.foreign.MemorySegment;
 
 import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
 import tessera.kernels.PostOps;
 import tessera.kernels.gemm.PackedA;
 import tessera.memory.DType;
@@ -36,20 +37,19 @@ public final class Conv2d {
         ConvChecks.tensor4(op, "y", y, d, s.batch(), s.outChannels(), s.outH(), s.outW());
         Tensor res = post == null ? null : post.residual();
         if (res != null) ConvChecks.tensor4(op, "residual", res, d, s.batch(), s.outChannels(), s.outH(), s.outW());
-        Activation act = post == null ? Activation.IDENTITY : post.activation();
-        float alpha = post == null ? 0f : post.alpha();
+        ActivationFn act = post == null ? ActivationFn.IDENTITY : post.activation();
         ConvGeom g = s.geom();
         ConvAlgorithm alg = ConvAlgorithmSelector.resolveForward(a, g);
         if (d == DType.F64) {
             ConvReference.forward(g, x.segment(), x.offset(), w.segment(), w.offset(),
                     bias == null ? null : bias.segment(), bias == null ? 0 : bias.offset(), y.segment(), y.offset());
             ConvReference.postOps(y.segment(), y.offset(), y.numel(), res == null ? null : res.segment(),
-                    res == null ? 0 : res.offset(), act, alpha);
+                    res == null ? 0 : res.offset(), act);
             return;
         }
         forwardF32(alg, g, x.segment(), x.offset(), w.segment(), w.offset(), null,
                 bias == null ? null : bias.segment(), bias == null ? 0 : bias.offset(),
-                res == null ? null : res.segment(), res == null ? 0 : res.offset(), act, alpha, y.segment(), y.offset());
+                res == null ? null : res.segment(), res == null ? 0 : res.offset(), act, y.segment(), y.offset());
     }
 
     /** dx = ∂L/∂x given dy = ∂L/∂y (the transposed convolution of dy); dx overwritten. */
@@ -115,24 +115,24 @@ public final class Conv2d {
 
     /** float32 forward with a resolved algorithm; packedA (per group) only for IM2COL plans, else null. */
     static void forwardF32(ConvAlgorithm alg, ConvGeom g, MemorySegment x, long xo, MemorySegment w, long wo, PackedA[] packedA,
-                           MemorySegment bias, long bo, MemorySegment res, long ro, Activation act, float alpha,
+                           MemorySegment bias, long bo, MemorySegment res, long ro, ActivationFn act,
                            MemorySegment y, long yo) {
         switch (alg) {
             case DIRECT -> {
                 if (F32ConvDepthwise.applies(g)) {
-                    F32ConvDepthwise.forward(g, x, xo, w, wo, bias, bo, res, ro, act, alpha, y, yo);
+                    F32ConvDepthwise.forward(g, x, xo, w, wo, bias, bo, res, ro, act, y, yo);
                     return;
                 }
                 MemorySegment pw = tessera.memory.Workspace.ofCurrentThread().floats(F32ConvDirect.PACKED_WEIGHTS, F32ConvDirect.packedSize(g));
                 F32ConvDirect.packWeights(g, w, wo, false, pw);
-                F32ConvDirect.forward(g, x, xo, g.h(), g.w(), 1, 1, pw, bias, bo, res, ro, act, alpha, y, yo);
+                F32ConvDirect.forward(g, x, xo, g.h(), g.w(), 1, 1, pw, bias, bo, res, ro, act, y, yo);
             }
-            case IM2COL -> F32ConvIm2col.forward(g, x, xo, w, wo, packedA, bias, bo, res, ro, act, alpha, y, yo);
+            case IM2COL -> F32ConvIm2col.forward(g, x, xo, w, wo, packedA, bias, bo, res, ro, act, y, yo);
             case WINOGRAD_F2X3, WINOGRAD_F4X3 -> {
                 F32Winograd wino = F32Winograd.of(alg);
                 float[] u = F32Winograd.filterScratch(wino.transformedSize(g));
                 wino.transformWeights(g, w, wo, false, u);
-                wino.forward(g, x, xo, u, bias, bo, res, ro, act, alpha, y, yo);
+                wino.forward(g, x, xo, u, bias, bo, res, ro, act, y, yo);
             }
             default -> throw new IllegalArgumentException("unresolved algorithm " + alg);
         }
@@ -148,7 +148,7 @@ public final class Conv2d {
                 F32Winograd wino = F32Winograd.of(alg);
                 float[] u = F32Winograd.filterScratch(wino.transformedSize(a));
                 wino.transformWeights(a, w, wo, true, u);
-                wino.forward(a, dy, dyo, u, null, 0, null, 0, Activation.IDENTITY, 0f, dx, dxo);
+                wino.forward(a, dy, dyo, u, null, 0, null, 0, ActivationFn.IDENTITY, dx, dxo);
             }
             default -> throw new IllegalArgumentException("unresolved algorithm " + alg);
         }

@@ -3,6 +3,7 @@ package tessera.kernels.conv;
 import java.util.concurrent.ConcurrentHashMap;
 
 import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
 import tessera.memory.DType;
 import tessera.memory.Tensor;
 
@@ -99,7 +100,7 @@ public final class ConvAlgorithmSelector {
                 for (int rep = 0; rep < 3; rep++) {
                     long t0 = System.nanoTime();
                     Conv2d.forwardF32(a, g, x.segment(), x.offset(), w.segment(), w.offset(), null, null, 0, null, 0,
-                            Activation.IDENTITY, 0f, y.segment(), y.offset());
+                            ActivationFn.IDENTITY, y.segment(), y.offset());
                     t = Math.min(t, System.nanoTime() - t0);
                 }
                 if (t < bestNs) {

@@ -3,6 +3,7 @@ package tessera.kernels.conv;
 import java.lang.foreign.MemorySegment;
 
 import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
 import tessera.kernels.gemm.Gemm;
 import tessera.kernels.gemm.PackedA;
 import tessera.memory.DType;
@@ -21,8 +22,7 @@ public final class ConvPlan implements AutoCloseable {
     private final ConvSpec spec;
     private final ConvGeom geom;
     private final ConvAlgorithm algorithm;
-    private final Activation act;
-    private final float alpha;
+    private final ActivationFn act;
     private final DType dtype;
     private final TensorArena arena = new TensorArena();
     private final Tensor weights, bias;
@@ -31,7 +31,7 @@ public final class ConvPlan implements AutoCloseable {
     /** Winograd-transformed filters U (heap: the Winograd GEMM stage reads arrays). */
     private final float[] winogradFilters;
 
-    private ConvPlan(ConvSpec s, ConvAlgorithm a, Tensor w, Tensor b, Activation act, float alpha) {
+    private ConvPlan(ConvSpec s, ConvAlgorithm a, Tensor w, Tensor b, ActivationFn act) {
         String op = "ConvPlan.create";
         ConvChecks.notNull(op, "spec", s);
         ConvChecks.notNull(op, "activation", act);
@@ -42,7 +42,6 @@ public final class ConvPlan implements AutoCloseable {
         this.geom = s.geom();
         this.algorithm = ConvAlgorithmSelector.resolveForward(a, geom);
         this.act = act;
-        this.alpha = alpha;
         this.weights = w.copy(arena);
         this.bias = b == null ? null : b.copy(arena);
         MemorySegment p = null;
@@ -77,11 +76,21 @@ public final class ConvPlan implements AutoCloseable {
 
     /**
      * Creates a plan. {@code w [K, C/g, R, S]}, {@code bias [K]} or null; {@code a} = AUTO or a forced algorithm
-     * (IllegalArgumentException if it does not apply); {@code act}/{@code alpha} fused after bias and residual.
+     * (IllegalArgumentException if it does not apply); {@code act} (any table activation with its parameters)
+     * fused after bias and residual.
      */
-    public static ConvPlan create(ConvSpec s, ConvAlgorithm a, Tensor w, Tensor bias, Activation act, float alpha) {
-        return new ConvPlan(s, a, w, bias, act, alpha);
+    public static ConvPlan create(ConvSpec s, ConvAlgorithm a, Tensor w, Tensor bias, ActivationFn act) {
+        return new ConvPlan(s, a, w, bias, act);
     }
+
+    /** The one-scalar form: {@code create(s, a, w, bias, ActivationFn.of(act, alpha))}. */
+    public static ConvPlan create(ConvSpec s, ConvAlgorithm a, Tensor w, Tensor bias, Activation act, float alpha) {
+        if (act == null) throw new IllegalArgumentException("ConvPlan.create: activation must not be null (use IDENTITY)");
+        return create(s, a, w, bias, ActivationFn.of(act, alpha));
+    }
+
+    /** The fused activation. */
+    public ActivationFn activation() { return act; }
 
     /** y [N, K, P, Q] = act(conv(x [N, C, H, W]) + bias + residual [N, K, P, Q] (nullable)); any N ≥ 1. */
     public void execute(Tensor x, Tensor residual, Tensor y) {
@@ -98,23 +107,23 @@ public final class ConvPlan implements AutoCloseable {
         long ro = residual == null ? 0 : residual.offset();
         if (dtype == DType.F64) {
             ConvReference.forward(g, x.segment(), x.offset(), weights.segment(), weights.offset(), bs, bo, y.segment(), y.offset());
-            ConvReference.postOps(y.segment(), y.offset(), y.numel(), rs, ro, act, alpha);
+            ConvReference.postOps(y.segment(), y.offset(), y.numel(), rs, ro, act);
             return;
         }
         switch (algorithm) {
             case DIRECT -> {
                 if (F32ConvDepthwise.applies(g)) {
                     F32ConvDepthwise.forward(g, x.segment(), x.offset(), weights.segment(), weights.offset(), bs, bo, rs,
-                            ro, act, alpha, y.segment(), y.offset());
+                            ro, act, y.segment(), y.offset());
                 } else {
                     F32ConvDirect.forward(g, x.segment(), x.offset(), g.h(), g.w(), 1, 1, packed, bs, bo, rs, ro,
-                            act, alpha, y.segment(), y.offset());
+                            act, y.segment(), y.offset());
                 }
             }
             case IM2COL -> F32ConvIm2col.forward(g, x.segment(), x.offset(), weights.segment(), weights.offset(), packedA,
-                    bs, bo, rs, ro, act, alpha, y.segment(), y.offset());
+                    bs, bo, rs, ro, act, y.segment(), y.offset());
             case WINOGRAD_F2X3, WINOGRAD_F4X3 -> F32Winograd.of(algorithm).forward(g, x.segment(), x.offset(), winogradFilters,
-                    bs, bo, rs, ro, act, alpha, y.segment(), y.offset());
+                    bs, bo, rs, ro, act, y.segment(), y.offset());
             default -> throw new IllegalStateException("unresolved algorithm " + algorithm);
         }
     }

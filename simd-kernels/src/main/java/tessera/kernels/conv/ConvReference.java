@@ -3,7 +3,8 @@ package tessera.kernels.conv;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
-import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
+import tessera.kernels.eltwise.Activations;
 
 /**
  * Float64 reference convolution: plain loops that read like the formulas. The test oracle for every fast algorithm
@@ -111,26 +112,14 @@ final class ConvReference {
     }
 
     /** y = act(y + residual) elementwise over {@code count} values (residual may be null). */
-    static void postOps(MemorySegment y, long yo, long count, MemorySegment res, long ro, Activation act, double alpha) {
+    static void postOps(MemorySegment y, long yo, long count, MemorySegment res, long ro, ActivationFn act) {
         for (long i = 0; i < count; i++) {
             double v = get(y, yo + i);
             if (res != null) v += get(res, ro + i);
-            set(y, yo + i, activate(act, alpha, v));
+            set(y, yo + i, activate(act, v));
         }
     }
 
-    /** The activation in float64, PyTorch semantics. */
-    static double activate(Activation act, double alpha, double v) {
-        return switch (act) {
-            case IDENTITY -> v;
-            case RELU -> v > 0 ? v : 0;
-            case LEAKY_RELU -> v >= 0 ? v : alpha * v;
-            case ELU -> v > 0 ? v : alpha * (Math.exp(v) - 1);
-            case SIGMOID -> 1 / (1 + Math.exp(-v));
-            case TANH -> Math.tanh(v);
-            case SILU -> v / (1 + Math.exp(-v));
-            case MISH -> v * Math.tanh(v > 20 ? v : Math.log1p(Math.exp(v)));
-            case SOFTPLUS -> v > 20 ? v : Math.log1p(Math.exp(v));
-        };
-    }
+    /** The activation in float64, PyTorch semantics: the table's reference {@link Activations#reference}. */
+    static double activate(ActivationFn act, double v) { return Activations.reference(act, v); }
 }

@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
 import tessera.memory.DType;
 import tessera.memory.Tensor;
 
@@ -49,7 +50,7 @@ public final class ConvTranspose2d {
         }
         ConvAlgorithm alg = ConvAlgorithmSelector.resolveForward(ConvAlgorithm.AUTO, g);
         Conv2d.forwardF32(alg, g, dy.segment(), dy.offset(), w.segment(), w.offset(), null, null, 0, null, 0,
-                Activation.IDENTITY, 0f, dx.segment(), dx.offset());
+                ActivationFn.IDENTITY, dx.segment(), dx.offset());
     }
 
     /** dw [Cin, Cout/g, R, S] overwritten; dbias [Cout] = Σ dy (nullable). */
@@ -90,7 +91,7 @@ public final class ConvTranspose2d {
                 long o = y.offset() + ((long) i * k + c) * plane;
                 if (d == DType.F32) {
                     ConvEpilogue.apply(ys, o, plane, bs.getAtIndex(ValueLayout.JAVA_FLOAT, bias.offset() + c), null, 0,
-                            Activation.IDENTITY, 0f);
+                            ActivationFn.IDENTITY);
                 } else {
                     double b = bs.getAtIndex(ValueLayout.JAVA_DOUBLE_UNALIGNED, bias.offset() + c);
                     for (int j = 0; j < plane; j++)

@@ -7,6 +7,7 @@ import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
 import tessera.kernels.ComputePool;
 
 /**
@@ -31,10 +32,10 @@ final class F32ConvDepthwise {
 
     /** y = act(conv(x) + bias + residual); w is [C, 1, R, S] at element offset wo. */
     static void forward(ConvGeom g, MemorySegment x, long xo, MemorySegment w, long wo, MemorySegment bias, long bo,
-                        MemorySegment res, long ro, Activation act, float alpha, MemorySegment y, long yo) {
+                        MemorySegment res, long ro, ActivationFn act, MemorySegment y, long yo) {
         Job j = JOB.get();
         j.g = g; j.x = x; j.xo = xo; j.w = w; j.wo = wo; j.bias = bias; j.bo = bo; j.res = res; j.ro = ro; j.act = act;
-        j.alpha = alpha; j.y = y; j.yo = yo;
+        j.y = y; j.yo = yo;
         try {
             ComputePool.parallelFor(g.n() * g.c(), j);
         } finally {
@@ -46,11 +47,10 @@ final class F32ConvDepthwise {
         ConvGeom g;
         MemorySegment x, w, bias, res, y;
         long xo, wo, bo, ro, yo;
-        Activation act;
-        float alpha;
+        ActivationFn act;
 
         @Override
-        public void accept(int plane) { F32ConvDepthwise.plane(g, plane, x, xo, w, wo, bias, bo, res, ro, act, alpha, y, yo); }
+        public void accept(int plane) { F32ConvDepthwise.plane(g, plane, x, xo, w, wo, bias, bo, res, ro, act, y, yo); }
     }
 
     private static final ThreadLocal<Job> JOB = ThreadLocal.withInitial(Job::new);
@@ -63,7 +63,7 @@ final class F32ConvDepthwise {
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private static void plane(ConvGeom g, int plane, MemorySegment x, long xo, MemorySegment w, long wo, MemorySegment bias,
-                              long bo, MemorySegment res, long ro, Activation act, float alpha, MemorySegment y, long yo) {
+                              long bo, MemorySegment res, long ro, ActivationFn act, MemorySegment y, long yo) {
         int c = plane % g.c();
         int qv = (g.q() + VL - 1) / VL * VL;
         int hp = Math.max(g.h() + g.pt(), (g.p() - 1) * g.sh() + (g.r() - 1) * g.dh() + 1);
@@ -97,27 +97,29 @@ final class F32ConvDepthwise {
         for (int t = 0; t < g.r() * g.s(); t++) taps[t] = w.getAtIndex(F, wo + (long) c * g.r() * g.s() + t);
         float b = bias == null ? 0f : bias.getAtIndex(F, bo + c);
         long out = (long) plane * g.p() * g.q();
-        // bias and ReLU are applied in registers; a residual or another activation in a pass over the stored row
-        boolean inRegisters = res == null && (act == Activation.IDENTITY || act == Activation.RELU);
+        // bias and ReLU/CLIP (ReLU6) are applied in registers; a residual or another activation in a pass over the stored row
+        Activation kind = act.kind();
+        boolean inRegisters = res == null && (kind == Activation.IDENTITY || kind == Activation.RELU || kind == Activation.CLIP);
         float rowBias = inRegisters ? b : 0f;
-        boolean relu = inRegisters && act == Activation.RELU;
+        boolean clamp = inRegisters && kind != Activation.IDENTITY;
+        float lo = kind == Activation.CLIP ? act.a() : 0f, hi = kind == Activation.CLIP ? act.b() : Float.POSITIVE_INFINITY;
         for (int oh = 0; oh < g.p(); oh++) {
-            if (g.sw() == 1) rowStride1(pad, wp, oh * g.sh(), g.r(), g.s(), g.dh(), g.dw(), taps, rowBias, relu, row, qv);
-            else rowPhased(sc.phases, hp, wq, oh * g.sh(), g.r(), g.s(), g.dh(), g.dw(), sw, taps, rowBias, relu, row, qv);
+            if (g.sw() == 1) rowStride1(pad, wp, oh * g.sh(), g.r(), g.s(), g.dh(), g.dw(), taps, rowBias, clamp, lo, hi, row, qv);
+            else rowPhased(sc.phases, hp, wq, oh * g.sh(), g.r(), g.s(), g.dh(), g.dw(), sw, taps, rowBias, clamp, lo, hi, row, qv);
             long yOff = yo + out + (long) oh * g.q();
             MemorySegment.copy(row, 0, y, F, yOff * 4, g.q());
             if (!inRegisters) {
-                ConvEpilogue.apply(y, yOff, g.q(), b, res, res == null ? 0 : ro + out + (long) oh * g.q(), act, alpha);
+                ConvEpilogue.apply(y, yOff, g.q(), b, res, res == null ? 0 : ro + out + (long) oh * g.q(), act);
             }
         }
     }
 
     /**
-     * row[q] = bias + Σ taps[r·S+s]·pad[(h0 + r·dh)·wp + q + s·dw] for q &lt; qv (a multiple of VL), then max(·, 0)
-     * when {@code relu}.
+     * row[q] = bias + Σ taps[r·S+s]·pad[(h0 + r·dh)·wp + q + s·dw] for q &lt; qv (a multiple of VL), then
+     * min(max(·, lo), hi) when {@code clamp} (ReLU: lo 0, hi +∞).
      */
     private static void rowStride1(float[] pad, int wp, int h0, int R, int S, int dh, int dw, float[] taps, float bias,
-                                   boolean relu, float[] row, int qv) {
+                                   boolean clamp, float lo, float hi, float[] row, int qv) {
         for (int q = 0; q < qv; q += VL) {
             FloatVector acc = FloatVector.broadcast(SP, bias);
             for (int r = 0; r < R; r++) {
@@ -126,7 +128,7 @@ final class F32ConvDepthwise {
                     acc = FloatVector.fromArray(SP, pad, base + s * dw).fma(FloatVector.broadcast(SP, taps[r * S + s]), acc);
                 }
             }
-            if (relu) acc = acc.max(0f);
+            if (clamp) acc = acc.max(lo).min(hi);
             acc.intoArray(row, q);
         }
     }
@@ -136,7 +138,7 @@ final class F32ConvDepthwise {
      * {@code (s·dw) mod sw} of the row ({@code phases[(phase·hp + row)·wq + i]} = padded column i·sw + phase).
      */
     private static void rowPhased(float[] phases, int hp, int wq, int h0, int R, int S, int dh, int dw, int sw,
-                                  float[] taps, float bias, boolean relu, float[] row, int qv) {
+                                  float[] taps, float bias, boolean clamp, float lo, float hi, float[] row, int qv) {
         for (int q = 0; q < qv; q += VL) {
             FloatVector acc = FloatVector.broadcast(SP, bias);
             for (int r = 0; r < R; r++) {
@@ -145,7 +147,7 @@ final class F32ConvDepthwise {
                     acc = FloatVector.fromArray(SP, phases, base).fma(FloatVector.broadcast(SP, taps[r * S + s]), acc);
                 }
             }
-            if (relu) acc = acc.max(0f);
+            if (clamp) acc = acc.max(lo).min(hi);
             acc.intoArray(row, q);
         }
     }

@@ -8,6 +8,7 @@ import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
 import tessera.kernels.ComputePool;
 import tessera.memory.Workspace;
 
@@ -124,8 +125,7 @@ final class F32ConvDirect {
         MemorySegment xp, pw, y, bias, res;
         long yo, bo, ro;
         int hp, wp, chunks, chunk;
-        Activation act;
-        float alpha;
+        ActivationFn act;
 
         @Override
         public void accept(int t) {
@@ -134,7 +134,7 @@ final class F32ConvDirect {
             int gi = kbAll / kbs, kb = kbAll % kbs;
             int pq = g.p() * g.q();
             int j0 = chunkIdx * chunk, j1 = Math.min(pq, j0 + chunk);
-            forwardTask(g, xp, hp, wp, pw, gi, kb, j0, j1, y, yo, bias, bo, res, ro, act, alpha);
+            forwardTask(g, xp, hp, wp, pw, gi, kb, j0, j1, y, yo, bias, bo, res, ro, act);
         }
     }
 
@@ -145,7 +145,7 @@ final class F32ConvDirect {
      * ordinary convolution, in which case srcH = g.h()). pw = packed weights. bias/res may be null.
      */
     static void forward(ConvGeom g, MemorySegment x, long xo, int srcH, int srcW, int uh, int uw, MemorySegment pw,
-                        MemorySegment bias, long bo, MemorySegment res, long ro, Activation act, float alpha,
+                        MemorySegment bias, long bo, MemorySegment res, long ro, ActivationFn act,
                         MemorySegment y, long yo) {
         int hp = padH(g), wp = padW(g);
         long planeFloats = (long) g.c() * hp * wp + PX * (long) Math.max(g.sw(), 1) + 64;
@@ -158,7 +158,7 @@ final class F32ConvDirect {
         int chunks = (pq + chunk - 1) / chunk;
         Fwd job = FWD.get();
         job.g = g; job.xp = xp; job.pw = pw; job.hp = hp; job.wp = wp; job.chunks = chunks; job.chunk = chunk;
-        job.bias = bias; job.bo = bo; job.act = act; job.alpha = alpha;
+        job.bias = bias; job.bo = bo; job.act = act;
         long inImage = (long) g.c() * srcH * srcW, outImage = (long) g.k() * pq;
         for (int n = 0; n < g.n(); n++) {
             padPlanes(x, xo + n * inImage, srcH, srcW, uh, uw, g.pt(), g.pl(), xp, hp, wp, 0, g.c());
@@ -174,7 +174,7 @@ final class F32ConvDirect {
     /** Output pixels [j0, j1) (flattened p·Q+q) of k-block kb in group gi. */
     static void forwardTask(ConvGeom g, MemorySegment xp, int hp, int wp, MemorySegment pw, int gi, int kb, int j0, int j1,
                             MemorySegment y, long yo, MemorySegment bias, long bo, MemorySegment res, long ro,
-                            Activation act, float alpha) {
+                            ActivationFn act) {
         int nb = nb(g), cg = g.cg(), kg = g.kg(), q = g.q(), pq = g.p() * q;
         long wOff = ((long) gi * kBlocks(g) + kb) * cg * g.r() * g.s() * nb;
         long xOff = (long) gi * cg * hp * wp;
@@ -197,8 +197,8 @@ final class F32ConvDirect {
         for (int kk = 0; kk < kCount; kk++) {
             long off = (long) (kLo + kk) * pq + j0;
             float b = bias == null ? 0f : bias.getAtIndex(F, bo + kLo + kk);
-            if (bias != null || res != null || act != Activation.IDENTITY)
-                ConvEpilogue.apply(y, yo + off, j1 - j0, b, res, ro + off, act, alpha);
+            if (bias != null || res != null || !act.isIdentity())
+                ConvEpilogue.apply(y, yo + off, j1 - j0, b, res, ro + off, act);
         }
     }
 
@@ -275,7 +275,7 @@ final class F32ConvDirect {
         ConvGeom a = adjoint(g);
         MemorySegment pw = Workspace.ofCurrentThread().floats(PACKED_WEIGHTS, packedSize(a));
         packWeights(a, w, wo, true, pw);
-        forward(a, dy, dyo, g.p(), g.q(), g.sh(), g.sw(), pw, null, 0, null, 0, Activation.IDENTITY, 0f, dx, dxo);
+        forward(a, dy, dyo, g.p(), g.q(), g.sh(), g.sw(), pw, null, 0, null, 0, ActivationFn.IDENTITY, dx, dxo);
     }
 
     /** The stride-1 geometry (over dy upsampled by the stride) whose forward convolution is g's input gradient. */

@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.function.IntConsumer;
 
 import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
 import tessera.kernels.ComputePool;
 import tessera.kernels.gemm.Gemm;
 import tessera.kernels.gemm.GemmEpilogue;
@@ -38,6 +39,12 @@ final class F32ConvIm2col {
 
     /** Fills col[row][0, j1−j0) for rows [row0, row1) with input pixels of output columns [j0, j1). */
     static void im2colRows(ConvGeom g, MemorySegment x, long xImage, MemorySegment col, int j0, int j1, int row0, int row1) {
+        im2colRows(g, x, xImage, col, 0, j0, j1, row0, row1);
+    }
+
+    /** As above, with col's first row at element {@code colBase}. */
+    static void im2colRows(ConvGeom g, MemorySegment x, long xImage, MemorySegment col, long colBase, int j0, int j1,
+                           int row0, int row1) {
         int rs = g.r() * g.s(), len = j1 - j0;
         // strided: pick from a heap copy of the plane (per-element segment access costs more than the arithmetic
         // there); stride 1: bulk copies of runs straight from x
@@ -52,7 +59,7 @@ final class F32ConvIm2col {
                 cachedChannel = c;
             }
             long plane = xImage + (long) c * g.h() * g.w();
-            long dst = (long) row * len;
+            long dst = colBase + (long) row * len;
             int j = j0;
             while (j < j1) {
                 int p = j / g.q(), q = j - p * g.q();
@@ -113,16 +120,21 @@ final class F32ConvIm2col {
         public void accept(int t) {
             int r0 = t * rowsPerTask, r1 = Math.min(rows, r0 + rowsPerTask);
             if (scatter) col2imChannels(g, col, colBase, ld, x, xImage, r0, r1);
-            else im2colRows(g, x, xImage, col, j0, j1, r0, r1);
+            else im2colRows(g, x, xImage, col, colBase, j0, j1, r0, r1);
         }
     }
 
     private static final ThreadLocal<ColJob> COL = ThreadLocal.withInitial(ColJob::new);
 
     private static void im2col(ConvGeom g, MemorySegment x, long xImage, MemorySegment col, int j0, int j1) {
+        im2col(g, x, xImage, col, 0, j0, j1);
+    }
+
+    /** im2col of output columns [j0, j1) into col from element {@code colBase}, rows split over the pool. */
+    private static void im2col(ConvGeom g, MemorySegment x, long xImage, MemorySegment col, long colBase, int j0, int j1) {
         int rows = g.cg() * g.r() * g.s();
         ColJob job = COL.get();
-        job.g = g; job.x = x; job.col = col; job.xImage = xImage; job.j0 = j0; job.j1 = j1; job.rows = rows;
+        job.g = g; job.x = x; job.col = col; job.xImage = xImage; job.colBase = colBase; job.j0 = j0; job.j1 = j1; job.rows = rows;
         job.scatter = false;
         int tasks = Math.min(rows, 4 * ComputePool.threads());
         job.rowsPerTask = (rows + tasks - 1) / tasks;
@@ -134,10 +146,14 @@ final class F32ConvIm2col {
      * y = act(conv + bias + residual). {@code packed} = per-group pre-packed weights (from a plan) or null to use w.
      */
     static void forward(ConvGeom g, MemorySegment x, long xo, MemorySegment w, long wo, PackedA[] packed,
-                        MemorySegment bias, long bo, MemorySegment res, long ro, Activation act, float alpha,
+                        MemorySegment bias, long bo, MemorySegment res, long ro, ActivationFn act,
                         MemorySegment y, long yo) {
         int cg = g.cg(), kg = g.kg(), pq = g.p() * g.q(), crs = cg * g.r() * g.s();
         boolean plain = g.isPointwise();
+        if (packed != null && g.n() > 1 && (plain || (long) crs * pq * 4 <= BATCHED_COL_BYTES / 2)) {
+            forwardBatched(g, x, xo, packed, bias, bo, res, ro, act, y, yo);
+            return;
+        }
         int chunk = plain ? pq : colChunk(g);
         MemorySegment col = plain ? null : Workspace.ofCurrentThread().floats(COLUMNS, (long) crs * chunk);
         long inImage = (long) g.c() * g.h() * g.w(), outImage = (long) g.k() * pq;
@@ -154,14 +170,49 @@ final class F32ConvIm2col {
                         im2col(g, x, xg, col, j0, j0 + len);
                         b = col; bOff = 0; ldb = len;
                     }
-                    GemmEpilogue ep = (bias == null && res == null && act == Activation.IDENTITY) ? null
-                            : new GemmEpilogue(bias, bo + (long) gi * kg, null, 0, act, alpha,
+                    GemmEpilogue ep = (bias == null && res == null && act.isIdentity()) ? null
+                            : new GemmEpilogue(bias, bo + (long) gi * kg, null, 0, act,
                                     res, res == null ? 0 : ro + n * outImage + (long) gi * kg * pq + j0, pq);
                     if (packed != null)
                         Gemm.sgemm(packed[gi], false, len, 1f, b, bOff, ldb, 0f, y, yg + j0, pq, ep);
                     else
                         Gemm.sgemm(false, false, kg, len, crs, 1f, w, wo + (long) gi * kg * crs, crs, b, bOff, ldb,
                                 0f, y, yg + j0, pq, ep);
+                }
+            }
+        }
+    }
+
+    /** im2col scratch of one batched forward call at most (several images' columns side by side). */
+    private static final long BATCHED_COL_BYTES = 8L << 20;
+
+    /**
+     * The forward pass with the batch folded into the GEMM's N ({@link Gemm#sgemmColumnBatched}): one product per
+     * group covers every image (pointwise: x itself is the right operand), or, through im2col, as many images as fit
+     * {@link #BATCHED_COL_BYTES} of columns. Small maps (7×7, 14×14) then give the GEMM hundreds of columns instead of
+     * 49 or 196, and both threads work on one product.
+     */
+    private static void forwardBatched(ConvGeom g, MemorySegment x, long xo, PackedA[] packed, MemorySegment bias, long bo,
+                                       MemorySegment res, long ro, ActivationFn act, MemorySegment y, long yo) {
+        int cg = g.cg(), kg = g.kg(), pq = g.p() * g.q(), crs = cg * g.r() * g.s();
+        long hw = (long) g.h() * g.w(), inImage = g.c() * hw, outImage = (long) g.k() * pq;
+        boolean plain = g.isPointwise();
+        int perCall = plain ? g.n() : (int) Math.max(1, Math.min(g.n(), BATCHED_COL_BYTES / 4 / ((long) crs * pq)));
+        MemorySegment col = plain ? null : Workspace.ofCurrentThread().floats(COLUMNS, (long) crs * pq * perCall);
+        for (int n0 = 0; n0 < g.n(); n0 += perCall) {
+            int imgs = Math.min(perCall, g.n() - n0);
+            for (int gi = 0; gi < g.groups(); gi++) {
+                long xg = xo + n0 * inImage + (long) gi * cg * hw;
+                long yg = yo + n0 * outImage + (long) gi * kg * pq;
+                GemmEpilogue ep = (bias == null && res == null && act.isIdentity()) ? null
+                        : new GemmEpilogue(bias, bo + (long) gi * kg, null, 0, act,
+                                res, res == null ? 0 : ro + n0 * outImage + (long) gi * kg * pq, pq);
+                if (plain) {
+                    Gemm.sgemmColumnBatched(packed[gi], imgs, pq, 1f, x, xg, pq, inImage, 0f, y, yg, pq, outImage, ep, outImage);
+                } else {
+                    for (int i = 0; i < imgs; i++) im2col(g, x, xg + i * inImage, col, (long) i * crs * pq, 0, pq);
+                    Gemm.sgemmColumnBatched(packed[gi], imgs, pq, 1f, col, 0, pq, (long) crs * pq, 0f, y, yg, pq, outImage,
+                            ep, outImage);
                 }
             }
         }

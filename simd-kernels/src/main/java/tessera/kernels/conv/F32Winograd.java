@@ -8,6 +8,7 @@ import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
 import tessera.kernels.ComputePool;
 import tessera.kernels.layout.F32Transpose;
 
@@ -132,14 +133,13 @@ final class F32Winograd {
         int n0, rows;
         MemorySegment x, in, out, bias, res, y;
         long xo, bo, ro, yo;
-        Activation act;
-        float alpha;
+        ActivationFn act;
 
         @Override
         public void accept(int t) {
             int row = t % rows, ng = t / rows, gi = ng % g.groups(), nl = ng / g.groups();
             if (input) wino.prepareInput(g, x, xo, n0, nl, gi, row, in);
-            else wino.finishOutput(g, out, n0, nl, gi, row, bias, bo, res, ro, act, alpha, y, yo);
+            else wino.finishOutput(g, out, n0, nl, gi, row, bias, bo, res, ro, act, y, yo);
         }
     }
 
@@ -173,13 +173,13 @@ final class F32Winograd {
      * buffer, then back to NCHW with bias, residual and activation fused into that pass.
      */
     void forward(ConvGeom g, MemorySegment x, long xo, float[] u, MemorySegment bias, long bo,
-                 MemorySegment res, long ro, Activation act, float alpha, MemorySegment y, long yo) {
+                 MemorySegment res, long ro, ActivationFn act, MemorySegment y, long yo) {
         int chunk = imagesPerChunk(g);
         Scratch sc = SCRATCH.get();
         MemorySegment in = sc.input(chunk * inputFloats(g)), out = sc.output(chunk * outputFloats(g));
         RowJob rj = ROW_JOB.get();
         rj.wino = this; rj.g = g; rj.x = x; rj.xo = xo; rj.in = in; rj.out = out; rj.bias = bias; rj.bo = bo;
-        rj.res = res; rj.ro = ro; rj.act = act; rj.alpha = alpha; rj.y = y; rj.yo = yo;
+        rj.res = res; rj.ro = ro; rj.act = act; rj.y = y; rj.yo = yo;
         for (int n0 = 0; n0 < g.n(); n0 += chunk) {
             int nc = Math.min(chunk, g.n() - n0);
             rj.n0 = n0;
@@ -233,16 +233,16 @@ final class F32Winograd {
 
     /** Output row {@code oh} of image n0+nl, group gi: [q][k] → NCHW, then bias, residual and activation per channel. */
     private void finishOutput(ConvGeom g, MemorySegment out, int n0, int nl, int gi, int oh, MemorySegment bias, long bo,
-                              MemorySegment res, long ro, Activation act, float alpha, MemorySegment y, long yo) {
+                              MemorySegment res, long ro, ActivationFn act, MemorySegment y, long yo) {
         int qt = tilesW(g) * m, pt = tilesH(g) * m, kt = g.groups() * kBlocks(g) * nb(g), kg = g.kg();
         long src = (((long) nl * pt + oh) * qt) * kt + (long) gi * kBlocks(g) * nb(g);
         long pq = (long) g.p() * g.q();
         long rel = (((long) (n0 + nl) * g.k() + (long) gi * kg) * g.p() + oh) * g.q();
         F32Transpose.transpose(out, src, kt, y, yo + rel, pq, g.q(), kg);
-        if (bias == null && res == null && act == Activation.IDENTITY) return;
+        if (bias == null && res == null && act.isIdentity()) return;
         for (int k = 0; k < kg; k++) {
             float b = bias == null ? 0f : bias.getAtIndex(F, bo + (long) gi * kg + k);
-            ConvEpilogue.apply(y, yo + rel + k * pq, g.q(), b, res, ro + rel + k * pq, act, alpha);
+            ConvEpilogue.apply(y, yo + rel + k * pq, g.q(), b, res, ro + rel + k * pq, act);
         }
     }
 
@@ -374,7 +374,7 @@ final class F32Winograd {
 
     /**
      * M rows [4] × 2 vectors: M[r][0..2VL) = Σ_c V[r][c]·U[c][0..2VL). Heap arrays and 4 rows (8 accumulators) for
-     * the same reason as {@code F32GemmMicrokernel4x2v}: C2 keeps them in AVX2's 16 registers and hoists the checks.
+     * the same reason as the GEMM microkernels ({@code F32Gemm4x2v}): C2 keeps them in AVX2's 16 registers and hoists the checks.
      */
     static void gemm4x2(float[] v, int vOff, int ldv, float[] u, int uOff, int kc, float[] mm, int mOff, int ldm) {
         FloatVector a00 = FloatVector.zero(SP), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00,

@@ -13,6 +13,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
 import tessera.kernels.ComputePool;
 import tessera.memory.DType;
 import tessera.memory.Tensor;
@@ -47,21 +48,24 @@ public final class Activations {
     // public entry points
     // =====================================================================================================
 
-    /** {@code y = act(x)}, elementwise; x and y of equal shape and float dtype; y may be x (in place). */
-    public static void forward(Activation act, float alpha, Tensor x, Tensor y) {
+    /**
+     * {@code y = act(x)}, elementwise; x and y of equal shape and float dtype; y may be x (in place). Allocates nothing
+     * for contiguous F32 tensors.
+     */
+    public static void forward(ActivationFn act, Tensor x, Tensor y) {
         checkAct(act);
         TensorArgs.requireFloat("x", x);
         TensorArgs.requireSameShape("y", y, "x", x);
         if (x.dtype() == DType.F64) {
             double[] xs = x.toDoubleArray();
             double[] ys = new double[xs.length];
-            for (int i = 0; i < xs.length; i++) ys[i] = reference(act, alpha, xs[i]);
+            for (int i = 0; i < xs.length; i++) ys[i] = reference(act, xs[i]);
             TensorArgs.store(y, ys);
             return;
         }
         if (!TensorArgs.allContiguous(x, y)) {
             try (Tensor xc = x.copy(); Tensor yc = Tensor.zeros(DType.F32, y.shape())) {
-                forward(act, alpha, xc, yc);
+                forward(act, xc, yc);
                 y.copyFrom(yc);
             }
             return;
@@ -71,17 +75,23 @@ public final class Activations {
         long xo = TensorArgs.byteOffset(x), yo = TensorArgs.byteOffset(y);
         int tasks = Ranges.tasks(n);
         if (tasks == 1) {
-            forwardF32(act, alpha, xs, xo, ys, yo, 0, n);
+            forwardF32(act, xs, xo, ys, yo, 0, n);
         } else {
-            RangeJob.run(false, act, alpha, xs, xo, null, 0, ys, yo, n, tasks);
+            RangeJob.run(false, act, xs, xo, null, 0, ys, yo, n, tasks);
         }
     }
 
+    /** The one-scalar form: {@code forward(ActivationFn.of(act, alpha), x, y)} (not for CLIP, HARD_SIGMOID, SELU). */
+    public static void forward(Activation act, float alpha, Tensor x, Tensor y) {
+        forward(ActivationFn.of(act, alpha), x, y);
+    }
+
     /**
-     * {@code dx = dy · act'(x)}, elementwise. {@code y} (the forward output) may be null: derivatives are computed
-     * from {@code x}; when given it must have x's shape. dx may alias dy.
+     * {@code dx = dy · act'(x)}, elementwise (gradients at kinks as {@link ActivationFn} documents). {@code y} (the
+     * forward output) may be null: derivatives are computed from {@code x}; when given it must have x's shape. dx
+     * may alias dy.
      */
-    public static void backward(Activation act, float alpha, Tensor x, Tensor y, Tensor dy, Tensor dx) {
+    public static void backward(ActivationFn act, Tensor x, Tensor y, Tensor dy, Tensor dx) {
         checkAct(act);
         TensorArgs.requireFloat("x", x);
         if (y != null) TensorArgs.requireSameShape("y", y, "x", x);
@@ -90,13 +100,13 @@ public final class Activations {
         if (x.dtype() == DType.F64) {
             double[] xs = x.toDoubleArray(), g = dy.toDoubleArray();
             double[] out = new double[xs.length];
-            for (int i = 0; i < xs.length; i++) out[i] = g[i] * referenceDerivative(act, alpha, xs[i]);
+            for (int i = 0; i < xs.length; i++) out[i] = g[i] * referenceDerivative(act, xs[i]);
             TensorArgs.store(dx, out);
             return;
         }
         if (!TensorArgs.allContiguous(x, dy, dx)) {
             try (Tensor xc = x.copy(); Tensor gc = dy.copy(); Tensor dc = Tensor.zeros(DType.F32, dx.shape())) {
-                backward(act, alpha, xc, null, gc, dc);
+                backward(act, xc, null, gc, dc);
                 dx.copyFrom(dc);
             }
             return;
@@ -106,10 +116,15 @@ public final class Activations {
         long xo = TensorArgs.byteOffset(x), go = TensorArgs.byteOffset(dy), dxo = TensorArgs.byteOffset(dx);
         int tasks = Ranges.tasks(n);
         if (tasks == 1) {
-            backwardF32(act, alpha, xs, xo, gs, go, ds, dxo, 0, n);
+            backwardF32(act, xs, xo, gs, go, ds, dxo, 0, n);
         } else {
-            RangeJob.run(true, act, alpha, xs, xo, gs, go, ds, dxo, n, tasks);
+            RangeJob.run(true, act, xs, xo, gs, go, ds, dxo, n, tasks);
         }
+    }
+
+    /** The one-scalar form: {@code backward(ActivationFn.of(act, alpha), x, y, dy, dx)}. */
+    public static void backward(Activation act, float alpha, Tensor x, Tensor y, Tensor dy, Tensor dx) {
+        backward(ActivationFn.of(act, alpha), x, y, dy, dx);
     }
 
     /**
@@ -224,28 +239,39 @@ public final class Activations {
     // float64 reference (the formulas)
     // =====================================================================================================
 
-    /** act(x) in float64, PyTorch semantics. */
-    public static double reference(Activation act, double alpha, double x) {
-        return switch (act) {
+    /** act(x) in float64, PyTorch semantics (parameters widened from float). */
+    public static double reference(ActivationFn act, double x) {
+        double a = act.a(), b = act.b();
+        return switch (act.kind()) {
             case IDENTITY -> x;
             case RELU -> x > 0 ? x : 0;
-            case LEAKY_RELU -> x > 0 ? x : alpha * x;
-            case ELU -> x > 0 ? x : alpha * Math.expm1(x);
+            case LEAKY_RELU -> x > 0 ? x : a * x;
+            case ELU -> x > 0 ? x : a * Math.expm1(x);
             case SIGMOID -> 1 / (1 + Math.exp(-x));
             case TANH -> Math.tanh(x);
             case SILU -> x / (1 + Math.exp(-x));
             case MISH -> x * Math.tanh(softplus(x));
             case SOFTPLUS -> x > SOFTPLUS_THRESHOLD ? x : softplus(x);
+            case CLIP -> Math.min(Math.max(x, a), b);
+            case HARD_SIGMOID -> Math.max(0, Math.min(1, a * x + b));
+            case HARD_SWISH -> x * Math.min(Math.max(x + 3, 0), 6) / 6;
+            case SELU -> x > 0 ? b * x : b * a * Math.expm1(x);
         };
     }
 
-    /** act'(x) in float64 (at kinks: the one-sided value PyTorch uses, e.g. ReLU'(0) = 0). */
-    public static double referenceDerivative(Activation act, double alpha, double x) {
-        return switch (act) {
+    /** The one-scalar form of {@link #reference(ActivationFn, double)}. */
+    public static double reference(Activation act, double alpha, double x) {
+        return reference(ActivationFn.of(act, (float) alpha), x);
+    }
+
+    /** act'(x) in float64; at kinks the value PyTorch's backward uses (see {@link ActivationFn}), e.g. ReLU'(0) = 0. */
+    public static double referenceDerivative(ActivationFn act, double x) {
+        double a = act.a(), b = act.b();
+        return switch (act.kind()) {
             case IDENTITY -> 1;
             case RELU -> x > 0 ? 1 : 0;
-            case LEAKY_RELU -> x > 0 ? 1 : alpha;
-            case ELU -> x > 0 ? 1 : alpha * Math.exp(x);
+            case LEAKY_RELU -> x > 0 ? 1 : a;
+            case ELU -> x > 0 ? 1 : a * Math.exp(x);
             case SIGMOID -> sigmoid(x) * (1 - sigmoid(x));
             case TANH -> 1 - Math.tanh(x) * Math.tanh(x);
             case SILU -> sigmoid(x) * (1 + x * (1 - sigmoid(x)));
@@ -254,7 +280,19 @@ public final class Activations {
                 yield t + x * sigmoid(x) * (1 - t * t);   // d/dx x·tanh(sp(x)), sp' = sigmoid
             }
             case SOFTPLUS -> x > SOFTPLUS_THRESHOLD ? 1 : sigmoid(x);
+            case CLIP -> x >= a && x <= b ? 1 : 0;                       // torch.clamp: bounds pass the gradient
+            case HARD_SIGMOID -> {
+                double t = a * x + b;
+                yield t > 0 && t < 1 ? a : 0;                            // Hardsigmoid: bounds excluded
+            }
+            case HARD_SWISH -> x < -3 ? 0 : x <= 3 ? x / 3 + 0.5 : 1;  // hardswish_backward
+            case SELU -> x > 0 ? b : b * a * Math.exp(x);
         };
+    }
+
+    /** The one-scalar form of {@link #referenceDerivative(ActivationFn, double)}. */
+    public static double referenceDerivative(Activation act, double alpha, double x) {
+        return referenceDerivative(ActivationFn.of(act, (float) alpha), x);
     }
 
     private static double sigmoid(double x) { return 1 / (1 + Math.exp(-x)); }
@@ -302,8 +340,8 @@ public final class Activations {
     // checks
     // =====================================================================================================
 
-    private static void checkAct(Activation act) {
-        if (act == null) throw new IllegalArgumentException("act must not be null (use Activation.IDENTITY)");
+    private static void checkAct(ActivationFn act) {
+        if (act == null) throw new IllegalArgumentException("act must not be null (use ActivationFn.IDENTITY)");
     }
 
     /** Returns the number of slopes (1 or C). */
@@ -336,8 +374,9 @@ public final class Activations {
     // float32 Vector API kernels (byte offsets; element range [from, to))
     // =====================================================================================================
 
-    static void forwardF32(Activation act, float alpha, MemorySegment xs, long xo, MemorySegment ys, long yo, long from, long to) {
-        switch (act) {
+    static void forwardF32(ActivationFn fn, MemorySegment xs, long xo, MemorySegment ys, long yo, long from, long to) {
+        float alpha = fn.a(), beta = fn.b();
+        switch (fn.kind()) {
             case IDENTITY -> MemorySegment.copy(xs, xo + 4 * from, ys, yo + 4 * from, 4 * (to - from));
             case RELU -> f32Relu(xs, xo, ys, yo, from, to);
             case LEAKY_RELU -> preluF32(alpha, xs, xo, ys, yo, from, to);
@@ -347,12 +386,14 @@ public final class Activations {
             case SILU -> f32Silu(xs, xo, ys, yo, from, to);
             case MISH -> f32Mish(xs, xo, ys, yo, from, to);
             case SOFTPLUS -> f32Softplus(xs, xo, ys, yo, from, to);
+            case CLIP, HARD_SIGMOID, HARD_SWISH, SELU -> f32Hard(fn.kind(), alpha, beta, xs, xo, ys, yo, from, to);
         }
     }
 
-    static void backwardF32(Activation act, float alpha, MemorySegment xs, long xo, MemorySegment gs, long go,
+    static void backwardF32(ActivationFn fn, MemorySegment xs, long xo, MemorySegment gs, long go,
                             MemorySegment ds, long dxo, long from, long to) {
-        switch (act) {
+        float alpha = fn.a(), beta = fn.b();
+        switch (fn.kind()) {
             case IDENTITY -> MemorySegment.copy(gs, go + 4 * from, ds, dxo + 4 * from, 4 * (to - from));
             case RELU -> f32ReluBackward(xs, xo, gs, go, ds, dxo, from, to);
             case LEAKY_RELU -> f32LeakyBackward(alpha, xs, xo, gs, go, ds, dxo, from, to);
@@ -362,6 +403,66 @@ public final class Activations {
             case SILU -> f32SiluBackward(xs, xo, gs, go, ds, dxo, from, to);
             case MISH -> f32MishBackward(xs, xo, gs, go, ds, dxo, from, to);
             case SOFTPLUS -> f32SoftplusBackward(xs, xo, gs, go, ds, dxo, from, to);
+            case CLIP, HARD_SIGMOID, HARD_SWISH, SELU -> f32HardBackward(fn.kind(), alpha, beta, xs, xo, gs, go, ds, dxo, from, to);
+        }
+    }
+
+    /** act(v) on one vector; a, b as in {@link ActivationFn}. */
+    private static FloatVector apply(Activation kind, float a, float b, FloatVector v) {
+        return switch (kind) {
+            case CLIP -> v.max(a).min(b);
+            case HARD_SIGMOID -> v.mul(a).add(b).max(0f).min(1f);
+            case HARD_SWISH -> v.mul(v.add(3f).max(0f).min(6f)).div(6f);
+            case SELU -> v.blend(v.lanewise(EXPM1).mul(a), v.compare(VectorOperators.LE, 0f)).mul(b);
+            case IDENTITY -> v;
+            case RELU -> v.max(0f);
+            case LEAKY_RELU -> v.blend(v.mul(a), v.compare(VectorOperators.LE, 0f));
+            case ELU -> elu(v, a);
+            case SIGMOID -> sigmoid(v);
+            case TANH -> v.lanewise(TANH);
+            case SILU -> v.mul(sigmoid(v));
+            case MISH -> mish(v);
+            case SOFTPLUS -> softplus(v);
+        };
+    }
+
+    /** dy·act'(x) on one vector, for the kinds {@link #f32HardBackward} handles. */
+    private static FloatVector derivative(Activation kind, float a, float b, FloatVector x, FloatVector g) {
+        return switch (kind) {
+            case CLIP -> g.blend(0f, x.compare(VectorOperators.GE, a).and(x.compare(VectorOperators.LE, b)).not());
+            case HARD_SIGMOID -> {
+                FloatVector t = x.mul(a).add(b);
+                yield g.mul(a).blend(0f, t.compare(VectorOperators.GT, 0f).and(t.compare(VectorOperators.LT, 1f)).not());
+            }
+            case HARD_SWISH -> {
+                FloatVector mid = g.mul(x.div(3f).add(0.5f));
+                yield mid.blend(0f, x.compare(VectorOperators.LT, -3f)).blend(g, x.compare(VectorOperators.GT, 3f));
+            }
+            case SELU -> g.mul(b).blend(g.mul(x.lanewise(EXP).mul(a * b)), x.compare(VectorOperators.LE, 0f));
+            default -> throw new IllegalArgumentException(kind + " has its own backward kernel");
+        };
+    }
+
+    private static void f32Hard(Activation kind, float a, float b, MemorySegment xs, long xo, MemorySegment ys, long yo, long from, long to) {
+        long i = from;
+        for (long end = from + S.loopBound(to - from); i < end; i += S.length()) {
+            apply(kind, a, b, load(xs, xo, i)).intoMemorySegment(ys, yo + 4 * i, NO);
+        }
+        if (i < to) {
+            VectorMask<Float> m = S.indexInRange(i, to);
+            apply(kind, a, b, load(xs, xo, i, m)).intoMemorySegment(ys, yo + 4 * i, NO, m);
+        }
+    }
+
+    private static void f32HardBackward(Activation kind, float a, float b, MemorySegment xs, long xo, MemorySegment gs, long go,
+                                        MemorySegment ds, long dxo, long from, long to) {
+        long i = from;
+        for (long end = from + S.loopBound(to - from); i < end; i += S.length()) {
+            derivative(kind, a, b, load(xs, xo, i), load(gs, go, i)).intoMemorySegment(ds, dxo + 4 * i, NO);
+        }
+        if (i < to) {
+            VectorMask<Float> m = S.indexInRange(i, to);
+            derivative(kind, a, b, load(xs, xo, i, m), load(gs, go, i, m)).intoMemorySegment(ds, dxo + 4 * i, NO, m);
         }
     }
 
@@ -636,23 +737,23 @@ public final class Activations {
     private static final class RangeJob implements java.util.function.IntConsumer {
         private static final ThreadLocal<RangeJob> PER_THREAD = ThreadLocal.withInitial(RangeJob::new);
         boolean backward, busy;
-        Activation act;
-        float alpha;
+        ActivationFn act;
         MemorySegment xs, gs, out;
         long xo, go, oo, n;
         int tasks;
 
-        static void run(boolean backward, Activation act, float alpha, MemorySegment xs, long xo, MemorySegment gs, long go,
+        static void run(boolean backward, ActivationFn act, MemorySegment xs, long xo, MemorySegment gs, long go,
                 MemorySegment out, long oo, long n, int tasks) {
             RangeJob j = PER_THREAD.get();
             if (j.busy) j = new RangeJob();
             j.busy = true;
-            j.backward = backward; j.act = act; j.alpha = alpha; j.xs = xs; j.xo = xo; j.gs = gs; j.go = go;
+            j.backward = backward; j.act = act; j.xs = xs; j.xo = xo; j.gs = gs; j.go = go;
             j.out = out; j.oo = oo; j.n = n; j.tasks = tasks;
             try {
                 ComputePool.parallelFor(tasks, j);
             } finally {
                 j.xs = j.gs = j.out = null;
+                j.act = null;
                 j.busy = false;
             }
         }
@@ -660,8 +761,8 @@ public final class Activations {
         @Override
         public void accept(int t) {
             long from = Ranges.start(n, tasks, t), to = Ranges.start(n, tasks, t + 1);
-            if (backward) backwardF32(act, alpha, xs, xo, gs, go, out, oo, from, to);
-            else forwardF32(act, alpha, xs, xo, out, oo, from, to);
+            if (backward) backwardF32(act, xs, xo, gs, go, out, oo, from, to);
+            else forwardF32(act, xs, xo, out, oo, from, to);
         }
     }
 }

@@ -9,6 +9,7 @@ import jdk.incubator.vector.VectorSpecies;
 import tessera.kernels.ComputePool;
 import tessera.kernels.reduce.Reductions;
 import tessera.memory.DType;
+import tessera.memory.Shapes;
 import tessera.memory.Tensor;
 
 /**
@@ -30,21 +31,8 @@ public final class Binary {
 
     private Binary() {}
 
-    /** The NumPy broadcast of two shapes, or an IllegalArgumentException naming both. */
-    public static int[] broadcastShape(int[] a, int[] b) {
-        int r = Math.max(a.length, b.length);
-        int[] out = new int[r];
-        for (int i = 0; i < r; i++) {
-            int da = i < r - a.length ? 1 : a[i - (r - a.length)];
-            int db = i < r - b.length ? 1 : b[i - (r - b.length)];
-            if (da != db && da != 1 && db != 1) {
-                throw new IllegalArgumentException("shapes a " + Arrays.toString(a) + " and b " + Arrays.toString(b)
-                        + " are not broadcastable (dimension " + i + " of the result: " + da + " vs " + db + ")");
-            }
-            out[i] = da == 1 ? db : da;
-        }
-        return out;
-    }
+    /** The NumPy broadcast of two shapes ({@link Shapes#broadcast}), or an IllegalArgumentException naming both. */
+    public static int[] broadcastShape(int[] a, int[] b) { return Shapes.broadcast(a, b); }
 
     /** {@code out = a op b} with NumPy broadcasting; out must have the broadcast shape. out may alias a or b. */
     public static void apply(Op op, Tensor a, Tensor b, Tensor out) {

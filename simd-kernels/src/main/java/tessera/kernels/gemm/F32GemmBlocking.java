@@ -1,20 +1,35 @@
 package tessera.kernels.gemm;
 
 /**
- * Cache-blocking parameters of the float32 GEMM (Goto/BLIS loop nest), sized for a core with a 32 KiB L1d,
- * 512 KiB–1 MiB L2 and a shared L3:
- * a packed B micro-panel (KC×NR floats, 16–32 KiB) stays in L1, a packed A block (MC×KC, 144 KiB) in L2 and a packed
- * B block (KC×NC, ≤ 4 MiB) in L3.
+ * Cache blocking of the float32 GEMM (Goto/BLIS loop nest), in elements: a packed B micro-panel (KC × NR floats)
+ * is reused from L1 across the A strips of a block, a packed A block (MC × KC floats) stays in L2 and a packed B
+ * panel (KC × NC floats) in L3.
+ *
+ * @param kc depth of one rank-KC update (k block), ≥ 1
+ * @param mc rows of A packed at once, a multiple of the tile's MR
+ * @param nc columns of B packed at once, a multiple of the tile's NR
  */
-final class F32GemmBlocking {
-    private F32GemmBlocking() {}
+record F32GemmBlocking(int kc, int mc, int nc) {
+    F32GemmBlocking {
+        if (kc < 1 || mc < 1 || nc < 1) throw new IllegalArgumentException("GEMM blocking must be positive: " + this);
+    }
 
-    /** Depth of one rank-KC update (k block). */
-    static final int KC = 256;
-    /** Rows of A packed at once (a multiple of MR). */
-    static final int MC = 36 * F32GemmMicrokernel4x2v.MR;
-    /** Columns of B packed at once (a multiple of NR). */
-    static final int NC = (4096 / F32GemmMicrokernel4x2v.NR) * F32GemmMicrokernel4x2v.NR;
+    /**
+     * Blocking derived from cache sizes (bytes) for tile {@code k}: KC so that a B micro-panel (KC·NR floats) fills
+     * L1d, clamped to [64, 512]; MC so that the A block fills half of L2; NC so that the B panel takes a quarter of
+     * L3, at most 4096 columns.
+     */
+    static F32GemmBlocking forCaches(F32GemmMicrokernel k, long l1d, long l2, long l3) {
+        int kc = (int) Math.max(64, Math.min(512, l1d / (4L * k.nr) / 8 * 8));
+        int mc = (int) Math.max(k.mr, Math.min(4096, l2 / 2 / (4L * kc)) / k.mr * k.mr);
+        int nc = (int) Math.max(k.nr, Math.min(4096, l3 / 4 / (4L * kc)) / k.nr * k.nr);
+        return new F32GemmBlocking(kc, mc, nc);
+    }
+
+    /** The same blocking with MC and NC rounded up to multiples of the tile (after a user override). */
+    F32GemmBlocking fitTo(F32GemmMicrokernel k) {
+        return new F32GemmBlocking(kc, roundUp(mc, k.mr), roundUp(nc, k.nr));
+    }
 
     static int roundUp(int x, int m) { return (x + m - 1) / m * m; }
 }

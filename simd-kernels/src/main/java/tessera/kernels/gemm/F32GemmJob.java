@@ -19,6 +19,15 @@ final class F32GemmJob implements IntConsumer {
     int lda, ldb, ldc;
     GemmEpilogue epilogue;
     PackedA packed;
+    /**
+     * Column batching ({@link Gemm#sgemmColumnBatched}): 0 for a plain product; otherwise logical column j lies in
+     * batch {@code j / segCols} at column {@code j % segCols} of that batch's B, C and residual, whose origins are
+     * {@code bSegStride}, {@code cSegStride} and {@code resSegStride} elements apart.
+     */
+    int segCols;
+    long bSegStride, cSegStride, resSegStride;
+    /** Kernel and blocking of this call. */
+    F32GemmConfig config;
     /** Tasks along rows and columns; rows are split in multiples of MR, columns in multiples of NR. */
     int rowTasks, colTasks, rowChunk, colChunk;
     private boolean busy;
@@ -36,6 +45,9 @@ final class F32GemmJob implements IntConsumer {
         a = b = c = null;
         epilogue = null;
         packed = null;
+        config = null;
+        segCols = 0;
+        bSegStride = cSegStride = resSegStride = 0;
         busy = false;
     }
 

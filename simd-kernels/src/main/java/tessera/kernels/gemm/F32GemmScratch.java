@@ -1,16 +1,18 @@
 package tessera.kernels.gemm;
 
 /**
- * Per-thread packing buffers of the float32 GEMM: the packed B panel, the packed A block and the MR×NR tile.
- * They are Java arrays (the microkernel reads arrays fastest, see {@link F32GemmMicrokernel4x2v}) that only grow,
- * so steady-state calls allocate nothing; at most KC×NC + MC×KC + MR×NR floats (≈ 4.3 MB) per thread.
+ * Per-thread packing buffers of the float32 GEMM: the packed B panel, the packed A block, the MR×NR tile
+ * and a row of A being packed.
+ * They are Java arrays (the microkernels read arrays fastest: C2 hoists their range checks) that only grow, so
+ * steady-state calls allocate nothing; at most KC×NC + MC×KC + MR×NR floats per thread.
  */
 final class F32GemmScratch {
     private static final ThreadLocal<F32GemmScratch> PER_THREAD = ThreadLocal.withInitial(F32GemmScratch::new);
 
     private float[] packedB = new float[0];
     private float[] packedA = new float[0];
-    final float[] tile = new float[F32GemmMicrokernel4x2v.MR * F32GemmMicrokernel4x2v.NR];
+    private float[] tile = new float[0];
+    private float[] row = new float[0];
 
     /** The calling thread's buffers. Not reentrant: a GEMM never calls another GEMM on the same thread. */
     static F32GemmScratch ofCurrentThread() { return PER_THREAD.get(); }
@@ -23,5 +25,16 @@ final class F32GemmScratch {
     float[] packedA(int floats) {
         if (packedA.length < floats) packedA = new float[floats];
         return packedA;
+    }
+
+    /** A staging buffer for one row of A while it is packed. */
+    float[] row(int floats) {
+        if (row.length < floats) row = new float[floats];
+        return row;
+    }
+
+    float[] tile(int floats) {
+        if (tile.length < floats) tile = new float[floats];
+        return tile;
     }
 }

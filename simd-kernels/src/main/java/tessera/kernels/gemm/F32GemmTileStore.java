@@ -10,109 +10,113 @@ import jdk.incubator.vector.VectorSpecies;
 import tessera.kernels.Activation;
 
 /**
- * Merges a microkernel tile (MR×NR floats, row-major) into C: {@code c = alpha·tile + beta·c} for the first k block,
- * {@code c = alpha·tile + c} for later ones, and on the last k block the {@link GemmEpilogue}. Edge tiles
- * (fewer than MR rows or NR columns) use masks; C is never touched outside [i, i+mr) × [j, j+nr).
+ * Merges a microkernel tile (MR×NR floats, row-major, row stride NR) into C: {@code c = alpha·tile + beta·c} for the
+ * first k block, {@code c = alpha·tile + c} for later ones, and on the last k block the {@link GemmEpilogue}. This
+ * is the one place the epilogue is applied to GEMM results, for every tile family (also in place, after a kernel
+ * stored a whole tile straight into C: {@link #applyEpilogue}). Edge tiles (fewer than MR rows or
+ * NR columns) use masks; C is never touched outside [i, i+mr) × [j, j+nr). Vectors are of the preferred species
+ * whatever the kernel's (NR need not be a multiple of its length).
  */
 final class F32GemmTileStore {
     private F32GemmTileStore() {}
 
-    private static final VectorSpecies<Float> S = F32GemmMicrokernel4x2v.S;
-    private static final int V = F32GemmMicrokernel4x2v.V;
-    private static final int NR = F32GemmMicrokernel4x2v.NR;
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int V = S.length();
     private static final ByteOrder NO = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     /**
-     * @param tOff  element offset of the tile in {@code tile}
+     * @param tile  the tile, row r at {@code tile[r·tileNr]}
      * @param cOff  element offset of C[0][0]; (i, j) is the tile's position in C
      */
-    static void store(float[] tile, int tOff, MemorySegment c, long cOff, int ldc, int i, int j, int mr, int nr,
+    static void store(float[] tile, int tileNr, MemorySegment c, long cOff, int ldc, int i, int j, int mr, int nr,
             float alpha, float beta, boolean first, boolean last, GemmEpilogue ep) {
-        boolean epi = last && ep != null;
+        store(tile, 0, tileNr, c, cOff, ldc, i, j, mr, nr, alpha, beta, first, last, ep);
+    }
+
+    /** As above for the tile columns starting at {@code tile[tileCol]} (a piece of a tile). */
+    static void store(float[] tile, int tileCol, int tileNr, MemorySegment c, long cOff, int ldc, int i, int j, int mr,
+            int nr, float alpha, float beta, boolean first, boolean last, GemmEpilogue ep) {
+        GemmEpilogue e = last ? ep : null;
+        int full = nr / V * V;
+        VectorMask<Float> tail = full < nr ? S.indexInRange(full, nr) : null;
         for (int r = 0; r < mr; r++) {
             long cRow = cOff + (long) (i + r) * ldc + j;
-            int tRow = tOff + r * NR;
-            for (int v = 0; v < NR && v < nr; v += V) {
-                int cols = Math.min(V, nr - v);
-                if (cols == V) {
-                    storeFull(tile, tRow + v, c, (cRow + v) * 4, alpha, beta, first, epi ? ep : null, i + r, j + v);
-                } else {
-                    storeMasked(tile, tRow + v, c, (cRow + v) * 4, alpha, beta, first, epi ? ep : null, i + r, j + v,
-                            S.indexInRange(0, cols));
-                }
+            int t = r * tileNr + tileCol;
+            for (int v = 0; v < full; v += V) {
+                FloatVector acc = merge(FloatVector.fromArray(S, tile, t + v), c, (cRow + v) * 4, alpha, beta, first, null);
+                if (e != null) acc = epilogue(acc, e, i + r, j + v, null);
+                acc.intoMemorySegment(c, (cRow + v) * 4, NO);
             }
-            if (epi && !vectorActivation(ep.act())) applyScalarActivation(c, cRow, nr, ep);
+            if (tail != null) {
+                FloatVector acc = merge(FloatVector.fromArray(S, tile, t + full, tail), c, (cRow + full) * 4, alpha,
+                        beta, first, tail);
+                if (e != null) acc = epilogue(acc, e, i + r, j + full, tail);
+                acc.intoMemorySegment(c, (cRow + full) * 4, NO, tail);
+            }
+            if (e != null && !vectorActivation(e.act())) applyScalarActivation(c, cRow, nr, e);
         }
     }
 
-    private static void storeFull(float[] tile, int t, MemorySegment c, long cb, float alpha, float beta,
-            boolean first, GemmEpilogue ep, int row, int col) {
-        FloatVector acc = FloatVector.fromArray(S, tile, t);
-        if (alpha != 1f) acc = acc.mul(alpha);
-        if (!first) {
-            acc = acc.add(FloatVector.fromMemorySegment(S, c, cb, NO));
-        } else if (beta != 0f) {
-            acc = FloatVector.fromMemorySegment(S, c, cb, NO).mul(beta).add(acc);
+    /**
+     * Applies {@code ep} in place to the C tile [i, i+mr) × [j, j+nr) that a microkernel has just written (the
+     * direct path of full tiles on the last k block).
+     */
+    static void applyEpilogue(MemorySegment c, long cOff, int ldc, int i, int j, int mr, int nr, GemmEpilogue ep) {
+        int full = nr / V * V;
+        VectorMask<Float> tail = full < nr ? S.indexInRange(full, nr) : null;
+        for (int r = 0; r < mr; r++) {
+            long cRow = cOff + (long) (i + r) * ldc + j;
+            for (int v = 0; v < full; v += V) {
+                long cb = (cRow + v) * 4;
+                epilogue(FloatVector.fromMemorySegment(S, c, cb, NO), ep, i + r, j + v, null).intoMemorySegment(c, cb, NO);
+            }
+            if (tail != null) {
+                long cb = (cRow + full) * 4;
+                epilogue(FloatVector.fromMemorySegment(S, c, cb, NO, tail), ep, i + r, j + full, tail)
+                        .intoMemorySegment(c, cb, NO, tail);
+            }
+            if (!vectorActivation(ep.act())) applyScalarActivation(c, cRow, nr, ep);
         }
-        if (ep != null) {
-            if (ep.rowBias() != null) acc = acc.add(ep.rowBias().get(F, (ep.rowBiasOffset() + row) * 4));
-            if (ep.colBias() != null) {
-                acc = acc.add(FloatVector.fromMemorySegment(S, ep.colBias(), (ep.colBiasOffset() + col) * 4, NO));
-            }
-            if (ep.residual() != null) {
-                long rb = (ep.residualOffset() + (long) row * ep.ldResidual() + col) * 4;
-                acc = acc.add(FloatVector.fromMemorySegment(S, ep.residual(), rb, NO));
-            }
-            Activation act = ep.act();
-            if (act == Activation.RELU) {
-                acc = acc.max(0f);
-            } else if (act == Activation.LEAKY_RELU) {
-                acc = acc.blend(acc.mul(ep.alpha()), acc.compare(VectorOperators.LT, 0f));
-            }
-        }
-        acc.intoMemorySegment(c, cb, NO);
     }
 
-    private static void storeMasked(float[] tile, int t, MemorySegment c, long cb, float alpha, float beta,
-            boolean first, GemmEpilogue ep, int row, int col, VectorMask<Float> m) {
-        FloatVector acc = FloatVector.fromArray(S, tile, t);
+    /** alpha·acc plus beta·C (first k block) or C (later blocks); {@code m} null means a whole vector. */
+    private static FloatVector merge(FloatVector acc, MemorySegment c, long cb, float alpha, float beta, boolean first,
+            VectorMask<Float> m) {
         if (alpha != 1f) acc = acc.mul(alpha);
-        if (!first) {
-            acc = acc.add(FloatVector.fromMemorySegment(S, c, cb, NO, m));
-        } else if (beta != 0f) {
-            acc = FloatVector.fromMemorySegment(S, c, cb, NO, m).mul(beta).add(acc);
+        if (!first) return acc.add(load(c, cb, m));
+        if (beta != 0f) return load(c, cb, m).mul(beta).add(acc);
+        return acc;
+    }
+
+    /** Row bias, column bias, residual and the piecewise-linear activations of {@code ep} for C[row][col..). */
+    private static FloatVector epilogue(FloatVector acc, GemmEpilogue ep, int row, int col, VectorMask<Float> m) {
+        if (ep.rowBias() != null) acc = acc.add(ep.rowBias().get(F, (ep.rowBiasOffset() + row) * 4));
+        if (ep.colBias() != null) acc = acc.add(load(ep.colBias(), (ep.colBiasOffset() + col) * 4, m));
+        if (ep.residual() != null) {
+            acc = acc.add(load(ep.residual(), (ep.residualOffset() + (long) row * ep.ldResidual() + col) * 4, m));
         }
-        if (ep != null) {
-            if (ep.rowBias() != null) acc = acc.add(ep.rowBias().get(F, (ep.rowBiasOffset() + row) * 4));
-            if (ep.colBias() != null) {
-                acc = acc.add(FloatVector.fromMemorySegment(S, ep.colBias(), (ep.colBiasOffset() + col) * 4, NO, m));
-            }
-            if (ep.residual() != null) {
-                long rb = (ep.residualOffset() + (long) row * ep.ldResidual() + col) * 4;
-                acc = acc.add(FloatVector.fromMemorySegment(S, ep.residual(), rb, NO, m));
-            }
-            Activation act = ep.act();
-            if (act == Activation.RELU) {
-                acc = acc.max(0f);
-            } else if (act == Activation.LEAKY_RELU) {
-                acc = acc.blend(acc.mul(ep.alpha()), acc.compare(VectorOperators.LT, 0f));
-            }
-        }
-        acc.intoMemorySegment(c, cb, NO, m);
+        Activation act = ep.act();
+        if (act == Activation.RELU) return acc.max(0f);
+        if (act == Activation.LEAKY_RELU) return acc.blend(acc.mul(ep.activation().a()), acc.compare(VectorOperators.LT, 0f));
+        if (act == Activation.CLIP) return acc.max(ep.activation().a()).min(ep.activation().b());
+        return acc;
+    }
+
+    private static FloatVector load(MemorySegment s, long byteOffset, VectorMask<Float> m) {
+        return m == null ? FloatVector.fromMemorySegment(S, s, byteOffset, NO) : FloatVector.fromMemorySegment(S, s, byteOffset, NO, m);
     }
 
     static boolean vectorActivation(Activation act) {
-        return act == Activation.IDENTITY || act == Activation.RELU || act == Activation.LEAKY_RELU;
+        return act == Activation.IDENTITY || act == Activation.RELU || act == Activation.LEAKY_RELU || act == Activation.CLIP;
     }
 
     /** Applies a transcendental activation in place to {@code count} floats of C from element {@code cElem}. */
     static void applyScalarActivation(MemorySegment c, long cElem, int count, GemmEpilogue ep) {
-        Activation act = ep.act();
-        float a = ep.alpha();
+        tessera.kernels.ActivationFn act = ep.fn();
         for (int x = 0; x < count; x++) {
             long b = (cElem + x) * 4;
-            c.set(F, b, ScalarActivation.apply(act, a, c.get(F, b)));
+            c.set(F, b, ScalarActivation.apply(act, c.get(F, b)));
         }
     }
 
@@ -129,7 +133,7 @@ final class F32GemmTileStore {
                     if (ep.rowBias() != null) v += ep.rowBias().get(F, (ep.rowBiasOffset() + i) * 4);
                     if (ep.colBias() != null) v += ep.colBias().get(F, (ep.colBiasOffset() + j) * 4);
                     if (ep.residual() != null) v += ep.residual().get(F, (ep.residualOffset() + (long) i * ep.ldResidual() + j) * 4);
-                    v = ScalarActivation.apply(ep.act(), ep.alpha(), v);
+                    v = ScalarActivation.apply(ep.fn(), v);
                 }
                 c.set(F, b, v);
             }

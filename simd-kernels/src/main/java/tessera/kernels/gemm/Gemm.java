@@ -1,6 +1,7 @@
 package tessera.kernels.gemm;
 
 import java.lang.foreign.MemorySegment;
+import tessera.kernels.ActivationFn;
 import tessera.memory.DType;
 import tessera.memory.Shapes;
 import tessera.memory.Tensor;
@@ -16,7 +17,8 @@ import tessera.memory.Tensor;
  * thread only (the compute pool cannot touch them). Bad sizes, leading dimensions or segments too small throw
  * {@link IllegalArgumentException} naming the parameter and values.
  *
- * <p>float32 runs a packed, cache-blocked, multi-threaded Vector API kernel ({@link F32GemmDriver}); results do
+ * <p>float32 runs a packed, cache-blocked, multi-threaded Vector API kernel ({@link F32GemmDriver}) whose
+ * microkernel and blocking fit the CPU ({@link #kernelInfo()}); results do
  * not depend on the thread count. Its packing buffers are per-thread Java arrays that only grow ({@link F32GemmScratch}), so
  * steady-state calls allocate nothing.
  * float64 runs the plain-loop reference.
@@ -40,7 +42,8 @@ public final class Gemm {
             float beta, MemorySegment c, long cOffset, int ldc, GemmEpilogue epilogue) {
         GemmChecks.operands("sgemm", transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc, 4);
         GemmChecks.epilogue("sgemm", epilogue, m, n);
-        run(transA, transB, m, n, k, alpha, a, aOffset, lda, null, b, bOffset, ldb, beta, c, cOffset, ldc, epilogue);
+        run(F32GemmConfig.DEFAULT, transA, transB, m, n, k, alpha, a, aOffset, lda, null, b, bOffset, ldb, beta, c,
+                cOffset, ldc, epilogue);
     }
 
     /** float64 reference (plain loops), same contract (no epilogue). */
@@ -100,23 +103,38 @@ public final class Gemm {
 
     /**
      * Pre-packs a constant A operand (e.g. convolution or linear weights) for repeated products; the copy lives on
-     * the Java heap (at most {@link Integer#MAX_VALUE} floats after padding m to a multiple of 4).
+     * the Java heap (at most {@link Integer#MAX_VALUE} floats after padding m to a multiple of the tile's rows).
      */
     public static PackedA packA(boolean transA, int m, int k, MemorySegment a, long aOffset, int lda) {
+        return packA(F32GemmConfig.DEFAULT, transA, m, k, a, aOffset, lda);
+    }
+
+    /**
+     * The kernel this JVM's float32 GEMM runs and its cache blocking, one line for tables, e.g.
+     * {@code f32-gemm-6x2v-avx512 (512-bit, 32 registers) KC=256 MC=480 NC=4096 (L1d 32 KiB, L2 1024 KiB, L3 32768 KiB)}.
+     * Chosen from the CPU (vector width, register count, cache sizes) unless the system properties
+     * {@code tessera.gemm.tile} ({@code 6x2v}, or {@code 6x2v-256} for a width), {@code tessera.gemm.kc},
+     * {@code tessera.gemm.mc} or {@code tessera.gemm.nc} set it.
+     */
+    public static String kernelInfo() { return F32GemmConfig.DEFAULT.describe(); }
+
+    /** {@link #packA(boolean, int, int, MemorySegment, long, int)} for an explicit kernel and blocking. */
+    static PackedA packA(F32GemmConfig cfg, boolean transA, int m, int k, MemorySegment a, long aOffset, int lda) {
         GemmChecks.sizes("packA", m, 0, k);
         GemmChecks.matrix("packA", "A", "lda", a, aOffset, lda, transA ? k : m, transA ? m : k,
                 transA ? "k×m (transA)" : "m×k", 4);
-        int mPad = F32GemmBlocking.roundUp(Math.max(m, 1), F32GemmMicrokernel4x2v.MR);
+        int mr = cfg.kernel().mr, kcBlock = cfg.blocking().kc();
+        int mPad = F32GemmBlocking.roundUp(Math.max(m, 1), mr);
         long floats = (long) mPad * k;
         if (floats > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException("packA: m×k = " + m + "×" + k + " is too large to pack (" + floats
                     + " floats after padding, at most " + (Integer.MAX_VALUE - 16) + ")");
         }
         float[] data = new float[(int) floats];
-        PackedA p = new PackedA(data, m, k, mPad);
-        for (int pc = 0; pc < k; pc += F32GemmBlocking.KC) {
-            int kc = Math.min(F32GemmBlocking.KC, k - pc);
-            if (m > 0) F32GemmPacking.packA(transA, a, aOffset, lda, 0, m, pc, kc, data, p.elementOffset(0, pc));
+        PackedA p = new PackedA(data, m, k, mPad, cfg);
+        for (int pc = 0; pc < k; pc += kcBlock) {
+            int kc = Math.min(kcBlock, k - pc);
+            if (m > 0) F32GemmPacking.packA(transA, a, aOffset, lda, 0, m, pc, kc, mr, data, p.elementOffset(0, pc));
         }
         return p;
     }
@@ -130,10 +148,114 @@ public final class Gemm {
         GemmChecks.matrix("sgemm", "B", "ldb", b, bOffset, ldb, transB ? n : k, transB ? k : n, transB ? "n×k (transB)" : "k×n", 4);
         GemmChecks.matrix("sgemm", "C", "ldc", c, cOffset, ldc, m, n, "m×n", 4);
         GemmChecks.epilogue("sgemm", epilogue, m, n);
-        run(false, transB, m, n, k, alpha, null, 0, 1, a, b, bOffset, ldb, beta, c, cOffset, ldc, epilogue);
+        run(a.config, false, transB, m, n, k, alpha, null, 0, 1, a, b, bOffset, ldb, beta, c, cOffset, ldc, epilogue);
     }
 
-    private static void run(boolean transA, boolean transB, int m, int n, int k, float alpha,
+    /**
+     * Matrix-vector product {@code y[i] = act(alpha·Σ_p W[i][p]·x[p] + bias[i])} for i in [0, rows) (f32-gemv-4r):
+     * a fully connected layer at batch 1. W is rows×k row-major with row stride {@code ldw} (≥ k), x holds k floats,
+     * y rows floats, bias rows floats or null; offsets in float elements; act null means identity. W is read once,
+     * unpacked (a GEMM would pack it on every call); rows are split over the compute pool.
+     */
+    public static void sgemv(int rows, int k, float alpha, MemorySegment w, long wOffset, int ldw, MemorySegment x,
+            long xOffset, MemorySegment bias, long biasOffset, ActivationFn act, MemorySegment y, long yOffset) {
+        if (w == null || x == null || y == null) throw new IllegalArgumentException("sgemv: W, x and y must not be null");
+        GemmChecks.sizes("sgemv", rows, 1, k);
+        GemmChecks.matrix("sgemv", "W", "ldw", w, wOffset, ldw, rows, k, "rows×k", 4);
+        GemmChecks.vector("sgemv", "x", x, xOffset, k);
+        GemmChecks.vector("sgemv", "y", y, yOffset, rows);
+        GemmChecks.vector("sgemv", "bias", bias, biasOffset, rows);
+        if (rows == 0) return;
+        F32Gemv.run(rows, k, alpha, w, wOffset, ldw, x, xOffset, bias, biasOffset,
+                act == null ? ActivationFn.identity() : act, y, yOffset);
+    }
+
+    /**
+     * Column-batched product with a pre-packed A, run as ONE product of {@code batches·cols} columns (one blocking and
+     * one thread split over all of them): for s in [0, batches),
+     * {@code C_s[m×cols] = alpha·A·B_s + beta·C_s}, then the epilogue, where B_s is the row-major k×cols matrix (row
+     * stride ldb) at {@code bOffset + s·bBatchStride}, C_s the m×cols matrix (row stride ldc) at
+     * {@code cOffset + s·cBatchStride} and the epilogue's residual R_s at {@code residualOffset + s·residualBatchStride}
+     * (offsets and strides in float elements). This is how a convolution folds its batch into the GEMM's N: image s
+     * of an NCHW tensor is B_s, its output C_s. The epilogue may have a row bias, a residual and an activation, not a
+     * column bias.
+     */
+    public static void sgemmColumnBatched(PackedA a, int batches, int cols, float alpha, MemorySegment b, long bOffset,
+            int ldb, long bBatchStride, float beta, MemorySegment c, long cOffset, int ldc, long cBatchStride,
+            GemmEpilogue epilogue, long residualBatchStride) {
+        if (a == null) throw new IllegalArgumentException("sgemmColumnBatched: packed A must not be null");
+        if (batches < 1) throw new IllegalArgumentException("sgemmColumnBatched: batches must be >= 1, got " + batches);
+        if (batches == 1) {
+            sgemm(a, false, cols, alpha, b, bOffset, ldb, beta, c, cOffset, ldc, epilogue);
+            return;
+        }
+        int m = a.m, k = a.k;
+        long n = (long) batches * cols;
+        if (n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("sgemmColumnBatched: batches·cols = " + batches + "·" + cols + " exceeds " + Integer.MAX_VALUE);
+        }
+        GemmChecks.sizes("sgemmColumnBatched", m, (int) n, k);
+        if (bBatchStride < 0 || cBatchStride < 0 || residualBatchStride < 0) {
+            throw new IllegalArgumentException("sgemmColumnBatched: batch strides must be >= 0, got B " + bBatchStride
+                    + ", C " + cBatchStride + ", residual " + residualBatchStride);
+        }
+        long lastB = bOffset + (batches - 1) * bBatchStride, lastC = cOffset + (batches - 1) * cBatchStride;
+        GemmChecks.matrix("sgemmColumnBatched", "B", "ldb", b, bOffset, ldb, k, cols, "k×cols", 4);
+        GemmChecks.matrix("sgemmColumnBatched", "B of the last batch", "ldb", b, lastB, ldb, k, cols, "k×cols", 4);
+        GemmChecks.matrix("sgemmColumnBatched", "C", "ldc", c, cOffset, ldc, m, cols, "m×cols", 4);
+        GemmChecks.matrix("sgemmColumnBatched", "C of the last batch", "ldc", c, lastC, ldc, m, cols, "m×cols", 4);
+        GemmEpilogue ep = epilogue == null || epilogue.isNone() ? null : epilogue;
+        if (ep != null) {
+            if (ep.colBias() != null) throw new IllegalArgumentException("sgemmColumnBatched: a column bias is not supported; use a row bias");
+            GemmChecks.epilogue("sgemmColumnBatched", ep, m, cols);
+            if (ep.residual() != null) {
+                GemmChecks.matrix("sgemmColumnBatched", "epilogue.residual", "ldResidual", ep.residual(),
+                        ep.residualOffset() + (batches - 1) * residualBatchStride, ep.ldResidual(), m, cols, "m×cols (last batch)", 4);
+                if (cols + (batches - 1) * residualBatchStride > Integer.MAX_VALUE) {
+                    throw new IllegalArgumentException("sgemmColumnBatched: residual batch stride " + residualBatchStride
+                            + " × " + (batches - 1) + " batches exceeds the int column range of the epilogue");
+                }
+            }
+        }
+        if (k == 0 || alpha == 0f) {
+            for (int s = 0; s < batches; s++) {
+                GemmEpilogue es = ep == null || ep.residual() == null ? ep
+                        : ep.withResidual(ep.residual(), ep.residualOffset() + s * residualBatchStride, ep.ldResidual());
+                F32GemmTileStore.scaleOnly(m, cols, beta, c, cOffset + s * cBatchStride, ldc, es);
+            }
+            return;
+        }
+        F32GemmJob job = F32GemmJob.acquire();
+        try {
+            job.transA = false;
+            job.transB = false;
+            job.m = m;
+            job.n = (int) n;
+            job.k = k;
+            job.alpha = alpha;
+            job.beta = beta;
+            job.packed = a;
+            job.lda = 1;
+            job.b = b;
+            job.bOff = bOffset;
+            job.ldb = ldb;
+            job.c = c;
+            job.cOff = cOffset;
+            job.ldc = ldc;
+            job.epilogue = ep;
+            job.config = a.config;
+            job.segCols = cols;
+            job.bSegStride = bBatchStride;
+            job.cSegStride = cBatchStride;
+            job.resSegStride = ep == null || ep.residual() == null ? 0 : residualBatchStride;
+            F32GemmDriver.run(job);
+        } finally {
+            job.release();
+        }
+    }
+
+    /** The float32 product with an explicit kernel and blocking; operands already validated (tests use it directly). */
+    static void run(F32GemmConfig cfg, boolean transA, boolean transB, int m, int n, int k, float alpha,
             MemorySegment a, long aOffset, int lda, PackedA packed, MemorySegment b, long bOffset, int ldb,
             float beta, MemorySegment c, long cOffset, int ldc, GemmEpilogue epilogue) {
         if (m == 0 || n == 0) return;
@@ -162,6 +284,7 @@ public final class Gemm {
             job.cOff = cOffset;
             job.ldc = ldc;
             job.epilogue = ep;
+            job.config = cfg;
             F32GemmDriver.run(job);
         } finally {
             job.release();

@@ -9,7 +9,7 @@ import static tessera.kernels.conv.ConvTestSupport.randomF32;
 import static tessera.kernels.conv.ConvTestSupport.worstRatio;
 
 import org.junit.jupiter.api.Test;
-import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
 import tessera.kernels.PostOps;
 import tessera.memory.DType;
 import tessera.memory.Tensor;
@@ -43,16 +43,18 @@ class ConvDepthwiseTest {
                  Tensor res64 = res.to(DType.F64); Tensor ax = abs64(x); Tensor aw = abs64(w); Tensor ab = abs64(b);
                  Tensor ares = abs64(res)) {
                 double tol = (s.kernelH() * s.kernelW() + 3) * U;
-                for (int mode = 0; mode < 3; mode++) {
-                    // 0: plain forward; 1: plan with bias + ReLU in registers; 2: plan with a residual (row pass)
-                    Activation act = mode == 1 ? Activation.RELU : Activation.IDENTITY;
+                for (int mode = 0; mode < 4; mode++) {
+                    // 0: plain forward; 1: plan with bias + ReLU in registers; 2: plan with a residual (row pass);
+                    // 3: plan with bias + Clip in registers (bounds chosen to cut through the outputs)
+                    ActivationFn act = mode == 1 ? ActivationFn.RELU : mode == 3 ? ActivationFn.clip(-0.5f, 0.5f) : ActivationFn.IDENTITY;
                     PostOps post = mode == 2 ? PostOps.NONE.withResidual(res64) : null;
                     Tensor ref = Tensor.zeros(DType.F64, s.outputShape()), abs = Tensor.zeros(DType.F64, s.outputShape());
                     Conv2d.forward(s, ConvAlgorithm.DIRECT, x64, w64, b64, post, ref);
                     Conv2d.forward(s, ConvAlgorithm.DIRECT, ax, aw, ab, mode == 2 ? PostOps.NONE.withResidual(ares) : null, abs);
-                    if (act == Activation.RELU) {
+                    if (!act.isIdentity()) {
+                        double lo = mode == 1 ? 0 : act.a(), hi = mode == 1 ? Double.POSITIVE_INFINITY : act.b();
                         double[] v = ref.toDoubleArray();
-                        for (int i = 0; i < v.length; i++) v[i] = Math.max(0, v[i]);
+                        for (int i = 0; i < v.length; i++) v[i] = Math.min(Math.max(v[i], lo), hi);
                         ref.close();
                         ref = Tensor.of(v, s.outputShape());
                     }
@@ -60,7 +62,7 @@ class ConvDepthwiseTest {
                     if (mode == 0) {
                         Conv2d.forward(s, ConvAlgorithm.DIRECT, x, w, b, null, y);
                     } else {
-                        try (ConvPlan plan = ConvPlan.create(s, ConvAlgorithm.DIRECT, w, b, act, 0f)) {
+                        try (ConvPlan plan = ConvPlan.create(s, ConvAlgorithm.DIRECT, w, b, act)) {
                             plan.execute(x, mode == 2 ? res : null, y);
                         }
                     }

@@ -13,6 +13,8 @@ import org.junit.jupiter.api.Test;
 import org.quicktheories.core.Gen;
 
 import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
+import tessera.kernels.ActivationSamples;
 import tessera.kernels.PostOps;
 import tessera.memory.DType;
 import tessera.memory.Tensor;
@@ -110,8 +112,7 @@ class ConvPropertiesTest {
         qt().withExamples(40).forAll(raws(), integers().between(0, acts.length - 1), integers().between(0, 1 << 20))
                 .checkAssert((raw, ai, seed) -> {
                     ConvSpec s = raw[2] % 2 == 0 ? ConvTestSupport.winogradSpec(raw) : ConvTestSupport.spec(raw);
-                    Activation act = acts[ai];
-                    float alpha = 0.1f + (seed % 7) * 0.2f;
+                    ActivationFn act = ActivationSamples.sample(acts[ai], seed);
                     try (Tensor x = randomF32(seed, s.inputShape()); Tensor w = randomF32(seed + 1, s.weightShape());
                          Tensor b = randomF32(seed + 2, s.outChannels()); Tensor res = randomF32(seed + 3, s.outputShape())) {
                         for (ConvAlgorithm a : ConvTestSupport.algorithms(s)) {
@@ -123,12 +124,12 @@ class ConvPropertiesTest {
                             for (int i = 0; i < p.length; i++) {
                                 int k = (i / plane) % s.outChannels();
                                 float v = p[i] + b.getFloat(k) + r[i];
-                                expect[i] = ConvReference.activate(act, alpha, v);
+                                expect[i] = ConvReference.activate(act, v);
                             }
                             Tensor fused = Tensor.zeros(DType.F32, s.outputShape());
-                            Conv2d.forward(s, a, x, w, b, new PostOps(act, alpha, res), fused);
+                            Conv2d.forward(s, a, x, w, b, new PostOps(act, res), fused);
                             compareClose(a + " fused " + act, fused.toFloatArray(), expect, s);
-                            try (ConvPlan plan = ConvPlan.create(s, a, w, b, act, alpha)) {
+                            try (ConvPlan plan = ConvPlan.create(s, a, w, b, act)) {
                                 Tensor viaPlan = Tensor.zeros(DType.F32, s.outputShape());
                                 plan.execute(x, res, viaPlan);
                                 compareClose(a + " plan " + act, viaPlan.toFloatArray(), expect, s);

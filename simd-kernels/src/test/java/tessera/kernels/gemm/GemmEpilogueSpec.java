@@ -5,6 +5,7 @@ import static tessera.kernels.gemm.GemmTestSupport.F;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import tessera.kernels.Activation;
+import tessera.kernels.ActivationSamples;
 
 /** Which epilogue parts a property case uses; builds them with random values and evaluates them in float64. */
 record GemmEpilogueSpec(Activation act, boolean rowBias, boolean colBias, boolean residual) {
@@ -15,8 +16,7 @@ record GemmEpilogueSpec(Activation act, boolean rowBias, boolean colBias, boolea
         MemorySegment rb = rowBias ? GemmTestSupport.randomFloats(arena, m + 2, seed + 11L) : null;
         MemorySegment cb = colBias ? GemmTestSupport.randomFloats(arena, n + 1, seed + 12L) : null;
         MemorySegment res = residual ? GemmTestSupport.randomFloats(arena, RES_OFF + (long) m * (n + RES_PAD), seed + 13L) : null;
-        float alpha = act == Activation.ELU ? 0.7f : 0.1f;
-        return new GemmEpilogue(rb, 2, cb, 1, act, alpha, res, RES_OFF, n + RES_PAD);
+        return new GemmEpilogue(rb, 2, cb, 1, ActivationSamples.sample(act, seed), res, RES_OFF, n + RES_PAD);
     }
 
     double extra(GemmEpilogue ep, int i, int j) {

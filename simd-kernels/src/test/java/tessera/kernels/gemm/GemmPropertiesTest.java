@@ -27,6 +27,11 @@ class GemmPropertiesTest {
      * the data come from {@code cfg} as seed.
      */
     static void checkCase(int m, int n, int k, int cfg, GemmEpilogueSpec epi) {
+        checkCase(null, m, n, k, cfg, epi);
+    }
+
+    /** The same through an explicit kernel and blocking ({@code config} null: the JVM's default via sgemm). */
+    static void checkCase(F32GemmConfig config, int m, int n, int k, int cfg, GemmEpilogueSpec epi) {
         boolean transA = (cfg & 1) != 0, transB = (cfg & 2) != 0;
         float alpha = ALPHAS[(cfg >>> 2) & 3], beta = BETAS[(cfg >>> 4) & 3];
         int padA = (cfg >>> 6) & 3, padB = (cfg >>> 8) & 3, padC = (cfg >>> 10) & 3;
@@ -40,7 +45,11 @@ class GemmPropertiesTest {
             MemorySegment c0 = GemmTestSupport.randomFloats(arena, cLen, cfg * 31L + 3);
             MemorySegment c = GemmTestSupport.copy(arena, c0);
             GemmEpilogue ep = epi == null ? null : epi.build(arena, m, n, cfg);
-            Gemm.sgemm(transA, transB, m, n, k, alpha, a, offA, lda, b, offB, ldb, beta, c, offC, ldc, ep);
+            if (config == null) {
+                Gemm.sgemm(transA, transB, m, n, k, alpha, a, offA, lda, b, offB, ldb, beta, c, offC, ldc, ep);
+            } else {
+                Gemm.run(config, transA, transB, m, n, k, alpha, a, offA, lda, null, b, offB, ldb, beta, c, offC, ldc, ep);
+            }
 
             MemorySegment cd = GemmTestSupport.toDoubles(arena, c0, false);
             Gemm.dgemm(transA, transB, m, n, k, alpha, GemmTestSupport.toDoubles(arena, a, false), offA, lda,
@@ -55,14 +64,15 @@ class GemmPropertiesTest {
                     if (ep != null) {
                         double extra = epi.extra(ep, i, j);
                         magnitude += epi.extraMagnitude(ep, i, j);
-                        want = GemmTestSupport.activation(ep.act(), ep.alpha(), want + extra);
+                        want = GemmTestSupport.activation(ep.fn(), want + extra);
                     }
                     double got = c.getAtIndex(F, e), tol = GemmTestSupport.tolerance(k, magnitude);
                     if (!(Math.abs(got - want) <= tol)) {
                         throw new AssertionError("C[" + i + "][" + j + "] = " + got + ", float64 reference " + want
                                 + ", |diff| " + Math.abs(got - want) + " > tol " + tol + " (m=" + m + " n=" + n + " k=" + k
                                 + " transA=" + transA + " transB=" + transB + " alpha=" + alpha + " beta=" + beta
-                                + " lda=" + lda + " ldb=" + ldb + " ldc=" + ldc + (ep == null ? "" : " epilogue=" + ep) + ")");
+                                + " lda=" + lda + " ldb=" + ldb + " ldc=" + ldc + (config == null ? "" : " config=" + config.describe())
+                                + (ep == null ? "" : " epilogue=" + ep) + ")");
                     }
                 }
             }

@@ -4,7 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
-import tessera.kernels.Activation;
+import tessera.kernels.ActivationFn;
 
 /** Random operands, a float64 oracle and the error bound the GEMM properties use. */
 final class GemmTestSupport {
@@ -49,8 +49,9 @@ final class GemmTestSupport {
     }
 
     /** PyTorch-semantics activations in float64 (the oracle of the epilogue). */
-    static double activation(Activation act, double alpha, double x) {
-        return switch (act) {
+    static double activation(ActivationFn fn, double x) {
+        double alpha = fn.a(), beta = fn.b();
+        return switch (fn.kind()) {
             case IDENTITY -> x;
             case RELU -> Math.max(x, 0);
             case LEAKY_RELU -> x < 0 ? alpha * x : x;
@@ -60,6 +61,10 @@ final class GemmTestSupport {
             case SILU -> x / (1 + Math.exp(-x));
             case MISH -> x * Math.tanh(x > 20 ? x : Math.log1p(Math.exp(x)));
             case SOFTPLUS -> x > 20 ? x : Math.log1p(Math.exp(x));
+            case CLIP -> x < alpha ? alpha : x > beta ? beta : x;
+            case HARD_SIGMOID -> Math.max(0, Math.min(1, alpha * x + beta));
+            case HARD_SWISH -> x <= -3 ? 0 : x >= 3 ? x : x * (x + 3) / 6;
+            case SELU -> beta * (x > 0 ? x : alpha * Math.expm1(x));
         };
     }
 }

@@ -1,0 +1,80 @@
+package tessera.onnx.infer;
+
+import tessera.kernels.eltwise.Binary;
+import tessera.memory.DType;
+import tessera.memory.Shapes;
+import tessera.memory.Tensor;
+import tessera.onnx.Elementwise;
+import tessera.onnx.OnnxFormatException;
+import tessera.onnx.OnnxNode;
+import tessera.onnx.OpArgs;
+
+/**
+ * Planning of the elementwise operators: Add/Sub/Mul/Div (and Sum) on the vectorized {@link Binary} kernel; the
+ * other unary and binary operators, comparisons and Where on {@link DataOps.Map} and {@link DataOps.Broadcast}
+ * with the scalar semantics of {@link Elementwise}. Sum, Min and Max with more inputs fold pairwise from the left.
+ * Broadcasting follows {@link Shapes#broadcast}. Booleans are U8 tensors holding 0 or 1.
+ */
+final class EltwisePlans {
+    private EltwisePlans() {}
+
+    private static OnnxFormatException bad(OnnxNode n, String msg) { return OpPlans.bad(n, msg); }
+
+    private static void requireDType(Planner p, OnnxNode n, int id, DType dt, String role) {
+        var v = p.val(id);
+        if (v.dtype != dt) throw bad(n, role + " '" + v.name + "' is " + v.dtype + ", expected " + dt + " for a computed " + n.opType());
+    }
+
+    static void plan(Planner p, OnnxNode n) {
+        Elementwise op = n.args(OpArgs.Eltwise.class).op();
+        String out = n.outputs().get(0);
+        if (op.unary()) {
+            int x = p.in(n, 0);
+            requireDType(p, n, x, DType.F32, "input");
+            int y = p.dynamic(out, p.val(x).shape, DType.F32);
+            p.step(n.name(), new int[] {x}, new int[] {y}, v -> new DataOps.Map(op, v[x], v[y]));
+            return;
+        }
+        if (n.inputs().size() == 1) {
+            p.alias(out, p.in(n, 0), p.shape(n, 0));
+            return;
+        }
+        int acc = p.in(n, 0);
+        for (int k = 1; k < n.inputs().size(); k++) {
+            String name = k == n.inputs().size() - 1 ? out : out + "#partial" + k;
+            acc = binary(p, n, op, acc, p.in(n, k), name);
+        }
+    }
+
+    private static int binary(Planner p, OnnxNode n, Elementwise op, int a, int b, String outName) {
+        requireDType(p, n, a, DType.F32, "input");
+        requireDType(p, n, b, DType.F32, "input");
+        int[] os = Shapes.broadcast(p.val(a).shape, p.val(b).shape);
+        int y = p.dynamic(outName, os, op.comparison() ? DType.U8 : DType.F32);
+        Binary.Op fast = switch (op) {
+            case ADD -> Binary.Op.ADD;
+            case SUB -> Binary.Op.SUB;
+            case MUL -> Binary.Op.MUL;
+            case DIV -> Binary.Op.DIV;
+            default -> null;
+        };
+        p.step(n.name(), new int[] {a, b}, new int[] {y}, v -> {
+            Tensor ta = v[a], tb = v[b], ty = v[y];
+            if (fast != null) return () -> Binary.apply(fast, ta, tb, ty);
+            return new DataOps.Broadcast(op, new Tensor[] {ta.expand(os), tb.expand(os)}, ty);
+        });
+        return y;
+    }
+
+    /** Where(condition (bool), X, Y) with three-way broadcasting. */
+    static void where(Planner p, OnnxNode n) {
+        int c = p.in(n, 0), x = p.in(n, 1), yv = p.in(n, 2);
+        requireDType(p, n, c, DType.U8, "condition");
+        requireDType(p, n, x, DType.F32, "input");
+        requireDType(p, n, yv, DType.F32, "input");
+        int[] os = Shapes.broadcast(Shapes.broadcast(p.val(c).shape, p.val(x).shape), p.val(yv).shape);
+        int y = p.dynamic(n.outputs().get(0), os, DType.F32);
+        p.step(n.name(), new int[] {c, x, yv}, new int[] {y},
+                v -> new DataOps.Broadcast(null, new Tensor[] {v[c].expand(os), v[x].expand(os), v[yv].expand(os)}, v[y]));
+    }
+}
