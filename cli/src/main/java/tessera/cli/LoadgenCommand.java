@@ -207,7 +207,7 @@ public final class LoadgenCommand implements Callable<Integer> {
         try {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() == 200) {
-                scraped = r.body().contains("tessera_batch_size");
+                scraped = r.body().contains("tessera_queue_depth"); // a Tessera server: without a batch series it has run no batch yet
                 String label = "{model=\"" + model + "\"} ";
                 for (String line : r.body().split("\n")) {
                     if (line.startsWith("tessera_batch_size_sum" + label)) sum = Double.parseDouble(line.substring(("tessera_batch_size_sum" + label).length()).trim());

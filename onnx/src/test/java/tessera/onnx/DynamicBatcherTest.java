@@ -30,7 +30,7 @@ import tessera.onnx.batching.RejectedRequestException;
 import tessera.onnx.infer.InferenceSession;
 import tessera.onnx.infer.SessionOptions;
 
-/** Dynamic batching over a real session: per-request answers equal unbatched runs, backpressure, deadlines, close. */
+/** Dynamic batching over a real session: per-request answers match unbatched runs, backpressure, deadlines, close. */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class DynamicBatcherTest {
     private static InferenceSession resnet;
@@ -68,6 +68,19 @@ class DynamicBatcherTest {
         int n = 1;
         for (int d : row) n *= d;
         return n;
+    }
+
+    /**
+     * Batched and unbatched runs agree up to float rounding: a kernel may sum in another order at another batch size
+     * (e.g. the GEMV path for at most 4 rows vs. GEMM). Any mix-up between requests is far larger than this bound.
+     */
+    static void assertClose(float[] expected, float[] got, String what) {
+        assertEquals(expected.length, got.length, what + ": element count");
+        for (int i = 0; i < expected.length; i++) {
+            if (!(Math.abs(expected[i] - got[i]) <= 1e-5 * (1 + Math.abs(expected[i])))) {
+                throw new AssertionError(what + ": element " + i + " is " + got[i] + ", unbatched " + expected[i]);
+            }
+        }
     }
 
     /** The unbatched answer: the session run alone on exactly this input. */
@@ -115,7 +128,7 @@ class DynamicBatcherTest {
             for (Thread t : ts) t.join();
             assertTrue(errors.isEmpty(), () -> "request failed: " + errors.get(0));
         }
-        for (int i = 0; i < inputs.length; i++) assertArrayEquals(expected[i], got[i], "request " + i + " got another request's or a wrong answer");
+        for (int i = 0; i < inputs.length; i++) assertClose(expected[i], got[i], "request " + i);
         assertTrue(biggest.get() > 1, "16 concurrent clients never shared a batch (largest batch " + biggest.get() + ")");
         assertTrue(batches.get() < inputs.length, "every request ran alone");
     }
@@ -139,7 +152,7 @@ class DynamicBatcherTest {
                             BatchResult r = join(fs.get(i));
                             assertArrayEquals(new int[] {rowsList.get(i), 10}, r.shape(0));
                             assertEquals("output", r.name(0));
-                            assertArrayEquals(alone(lenet, xs.get(i), shape(rowsList.get(i), LENET_ROW)), r.data(), "request " + i + " of " + rowsList);
+                            assertClose(alone(lenet, xs.get(i), shape(rowsList.get(i), LENET_ROW)), r.data(), "request " + i + " of " + rowsList);
                         }
                     }
                 });
@@ -177,7 +190,7 @@ class DynamicBatcherTest {
         assertEquals(3, b.queueDepth());
         for (var f : accepted) assertTrue(!f.isDone(), "accepted requests wait for the batch to fill or the delay to pass");
         b.close();
-        for (int i = 0; i < 3; i++) assertArrayEquals(alone(lenet, xs.get(i), shape(1, LENET_ROW)), accepted.get(i).getNow(null).data());
+        for (int i = 0; i < 3; i++) assertClose(alone(lenet, xs.get(i), shape(1, LENET_ROW)), accepted.get(i).getNow(null).data(), "accepted request " + i);
         assertEquals(0, b.queueDepth());
         assertEquals(RejectedRequestException.Reason.CLOSED, rejection(b.submit(random(n, 5), shape(1, LENET_ROW))));
         b.close(); // idempotent
@@ -201,7 +214,8 @@ class DynamicBatcherTest {
         // with a short max delay the same request starts in time and is answered
         try (var b = new DynamicBatcher(lenet, opts.withMaxDelay(Duration.ofMillis(1)), null)) {
             float[] x = random(n, 3);
-            assertArrayEquals(alone(lenet, x, shape(1, LENET_ROW)), b.submit(x, shape(1, LENET_ROW), Duration.ofSeconds(30)).get(30, TimeUnit.SECONDS).data());
+            assertArrayEquals(alone(lenet, x, shape(1, LENET_ROW)), b.submit(x, shape(1, LENET_ROW), Duration.ofSeconds(30)).get(30, TimeUnit.SECONDS).data(),
+                    "a batch of one runs exactly as the session alone");
         }
     }
 
@@ -232,10 +246,16 @@ class DynamicBatcherTest {
                 for (int rows = 1; rows <= 4; rows++) fs.add(b.submit(java.util.Arrays.copyOf(x, rows * n), shape(rows, LENET_ROW)));
                 for (var f : fs) join(f);
             };
-            for (int i = 0; i < 50; i++) round.run(); // every bucket has run on its lane
+            for (int i = 0; i < 100; i++) round.run(); // every bucket has run on its lane
             long before = MemoryStats.liveBytes();
-            for (int i = 0; i < 300; i++) round.run();
-            assertEquals(before, MemoryStats.liveBytes(), "live off-heap bytes after 1,200 batched requests");
+            for (int i = 0; i < 600; i++) round.run();
+            long grown = MemoryStats.liveBytes() - before;
+            // a leak per request would be >= 2,400 x 3,136 input bytes; a compute-pool thread may still size its
+            // scratch workspace once (lazily, when it first draws a larger share), which is bounded and not per request
+            assertTrue(grown <= 1 << 20, "live off-heap bytes grew by " + grown + " over 2,400 batched requests");
+            long settled = MemoryStats.liveBytes();
+            for (int i = 0; i < 200; i++) round.run();
+            assertTrue(MemoryStats.liveBytes() - settled <= 1 << 20, "live off-heap bytes keep growing");
         }
     }
 }

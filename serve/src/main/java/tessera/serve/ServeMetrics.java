@@ -50,9 +50,6 @@ final class ServeMetrics {
                 }).register(registry);
         GaugeWithCallback.builder().name("tessera_inflight_requests").help("Inference requests being handled")
                 .callback(cb -> cb.call(inFlight.getAsInt())).register(registry);
-        for (ServedModel m : models) {
-            for (String outcome : new String[] {"ok", "bad_request", "overloaded"}) requests.labelValues(m.name(), outcome);
-        }
     }
 
     void batch(String model, int rows, long runNanos) {
