@@ -178,7 +178,7 @@ final class Decompositions {
         Tensor t = arena.allocate(DType.U8, 1);
         t.segment().set(ValueLayout.JAVA_BYTE, t.offset(), (byte) 1);
         add(b + "true", "ConstantOfShape", List.of(shape), b + "true", Map.of("value", tensorAttr(t)));
-        add(n.name() + (y.equals(n.outputs().get(0)) ? "" : "#where"), "Where", List.of(b + "true", x, x), y, Map.of());
+        add(b + "where", "Where", List.of(b + "true", x, x), y, Map.of());
     }
 
     /** [N, C, H, W] ↔ [N, C·b², H/b, W/b] through a 6-D view and its transpose (ONNX's reference definitions). */
