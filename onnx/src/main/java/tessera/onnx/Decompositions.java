@@ -19,7 +19,9 @@ import tessera.memory.TensorArena;
  * {@code InstanceNormalization} = the same over [N, C, S] (every axis after the channels flattened) with a per-channel
  * scale and bias; {@code DepthToSpace} (DCR and CRD) and {@code SpaceToDepth} = Reshape → 6-D Transpose → Reshape;
  * {@code Split} = one Slice per output (sizes from the {@code split} input — {@link OpsetNormalizer} turns the
- * attribute of opsets before 13 into it — or equal parts of ⌈d / outputs⌉, the last one shorter, as in opset 18);
+ * attribute of opsets before 13 into it — or equal parts of ⌈d / outputs⌉, the last one shorter, as in opset 18;
+ * sizes that do not add up to the axis, and an axis the outputs do not divide without {@code num_outputs}, are
+ * refused at planning by a folded Reshape check);
  * {@code Expand} = Where(ConstantOfShape(shape, true), x, x), whose three-way broadcast is exactly Expand's;
  * {@code Tile} (repeats known at load) = Unsqueeze to [1, d0, 1, d1, …] → Expand to [r0, d0, r1, d1, …] →
  * Reshape to shape·repeats. Shape arithmetic is Shape/Slice/Concat/Mul/Div, folded at planning.
@@ -251,13 +253,14 @@ final class Decompositions {
                 }
                 start += sizes[i];
             }
+            // the sizes must add up to the axis: a [d] constant reshaped to [Σ sizes], folded at planning, refuses otherwise
+            check(n, b, axis, "sizes_must_sum_to_the_axis", longs(start));
             return;
         }
-        // equal parts of ceil(d / k): d from the input's shape, folded at planning
-        add(b + "shape", "Shape", List.of(n.input(0)), b + "shape", Map.of());
-        String end = axis == -1 ? constant(n, "dend", longs(Long.MAX_VALUE)) : constant(n, "dend", longs(axis + 1));
-        add(b + "d", "Slice", List.of(b + "shape", constant(n, "dstart", longs(axis)), end), b + "d", Map.of());
-        add(b + "dk", "Add", List.of(b + "d", constant(n, "km1", longs(k - 1))), b + "dk", Map.of());
+        // equal parts of ceil(d / k): d from the input's shape, folded at planning; before opset 18 (no num_outputs) k must divide d
+        String dim = axisLength(n, b, axis);
+        if (!n.has("num_outputs")) check(n, b, axis, "outputs_must_divide_the_axis", longs(k, -1));
+        add(b + "dk", "Add", List.of(dim, constant(n, "km1", longs(k - 1))), b + "dk", Map.of());
         add(b + "chunk", "Div", List.of(b + "dk", constant(n, "k", longs(k))), b + "chunk", Map.of());
         for (int i = 0; i < k; i++) {
             String o = n.outputs().get(i);
@@ -266,6 +269,26 @@ final class Decompositions {
             add(b + "end" + i, "Mul", List.of(b + "chunk", constant(n, "i" + (i + 1), longs(i + 1))), b + "end" + i, Map.of());
             add(b + "part" + i, "Slice", List.of(n.input(0), b + "start" + i, b + "end" + i, ax), o, Map.of());
         }
+    }
+
+    /** Shape(x)[axis] as a [1] int64 tensor (folded at planning). */
+    private String axisLength(OnnxNode n, String b, long axis) {
+        if (out.stream().noneMatch(o -> o.name().equals(b + "d"))) {
+            add(b + "shape", "Shape", List.of(n.input(0)), b + "shape", Map.of());
+            String end = axis == -1 ? constant(n, "dend", longs(Long.MAX_VALUE)) : constant(n, "dend", longs(axis + 1));
+            add(b + "d", "Slice", List.of(b + "shape", constant(n, "dstart", longs(axis)), end), b + "d", Map.of());
+        }
+        return b + "d";
+    }
+
+    /**
+     * A planning-time check that refuses, naming {@code n}'s generated node {@code what} and the shapes, unless a
+     * tensor of Shape(x)[axis] elements reshapes to {@code shape}; its output is read by nobody and costs no step.
+     */
+    private void check(OnnxNode n, String b, long axis, String what, Tensor shape) {
+        String dim = axisLength(n, b, axis);
+        add(b + "axis_elements", "ConstantOfShape", List.of(dim), b + "axis_elements", Map.of());
+        add(b + what, "Reshape", List.of(b + "axis_elements", constant(n, what + "_shape", shape)), b + what, Map.of());
     }
 
     /** The int64 values of input {@code k} when it is an initializer or a Constant node's output; otherwise a refusal. */

@@ -172,5 +172,25 @@ class OpsetNormalizerTest {
         assertTrue(e2.getMessage().contains("'split' (Split)") && e2.getMessage().contains("must be an initializer or a Constant"), e2.getMessage());
         OnnxFormatException e3 = org.junit.jupiter.api.Assertions.assertThrows(OnnxFormatException.class, () -> infer(numOutputs, input()));
         assertTrue(e3.getMessage().contains("'num_outputs' = 3") && e3.getMessage().contains("2 outputs"), e3.getMessage());
+        // sizes 1 + 2 of an axis of 4, and two equal parts of an axis of 3 (opset 13), are invalid models
+        byte[] shortSizes = model(13, List.of(split(List.of("x", "sp"), i("axis", 3)), node("Concat", List.of("b", "a"), "y", i("axis", 3))),
+                longs("sp", 1, 2));
+        OnnxFormatException e4 = org.junit.jupiter.api.Assertions.assertThrows(OnnxFormatException.class, () -> infer(shortSizes, input()));
+        assertTrue(e4.getMessage().contains("'split#sizes_must_sum_to_the_axis'") && e4.getMessage().contains("[4]") && e4.getMessage().contains("[3]"),
+                e4.getMessage());
+        byte[] uneven = model(13, List.of(node("Slice", List.of("x", "s0", "e3", "a3"), "x3"), split(List.of("x3"), i("axis", 3)),
+                node("Concat", List.of("b", "a"), "y", i("axis", 3))), longs("s0", 0), longs("e3", 3), longs("a3", 3));
+        OnnxFormatException e5 = org.junit.jupiter.api.Assertions.assertThrows(OnnxFormatException.class, () -> infer(uneven, input()));
+        assertTrue(e5.getMessage().contains("'split#outputs_must_divide_the_axis'") && e5.getMessage().contains("[3]"), e5.getMessage());
+        try (Tensor x = input()) {
+            // with num_outputs (opset 18) the same uneven split is valid: parts of 2 and 1
+            byte[] uneven18 = model(18, List.of(node("Slice", List.of("x", "s0", "e3", "a3"), "x3"), split(List.of("x3"), i("axis", 3), i("num_outputs", 2)),
+                    node("Concat", List.of("b", "a"), "y", i("axis", 3))), longs("s0", 0), longs("e3", 3), longs("a3", 3));
+            try (Tensor y = infer(uneven18, x)) {
+                assertArrayEquals(new int[] {2, 3, 4, 3}, y.shape());
+                float[] xv = x.toFloatArray(), yv = y.toFloatArray();
+                for (int r = 0; r < 24; r++) assertEquals(xv[r * 4 + 2], yv[r * 3], 0f, "row " + r + ": the 1-wide part first");
+            }
+        }
     }
 }
