@@ -178,6 +178,12 @@ class OpsetNormalizerTest {
         OnnxFormatException e4 = org.junit.jupiter.api.Assertions.assertThrows(OnnxFormatException.class, () -> infer(shortSizes, input()));
         assertTrue(e4.getMessage().contains("'split#sizes_must_sum_to_the_axis'") && e4.getMessage().contains("[4]") && e4.getMessage().contains("[3]"),
                 e4.getMessage());
+        RuntimeException v4 = org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class, () -> {
+            try (OnnxGraph g = OnnxLoader.parse(shortSizes, "m", OnnxLimits.DEFAULT); Tensor x = input(); Tensor gy = Tensor.zeros(DType.F64, 2, 3, 4, 3)) {
+                DifferentiableGraph.vjp(g, x, gy, DType.F64).close();
+            }
+        });
+        assertTrue(v4.getMessage().contains("sizes_must_sum_to_the_axis"), "vjp refuses too: " + v4.getMessage());
         byte[] uneven = model(13, List.of(node("Slice", List.of("x", "s0", "e3", "a3"), "x3"), split(List.of("x3"), i("axis", 3)),
                 node("Concat", List.of("b", "a"), "y", i("axis", 3))), longs("s0", 0), longs("e3", 3), longs("a3", 3));
         OnnxFormatException e5 = org.junit.jupiter.api.Assertions.assertThrows(OnnxFormatException.class, () -> infer(uneven, input()));
