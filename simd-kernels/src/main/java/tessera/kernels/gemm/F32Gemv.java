@@ -36,6 +36,8 @@ final class F32Gemv {
         MemorySegment w, x, bias, y;
         long wOff, xOff, biasOff, yOff;
         ActivationFn act;
+        /** Lanes of one row's accumulator, summed in lane order (a vector passed to a helper C2 does not inline is boxed). */
+        final float[] lanes = new float[V];
 
         @Override
         public void accept(int t) {
@@ -102,10 +104,15 @@ final class F32Gemv {
             a2 = FloatVector.fromMemorySegment(S, w, w0 + 2 * ld + o, NO, m).fma(x0, a2);
             a3 = FloatVector.fromMemorySegment(S, w, w0 + 3 * ld + o, NO, m).fma(x0, a3);
         }
-        finish(j, r, Lanes.sum(a0.add(b0)));
-        finish(j, r + 1, Lanes.sum(a1.add(b1)));
-        finish(j, r + 2, Lanes.sum(a2.add(b2)));
-        finish(j, r + 3, Lanes.sum(a3.add(b3)));
+        float[] l = j.lanes;
+        a0.add(b0).intoArray(l, 0);
+        finish(j, r, sumInOrder(l));
+        a1.add(b1).intoArray(l, 0);
+        finish(j, r + 1, sumInOrder(l));
+        a2.add(b2).intoArray(l, 0);
+        finish(j, r + 2, sumInOrder(l));
+        a3.add(b3).intoArray(l, 0);
+        finish(j, r + 3, sumInOrder(l));
     }
 
     /** One row (the last rows % 4). */
@@ -125,7 +132,15 @@ final class F32Gemv {
             long o = p * 4L;
             a = FloatVector.fromMemorySegment(S, j.w, w0 + o, NO, m).fma(FloatVector.fromMemorySegment(S, j.x, xb + o, NO, m), a);
         }
-        finish(j, r, Lanes.sum(a.add(b)));
+        a.add(b).intoArray(j.lanes, 0);
+        finish(j, r, sumInOrder(j.lanes));
+    }
+
+    /** l[0] + l[1] + … in lane order (as {@link Lanes#sum}). */
+    private static float sumInOrder(float[] l) {
+        float s = 0f;
+        for (float v : l) s += v;
+        return s;
     }
 
     private static void finish(Job j, int r, float dot) {
