@@ -36,8 +36,6 @@ final class F32Gemv {
         MemorySegment w, x, bias, y;
         long wOff, xOff, biasOff, yOff;
         ActivationFn act;
-        /** Lanes of one row's accumulator, summed in lane order (a vector passed to a helper C2 does not inline is boxed). */
-        final float[] lanes = new float[V];
 
         @Override
         public void accept(int t) {
@@ -47,6 +45,12 @@ final class F32Gemv {
     }
 
     private static final ThreadLocal<Job> JOB = ThreadLocal.withInitial(Job::new);
+
+    /**
+     * Lanes of one row's accumulator, summed in lane order (a vector passed to a helper C2 does not inline is boxed).
+     * Per thread: the pool's workers run tasks of the same job at once.
+     */
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[V]);
 
     static void run(int rows, int k, float alpha, MemorySegment w, long wOff, int ldw, MemorySegment x, long xOff,
                     MemorySegment bias, long biasOff, ActivationFn act, MemorySegment y, long yOff) {
@@ -69,13 +73,14 @@ final class F32Gemv {
     private static boolean shared(MemorySegment s) { return s == null || s.isAccessibleBy(ANY_OTHER_THREAD); }
 
     private static void rowsRange(Job j, int r0, int r1) {
+        float[] lanes = LANES.get();
         int r = r0;
-        for (; r + 4 <= r1; r += 4) rows4(j, r);
-        for (; r < r1; r++) row1(j, r);
+        for (; r + 4 <= r1; r += 4) rows4(j, r, lanes);
+        for (; r < r1; r++) row1(j, r, lanes);
     }
 
     /** Rows r..r+3. */
-    private static void rows4(Job j, int r) {
+    private static void rows4(Job j, int r, float[] l) {
         int k = j.k, full = k / (2 * V) * (2 * V);
         long w0 = (j.wOff + (long) r * j.ldw) * 4, ld = j.ldw * 4L, xb = j.xOff * 4;
         MemorySegment w = j.w, x = j.x;
@@ -104,7 +109,6 @@ final class F32Gemv {
             a2 = FloatVector.fromMemorySegment(S, w, w0 + 2 * ld + o, NO, m).fma(x0, a2);
             a3 = FloatVector.fromMemorySegment(S, w, w0 + 3 * ld + o, NO, m).fma(x0, a3);
         }
-        float[] l = j.lanes;
         a0.add(b0).intoArray(l, 0);
         finish(j, r, sumInOrder(l));
         a1.add(b1).intoArray(l, 0);
@@ -116,7 +120,7 @@ final class F32Gemv {
     }
 
     /** One row (the last rows % 4). */
-    private static void row1(Job j, int r) {
+    private static void row1(Job j, int r, float[] l) {
         int k = j.k, full = k / (2 * V) * (2 * V);
         long w0 = (j.wOff + (long) r * j.ldw) * 4, xb = j.xOff * 4;
         FloatVector a = FloatVector.zero(S), b = FloatVector.zero(S);
@@ -132,8 +136,8 @@ final class F32Gemv {
             long o = p * 4L;
             a = FloatVector.fromMemorySegment(S, j.w, w0 + o, NO, m).fma(FloatVector.fromMemorySegment(S, j.x, xb + o, NO, m), a);
         }
-        a.add(b).intoArray(j.lanes, 0);
-        finish(j, r, sumInOrder(j.lanes));
+        a.add(b).intoArray(l, 0);
+        finish(j, r, sumInOrder(l));
     }
 
     /** l[0] + l[1] + … in lane order (as {@link Lanes#sum}). */

@@ -1,5 +1,6 @@
 package tessera.kernels.gemm;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.quicktheories.QuickTheory.qt;
@@ -53,6 +54,33 @@ class GemvTest {
                                 && y.getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, rows + 1) == sentinel, "wrote outside y");
                     }
                 });
+    }
+
+    /**
+     * Rows split over the pool's threads (rows·k ≥ 2^16, several tasks) give, on every repetition, the values of a
+     * single-task run — the workers share one job, so per-thread scratch must not be shared.
+     */
+    @Test
+    void parallelTasksAgreeWithEachOtherAndTheOracle() {
+        int rows = 1000, k = 700;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment w = GemmTestSupport.randomFloats(arena, (long) rows * k, 5), x = GemmTestSupport.randomFloats(arena, k, 6);
+            MemorySegment first = arena.allocate(rows * 4L, 64), again = arena.allocate(rows * 4L, 64);
+            Gemm.sgemv(rows, k, 1f, w, 0, k, x, 0, null, 0, null, first, 0);
+            for (int i = 0; i < rows; i++) {
+                double want = 0, mag = 0;
+                for (int p = 0; p < k; p++) {
+                    double t = (double) w.getAtIndex(GemmTestSupport.F, (long) i * k + p) * x.getAtIndex(GemmTestSupport.F, p);
+                    want += t;
+                    mag += Math.abs(t);
+                }
+                assertTrue(Math.abs(first.getAtIndex(GemmTestSupport.F, i) - want) <= GemmTestSupport.tolerance(k, mag), "row " + i);
+            }
+            for (int rep = 0; rep < 200; rep++) {
+                Gemm.sgemv(rows, k, 1f, w, 0, k, x, 0, null, 0, null, again, 0);
+                assertEquals(-1L, first.mismatch(again), "repetition " + rep + " differs");
+            }
+        }
     }
 
     @Test
