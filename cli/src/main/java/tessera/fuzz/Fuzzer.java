@@ -204,7 +204,7 @@ public final class Fuzzer {
     static String rerunInChild(String target, Path file) {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = List.of(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xss8m",
-                "-Xmx512m", "-XX:MaxDirectMemorySize=1g", "-cp", System.getProperty("java.class.path"), Fuzzer.class.getName(),
+                "-Xmx512m", "-XX:MaxDirectMemorySize=1g", "-XX:-OmitStackTraceInFastThrow", "-cp", System.getProperty("java.class.path"), Fuzzer.class.getName(),
                 target, file.toString());
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();

@@ -31,6 +31,7 @@ final class JsonMutations {
         if (root == null) return text;
         List<JsonNode> containers = new ArrayList<>();
         collect(root, containers);
+        if (containers.isEmpty()) return rnd.nextBoolean() ? "{\"a\": " + text + "}" : "[" + text + "]";
         JsonNode c = containers.get(rnd.nextInt(containers.size()));
         if (rnd.nextInt(12) == 0) { // textual: a duplicated key or deep nesting
             return rnd.nextBoolean() ? duplicateKey(text, rnd) : deepNest(text, rnd);

@@ -165,7 +165,7 @@ final class OnnxTarget implements FuzzTarget {
                     TensorShapeProto.Builder sh = v.getTypeBuilder().getTensorTypeBuilder().getShapeBuilder();
                     if (sh.getDimCount() > 0 && rnd.nextInt(4) > 0) sh.getDimBuilder(rnd.nextInt(sh.getDimCount())).setDimValue(ByteMutations.interestingLong(rnd));
                     else if (rnd.nextBoolean()) sh.addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("N"));
-                    else sh.removeDim(0);
+                    else if (sh.getDimCount() > 0) sh.removeDim(0);
                 }
             }
             case 1 -> { // data type that does not match the data

@@ -50,7 +50,7 @@ final class SafeTensorsTarget implements FuzzTarget {
     public byte[] mutateStructure(byte[] in, Random rnd) {
         if (in.length < 8) return ByteMutations.mutate(in, rnd);
         long n = ByteBuffer.wrap(in, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
-        if (n < 0 || 8 + n > in.length) return ByteMutations.mutate(in, rnd);
+        if (n < 0 || n > in.length - 8) return ByteMutations.mutate(in, rnd);
         String header = new String(in, 8, (int) n, StandardCharsets.UTF_8);
         byte[] data = Arrays.copyOfRange(in, 8 + (int) n, in.length);
         switch (rnd.nextInt(8)) {
