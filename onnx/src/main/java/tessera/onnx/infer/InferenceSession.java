@@ -204,7 +204,20 @@ public final class InferenceSession implements AutoCloseable {
     }
 
     /** Runs the model on one input; writes the first output into {@code y} (shape {@link #outputShape}). No heap allocation in steady state. */
-    public void run(Tensor x, Tensor y) { run(new Tensor[] {x}, new Tensor[] {y}); }
+    public void run(Tensor x, Tensor y) {
+        Tensor[][] io = ONE_IN_ONE_OUT.get();
+        io[0][0] = x;
+        io[1][0] = y;
+        try {
+            run(io[0], io[1]);
+        } finally {
+            io[0][0] = null;
+            io[1][0] = null;
+        }
+    }
+
+    /** Per-thread one-element argument arrays of {@link #run(Tensor, Tensor)} (no array allocation per call). */
+    private static final ThreadLocal<Tensor[][]> ONE_IN_ONE_OUT = ThreadLocal.withInitial(() -> new Tensor[][] {new Tensor[1], new Tensor[1]});
 
     /** Runs the model; {@code outputs[k]} receives output k (preallocated with the right shape, float32). */
     public void run(Tensor[] inputs, Tensor[] outputs) {

@@ -504,6 +504,11 @@ final class OpPlans {
         }
         Tensor cb = colBias;
         int cc = c;
+        Tensor wConst = p.constTensor(n, 1);
+        if (wConst != null && !ta && cc < 0 && m <= GEMV_MAX_ROWS && wConst.dtype() == DType.F32) {
+            gemv(p, n, a, y, m, nn, k, alpha, tb, wConst, cb, act, lda);
+            return;
+        }
         GemmEpilogue ep = cb != null ? GemmEpilogue.colBias(cb.segment(), 0, act) : GemmEpilogue.activation(act);
         int[] reads = cc >= 0 ? new int[] {a, b, cc} : new int[] {a, b};
         p.step(n.name(), reads, new int[] {y}, v -> {
@@ -516,6 +521,36 @@ final class OpPlans {
                         tY.segment(), tY.offset(), nn, ep);
             };
         });
+    }
+
+    /** Up to this many rows of A, a Gemm with constant weights runs as one matrix-vector product per row. */
+    static final int GEMV_MAX_ROWS = 4;
+
+    /**
+     * Y[r] = act(alpha·W·A[r] + bias) per row r of A with W = op(B) transposed to [N×K] row-major once at plan time
+     * (a fully connected layer at small batch: W streamed unpacked, no per-call packing).
+     */
+    private static void gemv(Planner p, OnnxNode n, int a, int y, int m, int nn, int k, float alpha, boolean tb,
+                             Tensor b, Tensor bias, ActivationFn act, int lda) {
+        Tensor w;
+        if (tb && b.isContiguous()) {
+            w = b;
+        } else {
+            w = p.arena().allocate(DType.F32, nn, k);
+            Tensor src = tb ? b : b.transpose(0, 1);   // [nn, k] view of B (transB) or Bᵀ
+            w.copyFrom(src);
+        }
+        Tensor wt = w;
+        p.step(n.name(), new int[] {a}, new int[] {y}, v -> {
+            Tensor tA = v[a], tY = v[y];
+            return () -> {
+                for (int r = 0; r < m; r++) {
+                    Gemm.sgemv(nn, k, alpha, wt.segment(), wt.offset(), k, tA.segment(), tA.offset() + (long) r * lda,
+                            bias == null ? null : bias.segment(), 0, act, tY.segment(), tY.offset() + (long) r * nn);
+                }
+            };
+        });
+        p.algorithm("gemv");
     }
 
     private static boolean broadcastsTo(int[] c, int m, int n) {

@@ -97,7 +97,7 @@ public final class ConvPlan implements AutoCloseable {
         String op = "ConvPlan.execute";
         if (x == null || x.rank() != 4) throw new IllegalArgumentException(op + ": x must be a 4-D tensor [N, C, H, W]");
         int n = x.dim(0);
-        ConvGeom g = n == geom.n() ? geom : spec.withBatch(n).geom();
+        ConvGeom g = geomFor(n);
         ConvChecks.tensor4(op, "x", x, dtype, n, g.c(), g.h(), g.w());
         ConvChecks.tensor4(op, "y", y, dtype, n, g.k(), g.p(), g.q());
         if (residual != null) ConvChecks.tensor4(op, "residual", residual, dtype, n, g.k(), g.p(), g.q());
@@ -126,6 +126,19 @@ public final class ConvPlan implements AutoCloseable {
                     bs, bo, rs, ro, act, y.segment(), y.offset());
             default -> throw new IllegalStateException("unresolved algorithm " + algorithm);
         }
+    }
+
+    /** The geometry of the last batch size other than the plan's own (immutable; a racy cache is safe). */
+    private volatile ConvGeom otherBatch;
+
+    /** The geometry for batch n, without allocating when n is the plan's batch or the last other one seen. */
+    private ConvGeom geomFor(int n) {
+        if (n == geom.n()) return geom;
+        ConvGeom o = otherBatch;
+        if (o != null && o.n() == n) return o;
+        o = spec.withBatch(n).geom();
+        otherBatch = o;
+        return o;
     }
 
     /** The algorithm this plan runs (never AUTO). */

@@ -171,7 +171,7 @@ final class F32ConvIm2col {
                         b = col; bOff = 0; ldb = len;
                     }
                     GemmEpilogue ep = (bias == null && res == null && act.isIdentity()) ? null
-                            : new GemmEpilogue(bias, bo + (long) gi * kg, null, 0, act,
+                            : GemmEpilogueCache.of(bias, bo + (long) gi * kg, act,
                                     res, res == null ? 0 : ro + n * outImage + (long) gi * kg * pq + j0, pq);
                     if (packed != null)
                         Gemm.sgemm(packed[gi], false, len, 1f, b, bOff, ldb, 0f, y, yg + j0, pq, ep);
@@ -205,7 +205,7 @@ final class F32ConvIm2col {
                 long xg = xo + n0 * inImage + (long) gi * cg * hw;
                 long yg = yo + n0 * outImage + (long) gi * kg * pq;
                 GemmEpilogue ep = (bias == null && res == null && act.isIdentity()) ? null
-                        : new GemmEpilogue(bias, bo + (long) gi * kg, null, 0, act,
+                        : GemmEpilogueCache.of(bias, bo + (long) gi * kg, act,
                                 res, res == null ? 0 : ro + n0 * outImage + (long) gi * kg * pq, pq);
                 if (plain) {
                     Gemm.sgemmColumnBatched(packed[gi], imgs, pq, 1f, x, xg, pq, inImage, 0f, y, yg, pq, outImage, ep, outImage);

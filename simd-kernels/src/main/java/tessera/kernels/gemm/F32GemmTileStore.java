@@ -34,25 +34,22 @@ final class F32GemmTileStore {
         store(tile, 0, tileNr, c, cOff, ldc, i, j, mr, nr, alpha, beta, first, last, ep);
     }
 
+    /*
+     * Why the per-vector work sits in storeVector/epilogueVector, which take and return no vectors or masks: a vector
+     * or mask that crosses a method boundary C2 does not inline is boxed (a heap allocation and a slow path), and
+     * these helpers, once compiled on their own, are too large for C2 to inline into their callers. Everything vector
+     * stays inside one method; the callers pass offsets, counts and scalars only.
+     */
+
     /** As above for the tile columns starting at {@code tile[tileCol]} (a piece of a tile). */
     static void store(float[] tile, int tileCol, int tileNr, MemorySegment c, long cOff, int ldc, int i, int j, int mr,
             int nr, float alpha, float beta, boolean first, boolean last, GemmEpilogue ep) {
         GemmEpilogue e = last ? ep : null;
-        int full = nr / V * V;
-        VectorMask<Float> tail = full < nr ? S.indexInRange(full, nr) : null;
         for (int r = 0; r < mr; r++) {
             long cRow = cOff + (long) (i + r) * ldc + j;
             int t = r * tileNr + tileCol;
-            for (int v = 0; v < full; v += V) {
-                FloatVector acc = merge(FloatVector.fromArray(S, tile, t + v), c, (cRow + v) * 4, alpha, beta, first, null);
-                if (e != null) acc = epilogue(acc, e, i + r, j + v, null);
-                acc.intoMemorySegment(c, (cRow + v) * 4, NO);
-            }
-            if (tail != null) {
-                FloatVector acc = merge(FloatVector.fromArray(S, tile, t + full, tail), c, (cRow + full) * 4, alpha,
-                        beta, first, tail);
-                if (e != null) acc = epilogue(acc, e, i + r, j + full, tail);
-                acc.intoMemorySegment(c, (cRow + full) * 4, NO, tail);
+            for (int v = 0; v < nr; v += V) {
+                storeVector(tile, t + v, c, (cRow + v) * 4, Math.min(V, nr - v), alpha, beta, first, e, i + r, j + v);
             }
             if (e != null && !vectorActivation(e.act())) applyScalarActivation(c, cRow, nr, e);
         }
@@ -63,48 +60,90 @@ final class F32GemmTileStore {
      * direct path of full tiles on the last k block).
      */
     static void applyEpilogue(MemorySegment c, long cOff, int ldc, int i, int j, int mr, int nr, GemmEpilogue ep) {
-        int full = nr / V * V;
-        VectorMask<Float> tail = full < nr ? S.indexInRange(full, nr) : null;
+        boolean scalarAct = !vectorActivation(ep.act());
         for (int r = 0; r < mr; r++) {
             long cRow = cOff + (long) (i + r) * ldc + j;
-            for (int v = 0; v < full; v += V) {
-                long cb = (cRow + v) * 4;
-                epilogue(FloatVector.fromMemorySegment(S, c, cb, NO), ep, i + r, j + v, null).intoMemorySegment(c, cb, NO);
-            }
-            if (tail != null) {
-                long cb = (cRow + full) * 4;
-                epilogue(FloatVector.fromMemorySegment(S, c, cb, NO, tail), ep, i + r, j + full, tail)
-                        .intoMemorySegment(c, cb, NO, tail);
-            }
-            if (!vectorActivation(ep.act())) applyScalarActivation(c, cRow, nr, ep);
+            for (int v = 0; v < nr; v += V) epilogueVector(c, (cRow + v) * 4, Math.min(V, nr - v), ep, i + r, j + v);
+            if (scalarAct) applyScalarActivation(c, cRow, nr, ep);
         }
     }
 
-    /** alpha·acc plus beta·C (first k block) or C (later blocks); {@code m} null means a whole vector. */
-    private static FloatVector merge(FloatVector acc, MemorySegment c, long cb, float alpha, float beta, boolean first,
-            VectorMask<Float> m) {
-        if (alpha != 1f) acc = acc.mul(alpha);
-        if (!first) return acc.add(load(c, cb, m));
-        if (beta != 0f) return load(c, cb, m).mul(beta).add(acc);
-        return acc;
-    }
-
-    /** Row bias, column bias, residual and the piecewise-linear activations of {@code ep} for C[row][col..). */
-    private static FloatVector epilogue(FloatVector acc, GemmEpilogue ep, int row, int col, VectorMask<Float> m) {
-        if (ep.rowBias() != null) acc = acc.add(ep.rowBias().get(F, (ep.rowBiasOffset() + row) * 4));
-        if (ep.colBias() != null) acc = acc.add(load(ep.colBias(), (ep.colBiasOffset() + col) * 4, m));
-        if (ep.residual() != null) {
-            acc = acc.add(load(ep.residual(), (ep.residualOffset() + (long) row * ep.ldResidual() + col) * 4, m));
+    /**
+     * One vector of C (the first {@code valid} lanes) at byte offset {@code cb} = alpha·tile + beta·C (first k block)
+     * or + C (later blocks), then the epilogue {@code e} (null: none) for C[row][col..).
+     */
+    private static void storeVector(float[] tile, int t, MemorySegment c, long cb, int valid, float alpha, float beta,
+            boolean first, GemmEpilogue e, int row, int col) {
+        if (valid == V) {
+            FloatVector acc = FloatVector.fromArray(S, tile, t);
+            if (alpha != 1f) acc = acc.mul(alpha);
+            if (!first) acc = acc.add(FloatVector.fromMemorySegment(S, c, cb, NO));
+            else if (beta != 0f) acc = FloatVector.fromMemorySegment(S, c, cb, NO).mul(beta).add(acc);
+            if (e != null) {
+                if (e.rowBias() != null) acc = acc.add(e.rowBias().get(F, (e.rowBiasOffset() + row) * 4));
+                if (e.colBias() != null) acc = acc.add(FloatVector.fromMemorySegment(S, e.colBias(), (e.colBiasOffset() + col) * 4, NO));
+                if (e.residual() != null) {
+                    acc = acc.add(FloatVector.fromMemorySegment(S, e.residual(),
+                            (e.residualOffset() + (long) row * e.ldResidual() + col) * 4, NO));
+                }
+                Activation act = e.act();
+                if (act == Activation.RELU) acc = acc.max(0f);
+                else if (act == Activation.LEAKY_RELU) acc = acc.blend(acc.mul(e.activation().a()), acc.compare(VectorOperators.LT, 0f));
+                else if (act == Activation.CLIP) acc = acc.max(e.activation().a()).min(e.activation().b());
+            }
+            acc.intoMemorySegment(c, cb, NO);
+        } else {
+            VectorMask<Float> m = S.indexInRange(0, valid);
+            FloatVector acc = FloatVector.fromArray(S, tile, t, m);
+            if (alpha != 1f) acc = acc.mul(alpha);
+            if (!first) acc = acc.add(FloatVector.fromMemorySegment(S, c, cb, NO, m));
+            else if (beta != 0f) acc = FloatVector.fromMemorySegment(S, c, cb, NO, m).mul(beta).add(acc);
+            if (e != null) {
+                if (e.rowBias() != null) acc = acc.add(e.rowBias().get(F, (e.rowBiasOffset() + row) * 4));
+                if (e.colBias() != null) acc = acc.add(FloatVector.fromMemorySegment(S, e.colBias(), (e.colBiasOffset() + col) * 4, NO, m));
+                if (e.residual() != null) {
+                    acc = acc.add(FloatVector.fromMemorySegment(S, e.residual(),
+                            (e.residualOffset() + (long) row * e.ldResidual() + col) * 4, NO, m));
+                }
+                Activation act = e.act();
+                if (act == Activation.RELU) acc = acc.max(0f);
+                else if (act == Activation.LEAKY_RELU) acc = acc.blend(acc.mul(e.activation().a()), acc.compare(VectorOperators.LT, 0f));
+                else if (act == Activation.CLIP) acc = acc.max(e.activation().a()).min(e.activation().b());
+            }
+            acc.intoMemorySegment(c, cb, NO, m);
         }
-        Activation act = ep.act();
-        if (act == Activation.RELU) return acc.max(0f);
-        if (act == Activation.LEAKY_RELU) return acc.blend(acc.mul(ep.activation().a()), acc.compare(VectorOperators.LT, 0f));
-        if (act == Activation.CLIP) return acc.max(ep.activation().a()).min(ep.activation().b());
-        return acc;
     }
 
-    private static FloatVector load(MemorySegment s, long byteOffset, VectorMask<Float> m) {
-        return m == null ? FloatVector.fromMemorySegment(S, s, byteOffset, NO) : FloatVector.fromMemorySegment(S, s, byteOffset, NO, m);
+    /** The epilogue {@code e} in place on one vector of C (the first {@code valid} lanes) at byte offset {@code cb}. */
+    private static void epilogueVector(MemorySegment c, long cb, int valid, GemmEpilogue e, int row, int col) {
+        if (valid == V) {
+            FloatVector acc = FloatVector.fromMemorySegment(S, c, cb, NO);
+            if (e.rowBias() != null) acc = acc.add(e.rowBias().get(F, (e.rowBiasOffset() + row) * 4));
+            if (e.colBias() != null) acc = acc.add(FloatVector.fromMemorySegment(S, e.colBias(), (e.colBiasOffset() + col) * 4, NO));
+            if (e.residual() != null) {
+                acc = acc.add(FloatVector.fromMemorySegment(S, e.residual(),
+                        (e.residualOffset() + (long) row * e.ldResidual() + col) * 4, NO));
+            }
+            Activation act = e.act();
+            if (act == Activation.RELU) acc = acc.max(0f);
+            else if (act == Activation.LEAKY_RELU) acc = acc.blend(acc.mul(e.activation().a()), acc.compare(VectorOperators.LT, 0f));
+            else if (act == Activation.CLIP) acc = acc.max(e.activation().a()).min(e.activation().b());
+            acc.intoMemorySegment(c, cb, NO);
+        } else {
+            VectorMask<Float> m = S.indexInRange(0, valid);
+            FloatVector acc = FloatVector.fromMemorySegment(S, c, cb, NO, m);
+            if (e.rowBias() != null) acc = acc.add(e.rowBias().get(F, (e.rowBiasOffset() + row) * 4));
+            if (e.colBias() != null) acc = acc.add(FloatVector.fromMemorySegment(S, e.colBias(), (e.colBiasOffset() + col) * 4, NO, m));
+            if (e.residual() != null) {
+                acc = acc.add(FloatVector.fromMemorySegment(S, e.residual(),
+                        (e.residualOffset() + (long) row * e.ldResidual() + col) * 4, NO, m));
+            }
+            Activation act = e.act();
+            if (act == Activation.RELU) acc = acc.max(0f);
+            else if (act == Activation.LEAKY_RELU) acc = acc.blend(acc.mul(e.activation().a()), acc.compare(VectorOperators.LT, 0f));
+            else if (act == Activation.CLIP) acc = acc.max(e.activation().a()).min(e.activation().b());
+            acc.intoMemorySegment(c, cb, NO, m);
+        }
     }
 
     static boolean vectorActivation(Activation act) {

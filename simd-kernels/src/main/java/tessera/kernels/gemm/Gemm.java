@@ -1,6 +1,7 @@
 package tessera.kernels.gemm;
 
 import java.lang.foreign.MemorySegment;
+import tessera.kernels.ActivationFn;
 import tessera.memory.DType;
 import tessera.memory.Shapes;
 import tessera.memory.Tensor;
@@ -148,6 +149,25 @@ public final class Gemm {
         GemmChecks.matrix("sgemm", "C", "ldc", c, cOffset, ldc, m, n, "m×n", 4);
         GemmChecks.epilogue("sgemm", epilogue, m, n);
         run(a.config, false, transB, m, n, k, alpha, null, 0, 1, a, b, bOffset, ldb, beta, c, cOffset, ldc, epilogue);
+    }
+
+    /**
+     * Matrix-vector product {@code y[i] = act(alpha·Σ_p W[i][p]·x[p] + bias[i])} for i in [0, rows) (f32-gemv-4r):
+     * a fully connected layer at batch 1. W is rows×k row-major with row stride {@code ldw} (≥ k), x holds k floats,
+     * y rows floats, bias rows floats or null; offsets in float elements; act null means identity. W is read once,
+     * unpacked (a GEMM would pack it on every call); rows are split over the compute pool.
+     */
+    public static void sgemv(int rows, int k, float alpha, MemorySegment w, long wOffset, int ldw, MemorySegment x,
+            long xOffset, MemorySegment bias, long biasOffset, ActivationFn act, MemorySegment y, long yOffset) {
+        if (w == null || x == null || y == null) throw new IllegalArgumentException("sgemv: W, x and y must not be null");
+        GemmChecks.sizes("sgemv", rows, 1, k);
+        GemmChecks.matrix("sgemv", "W", "ldw", w, wOffset, ldw, rows, k, "rows×k", 4);
+        GemmChecks.vector("sgemv", "x", x, xOffset, k);
+        GemmChecks.vector("sgemv", "y", y, yOffset, rows);
+        GemmChecks.vector("sgemv", "bias", bias, biasOffset, rows);
+        if (rows == 0) return;
+        F32Gemv.run(rows, k, alpha, w, wOffset, ldw, x, xOffset, bias, biasOffset,
+                act == null ? ActivationFn.identity() : act, y, yOffset);
     }
 
     /**
