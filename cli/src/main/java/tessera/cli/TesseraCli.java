@@ -23,6 +23,13 @@ public final class TesseraCli implements Runnable {
             if (Boolean.getBoolean("tessera.debug")) e.printStackTrace(cmd.getErr());
             return 2;
         });
+        cli.setParameterExceptionHandler((ex, a) -> {
+            // picocli echoes the offending argument: keep it on one escaped line like every other error
+            CommandLine cmd = ex.getCommandLine();
+            cmd.getErr().println("tessera " + cmd.getCommandName() + ": error: " + tessera.memory.Messages.oneLine(ex.getMessage()));
+            cmd.getErr().println("(./tessera " + (cmd == cli ? "" : cmd.getCommandName() + " ") + "--help lists the options)");
+            return 2;
+        });
         int code = cli.execute(args);
         System.exit(code);
     }
