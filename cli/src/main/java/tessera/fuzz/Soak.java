@@ -47,7 +47,8 @@ public final class Soak {
     static void shared(Path model, int threads, int runs) throws Exception {
         try (InferenceSession s = InferenceSession.load(model);
              Tensor x = RandomFill.normal(Tensor.zeros(DType.F32, fixed(s.declaredInputShape(0))), 7, 0, 1)) {
-            for (int r = 0; r < 20; r++) s.run(x).close(); // steady state before the reference
+            int warm = Integer.getInteger("soak.warmup", 200);
+            for (int r = 0; r < warm; r++) s.run(x).close(); // steady state (compiled code) before the reference
             float[] expected;
             try (Tensor y = s.run(x)) {
                 expected = y.toFloatArray();
@@ -61,7 +62,13 @@ public final class Soak {
                     try (Tensor y = Tensor.zeros(DType.F32, s.outputShape(0, x.shape()))) {
                         for (int r = 0; r < runs; r++) {
                             s.run(x, y);
-                            if (!Arrays.equals(expected, y.toFloatArray())) mismatched.incrementAndGet();
+                            float[] got = y.toFloatArray();
+                            if (!Arrays.equals(expected, got)) {
+                                double maxDiff = 0;
+                                for (int i = 0; i < got.length; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i] - expected[i]));
+                                System.out.printf("  mismatch: run %d of a thread (%d overall), max |difference| %.3g%n", r, done.get(), maxDiff);
+                                mismatched.incrementAndGet();
+                            }
                             long d = done.incrementAndGet();
                             if (d % 5000 == 0) System.out.printf("  %d runs, %d not bit-identical, %.0f s%n", d, mismatched.get(), (System.nanoTime() - t0) / 1e9);
                         }
