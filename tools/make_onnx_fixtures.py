@@ -344,6 +344,63 @@ class FCN(nn.Module):
         return self.head(d2)
 
 
+class NewOps(nn.Module):
+    """pixel_shuffle/unshuffle (DepthToSpace CRD / SpaceToDepth), InstanceNorm2d, split (Split), expand, repeat (Tile)."""
+    def __init__(self, c=8):
+        super().__init__()
+        self.inorm = nn.InstanceNorm2d(c, affine=True)
+        g = torch.Generator().manual_seed(31)
+        with torch.no_grad():
+            self.inorm.weight.copy_(torch.rand(c, generator=g) + 0.5)
+            self.inorm.bias.copy_(torch.randn(c, generator=g) * 0.2)
+
+    def forward(self, x):
+        a = F.pixel_shuffle(x, 2)
+        b = F.pixel_unshuffle(torch.tanh(a), 2)
+        p, q = torch.split(x, [3, 5], dim=1)
+        e = x[:, :1].expand(-1, 4, -1, -1)
+        t = x[:, 6:].repeat(1, 2, 1, 1)
+        return torch.cat([b * self.inorm(x), torch.cat([q, p * 2], 1), e, t], 1)
+
+
+class LRASPPTiny(nn.Module):
+    """torchvision's LR-ASPP head (1x1 conv-BN-ReLU, global-pool sigmoid gate, bilinear Resize to the low branch's size)
+    on a compact MobileNetV3-like backbone (hardswish, depthwise, SE-free), and a final bilinear Resize to the input."""
+    def __init__(self, classes=4):
+        super().__init__()
+        from torchvision.models.segmentation.lraspp import LRASPPHead
+        self.low = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1, bias=False), nn.BatchNorm2d(8), nn.Hardswish(),
+                                 nn.Conv2d(8, 8, 3, 2, 1, groups=8, bias=False), nn.BatchNorm2d(8), nn.ReLU())
+        self.high = nn.Sequential(nn.Conv2d(8, 24, 1, bias=False), nn.BatchNorm2d(24), nn.Hardswish(),
+                                  nn.Conv2d(24, 24, 3, 2, 1, groups=24, bias=False), nn.BatchNorm2d(24), nn.Hardswish(),
+                                  nn.Conv2d(24, 32, 3, 2, 1, bias=False), nn.BatchNorm2d(32), nn.Hardswish())
+        self.head = LRASPPHead(8, 32, classes, 16)
+
+    def forward(self, x):
+        low = self.low(x)
+        out = self.head({"low": low, "high": self.high(low)})
+        return F.interpolate(out, size=x.shape[-2:], mode="bilinear", align_corners=False)
+
+
+class ConvNeXtBlock(nn.Module):
+    """torchvision's ConvNeXt block (CNBlock: depthwise 7x7, LayerNorm over channels via permute, Linear 4x, GELU, Linear,
+    layer scale, residual) with a random layer scale so the branch matters."""
+    def __init__(self, dim=16):
+        super().__init__()
+        from torchvision.models.convnext import CNBlock
+        self.block = CNBlock(dim, layer_scale=0.5, stochastic_depth_prob=0.0)
+        g = torch.Generator().manual_seed(32)
+        with torch.no_grad():
+            self.block.layer_scale.copy_(torch.rand(self.block.layer_scale.shape, generator=g) + 0.25)
+            for m in self.block.modules():
+                if isinstance(m, nn.LayerNorm):
+                    m.weight.copy_(torch.rand(m.weight.shape, generator=g) + 0.5)
+                    m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.2)
+
+    def forward(self, x):
+        return self.block(x)
+
+
 def models():
     export("lenet5", LeNet5(), (2, 1, 28, 28), seed=1)
     export("resnet_tiny", ResNetTiny(), (2, 3, 32, 32), seed=2, keep_bn=True)
@@ -351,6 +408,9 @@ def models():
     export("mobilenetv2_tiny", MobileNetV2Tiny(), (2, 3, 32, 32), seed=4, keep_bn=True)
     export("se_block", SEBlock(), (2, 3, 16, 16), seed=5)
     export("fcn_tiny", FCN(), (2, 3, 24, 24), seed=6)
+    export("op_newops", NewOps(), (2, 8, 4, 6), seed=7)
+    export("lraspp_tiny", LRASPPTiny(), (1, 3, 64, 64), seed=8, keep_bn=True)
+    export("convnext_block", ConvNeXtBlock(), (2, 16, 8, 8), seed=9, opset=17)
 
 
 if __name__ == "__main__":

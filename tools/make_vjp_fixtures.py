@@ -38,12 +38,12 @@ def bn_eval_formula(m, x):
     return (x - m.running_mean.view(shape)) * (m.weight / torch.sqrt(m.running_var + m.eps)).view(shape) + m.bias.view(shape)
 
 
-def make(name, model, shape, seed):
+def make(name, model, shape, seed, opset=13):
     torch.manual_seed(seed)
     model = mf.randomize(model, seed)
     x = torch.randn(*shape)
     path = os.path.join(OUT, name + ".onnx")
-    torch.onnx.export(model, x, path, input_names=["input"], output_names=["output"], opset_version=13,
+    torch.onnx.export(model, x, path, input_names=["input"], output_names=["output"], opset_version=opset,
                       dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, do_constant_folding=False,
                       training=torch.onnx.TrainingMode.PRESERVE)
     # float64 copy whose batch norms use the eval formula on differentiable running statistics
@@ -115,3 +115,6 @@ if __name__ == "__main__":
     make("op_l2norm", mf.L2Normalize(), (2, 4, 3, 3), seed=25)
     make("op_lppool2d", nn.LPPool2d(2, 2, stride=2), (2, 3, 6, 7), seed=26)
     convtranspose_output_shape()
+    make("op_newops", mf.NewOps(), (2, 8, 4, 6), seed=27)
+    make("lraspp_tiny", mf.LRASPPTiny(), (1, 3, 64, 64), seed=28)
+    make("convnext_block", mf.ConvNeXtBlock(), (2, 16, 8, 8), seed=29, opset=17)

@@ -16,16 +16,29 @@ import tessera.memory.TensorArena;
  * {@code GlobalLpPool} = (ReduceSum(|x|^p over every axis after the channels, keepdims))^(1/p), with x·x and √ for
  * p = 2; {@code LayerNormalization} = (x − mean) / √(var + ε) · scale + bias over the axes from {@code axis} on
  * (a non-negative axis flattens them into one first, by Reshape), with the optional Mean and InvStdDev outputs.
+ * {@code InstanceNormalization} = the same over [N, C, S] (every axis after the channels flattened) with a per-channel
+ * scale and bias; {@code DepthToSpace} (DCR and CRD) and {@code SpaceToDepth} = Reshape → 6-D Transpose → Reshape;
+ * {@code Split} = one Slice per output (sizes from the {@code split} input — {@link OpsetNormalizer} turns the
+ * attribute of opsets before 13 into it — or equal parts of ⌈d / outputs⌉, the last one shorter, as in opset 18;
+ * sizes that do not add up to the axis, and an axis the outputs do not divide without {@code num_outputs}, are
+ * refused at planning by a folded Reshape check);
+ * {@code Expand} = Where(ConstantOfShape(shape, true), x, x), whose three-way broadcast is exactly Expand's;
+ * {@code Tile} (repeats known at load) = Unsqueeze to [1, d0, 1, d1, …] → Expand to [r0, d0, r1, d1, …] →
+ * Reshape to shape·repeats. Shape arithmetic is Shape/Slice/Concat/Mul/Div, folded at planning.
  * Generated names end in {@code #…}.
  */
 final class Decompositions {
     private final TensorArena arena;
+    private final Map<String, Tensor> inits;
     private final List<OnnxNode> out = new ArrayList<>();
 
-    private Decompositions(TensorArena arena) { this.arena = arena; }
+    private Decompositions(Map<String, Tensor> inits, TensorArena arena) {
+        this.inits = inits;
+        this.arena = arena;
+    }
 
-    static List<OnnxNode> rewrite(List<OnnxNode> nodes, TensorArena arena) {
-        Decompositions d = new Decompositions(arena);
+    static List<OnnxNode> rewrite(List<OnnxNode> nodes, Map<String, Tensor> inits, TensorArena arena) {
+        Decompositions d = new Decompositions(inits, arena);
         for (OnnxNode n : nodes) d.node(n);
         return d.out;
     }
@@ -122,8 +135,178 @@ final class Decompositions {
                     if (statShape != null) add(b + "invout", "Reshape", List.of(inv, statShape), n.outputs().get(2), Map.of());
                 }
             }
+            case "InstanceNormalization" -> {
+                add(b + "flat", "Reshape", List.of(n.input(0), constant(n, "ncs", longs(0, 0, -1))), b + "flat", Map.of());
+                String ax = constant(n, "axes", longs(2));
+                add(b + "mean", "ReduceMean", List.of(b + "flat", ax), b + "mean", Map.of());
+                add(b + "d", "Sub", List.of(b + "flat", b + "mean"), b + "d", Map.of());
+                add(b + "d2", "Mul", List.of(b + "d", b + "d"), b + "d2", Map.of());
+                add(b + "var", "ReduceMean", List.of(b + "d2", ax), b + "var", Map.of());
+                add(b + "veps", "Add", List.of(b + "var", constant(n, "eps", floats(n.getFloat("epsilon", 1e-5f)))), b + "veps", Map.of());
+                add(b + "std", "Sqrt", List.of(b + "veps"), b + "std", Map.of());
+                add(b + "norm", "Div", List.of(b + "d", b + "std"), b + "norm", Map.of());
+                String c1 = constant(n, "c1", longs(-1, 1));
+                add(b + "scale", "Reshape", List.of(n.input(1), c1), b + "scale", Map.of());
+                add(b + "bias", "Reshape", List.of(n.input(2), c1), b + "bias", Map.of());
+                add(b + "scaled", "Mul", List.of(b + "norm", b + "scale"), b + "scaled", Map.of());
+                add(b + "shifted", "Add", List.of(b + "scaled", b + "bias"), b + "shifted", Map.of());
+                add(b + "shape", "Shape", List.of(n.input(0)), b + "shape", Map.of());
+                add(n.name(), "Reshape", List.of(b + "shifted", b + "shape"), y, Map.of());
+            }
+            case "DepthToSpace", "SpaceToDepth" -> spaceDepth(n, b, y);
+            case "Split" -> split(n, b);
+            case "Expand" -> expand(n, b, n.input(0), n.input(1), y);
+            case "Tile" -> {
+                long[] reps = constantLongs(n, 1, "repeats");
+                long[] axes = new long[reps.length], eshape = new long[2 * reps.length];
+                for (int i = 0; i < reps.length; i++) {
+                    if (reps[i] < 0) throw OpParsers.bad(n, "input 'repeats' " + java.util.Arrays.toString(reps) + " has a negative entry");
+                    axes[i] = 2L * i;
+                    eshape[2 * i] = reps[i];
+                    eshape[2 * i + 1] = 1;
+                }
+                add(b + "interleaved", "Unsqueeze", List.of(n.input(0), constant(n, "axes", longs(axes))), b + "interleaved", Map.of());
+                expand(n, b, b + "interleaved", constant(n, "eshape", longs(eshape)), b + "expanded");
+                add(b + "shape", "Shape", List.of(n.input(0)), b + "shape", Map.of());
+                add(b + "oshape", "Mul", List.of(b + "shape", constant(n, "reps", longs(reps))), b + "oshape", Map.of());
+                add(n.name(), "Reshape", List.of(b + "expanded", b + "oshape"), y, Map.of());
+            }
             default -> out.add(n);
         }
+    }
+
+    /** Expand(x, shape) = Where(ConstantOfShape(shape, true), x, x): the output has the broadcast of x's shape and shape. */
+    private void expand(OnnxNode n, String b, String x, String shape, String y) {
+        Tensor t = arena.allocate(DType.U8, 1);
+        t.segment().set(ValueLayout.JAVA_BYTE, t.offset(), (byte) 1);
+        add(b + "true", "ConstantOfShape", List.of(shape), b + "true", Map.of("value", tensorAttr(t)));
+        add(b + "where", "Where", List.of(b + "true", x, x), y, Map.of());
+    }
+
+    /** [N, C, H, W] ↔ [N, C·b², H/b, W/b] through a 6-D view and its transpose (ONNX's reference definitions). */
+    private void spaceDepth(OnnxNode n, String b, String y) {
+        long bs = n.getInt("blocksize", 0);
+        if (bs < 1) throw OpParsers.bad(n, "attribute 'blocksize' = " + bs + " must be >= 1" + (n.has("blocksize") ? "" : " (it is required)"));
+        add(b + "shape", "Shape", List.of(n.input(0)), b + "shape", Map.of());
+        String[] d = new String[4];
+        for (int k = 0; k < 4; k++) {
+            d[k] = b + "d" + k;
+            add(d[k], "Slice", List.of(b + "shape", constant(n, "s" + k, longs(k)), constant(n, "e" + k, longs(k + 1))), d[k], Map.of());
+        }
+        String bb = constant(n, "b", longs(bs)), b2 = constant(n, "b2", longs(bs * bs));
+        String view;
+        long[] perm;
+        List<String> outDims;
+        if (n.opType().equals("DepthToSpace")) {
+            String mode = n.getString("mode", "DCR");
+            add(b + "cb", "Div", List.of(d[1], b2), b + "cb", Map.of());
+            add(b + "hb", "Mul", List.of(d[2], bb), b + "hb", Map.of());
+            add(b + "wb", "Mul", List.of(d[3], bb), b + "wb", Map.of());
+            switch (mode) {
+                case "DCR" -> {
+                    view = concat(b + "view", d[0], bb, bb, b + "cb", d[2], d[3]);
+                    perm = new long[] {0, 3, 4, 1, 5, 2};
+                }
+                case "CRD" -> {
+                    view = concat(b + "view", d[0], b + "cb", bb, bb, d[2], d[3]);
+                    perm = new long[] {0, 1, 4, 2, 5, 3};
+                }
+                default -> throw OpParsers.bad(n, "attribute 'mode' = '" + mode + "' is not DCR or CRD");
+            }
+            outDims = List.of(d[0], b + "cb", b + "hb", b + "wb");
+        } else {
+            add(b + "hb", "Div", List.of(d[2], bb), b + "hb", Map.of());
+            add(b + "wb", "Div", List.of(d[3], bb), b + "wb", Map.of());
+            add(b + "cb", "Mul", List.of(d[1], b2), b + "cb", Map.of());
+            view = concat(b + "view", d[0], d[1], b + "hb", bb, b + "wb", bb);
+            perm = new long[] {0, 3, 5, 1, 2, 4};
+            outDims = List.of(d[0], b + "cb", b + "hb", b + "wb");
+        }
+        add(b + "6d", "Reshape", List.of(n.input(0), view), b + "6d", Map.of());
+        add(b + "perm", "Transpose", List.of(b + "6d"), b + "perm", Map.of("perm", OnnxAttribute.ofInts("perm", perm)));
+        add(n.name(), "Reshape", List.of(b + "perm", concat(b + "oshape", outDims.toArray(String[]::new))), y, Map.of());
+    }
+
+    private String concat(String name, String... parts) {
+        add(name, "Concat", List.of(parts), name, Map.of("axis", OnnxAttribute.ofInt("axis", 0)));
+        return name;
+    }
+
+    /** One Slice per output along {@code axis}; sizes from the split input (known at load) or equal parts. */
+    private void split(OnnxNode n, String b) {
+        long axis = n.getInt("axis", 0);
+        int k = n.outputs().size();
+        if (n.has("num_outputs") && n.getInt("num_outputs", 0) != k) {
+            throw OpParsers.bad(n, "attribute 'num_outputs' = " + n.getInt("num_outputs", 0) + " but the node has " + k + " outputs " + n.outputs());
+        }
+        String ax = constant(n, "axis", longs(axis));
+        if (n.hasInput(1)) {
+            long[] sizes = constantLongs(n, 1, "split");
+            if (sizes.length != k) throw OpParsers.bad(n, "input 'split' " + java.util.Arrays.toString(sizes) + " has " + sizes.length + " sizes for " + k + " outputs");
+            long start = 0;
+            for (int i = 0; i < k; i++) {
+                if (sizes[i] < 0) throw OpParsers.bad(n, "input 'split' " + java.util.Arrays.toString(sizes) + " has a negative size");
+                String o = n.outputs().get(i);
+                if (!o.isEmpty()) {
+                    add(b + "part" + i, "Slice", List.of(n.input(0), constant(n, "start" + i, longs(start)), constant(n, "end" + i, longs(start + sizes[i])), ax),
+                            o, Map.of());
+                }
+                start += sizes[i];
+            }
+            // the sizes must add up to the axis: a [d] constant reshaped to [Σ sizes], folded at planning, refuses otherwise
+            check(n, b, axis, "sizes_must_sum_to_the_axis", longs(start));
+            return;
+        }
+        // equal parts of ceil(d / k): d from the input's shape, folded at planning; before opset 18 (no num_outputs) k must divide d
+        String dim = axisLength(n, b, axis);
+        if (!n.has("num_outputs")) check(n, b, axis, "outputs_must_divide_the_axis", longs(k, -1));
+        add(b + "dk", "Add", List.of(dim, constant(n, "km1", longs(k - 1))), b + "dk", Map.of());
+        add(b + "chunk", "Div", List.of(b + "dk", constant(n, "k", longs(k))), b + "chunk", Map.of());
+        for (int i = 0; i < k; i++) {
+            String o = n.outputs().get(i);
+            if (o.isEmpty()) continue;
+            add(b + "start" + i, "Mul", List.of(b + "chunk", constant(n, "i" + i, longs(i))), b + "start" + i, Map.of());
+            add(b + "end" + i, "Mul", List.of(b + "chunk", constant(n, "i" + (i + 1), longs(i + 1))), b + "end" + i, Map.of());
+            add(b + "part" + i, "Slice", List.of(n.input(0), b + "start" + i, b + "end" + i, ax), o, Map.of());
+        }
+    }
+
+    /** Shape(x)[axis] as a [1] int64 tensor (folded at planning). */
+    private String axisLength(OnnxNode n, String b, long axis) {
+        if (out.stream().noneMatch(o -> o.name().equals(b + "d"))) {
+            add(b + "shape", "Shape", List.of(n.input(0)), b + "shape", Map.of());
+            String end = axis == -1 ? constant(n, "dend", longs(Long.MAX_VALUE)) : constant(n, "dend", longs(axis + 1));
+            add(b + "d", "Slice", List.of(b + "shape", constant(n, "dstart", longs(axis)), end), b + "d", Map.of());
+        }
+        return b + "d";
+    }
+
+    /**
+     * A planning-time check that refuses, naming {@code n}'s generated node {@code what} and the shapes, unless a
+     * tensor of Shape(x)[axis] elements reshapes to {@code shape}; its output is read by nobody and costs no step.
+     */
+    private void check(OnnxNode n, String b, long axis, String what, Tensor shape) {
+        String dim = axisLength(n, b, axis);
+        add(b + "axis_elements", "ConstantOfShape", List.of(dim), b + "axis_elements", Map.of());
+        add(b + what, "Reshape", List.of(b + "axis_elements", constant(n, what + "_shape", shape)), b + what, Map.of());
+    }
+
+    /** The int64 values of input {@code k} when it is an initializer or a Constant node's output; otherwise a refusal. */
+    private long[] constantLongs(OnnxNode n, int k, String what) {
+        String name = n.input(k);
+        Tensor t = inits.get(name);
+        if (t == null) {
+            for (OnnxNode c : out) {
+                if (c.opType().equals("Constant") && c.outputs().get(0).equals(name) && c.has("value")) t = c.getTensor("value");
+            }
+        }
+        if (t == null) throw OpParsers.bad(n, "input '" + what + "' ('" + name + "') must be an initializer or a Constant (it is computed at run time), which is not supported");
+        if (t.dtype() != DType.I64 || t.shape().length != 1) {
+            throw OpParsers.bad(n, "input '" + what + "' ('" + name + "') must be a 1-D int64 tensor, not " + t.dtype() + " " + java.util.Arrays.toString(t.shape()));
+        }
+        long[] v = new long[(int) t.numel()];
+        for (int i = 0; i < v.length; i++) v[i] = t.segment().getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, t.offset() + i);
+        return v;
     }
 
     private static List<String> reduceInputs(OnnxNode n, String x) {

@@ -163,7 +163,7 @@ public final class OnnxLoader {
             if (!defined.contains(o)) throw new OnnxFormatException("ONNX model " + source + ": graph output '" + o + "' is never computed");
         }
         List<OnnxNode> normalized = WindowRewrites.rewrite(OpsetNormalizer.normalize(nodes, opset, arena), inits, arena);
-        return new OnnxGraph(Decompositions.rewrite(normalized, arena), inits, inputs, outputs, opset, arena);
+        return new OnnxGraph(Decompositions.rewrite(normalized, inits, arena), inits, inputs, outputs, opset, arena);
     }
 
     private static OnnxGraph.ValueInfo valueInfo(ValueInfoProto v, OnnxLimits limits, String source) {

@@ -95,6 +95,12 @@ public final class OnnxOps {
         op("ReduceL2", 1, 2, n -> OpParsers.reduce(n, OpArgs.Reduction.SUM));
         op("GlobalLpPool", 1, 1, OpParsers::none);
         op("LayerNormalization", 2, 3, OpParsers::none);
+        op("InstanceNormalization", 3, 3, OpParsers::none);
+        foldable("DepthToSpace", 1, 1, OpParsers::none);
+        foldable("SpaceToDepth", 1, 1, OpParsers::none);
+        foldable("Split", 1, 2, OpParsers::none);
+        foldable("Tile", 2, 2, OpParsers::none);
+        foldable("Expand", 2, 2, OpParsers::none);
         foldable("Where", 3, 3, n -> new OpArgs.Where());
         foldable("Concat", 1, MANY, OpParsers::concat);
         foldable("Flatten", 1, 1, n -> new OpArgs.Axis(n.getInt("axis", 1)));

@@ -13,7 +13,7 @@ import tessera.memory.TensorArena;
  * Rewrites opset variants to the newest form once, at load, so no interpreter looks at the opset: attributes that
  * later opsets turned into inputs become {@code Constant} nodes feeding those inputs (Squeeze/Unsqueeze axes before
  * 13, Slice starts/ends/axes before 10, Pad pads/value before 11, Clip min/max before 11, ReduceMean/ReduceMax axes
- * before 18, ReduceSum axes before 13), and Softmax/LogSoftmax before 13 (which flatten to 2-D at {@code axis})
+ * before 18, ReduceSum axes before 13, Split's split before 13), and Softmax/LogSoftmax before 13 (which flatten to 2-D at {@code axis})
  * become {@code Flatten → Softmax(axis = 1) → Reshape(Shape(x))}. Generated names end in {@code #…}. The new
  * constants are Constant nodes, not initializers, so they are not parameters of the differentiable graph.
  */
@@ -62,6 +62,9 @@ public final class OpsetNormalizer {
             }
             case "ReduceMean", "ReduceMax", "ReduceMin", "ReduceSumSquare", "ReduceL2" -> {
                 if (opset < 18) moveInts(n, new String[] {"axes"}, 1); else out.add(n);
+            }
+            case "Split" -> {
+                if (opset < 13 && !n.hasInput(1)) moveInts(n, new String[] {"split"}, 1); else out.add(n); // opset 1 also took it as an input
             }
             case "ReduceSum" -> {
                 if (opset < 13) moveInts(n, new String[] {"axes"}, 1); else out.add(n);

@@ -25,13 +25,13 @@ class OnnxParityTest {
             "op_softmax_opset11", "op_gemm", "op_matmul", "op_arith", "op_reshape_chain", "op_transpose_slice", "op_pad",
             "op_reduce_mean", "op_concat_gather", "op_maxunpool", "op_unary", "op_binary", "op_reduce", "op_gelu", "op_l2norm",
             "op_lppool2d", "op_convtranspose_output_shape",
-            "lenet5", "resnet_tiny", "inception_tiny", "mobilenetv2_tiny", "se_block", "fcn_tiny"})
+            "lenet5", "resnet_tiny", "inception_tiny", "mobilenetv2_tiny", "se_block", "fcn_tiny", "op_newops", "lraspp_tiny", "convnext_block"})
     void matchesPyTorch(String name) {
         check(name, SessionOptions.DEFAULT);
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"resnet_tiny", "mobilenetv2_tiny", "fcn_tiny", "op_conv_group_dilation"})
+    @ValueSource(strings = {"resnet_tiny", "mobilenetv2_tiny", "fcn_tiny", "op_conv_group_dilation", "lraspp_tiny", "convnext_block"})
     void matchesPyTorchWithEveryConvAlgorithm(String name) {
         for (ConvAlgorithm a : new ConvAlgorithm[] {ConvAlgorithm.DIRECT, ConvAlgorithm.IM2COL}) {
             check(name, SessionOptions.DEFAULT.withAlgorithm(a));

@@ -42,7 +42,7 @@ class OnnxVjpParityTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"lenet5", "resnet_tiny", "inception_tiny", "se_block", "fcn_tiny", "op_unary", "op_binary", "op_reduce", "op_gelu",
-            "op_l2norm", "op_lppool2d", "op_convtranspose_output_shape"})
+            "op_l2norm", "op_lppool2d", "op_convtranspose_output_shape", "op_newops", "lraspp_tiny", "convnext_block"})
     void gradientsMatchPytorch(String model) {
         for (DType dt : new DType[] {DType.F64, DType.F32}) {
             double tol = dt == DType.F64 ? TOL_F64 : TOL_F32;
@@ -77,7 +77,7 @@ class OnnxVjpParityTest {
             "op_gemm", "op_matmul", "op_reduce_mean", "op_prelu", "op_lrn", "op_lppool", "op_avgpool_pad_exclude", "op_avgpool_ceil_include",
             "op_maxpool_ceil", "op_maxpool_dilation", "op_conv_group_dilation", "op_conv_asym", "op_convtranspose_group", "op_arith",
             "op_reshape_chain", "op_global_pools", "op_batchnorm", "op_mish_decomposed", "op_unary", "op_binary", "op_reduce", "op_gelu",
-            "op_l2norm", "op_lppool2d", "op_convtranspose_output_shape"})
+            "op_l2norm", "op_lppool2d", "op_convtranspose_output_shape", "op_newops", "convnext_block"})
     void inputGradientMatchesFiniteDifferences(String op) {
         try (OnnxGraph g = load(op + ".onnx");
              Tensor x32 = Fixtures.npy(op + ".input.npy");

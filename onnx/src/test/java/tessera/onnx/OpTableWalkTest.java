@@ -39,32 +39,32 @@ class OpTableWalkTest {
 
     // ------------------------------------------------------------------ builders
 
-    private static AttributeProto ints(String name, long... v) {
+    static AttributeProto ints(String name, long... v) {
         var b = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
         for (long x : v) b.addInts(x);
         return b.build();
     }
 
-    private static AttributeProto i(String name, long v) {
+    static AttributeProto i(String name, long v) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(v).build();
     }
 
-    private static AttributeProto f(String name, float v) {
+    static AttributeProto f(String name, float v) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.FLOAT).setF(v).build();
     }
 
-    private static AttributeProto t(String name, TensorProto v) {
+    static AttributeProto t(String name, TensorProto v) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.TENSOR).setT(v).build();
     }
 
-    private static NodeProto node(String op, List<String> in, String out, AttributeProto... attrs) {
+    static NodeProto node(String op, List<String> in, String out, AttributeProto... attrs) {
         var b = NodeProto.newBuilder().setName(op.toLowerCase() + "_" + out).setOpType(op).addAllInput(in).addOutput(out);
         for (AttributeProto a : attrs) b.addAttribute(a);
         return b.build();
     }
 
     /** A deterministic float tensor of {@code shape} with values in [lo, hi). */
-    private static TensorProto floats(String name, double lo, double hi, int... shape) {
+    static TensorProto floats(String name, double lo, double hi, int... shape) {
         var b = TensorProto.newBuilder().setName(name).setDataType(1);
         long n = 1;
         for (int d : shape) {
@@ -76,7 +76,7 @@ class OpTableWalkTest {
         return b.build();
     }
 
-    private static TensorProto longs(String name, long[] v, int... shape) {
+    static TensorProto longs(String name, long[] v, int... shape) {
         var b = TensorProto.newBuilder().setName(name).setDataType(7);
         for (int d : shape) b.addDims(d);
         for (long x : v) b.addInt64Data(x);
@@ -195,14 +195,24 @@ class OpTableWalkTest {
         unary("GlobalLpPool", false, i("p", 3));
         single("LayerNormalization", List.of("x", "ls", "lb"), new TensorProto[] {floats("ls", 0.5, 1.5, 4, 4), floats("lb", -0.2, 0.2, 4)},
                 i("axis", -2), f("epsilon", 1e-3f));
+        single("InstanceNormalization", List.of("x", "is", "ib"), new TensorProto[] {floats("is", 0.5, 1.5, 3), floats("ib", -0.2, 0.2, 3)},
+                f("epsilon", 1e-3f));
+        example("DepthToSpace", new int[] {2, 8, 3, 3}, false, List.of(node("DepthToSpace", List.of("x"), "y", i("blocksize", 2), s("mode", "CRD"))));
+        single("SpaceToDepth", List.of("x"), none(), i("blocksize", 2));
+        example("Split", X, false, List.of(
+                NodeProto.newBuilder().setName("split").setOpType("Split").addInput("x").addInput("sp").addOutput("p0").addOutput("p1")
+                        .addAttribute(i("axis", 1)).build(),
+                node("Concat", List.of("p1", "p0"), "y", i("axis", 1))), longs("sp", new long[] {1, 2}, 2));
+        single("Tile", List.of("x", "reps"), new TensorProto[] {longs("reps", new long[] {1, 2, 1, 3}, 4)});
+        single("Expand", List.of("x", "es"), new TensorProto[] {longs("es", new long[] {2, 1, 1, 1, 1}, 5)});
         single("Upsample", List.of("x", "us"), new TensorProto[] {floatList("us", 1, 1, 2, 3)}, s("mode", "nearest"));
     }
 
-    private static AttributeProto s(String name, String v) {
+    static AttributeProto s(String name, String v) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.STRING).setS(com.google.protobuf.ByteString.copyFromUtf8(v)).build();
     }
 
-    private static TensorProto floatList(String name, float... v) {
+    static TensorProto floatList(String name, float... v) {
         var b = TensorProto.newBuilder().setName(name).setDataType(1).addDims(v.length);
         for (float x : v) b.addFloatData(x);
         return b.build();
@@ -218,7 +228,7 @@ class OpTableWalkTest {
     }
 
     /** The example as a model; with {@code xConst}, x is an initializer holding {@code x} and the graph input is unused. */
-    private static byte[] model(Example e, Tensor x, boolean xConst) {
+    static byte[] model(Example e, Tensor x, boolean xConst) {
         var g = OnnxProto.GraphProto.newBuilder().setName("walk").addAllNode(e.nodes()).addAllInitializer(e.inits().values())
                 .addOutput(OnnxProto.ValueInfoProto.newBuilder().setName("y"));
         if (xConst) {
@@ -233,7 +243,7 @@ class OpTableWalkTest {
                 .setGraph(g).build().toByteArray();
     }
 
-    private static Tensor input(Example e) {
+    static Tensor input(Example e) {
         Random r = new Random(7);
         Tensor x = Tensor.zeros(DType.F32, e.shape());
         Tensor flat = x.reshape((int) x.numel());

@@ -20,7 +20,8 @@ import tessera.onnx.proto.OnnxProto.TensorProto;
  * Old-opset attribute forms normalize to the same computation as the newest input forms: an opset-9 chain
  * (Unsqueeze/Squeeze axes, Slice starts/ends/axes, Clip min/max, Pad pads/value, ReduceSum axes as attributes) gives
  * the output of the opset-13 chain with those values as inputs, in inference and in vjp; Softmax before opset 13
- * normalizes over everything after its axis.
+ * normalizes over everything after its axis. Split's sizes (attribute before 13, input from 13, equal parts with
+ * {@code num_outputs} in 18) give one computation.
  */
 class OpsetNormalizerTest {
     private static AttributeProto ints(String name, long... v) {
@@ -123,6 +124,79 @@ class OpsetNormalizerTest {
             double channel0 = 0;
             for (int k = 0; k < 16; k++) channel0 += v[k];
             assertTrue(channel0 < 0.9, "a single channel does not sum to 1 (that would be opset-13 semantics): " + channel0);
+        }
+    }
+
+    private static NodeProto split(List<String> in, AttributeProto... attrs) {
+        var b = NodeProto.newBuilder().setName("split").setOpType("Split").addAllInput(in).addOutput("a").addOutput("b");
+        for (AttributeProto a : attrs) b.addAttribute(a);
+        return b.build();
+    }
+
+    @Test
+    void splitFormsOfEveryOpsetComputeTheSameParts() {
+        NodeProto cat = node("Concat", List.of("b", "a"), "y", i("axis", 3));
+        byte[] v11 = model(11, List.of(split(List.of("x"), i("axis", 3), ints("split", 1, 3)), cat));
+        byte[] v13 = model(13, List.of(split(List.of("x", "sp"), i("axis", -1)), cat), longs("sp", 1, 3));
+        byte[] v1 = model(1, List.of(split(List.of("x", "sp"), i("axis", 3)), cat), longs("sp", 1, 3));
+        byte[] eq11 = model(11, List.of(split(List.of("x"), i("axis", 3)), cat));
+        byte[] eq18 = model(18, List.of(split(List.of("x"), i("axis", 3), i("num_outputs", 2)), cat));
+        try (Tensor x = input(); Tensor a = infer(v11, x); Tensor b = infer(v13, x); Tensor c = infer(v1, x); Tensor e = infer(eq11, x);
+             Tensor e18 = infer(eq18, x)) {
+            float[] xv = x.toFloatArray(), av = a.toFloatArray();
+            assertArrayEquals(new int[] {2, 3, 4, 4}, a.shape());
+            // row r of y = x[r, 1:4] followed by x[r, 0:1]
+            for (int r = 0; r < 24; r++) {
+                for (int k = 0; k < 4; k++) assertEquals(xv[r * 4 + (k + 1) % 4], av[r * 4 + k], 0f, "row " + r + " column " + k);
+            }
+            assertArrayEquals(av, b.toFloatArray());
+            assertArrayEquals(av, c.toFloatArray());
+            float[] ev = e.toFloatArray();
+            for (int r = 0; r < 24; r++) {
+                for (int k = 0; k < 4; k++) assertEquals(xv[r * 4 + (k + 2) % 4], ev[r * 4 + k], 0f, "equal halves: row " + r + " column " + k);
+            }
+            assertArrayEquals(ev, e18.toFloatArray());
+        }
+    }
+
+    @Test
+    void splitErrorsNameTheNodeAndTheInput() {
+        byte[] wrongCount = model(13, List.of(split(List.of("x", "sp"), i("axis", 3)), node("Concat", List.of("b", "a"), "y", i("axis", 3))),
+                longs("sp", 1, 1, 2));
+        byte[] computed = model(13, List.of(node("Shape", List.of("x"), "s"), split(List.of("x", "s"), i("axis", 3)),
+                node("Concat", List.of("b", "a"), "y", i("axis", 3))));
+        byte[] numOutputs = model(18, List.of(split(List.of("x"), i("axis", 3), i("num_outputs", 3)), node("Concat", List.of("b", "a"), "y", i("axis", 3))));
+        OnnxFormatException e1 = org.junit.jupiter.api.Assertions.assertThrows(OnnxFormatException.class, () -> infer(wrongCount, input()));
+        assertTrue(e1.getMessage().contains("'split' (Split)") && e1.getMessage().contains("[1, 1, 2]") && e1.getMessage().contains("2 outputs"), e1.getMessage());
+        OnnxFormatException e2 = org.junit.jupiter.api.Assertions.assertThrows(OnnxFormatException.class, () -> infer(computed, input()));
+        assertTrue(e2.getMessage().contains("'split' (Split)") && e2.getMessage().contains("must be an initializer or a Constant"), e2.getMessage());
+        OnnxFormatException e3 = org.junit.jupiter.api.Assertions.assertThrows(OnnxFormatException.class, () -> infer(numOutputs, input()));
+        assertTrue(e3.getMessage().contains("'num_outputs' = 3") && e3.getMessage().contains("2 outputs"), e3.getMessage());
+        // sizes 1 + 2 of an axis of 4, and two equal parts of an axis of 3 (opset 13), are invalid models
+        byte[] shortSizes = model(13, List.of(split(List.of("x", "sp"), i("axis", 3)), node("Concat", List.of("b", "a"), "y", i("axis", 3))),
+                longs("sp", 1, 2));
+        OnnxFormatException e4 = org.junit.jupiter.api.Assertions.assertThrows(OnnxFormatException.class, () -> infer(shortSizes, input()));
+        assertTrue(e4.getMessage().contains("'split#sizes_must_sum_to_the_axis'") && e4.getMessage().contains("[4]") && e4.getMessage().contains("[3]"),
+                e4.getMessage());
+        RuntimeException v4 = org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class, () -> {
+            try (OnnxGraph g = OnnxLoader.parse(shortSizes, "m", OnnxLimits.DEFAULT); Tensor x = input(); Tensor gy = Tensor.zeros(DType.F64, 2, 3, 4, 3)) {
+                DifferentiableGraph.vjp(g, x, gy, DType.F64).close();
+            }
+        });
+        assertTrue(v4.getMessage().contains("sizes_must_sum_to_the_axis"), "vjp refuses too: " + v4.getMessage());
+        byte[] uneven = model(13, List.of(node("Slice", List.of("x", "s0", "e3", "a3"), "x3"), split(List.of("x3"), i("axis", 3)),
+                node("Concat", List.of("b", "a"), "y", i("axis", 3))), longs("s0", 0), longs("e3", 3), longs("a3", 3));
+        OnnxFormatException e5 = org.junit.jupiter.api.Assertions.assertThrows(OnnxFormatException.class, () -> infer(uneven, input()));
+        assertTrue(e5.getMessage().contains("'split#outputs_must_divide_the_axis'") && e5.getMessage().contains("[3]"), e5.getMessage());
+        try (Tensor x = input()) {
+            // with num_outputs (opset 18) the same uneven split is valid: parts of 2 and 1
+            byte[] uneven18 = model(18, List.of(node("Slice", List.of("x", "s0", "e3", "a3"), "x3"), split(List.of("x3"), i("axis", 3), i("num_outputs", 2)),
+                    node("Concat", List.of("b", "a"), "y", i("axis", 3))), longs("s0", 0), longs("e3", 3), longs("a3", 3));
+            try (Tensor y = infer(uneven18, x)) {
+                assertArrayEquals(new int[] {2, 3, 4, 3}, y.shape());
+                float[] xv = x.toFloatArray(), yv = y.toFloatArray();
+                for (int r = 0; r < 24; r++) assertEquals(xv[r * 4 + 2], yv[r * 3], 0f, "row " + r + ": the 1-wide part first");
+            }
         }
     }
 }

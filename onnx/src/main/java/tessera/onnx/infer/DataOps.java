@@ -2,6 +2,11 @@ package tessera.onnx.infer;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 import tessera.memory.Tensor;
 import tessera.onnx.Elementwise;
 
@@ -94,6 +99,39 @@ final class DataOps {
         for (long i = 0; i < n; i++) s.setAtIndex(F, o + i, v);
     }
 
+    /**
+     * Erf over contiguous float32, in double lanes ({@link Elementwise#erfF32} on vectors: both branches, blended at
+     * |x| = 0.5); the tail runs the scalar form.
+     */
+    static final class ErfMap {
+        private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+        private static final VectorSpecies<Float> FH = VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
+
+        private ErfMap() {}
+
+        static void run(MemorySegment xs, long xo, MemorySegment ys, long yo, long n) {
+            int l = D.length();
+            long i = 0;
+            java.nio.ByteOrder le = java.nio.ByteOrder.LITTLE_ENDIAN;
+            for (; i + l <= n; i += l) {
+                DoubleVector x = (DoubleVector) FloatVector.fromMemorySegment(FH, xs, (xo + i) * 4, le).convertShape(VectorOperators.F2D, D, 0);
+                DoubleVector a = x.abs(), x2 = x.mul(x);
+                DoubleVector p = DoubleVector.broadcast(D, Elementwise.ERF_SERIES[8]);
+                for (int k = 7; k >= 0; k--) p = p.fma(x2, DoubleVector.broadcast(D, Elementwise.ERF_SERIES[k]));
+                DoubleVector small = x.mul(p);
+                DoubleVector t = DoubleVector.broadcast(D, 1).div(a.fma(0.5, 1));
+                DoubleVector q = DoubleVector.broadcast(D, Elementwise.ERFC_CHEB[9]);
+                for (int k = 8; k >= 0; k--) q = q.fma(t, DoubleVector.broadcast(D, Elementwise.ERFC_CHEB[k]));
+                DoubleVector erfc = t.mul(q.sub(x2).lanewise(VectorOperators.EXP));
+                DoubleVector one = DoubleVector.broadcast(D, 1);
+                DoubleVector big = one.sub(erfc).blend(erfc.sub(one), x.compare(VectorOperators.LT, 0));
+                DoubleVector y = big.blend(small, a.compare(VectorOperators.LT, 0.5));
+                ((FloatVector) y.convertShape(VectorOperators.D2F, FH, 0)).intoMemorySegment(ys, (yo + i) * 4, le);
+            }
+            for (; i < n; i++) ys.setAtIndex(F, yo + i, (float) Elementwise.erfF32(xs.getAtIndex(F, xo + i)));
+        }
+    }
+
     /** y = op(x) for a unary {@link Elementwise} operator, contiguous float32 (evaluated in double, rounded). */
     static final class Map implements Runnable {
         private final Elementwise op;
@@ -111,6 +149,10 @@ final class DataOps {
 
         @Override
         public void run() {
+            if (op == Elementwise.ERF) {
+                ErfMap.run(xs, xo, ys, yo, n);
+                return;
+            }
             for (long i = 0; i < n; i++) ys.setAtIndex(F, yo + i, (float) op.apply(xs.getAtIndex(F, xo + i)));
         }
     }

@@ -58,6 +58,9 @@ final class F32ConvDepthwise {
     /** Per-thread heap buffers: the padded plane, one output row, the filter taps and the gather index map. */
     private static final class Scratch {
         float[] padded = new float[0], row = new float[0], taps = new float[0], phases = new float[0];
+        /** Gather offsets {0, sw, 2·sw, …} of the column-phase split, for stride {@code gatherStride}. */
+        int[] gather;
+        int gatherStride;
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -70,7 +73,7 @@ final class F32ConvDepthwise {
         int wp = Math.max(g.w() + g.pl(), (qv - 1) * g.sw() + (g.s() - 1) * g.dw() + 1);
         Scratch sc = SCRATCH.get();
         int need = hp * wp;
-        if (sc.padded.length < need) sc.padded = new float[need];
+        if (sc.padded.length < need + VL * g.sw()) sc.padded = new float[need + VL * g.sw()];   // slack for the phase gathers
         if (sc.row.length < qv) sc.row = new float[qv];
         if (sc.taps.length < g.r() * g.s()) sc.taps = new float[g.r() * g.s()];
         float[] pad = sc.padded, row = sc.row, taps = sc.taps;
@@ -82,17 +85,13 @@ final class F32ConvDepthwise {
         // stride > 1: split every padded row into sw column phases once, so each tap reads contiguous floats
         int sw = g.sw(), wq = (wp + sw - 1) / sw;
         if (sw > 1) {
-            if (sc.phases.length < sw * hp * wq) sc.phases = new float[sw * hp * wq];
-            float[] ph = sc.phases;
-            for (int phase = 0; phase < sw; phase++) {
-                for (int rr = 0; rr < hp; rr++) {
-                    int d = (phase * hp + rr) * wq, src0 = rr * wp + phase;
-                    for (int i = 0; i < wq; i++) {
-                        int col = i * sw + phase;
-                        ph[d + i] = col < wp ? pad[src0 + i * sw] : 0f;
-                    }
-                }
+            if (sc.phases.length < sw * hp * wq + VL) sc.phases = new float[sw * hp * wq + VL];
+            if (sc.gather == null || sc.gatherStride != sw) {
+                sc.gather = new int[VL];
+                for (int i = 0; i < VL; i++) sc.gather[i] = i * sw;
+                sc.gatherStride = sw;
             }
+            splitPhases(pad, need, hp, wp, sw, wq, sc.gather, sc.phases);
         }
         for (int t = 0; t < g.r() * g.s(); t++) taps[t] = w.getAtIndex(F, wo + (long) c * g.r() * g.s() + t);
         float b = bias == null ? 0f : bias.getAtIndex(F, bo + c);
@@ -120,7 +119,26 @@ final class F32ConvDepthwise {
      */
     private static void rowStride1(float[] pad, int wp, int h0, int R, int S, int dh, int dw, float[] taps, float bias,
                                    boolean clamp, float lo, float hi, float[] row, int qv) {
-        for (int q = 0; q < qv; q += VL) {
+        int q = 0;
+        // two output vectors per step: each tap's broadcast serves two FMAs
+        for (; q + 2 * VL <= qv; q += 2 * VL) {
+            FloatVector acc0 = FloatVector.broadcast(SP, bias), acc1 = acc0;
+            for (int r = 0; r < R; r++) {
+                int base = (h0 + r * dh) * wp + q;
+                for (int s = 0; s < S; s++) {
+                    FloatVector t = FloatVector.broadcast(SP, taps[r * S + s]);
+                    acc0 = FloatVector.fromArray(SP, pad, base + s * dw).fma(t, acc0);
+                    acc1 = FloatVector.fromArray(SP, pad, base + s * dw + VL).fma(t, acc1);
+                }
+            }
+            if (clamp) {
+                acc0 = acc0.max(lo).min(hi);
+                acc1 = acc1.max(lo).min(hi);
+            }
+            acc0.intoArray(row, q);
+            acc1.intoArray(row, q + VL);
+        }
+        for (; q < qv; q += VL) {
             FloatVector acc = FloatVector.broadcast(SP, bias);
             for (int r = 0; r < R; r++) {
                 int base = (h0 + r * dh) * wp + q;
@@ -130,6 +148,25 @@ final class F32ConvDepthwise {
             }
             if (clamp) acc = acc.max(lo).min(hi);
             acc.intoArray(row, q);
+        }
+    }
+
+    /**
+     * Splits every padded row into its {@code sw} column phases: {@code phases[(phase·hp + row)·wq + i]} = padded
+     * column {@code i·sw + phase} (0 past the row), with vector gathers of stride sw ({@code gather}); {@code pad} has
+     * at least VL·sw floats of slack past {@code need} so the last gathers stay in the array.
+     */
+    private static void splitPhases(float[] pad, int need, int hp, int wp, int sw, int wq, int[] gather, float[] phases) {
+        java.util.Arrays.fill(pad, need, need + VL * sw, 0f);
+        for (int phase = 0; phase < sw; phase++) {
+            for (int rr = 0; rr < hp; rr++) {
+                int d = (phase * hp + rr) * wq, src0 = rr * wp + phase;
+                int valid = (wp - phase + sw - 1) / sw;      // padded columns of this phase in the row
+                int i = 0;
+                for (; i + VL <= valid; i += VL) FloatVector.fromArray(SP, pad, src0 + i * sw, gather, 0).intoArray(phases, d + i);
+                for (; i < valid; i++) phases[d + i] = pad[src0 + i * sw];
+                for (; i < wq; i++) phases[d + i] = 0f;
+            }
         }
     }
 
