@@ -24,7 +24,7 @@ class MessagesTest {
 
     @Test
     void anyStringBecomesOneBoundedLine() {
-        QuickTheory.qt().withExamples(2000).forAll(SourceDSL.strings().allPossible().ofLengthBetween(0, 3000))
+        QuickTheory.qt().withExamples(300).forAll(SourceDSL.strings().allPossible().ofLengthBetween(0, 1500))
                 .check(s -> Messages.isOneLine(Messages.oneLine(s)));
     }
 
