@@ -30,7 +30,7 @@ final class CliErrors {
     private static String message(Throwable e) {
         String m = e.getMessage();
         if (m == null || m.isBlank()) m = e.getClass().getSimpleName();
-        return m.replace('\n', ' ').replace('\r', ' ');
+        return tessera.memory.Messages.oneLine(m);
     }
 
     private static int fail(String command, String message) {

@@ -21,6 +21,7 @@ public abstract class AbstractLayer implements Layer {
 
     /** Registers a trainable parameter of {@code shape} (zero-filled; initialize it after). */
     protected Variable addParameter(String name, DType dtype, int... shape) {
+        ParameterBudget.take(type + " parameter '" + name + "'", dtype, shape);
         Variable v = Variable.parameter(Tensor.zeros(dtype, shape), name);
         params.put(name, v);
         return v;
@@ -28,6 +29,7 @@ public abstract class AbstractLayer implements Layer {
 
     /** Registers a buffer of {@code shape} filled with {@code value}. */
     protected Tensor addBuffer(String name, DType dtype, double value, int... shape) {
+        ParameterBudget.take(type + " buffer '" + name + "'", dtype, shape);
         Tensor t = Tensor.zeros(dtype, shape);
         if (value != 0) t.fill(value);
         buffers.put(name, t);

@@ -25,8 +25,23 @@ public final class Model implements AutoCloseable {
     public static Model build(ModelSpec spec, DType dtype, long seed) { return build(spec, dtype, seed, LayerRegistry.getDefault()); }
 
     public static Model build(ModelSpec spec, DType dtype, long seed, LayerRegistry registry) {
+        return build(spec, dtype, seed, registry, Long.getLong(MAX_ELEMENTS_PROPERTY, DEFAULT_MAX_ELEMENTS));
+    }
+
+    /** System property overriding {@link #DEFAULT_MAX_ELEMENTS}. */
+    public static final String MAX_ELEMENTS_PROPERTY = "tessera.model.maxElements";
+    /** Most parameter and buffer elements a built model may have by default: 2^28 (1 GiB of float32; VGG-19 has 1.4·10^8). */
+    public static final long DEFAULT_MAX_ELEMENTS = 1L << 28;
+
+    /**
+     * Builds every layer, allocating at most {@code maxElements} parameter and buffer elements in all: a spec that
+     * needs more fails with a {@link SpecException} before the allocation that would exceed the limit.
+     */
+    public static Model build(ModelSpec spec, DType dtype, long seed, LayerRegistry registry, long maxElements) {
+        if (maxElements < 0) throw new IllegalArgumentException("maxElements must be >= 0, got " + maxElements);
         BuildContext ctx = new BuildContext(spec.input(), dtype, seed, registry, "");
-        return new Model(spec, new SequentialLayer(SequentialLayer.buildChain(spec.layers(), ctx)), dtype);
+        return ParameterBudget.within(maxElements,
+                () -> new Model(spec, new SequentialLayer(SequentialLayer.buildChain(spec.layers(), ctx)), dtype));
     }
 
     /** A model from already-built layers (e.g. a transformed model); {@code spec} must describe the same layers. */

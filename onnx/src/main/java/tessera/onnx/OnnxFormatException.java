@@ -5,7 +5,7 @@ package tessera.onnx;
  * attributes. The message names the file part (node, tensor, attribute) and what was expected.
  */
 public class OnnxFormatException extends IllegalArgumentException {
-    public OnnxFormatException(String message) { super(message); }
+    public OnnxFormatException(String message) { super(tessera.memory.Messages.oneLine(message)); }
 
-    public OnnxFormatException(String message, Throwable cause) { super(message, cause); }
+    public OnnxFormatException(String message, Throwable cause) { super(tessera.memory.Messages.oneLine(message), cause); }
 }

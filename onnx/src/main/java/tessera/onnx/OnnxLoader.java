@@ -142,6 +142,10 @@ public final class OnnxLoader {
             for (AttributeProto a : n.getAttributeList()) {
                 attrs.put(a.getName(), attribute(a, name, n.getOpType(), limits, arena));
             }
+            if (n.getOutputCount() == 0 || n.getOutput(0).isEmpty()) {
+                throw new OnnxFormatException("ONNX model " + source + ": node '" + name + "' (" + n.getOpType() + ") has no output"
+                        + (n.getOutputCount() == 0 ? "" : " (its first output name is empty)"));
+            }
             for (String in : n.getInputList()) {
                 if (!in.isEmpty() && !defined.contains(in)) {
                     throw new OnnxFormatException("ONNX model " + source + ": node '" + name + "' (" + n.getOpType() + ") reads '" + in

@@ -5,7 +5,7 @@ package tessera.memory.io;
  * truncated or trailing data. The message names the file part and the numbers involved.
  */
 public class TensorFormatException extends IllegalArgumentException {
-    public TensorFormatException(String message) { super(message); }
+    public TensorFormatException(String message) { super(tessera.memory.Messages.oneLine(message)); }
 
-    public TensorFormatException(String message, Throwable cause) { super(message, cause); }
+    public TensorFormatException(String message, Throwable cause) { super(tessera.memory.Messages.oneLine(message), cause); }
 }

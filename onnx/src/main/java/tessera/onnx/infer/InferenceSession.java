@@ -29,8 +29,10 @@ import tessera.onnx.OnnxValidator;
  * thread-local, so {@link #run(Tensor, Tensor)} allocates nothing on the Java heap in steady state. Inputs are float32
  * {@code [N, C, H, W]} (any strides); outputs are float32.
  *
- * <p>Release: {@link #close()} frees the weights and every context's activations at once; it must not race with
- * running calls (it waits for calls already inside {@code run} to finish; later calls throw).
+ * <p>Release: {@link #close()} frees the weights and every context's activations at once. It may be called while
+ * requests are running: it waits for every call already inside the session (run, profile, outputShape,
+ * memoryReport, planning a new shape) to finish, and every call that starts after it throws
+ * {@link IllegalStateException} ("InferenceSession is closed") before touching any memory.
  */
 public final class InferenceSession implements AutoCloseable {
     private final SessionModel model;
@@ -106,13 +108,47 @@ public final class InferenceSession implements AutoCloseable {
     public List<String> floatInitializerNames() { return graph.floatInitializerNames(); }
 
     /** Output shapes for the given input shapes (plans them if new). */
-    public int[] outputShape(int output, int[]... inputShapes) { return specialization(inputShapes).outputShape(output); }
+    public int[] outputShape(int output, int[]... inputShapes) {
+        enter();
+        try {
+            return specialization(inputShapes).outputShape(output);
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
 
     /** Memory plan for the declared input shape. */
-    public MemoryReport memoryReport() { return report(defaultSpec); }
+    public MemoryReport memoryReport() {
+        enter();
+        try {
+            return report(defaultSpec);
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
 
     /** Memory plan for the given input shapes. */
-    public MemoryReport memoryReport(int[]... inputShapes) { return report(specialization(inputShapes)); }
+    public MemoryReport memoryReport(int[]... inputShapes) {
+        enter();
+        try {
+            return report(specialization(inputShapes));
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    /**
+     * Counts the calling thread in, or throws if the session is closed. {@link #close()} sets {@code closed} first
+     * and then waits for the count to reach zero, so a call that got in finishes before anything is freed, and a
+     * call that comes later sees {@code closed} (both fields are volatile/atomic, hence sequentially consistent).
+     */
+    private void enter() {
+        inFlight.incrementAndGet();
+        if (closed) {
+            inFlight.decrementAndGet();
+            throw new IllegalStateException("InferenceSession is closed");
+        }
+    }
 
     private MemoryReport report(Specialization s) {
         long naive = 0;
@@ -185,7 +221,7 @@ public final class InferenceSession implements AutoCloseable {
 
     /** Runs the model; {@code outputs[k]} receives output k (preallocated with the right shape, float32). */
     public void run(Tensor[] inputs, Tensor[] outputs) {
-        inFlight.incrementAndGet();
+        enter();
         try {
             contextFor(inputs, outputs).run(inputs, outputs);
         } finally {
@@ -201,7 +237,7 @@ public final class InferenceSession implements AutoCloseable {
      */
     public NodeProfile profile(Tensor[] inputs, Tensor[] outputs, int runs) {
         if (runs < 1) throw new IllegalArgumentException("runs must be >= 1, got " + runs);
-        inFlight.incrementAndGet();
+        enter();
         try {
             ExecutionContext ctx = contextFor(inputs, outputs);
             long[] nanos = new long[ctx.spec.steps.size()];
@@ -223,7 +259,6 @@ public final class InferenceSession implements AutoCloseable {
 
     /** Validates inputs and outputs and returns the calling thread's context for their shapes. */
     private ExecutionContext contextFor(Tensor[] inputs, Tensor[] outputs) {
-        if (closed) throw new IllegalStateException("InferenceSession is closed");
         for (int i = 0; i < inputs.length; i++) {
             if (inputs[i] == null || inputs[i].dtype() != DType.F32) {
                 throw new IllegalArgumentException("input " + i + " must be a float32 tensor, got " + (inputs[i] == null ? "null" : inputs[i].dtype()));
@@ -264,18 +299,32 @@ public final class InferenceSession implements AutoCloseable {
 
     /** Runs the model on one input and returns its first output as a new tensor (owned by the caller; close it). */
     public Tensor run(Tensor x) {
-        Tensor y = Tensor.zeros(DType.F32, outputShape(0, x.shape()));
+        enter();
         try {
-            run(x, y);
-        } catch (RuntimeException e) {
-            y.close();
-            throw e;
+            Tensor y = Tensor.zeros(DType.F32, outputShape(0, x.shape()));
+            try {
+                run(x, y);
+            } catch (RuntimeException e) {
+                y.close();
+                throw e;
+            }
+            return y;
+        } finally {
+            inFlight.decrementAndGet();
         }
-        return y;
     }
 
     /** Runs the model by input name; returns every output by name as new tensors owned by the caller. */
     public Map<String, Tensor> run(Map<String, Tensor> inputs) {
+        enter();
+        try {
+            return runByName(inputs);
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    private Map<String, Tensor> runByName(Map<String, Tensor> inputs) {
         List<String> names = inputNames();
         Tensor[] in = new Tensor[names.size()];
         for (int i = 0; i < in.length; i++) {
@@ -292,13 +341,18 @@ public final class InferenceSession implements AutoCloseable {
             out[k] = Tensor.zeros(v.dtype, v.shape);
             r.put(graph.outputs().get(k), out[k]);
         }
-        run(in, out);
+        try {
+            run(in, out);
+        } catch (RuntimeException e) {
+            for (Tensor o : out) o.close();
+            throw e;
+        }
         return r;
     }
 
     /** Frees the weights and every thread's activation memory. Idempotent. */
     @Override
-    public void close() {
+    public synchronized void close() {
         if (closed) return;
         closed = true;
         while (inFlight.get() > 0) Thread.onSpinWait();

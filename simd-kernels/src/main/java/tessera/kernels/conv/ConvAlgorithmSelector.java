@@ -81,7 +81,7 @@ public final class ConvAlgorithmSelector {
         // Dense: im2col + GEMM, except few input channels into one or two full vectors of output channels, where the
         // direct kernel (vectorized over output channels) skips the im2col copy. Measured with LeNet-5's layers at
         // batch 64 (1 thread): 1->6 5x5 direct 2.3 ms / im2col 1.3 ms; 6->16 5x5 direct 1.6 ms / im2col 1.9 ms.
-        int vl = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+        int vl = tessera.kernels.Species.FLOAT.length();
         if (cg < 16 && kg % vl == 0 && kg <= 2 * vl) return ConvAlgorithm.DIRECT;
         return ConvAlgorithm.IM2COL;
     }

@@ -17,7 +17,7 @@ import tessera.kernels.ActivationFn;
  * activations are computed per element in float64 and rounded (PyTorch semantics, see {@link ConvReference#activate}).
  */
 final class ConvEpilogue {
-    private static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> SP = tessera.kernels.Species.FLOAT;
     private static final int VL = SP.length();
     private static final ByteOrder NO = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;

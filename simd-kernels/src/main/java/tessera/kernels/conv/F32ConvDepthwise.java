@@ -19,7 +19,7 @@ import tessera.kernels.ComputePool;
  * Any kernel size, stride, dilation and padding.
  */
 final class F32ConvDepthwise {
-    private static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> SP = tessera.kernels.Species.FLOAT;
     private static final int VL = SP.length();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
 

@@ -36,7 +36,7 @@ final class F32ConvDirect {
     /** Per-task weight-gradient accumulators. */
     static final Workspace.Slot WEIGHT_GRAD_ACC = Workspace.slot("conv.direct.weight-grad-accumulators");
 
-    static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> SP = tessera.kernels.Species.FLOAT;
     static final int VL = SP.length();
     private static final ByteOrder NO = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;

@@ -261,7 +261,7 @@ final class F32ConvIm2col {
         for (; i < len; i++) dst.setAtIndex(F, d + i, dst.getAtIndex(F, d + i) + src.getAtIndex(F, o + i));
     }
 
-    private static final jdk.incubator.vector.VectorSpecies<Float> VF = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+    private static final jdk.incubator.vector.VectorSpecies<Float> VF = tessera.kernels.Species.FLOAT;
 
     /** Column matrices up to this many floats (16 MB) are built for the whole batch at once. */
     private static final long BATCHED_COL_LIMIT = 4L << 20;

@@ -35,7 +35,7 @@ import tessera.kernels.layout.F32Transpose;
  * tests allow {@code (L+2)·u·Σ|terms| + E·u·max Σ|terms|} with E = 16 (F2) and 128 (F4).
  */
 final class F32Winograd {
-    static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> SP = tessera.kernels.Species.FLOAT;
     static final int VL = SP.length();
     private static final ByteOrder NO = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;

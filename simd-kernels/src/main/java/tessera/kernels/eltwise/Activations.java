@@ -36,7 +36,7 @@ import tessera.memory.Tensor;
  * contiguous copy: correct, slower, allocates). PReLU and Maxout accept non-contiguous tensors the same way.
  */
 public final class Activations {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = tessera.kernels.Species.FLOAT;
     private static final ByteOrder NO = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
     /** PyTorch's Softplus threshold (beta = 1): above it softplus(x) = x. */

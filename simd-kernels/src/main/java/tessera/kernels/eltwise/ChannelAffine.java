@@ -15,7 +15,7 @@ import tessera.memory.Tensor;
  * Non-contiguous tensors go through a contiguous copy.
  */
 public final class ChannelAffine {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = tessera.kernels.Species.FLOAT;
     private static final ByteOrder NO = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
 

@@ -22,7 +22,7 @@ record F32GemmCpu(String arch, int bits, int registers, String isa, long l1d, lo
     /** The machine this JVM runs on. */
     static F32GemmCpu detect() {
         String arch = System.getProperty("os.arch", "");
-        int bits = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+        int bits = tessera.kernels.Species.FLOAT.vectorBitSize();
         boolean arm = arch.equals("aarch64") || arch.equals("arm64");
         boolean x86 = arch.equals("amd64") || arch.equals("x86_64");
         int registers = arm || (x86 && (bits >= 512 || useAvx() >= 3)) ? 32 : 16;

@@ -20,7 +20,7 @@ import tessera.kernels.Activation;
 final class F32GemmTileStore {
     private F32GemmTileStore() {}
 
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = tessera.kernels.Species.FLOAT;
     private static final int V = S.length();
     private static final ByteOrder NO = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;

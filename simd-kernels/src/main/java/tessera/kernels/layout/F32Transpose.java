@@ -16,8 +16,8 @@ public final class F32Transpose {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     /** Tile edge picked from the preferred species: 16, 8, or 0 (scalar only). */
-    static final int PREFERRED_TILE = FloatVector.SPECIES_PREFERRED.length() >= 16 ? 16
-            : FloatVector.SPECIES_PREFERRED.length() == 8 ? 8 : 0;
+    static final int PREFERRED_TILE = tessera.kernels.Species.FLOAT.length() >= 16 ? 16
+            : tessera.kernels.Species.FLOAT.length() == 8 ? 8 : 0;
 
     private F32Transpose() {}
 

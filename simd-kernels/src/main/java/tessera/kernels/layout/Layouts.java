@@ -27,7 +27,7 @@ public final class Layouts {
 
     /** {@code src [N,C,H,W]} → a new contiguous {@code [N,H,W,C]} tensor in {@code arena}, tagged {@link Layout#NHWC}. */
     /** Channel block of {@link Layout#NCHW_BLOCKED} that fits the CPU: the float lanes of the preferred species. */
-    public static int preferredBlock() { return FloatVector.SPECIES_PREFERRED.length(); }
+    public static int preferredBlock() { return tessera.kernels.Species.FLOAT.length(); }
 
     public static Tensor nchwToNhwc(Tensor src, TensorArena arena) {
         requireRank("nchwToNhwc", "src", src, 4);

@@ -23,8 +23,8 @@ import tessera.memory.Tensor;
  * F32 contiguous masks take a Vector API path; others the scalar reference ({@link #keep}).
  */
 public final class Dropout {
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = tessera.kernels.Species.INT;
+    private static final VectorSpecies<Float> FS = tessera.kernels.Species.FLOAT;
     private static final ByteOrder NO = ByteOrder.nativeOrder();
 
     private Dropout() {}

@@ -9,7 +9,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /** Vector API loops over one contiguous plane of n floats (byte offsets), used by the normalization kernels. */
 final class PlaneF32 {
-    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> S = tessera.kernels.Species.FLOAT;
     static final ByteOrder NO = ByteOrder.nativeOrder();
     static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
 

@@ -26,9 +26,9 @@ import jdk.incubator.vector.VectorSpecies;
  * rule), lane by lane, so values and indices equal the float64 reference's for untied inputs.
  */
 final class F32PoolForward {
-    static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
-    static final VectorSpecies<Integer> ISP = IntVector.SPECIES_PREFERRED.length() == SP.length()
-            ? IntVector.SPECIES_PREFERRED : VectorSpecies.of(int.class, SP.vectorShape());
+    static final VectorSpecies<Float> SP = tessera.kernels.Species.FLOAT;
+    static final VectorSpecies<Integer> ISP = tessera.kernels.Species.INT.length() == SP.length()
+            ? tessera.kernels.Species.INT : VectorSpecies.of(int.class, SP.vectorShape());
     static final VectorSpecies<Long> LSP = VectorSpecies.of(long.class, SP.vectorShape());
     static final int L = SP.length();
     private static final ByteOrder NO = ByteOrder.nativeOrder();

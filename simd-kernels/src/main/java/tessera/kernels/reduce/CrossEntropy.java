@@ -27,7 +27,7 @@ import tessera.memory.Workspace;
  * the thread count). Non-contiguous logits go through a contiguous copy.
  */
 public final class CrossEntropy {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = tessera.kernels.Species.FLOAT;
     private static final ByteOrder NO = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
     static final int BLOCK = 64;

@@ -27,7 +27,7 @@ import tessera.memory.Workspace;
  * {@code rows·ε₃₂·Σ|x|}). F64 takes the float64 reference loops.
  */
 public final class Reductions {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = tessera.kernels.Species.FLOAT;
     private static final ByteOrder NO = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
     /** Longest contiguous run summed in float32 before the float64 accumulation. */

@@ -25,7 +25,7 @@ import tessera.memory.Tensor;
  * go through a contiguous copy.
  */
 public final class Softmax {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = tessera.kernels.Species.FLOAT;
     private static final ByteOrder NO = ByteOrder.nativeOrder();
     private static final int FWD = 0, LOG = 1, BWD = 2, LOG_BWD = 3;
 
