@@ -74,50 +74,17 @@ final class F32GemmTileStore {
      */
     private static void storeVector(float[] tile, int t, MemorySegment c, long cb, int valid, float alpha, float beta,
             boolean first, GemmEpilogue e, int row, int col) {
-        if (valid == V) {
-            FloatVector acc = FloatVector.fromArray(S, tile, t);
-            if (alpha != 1f) acc = acc.mul(alpha);
-            if (!first) acc = acc.add(FloatVector.fromMemorySegment(S, c, cb, NO));
-            else if (beta != 0f) acc = FloatVector.fromMemorySegment(S, c, cb, NO).mul(beta).add(acc);
-            if (e != null) {
-                if (e.rowBias() != null) acc = acc.add(e.rowBias().get(F, (e.rowBiasOffset() + row) * 4));
-                if (e.colBias() != null) acc = acc.add(FloatVector.fromMemorySegment(S, e.colBias(), (e.colBiasOffset() + col) * 4, NO));
-                if (e.residual() != null) {
-                    acc = acc.add(FloatVector.fromMemorySegment(S, e.residual(),
-                            (e.residualOffset() + (long) row * e.ldResidual() + col) * 4, NO));
-                }
-                Activation act = e.act();
-                if (act == Activation.RELU) acc = acc.max(0f);
-                else if (act == Activation.LEAKY_RELU) acc = acc.blend(acc.mul(e.activation().a()), acc.compare(VectorOperators.LT, 0f));
-                else if (act == Activation.CLIP) acc = acc.max(e.activation().a()).min(e.activation().b());
-            }
-            acc.intoMemorySegment(c, cb, NO);
-        } else {
-            VectorMask<Float> m = S.indexInRange(0, valid);
-            FloatVector acc = FloatVector.fromArray(S, tile, t, m);
-            if (alpha != 1f) acc = acc.mul(alpha);
-            if (!first) acc = acc.add(FloatVector.fromMemorySegment(S, c, cb, NO, m));
-            else if (beta != 0f) acc = FloatVector.fromMemorySegment(S, c, cb, NO, m).mul(beta).add(acc);
-            if (e != null) {
-                if (e.rowBias() != null) acc = acc.add(e.rowBias().get(F, (e.rowBiasOffset() + row) * 4));
-                if (e.colBias() != null) acc = acc.add(FloatVector.fromMemorySegment(S, e.colBias(), (e.colBiasOffset() + col) * 4, NO, m));
-                if (e.residual() != null) {
-                    acc = acc.add(FloatVector.fromMemorySegment(S, e.residual(),
-                            (e.residualOffset() + (long) row * e.ldResidual() + col) * 4, NO, m));
-                }
-                Activation act = e.act();
-                if (act == Activation.RELU) acc = acc.max(0f);
-                else if (act == Activation.LEAKY_RELU) acc = acc.blend(acc.mul(e.activation().a()), acc.compare(VectorOperators.LT, 0f));
-                else if (act == Activation.CLIP) acc = acc.max(e.activation().a()).min(e.activation().b());
-            }
-            acc.intoMemorySegment(c, cb, NO, m);
-        }
+        if (valid == V) storeFull(tile, t, c, cb, alpha, beta, first, e, row, col);
+        else storeMasked(tile, t, c, cb, valid, alpha, beta, first, e, row, col);
     }
 
-    /** The epilogue {@code e} in place on one vector of C (the first {@code valid} lanes) at byte offset {@code cb}. */
-    private static void epilogueVector(MemorySegment c, long cb, int valid, GemmEpilogue e, int row, int col) {
-        if (valid == V) {
-            FloatVector acc = FloatVector.fromMemorySegment(S, c, cb, NO);
+    private static void storeFull(float[] tile, int t, MemorySegment c, long cb, float alpha, float beta, boolean first,
+            GemmEpilogue e, int row, int col) {
+        FloatVector acc = FloatVector.fromArray(S, tile, t);
+        if (alpha != 1f) acc = acc.mul(alpha);
+        if (!first) acc = acc.add(FloatVector.fromMemorySegment(S, c, cb, NO));
+        else if (beta != 0f) acc = FloatVector.fromMemorySegment(S, c, cb, NO).mul(beta).add(acc);
+        if (e != null) {
             if (e.rowBias() != null) acc = acc.add(e.rowBias().get(F, (e.rowBiasOffset() + row) * 4));
             if (e.colBias() != null) acc = acc.add(FloatVector.fromMemorySegment(S, e.colBias(), (e.colBiasOffset() + col) * 4, NO));
             if (e.residual() != null) {
@@ -128,10 +95,18 @@ final class F32GemmTileStore {
             if (act == Activation.RELU) acc = acc.max(0f);
             else if (act == Activation.LEAKY_RELU) acc = acc.blend(acc.mul(e.activation().a()), acc.compare(VectorOperators.LT, 0f));
             else if (act == Activation.CLIP) acc = acc.max(e.activation().a()).min(e.activation().b());
-            acc.intoMemorySegment(c, cb, NO);
-        } else {
-            VectorMask<Float> m = S.indexInRange(0, valid);
-            FloatVector acc = FloatVector.fromMemorySegment(S, c, cb, NO, m);
+        }
+        acc.intoMemorySegment(c, cb, NO);
+    }
+
+    private static void storeMasked(float[] tile, int t, MemorySegment c, long cb, int valid, float alpha, float beta,
+            boolean first, GemmEpilogue e, int row, int col) {
+        VectorMask<Float> m = S.indexInRange(0, valid);
+        FloatVector acc = FloatVector.fromArray(S, tile, t, m);
+        if (alpha != 1f) acc = acc.mul(alpha);
+        if (!first) acc = acc.add(FloatVector.fromMemorySegment(S, c, cb, NO, m));
+        else if (beta != 0f) acc = FloatVector.fromMemorySegment(S, c, cb, NO, m).mul(beta).add(acc);
+        if (e != null) {
             if (e.rowBias() != null) acc = acc.add(e.rowBias().get(F, (e.rowBiasOffset() + row) * 4));
             if (e.colBias() != null) acc = acc.add(FloatVector.fromMemorySegment(S, e.colBias(), (e.colBiasOffset() + col) * 4, NO, m));
             if (e.residual() != null) {
@@ -142,8 +117,45 @@ final class F32GemmTileStore {
             if (act == Activation.RELU) acc = acc.max(0f);
             else if (act == Activation.LEAKY_RELU) acc = acc.blend(acc.mul(e.activation().a()), acc.compare(VectorOperators.LT, 0f));
             else if (act == Activation.CLIP) acc = acc.max(e.activation().a()).min(e.activation().b());
-            acc.intoMemorySegment(c, cb, NO, m);
         }
+        acc.intoMemorySegment(c, cb, NO, m);
+    }
+
+    /** The epilogue {@code e} in place on one vector of C (the first {@code valid} lanes) at byte offset {@code cb}. */
+    private static void epilogueVector(MemorySegment c, long cb, int valid, GemmEpilogue e, int row, int col) {
+        if (valid == V) epilogueFull(c, cb, e, row, col);
+        else epilogueMasked(c, cb, valid, e, row, col);
+    }
+
+    private static void epilogueFull(MemorySegment c, long cb, GemmEpilogue e, int row, int col) {
+        FloatVector acc = FloatVector.fromMemorySegment(S, c, cb, NO);
+        if (e.rowBias() != null) acc = acc.add(e.rowBias().get(F, (e.rowBiasOffset() + row) * 4));
+        if (e.colBias() != null) acc = acc.add(FloatVector.fromMemorySegment(S, e.colBias(), (e.colBiasOffset() + col) * 4, NO));
+        if (e.residual() != null) {
+            acc = acc.add(FloatVector.fromMemorySegment(S, e.residual(),
+                    (e.residualOffset() + (long) row * e.ldResidual() + col) * 4, NO));
+        }
+        Activation act = e.act();
+        if (act == Activation.RELU) acc = acc.max(0f);
+        else if (act == Activation.LEAKY_RELU) acc = acc.blend(acc.mul(e.activation().a()), acc.compare(VectorOperators.LT, 0f));
+        else if (act == Activation.CLIP) acc = acc.max(e.activation().a()).min(e.activation().b());
+        acc.intoMemorySegment(c, cb, NO);
+    }
+
+    private static void epilogueMasked(MemorySegment c, long cb, int valid, GemmEpilogue e, int row, int col) {
+        VectorMask<Float> m = S.indexInRange(0, valid);
+        FloatVector acc = FloatVector.fromMemorySegment(S, c, cb, NO, m);
+        if (e.rowBias() != null) acc = acc.add(e.rowBias().get(F, (e.rowBiasOffset() + row) * 4));
+        if (e.colBias() != null) acc = acc.add(FloatVector.fromMemorySegment(S, e.colBias(), (e.colBiasOffset() + col) * 4, NO, m));
+        if (e.residual() != null) {
+            acc = acc.add(FloatVector.fromMemorySegment(S, e.residual(),
+                    (e.residualOffset() + (long) row * e.ldResidual() + col) * 4, NO, m));
+        }
+        Activation act = e.act();
+        if (act == Activation.RELU) acc = acc.max(0f);
+        else if (act == Activation.LEAKY_RELU) acc = acc.blend(acc.mul(e.activation().a()), acc.compare(VectorOperators.LT, 0f));
+        else if (act == Activation.CLIP) acc = acc.max(e.activation().a()).min(e.activation().b());
+        acc.intoMemorySegment(c, cb, NO, m);
     }
 
     static boolean vectorActivation(Activation act) {
