@@ -194,7 +194,7 @@ public final class BatchNorm {
             if (dbeta != null) dbeta.set(sdy, k);
             double k1 = g * is;
             double k2 = -g * is * is * dg / m;
-            double k3 = -g * is * sdy / m - k2 * mean;
+            double k3 = -g * is * sdy / m;                 // dx = k1·dy + k2·(x − mean) + k3
             ch.setAtIndex(ValueLayout.JAVA_DOUBLE, c + k, k1);
             ch.setAtIndex(ValueLayout.JAVA_DOUBLE, 2L * c + k, k2);
             ch.setAtIndex(ValueLayout.JAVA_DOUBLE, 3L * c + k, k3);
@@ -205,6 +205,7 @@ public final class BatchNorm {
                 PlaneF32.linear2(gs, go + 4 * p * inner, xs, xo + 4 * p * inner, ds, dso + 4 * p * inner, inner,
                         (float) ch.getAtIndex(ValueLayout.JAVA_DOUBLE, c + k),
                         (float) ch.getAtIndex(ValueLayout.JAVA_DOUBLE, 2L * c + k),
+                        (float) ch.getAtIndex(ValueLayout.JAVA_DOUBLE, k),
                         (float) ch.getAtIndex(ValueLayout.JAVA_DOUBLE, 3L * c + k));
             }
         });

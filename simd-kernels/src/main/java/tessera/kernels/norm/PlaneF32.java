@@ -85,14 +85,22 @@ final class PlaneF32 {
     }
 
     /** dx = fma(dy, k1, fma(x, k2, k3)). */
+    /**
+     * d[i] = k1·g[i] + k2·(x[i] − mean) + k3. Centring x before scaling keeps the result accurate when the values
+     * are close to their mean and k2 is large (a batch-norm input gradient with a small variance): the uncentred
+     * form k2·x + (k3 − k2·mean) cancels two large terms in float32.
+     */
     static void linear2(MemorySegment gs, long go, MemorySegment xs, long xo, MemorySegment ds, long dso, long n,
-                        float k1, float k2, float k3) {
+                        float k1, float k2, float mean, float k3) {
         int l = S.length();
         long i = 0;
         FloatVector v1 = FloatVector.broadcast(S, k1), v2 = FloatVector.broadcast(S, k2), v3 = FloatVector.broadcast(S, k3);
+        FloatVector vm = FloatVector.broadcast(S, mean);
         for (long end = n - l; i <= end; i += l) {
-            ld(gs, go + 4 * i).fma(v1, ld(xs, xo + 4 * i).fma(v2, v3)).intoMemorySegment(ds, dso + 4 * i, NO);
+            ld(gs, go + 4 * i).fma(v1, ld(xs, xo + 4 * i).sub(vm).fma(v2, v3)).intoMemorySegment(ds, dso + 4 * i, NO);
         }
-        for (; i < n; i++) ds.set(F, dso + 4 * i, Math.fma(gs.get(F, go + 4 * i), k1, Math.fma(xs.get(F, xo + 4 * i), k2, k3)));
+        for (; i < n; i++) {
+            ds.set(F, dso + 4 * i, Math.fma(gs.get(F, go + 4 * i), k1, Math.fma(xs.get(F, xo + 4 * i) - mean, k2, k3)));
+        }
     }
 }
