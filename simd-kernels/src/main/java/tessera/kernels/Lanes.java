@@ -16,4 +16,14 @@ public final class Lanes {
         for (int i = 0; i < v.length(); i++) s += v.lane(i);
         return s;
     }
+
+    /**
+     * The same sum of lanes already stored in {@code lanes} (by {@code v.intoArray(lanes, 0)}): for large kernels,
+     * where passing the vector to {@link #sum(FloatVector)} across a call C2 does not inline would box it.
+     */
+    public static float sum(float[] lanes) {
+        float s = 0f;
+        for (float v : lanes) s += v;
+        return s;
+    }
 }

@@ -11,6 +11,7 @@ import tessera.kernels.eltwise.Binary;
 import tessera.kernels.eltwise.ChannelAffine;
 import tessera.kernels.gemm.Gemm;
 import tessera.kernels.gemm.GemmEpilogue;
+import tessera.kernels.gemm.PackedA;
 import tessera.kernels.norm.LocalResponseNorm;
 import tessera.kernels.pool.Pool2d;
 import tessera.kernels.pool.PoolSpec;
@@ -509,6 +510,10 @@ final class OpPlans {
             gemv(p, n, a, y, m, nn, k, alpha, tb, wConst, cb, act, lda);
             return;
         }
+        if (wConst != null && !ta && cc < 0 && wConst.dtype() == DType.F32 && wConst.isContiguous()) {
+            prepackedGemm(p, n, a, y, m, nn, k, alpha, tb, wConst, cb, act, lda);
+            return;
+        }
         GemmEpilogue ep = cb != null ? GemmEpilogue.colBias(cb.segment(), 0, act) : GemmEpilogue.activation(act);
         int[] reads = cc >= 0 ? new int[] {a, b, cc} : new int[] {a, b};
         p.step(n.name(), reads, new int[] {y}, v -> {
@@ -521,6 +526,28 @@ final class OpPlans {
                         tY.segment(), tY.offset(), nn, ep);
             };
         });
+    }
+
+    /**
+     * Y = act(alpha·A·op(W) + bias) with constant weights W packed once at plan time: computed as
+     * Yᵀ [N×M] = op(W)ᵀ · Aᵀ (the packed operand of the GEMM is the left one; the bias becomes a row bias) into a
+     * planned scratch value, then copied transposed into Y — instead of packing W on every call.
+     */
+    private static void prepackedGemm(Planner p, OnnxNode n, int a, int y, int m, int nn, int k, float alpha, boolean tb,
+                                      Tensor w, Tensor bias, ActivationFn act, int lda) {
+        // op(W)ᵀ is [nn×k]: W itself when transB (W stored nn×k), else W stored k×nn read transposed
+        PackedA packed = Gemm.packA(!tb, nn, k, w.segment(), w.offset(), w.dim(1));
+        GemmEpilogue ep = bias != null ? GemmEpilogue.rowBias(bias.segment(), bias.offset(), act) : GemmEpilogue.activation(act);
+        int t = p.dynamic(out(n) + "#transposed", new int[] {nn, m}, DType.F32);
+        p.step(n.name(), new int[] {a}, new int[] {t, y}, v -> {
+            Tensor tA = v[a], tT = v[t];
+            Runnable toY = new DataOps.StridedCopy(tT.transpose(0, 1), v[y]);
+            return () -> {
+                Gemm.sgemm(packed, true, m, alpha, tA.segment(), tA.offset(), lda, 0f, tT.segment(), tT.offset(), m, ep);
+                toY.run();
+            };
+        });
+        p.algorithm("prepacked gemm");
     }
 
     /** Up to this many rows of A, a Gemm with constant weights runs as one matrix-vector product per row. */

@@ -38,7 +38,8 @@ final class F32GemmDriver {
                         && accessible(j.epilogue.residual())));
     }
 
-    private static boolean accessible(MemorySegment s) { return s == null || s.isAccessibleBy(ANY_OTHER_THREAD); }
+    /** True when s is null or may be used from the pool's worker threads (not confined to the calling thread). */
+    static boolean accessible(MemorySegment s) { return s == null || s.isAccessibleBy(ANY_OTHER_THREAD); }
 
     /** Chooses a 1-D split of C over at most {@code threads} tasks (rows in MR multiples, columns in NR multiples). */
     static void partition(F32GemmJob job, int threads) {

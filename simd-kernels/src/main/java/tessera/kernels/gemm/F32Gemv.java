@@ -58,7 +58,8 @@ final class F32Gemv {
         j.rows = rows; j.k = k; j.ldw = ldw; j.alpha = alpha; j.w = w; j.wOff = wOff; j.x = x; j.xOff = xOff;
         j.bias = bias; j.biasOff = biasOff; j.act = act; j.y = y; j.yOff = yOff;
         int tasks = (rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
-        boolean parallel = tasks > 1 && (long) rows * k >= 1 << 16 && shared(w) && shared(x) && shared(y) && shared(bias);
+        boolean parallel = tasks > 1 && (long) rows * k >= 1 << 16 && F32GemmDriver.accessible(w) && F32GemmDriver.accessible(x)
+                && F32GemmDriver.accessible(y) && F32GemmDriver.accessible(bias);
         try {
             if (parallel) ComputePool.parallelFor(tasks, j);
             else rowsRange(j, 0, rows);
@@ -68,9 +69,6 @@ final class F32Gemv {
         }
     }
 
-    private static final Thread ANY_OTHER_THREAD = new Thread(() -> { }, "tessera-gemv-probe");
-
-    private static boolean shared(MemorySegment s) { return s == null || s.isAccessibleBy(ANY_OTHER_THREAD); }
 
     private static void rowsRange(Job j, int r0, int r1) {
         float[] lanes = LANES.get();
@@ -110,13 +108,13 @@ final class F32Gemv {
             a3 = FloatVector.fromMemorySegment(S, w, w0 + 3 * ld + o, NO, m).fma(x0, a3);
         }
         a0.add(b0).intoArray(l, 0);
-        finish(j, r, sumInOrder(l));
+        finish(j, r, Lanes.sum(l));
         a1.add(b1).intoArray(l, 0);
-        finish(j, r + 1, sumInOrder(l));
+        finish(j, r + 1, Lanes.sum(l));
         a2.add(b2).intoArray(l, 0);
-        finish(j, r + 2, sumInOrder(l));
+        finish(j, r + 2, Lanes.sum(l));
         a3.add(b3).intoArray(l, 0);
-        finish(j, r + 3, sumInOrder(l));
+        finish(j, r + 3, Lanes.sum(l));
     }
 
     /** One row (the last rows % 4). */
@@ -137,15 +135,10 @@ final class F32Gemv {
             a = FloatVector.fromMemorySegment(S, j.w, w0 + o, NO, m).fma(FloatVector.fromMemorySegment(S, j.x, xb + o, NO, m), a);
         }
         a.add(b).intoArray(l, 0);
-        finish(j, r, sumInOrder(l));
+        finish(j, r, Lanes.sum(l));
     }
 
-    /** l[0] + l[1] + … in lane order (as {@link Lanes#sum}). */
-    private static float sumInOrder(float[] l) {
-        float s = 0f;
-        for (float v : l) s += v;
-        return s;
-    }
+
 
     private static void finish(Job j, int r, float dot) {
         float v = j.alpha * dot;

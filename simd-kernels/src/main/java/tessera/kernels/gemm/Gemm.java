@@ -225,33 +225,8 @@ public final class Gemm {
             }
             return;
         }
-        F32GemmJob job = F32GemmJob.acquire();
-        try {
-            job.transA = false;
-            job.transB = false;
-            job.m = m;
-            job.n = (int) n;
-            job.k = k;
-            job.alpha = alpha;
-            job.beta = beta;
-            job.packed = a;
-            job.lda = 1;
-            job.b = b;
-            job.bOff = bOffset;
-            job.ldb = ldb;
-            job.c = c;
-            job.cOff = cOffset;
-            job.ldc = ldc;
-            job.epilogue = ep;
-            job.config = a.config;
-            job.segCols = cols;
-            job.bSegStride = bBatchStride;
-            job.cSegStride = cBatchStride;
-            job.resSegStride = ep == null || ep.residual() == null ? 0 : residualBatchStride;
-            F32GemmDriver.run(job);
-        } finally {
-            job.release();
-        }
+        execute(a.config, false, false, m, (int) n, k, alpha, null, 0, 1, a, b, bOffset, ldb, beta, c, cOffset, ldc, ep,
+                cols, bBatchStride, cBatchStride, ep == null || ep.residual() == null ? 0 : residualBatchStride);
     }
 
     /** The float32 product with an explicit kernel and blocking; operands already validated (tests use it directly). */
@@ -264,6 +239,15 @@ public final class Gemm {
             F32GemmTileStore.scaleOnly(m, n, beta, c, cOffset, ldc, ep);
             return;
         }
+        execute(cfg, transA, transB, m, n, k, alpha, a, aOffset, lda, packed, b, bOffset, ldb, beta, c, cOffset, ldc, ep,
+                0, 0, 0, 0);
+    }
+
+    /** Hands a validated, non-degenerate product to the driver through the calling thread's reusable job. */
+    private static void execute(F32GemmConfig cfg, boolean transA, boolean transB, int m, int n, int k, float alpha,
+            MemorySegment a, long aOffset, int lda, PackedA packed, MemorySegment b, long bOffset, int ldb,
+            float beta, MemorySegment c, long cOffset, int ldc, GemmEpilogue ep,
+            int segCols, long bSegStride, long cSegStride, long resSegStride) {
         F32GemmJob job = F32GemmJob.acquire();
         try {
             job.transA = transA;
@@ -285,6 +269,10 @@ public final class Gemm {
             job.ldc = ldc;
             job.epilogue = ep;
             job.config = cfg;
+            job.segCols = segCols;
+            job.bSegStride = bSegStride;
+            job.cSegStride = cSegStride;
+            job.resSegStride = resSegStride;
             F32GemmDriver.run(job);
         } finally {
             job.release();
