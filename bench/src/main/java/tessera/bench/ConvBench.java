@@ -45,7 +45,7 @@ import tessera.memory.Tensor;
 public class ConvBench {
 
     @Param({"r18_conv1", "r18_64_56", "r18_128_28", "r18_256_14", "r18_512_7", "r18_down_128_56",
-            "r50_1x1_256_64_56", "r50_1x1_512_2048_7", "vgg_64_224"})
+            "r50_1x1_256_64_56", "r50_1x1_64_64_56", "r50_1x1_64_256_56", "r50_1x1_128_512_28", "r50_1x1_256_1024_14", "r50_1x1_512_2048_7", "vgg_64_224"})
     public String layer;
 
     @Param({"direct", "im2col", "winograd2", "winograd4", "auto"})
@@ -71,6 +71,10 @@ public class ConvBench {
             case "r18_512_7" -> ConvSpec.of(batch, 512, 7, 512, 3, 1, 1);
             case "r18_down_128_56" -> ConvSpec.of(batch, 64, 56, 128, 3, 2, 1);
             case "r50_1x1_256_64_56" -> ConvSpec.of(batch, 256, 56, 64, 1, 1, 0);
+            case "r50_1x1_64_64_56" -> ConvSpec.of(batch, 64, 56, 64, 1, 1, 0);
+            case "r50_1x1_64_256_56" -> ConvSpec.of(batch, 64, 56, 256, 1, 1, 0);
+            case "r50_1x1_128_512_28" -> ConvSpec.of(batch, 128, 28, 512, 1, 1, 0);
+            case "r50_1x1_256_1024_14" -> ConvSpec.of(batch, 256, 14, 1024, 1, 1, 0);
             case "r50_1x1_512_2048_7" -> ConvSpec.of(batch, 512, 7, 2048, 1, 1, 0);
             case "vgg_64_224" -> ConvSpec.of(batch, 64, 224, 64, 3, 1, 1);
             default -> throw new IllegalArgumentException("unknown layer '" + layer + "'");

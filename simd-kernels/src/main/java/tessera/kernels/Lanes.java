@@ -22,8 +22,13 @@ public final class Lanes {
      * where passing the vector to {@link #sum(FloatVector)} across a call C2 does not inline would box it.
      */
     public static float sum(float[] lanes) {
+        return sum(lanes, 0, lanes.length);
+    }
+
+    /** The sum of {@code lanes[from, from + n)}, added left to right. */
+    public static float sum(float[] lanes, int from, int n) {
         float s = 0f;
-        for (float v : lanes) s += v;
+        for (int i = from; i < from + n; i++) s += lanes[i];
         return s;
     }
 }

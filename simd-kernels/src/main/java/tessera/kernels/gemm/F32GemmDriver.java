@@ -106,51 +106,80 @@ final class F32GemmDriver {
      * All MR×NR tiles of one packed MC×KC block of A against one packed KC×NC panel of B. Whole tiles go straight
      * into C when no scaling is needed (alpha = 1 and, on the first k block, beta 0 or 1); the epilogue, if any, is
      * then applied in place on the last k block. Edge tiles and scaled products go through the tile buffer.
+     *
+     * <p>Loop order: for deep products the BLIS order (column strips outside, row strips inside) keeps one B
+     * micro-panel in L1 while the A block streams from L2. For shallow ones (KC ≤ {@link #SHALLOW_KC}, e.g. a 1×1
+     * convolution with 64 input channels) the arithmetic per C element is small and the C stores dominate: the
+     * BLIS order then writes MC rows of C at once, a stride-ldc stream per row that the hardware prefetchers cannot
+     * follow; rows outside, columns inside writes MR rows sequentially instead, over a B sub-panel sized to stay
+     * in L2 ({@link #shallowPanelColumns}).
      */
     private static void macroKernel(F32GemmJob g, F32GemmMicrokernel kern, float[] aSrc, int aOff, float[] bPack,
             float[] tile, int ic, int mc, int jc, int nc, int kc, boolean first, boolean last) {
-        int mr = kern.mr, nr = kern.nr, v = kern.v;
-        boolean direct = g.alpha == 1f && (!first || g.beta == 0f || g.beta == 1f);
-        boolean accumulate = !first || g.beta != 0f;
-        GemmEpilogue ep = last ? g.epilogue : null;
-        long ldcBytes = g.ldc * 4L;
-        for (int jr = 0; jr < nc; jr += nr) {
-            int nrHere = Math.min(nr, nc - jr);
-            int bOff = jr * kc;
-            int col = jc + jr;
-            // column batching: the tile's first column is column jj of batch seg; does the tile stay in that batch?
-            int seg = g.segCols > 0 ? col / g.segCols : 0;
-            int jj = g.segCols > 0 ? col - seg * g.segCols : col;
-            boolean oneBatch = g.segCols == 0 || jj + nrHere <= g.segCols;
-            for (int ir = 0; ir < mc; ir += mr) {
-                int mrHere = Math.min(mr, mc - ir), row = ic + ir;
-                if (direct && mrHere == mr && nrHere == nr && oneBatch) {
-                    long cBatch = g.cOff + seg * g.cSegStride;
-                    kern.computeInto(aSrc, aOff + ir * kc, bPack, bOff, kc, g.c, (cBatch + (long) row * g.ldc + jj) * 4,
-                            ldcBytes, accumulate);
-                    if (ep != null) {
-                        int ec = epilogueColumn(g, seg, jj);
-                        F32GemmTileStore.applyEpilogue(g.c, cBatch + jj - ec, g.ldc, row, ec, mr, nr, ep);
-                    }
-                    continue;
-                }
-                if (nrHere <= v) kern.computeNarrow(aSrc, aOff + ir * kc, bPack, bOff, kc, tile);
-                else kern.compute(aSrc, aOff + ir * kc, bPack, bOff, kc, tile);
-                if (g.segCols == 0) {
-                    F32GemmTileStore.store(tile, nr, g.c, g.cOff, g.ldc, row, col, mrHere, nrHere,
-                            g.alpha, g.beta, first, last, g.epilogue);
-                    continue;
-                }
-                // store the tile batch by batch (a tile may span several batches when segCols < NR)
-                for (int t0 = 0; t0 < nrHere; ) {
-                    int s = (col + t0) / g.segCols, j = col + t0 - s * g.segCols;
-                    int run = Math.min(nrHere - t0, g.segCols - j);
-                    int ec = epilogueColumn(g, s, j);
-                    F32GemmTileStore.store(tile, t0, nr, g.c, g.cOff + s * g.cSegStride + j - ec, g.ldc, row, ec, mrHere, run,
-                            g.alpha, g.beta, first, last, g.epilogue);
-                    t0 += run;
-                }
+        int mr = kern.mr, nr = kern.nr;
+        if (kc <= SHALLOW_KC) {
+            int panel = shallowPanelColumns(g, kc, nr);
+            for (int jb = 0; jb < nc; jb += panel) {
+                int jbEnd = Math.min(nc, jb + panel);
+                for (int ir = 0; ir < mc; ir += mr)
+                    for (int jr = jb; jr < jbEnd; jr += nr)
+                        tile(g, kern, aSrc, aOff, bPack, tile, ic, ir, mc, jc, jr, nc, kc, first, last);
             }
+            return;
+        }
+        for (int jr = 0; jr < nc; jr += nr)
+            for (int ir = 0; ir < mc; ir += mr)
+                tile(g, kern, aSrc, aOff, bPack, tile, ic, ir, mc, jc, jr, nc, kc, first, last);
+    }
+
+    /** Products at most this deep (one k block) run rows-outside in {@link #macroKernel}. */
+    static final int SHALLOW_KC = 128;
+
+    /** Columns of the B sub-panel the shallow loop order sweeps per row strip: KC × columns floats in half of L2. */
+    private static int shallowPanelColumns(F32GemmJob g, int kc, int nr) {
+        long cols = g.config.cpu().l2() / 2 / (4L * kc);
+        return (int) Math.max(nr, Math.min(Integer.MAX_VALUE, cols) / nr * nr);
+    }
+
+    /** One MR×NR tile: A strip at row {@code ir} of the block, B micro-panel at column {@code jr} of the panel. */
+    private static void tile(F32GemmJob g, F32GemmMicrokernel kern, float[] aSrc, int aOff, float[] bPack,
+            float[] tile, int ic, int ir, int mc, int jc, int jr, int nc, int kc, boolean first, boolean last) {
+        int mr = kern.mr, nr = kern.nr, v = kern.v;
+        int nrHere = Math.min(nr, nc - jr);
+        int bOff = jr * kc;
+        int col = jc + jr;
+        // column batching: the tile's first column is column jj of batch seg; does the tile stay in that batch?
+        int seg = g.segCols > 0 ? col / g.segCols : 0;
+        int jj = g.segCols > 0 ? col - seg * g.segCols : col;
+        boolean oneBatch = g.segCols == 0 || jj + nrHere <= g.segCols;
+        int mrHere = Math.min(mr, mc - ir), row = ic + ir;
+        boolean direct = g.alpha == 1f && (!first || g.beta == 0f || g.beta == 1f);
+        if (direct && mrHere == mr && nrHere == nr && oneBatch) {
+            long cBatch = g.cOff + seg * g.cSegStride;
+            kern.computeInto(aSrc, aOff + ir * kc, bPack, bOff, kc, g.c, (cBatch + (long) row * g.ldc + jj) * 4,
+                    g.ldc * 4L, !first || g.beta != 0f);
+            GemmEpilogue ep = last ? g.epilogue : null;
+            if (ep != null) {
+                int ec = epilogueColumn(g, seg, jj);
+                F32GemmTileStore.applyEpilogue(g.c, cBatch + jj - ec, g.ldc, row, ec, mr, nr, ep);
+            }
+            return;
+        }
+        if (nrHere <= v) kern.computeNarrow(aSrc, aOff + ir * kc, bPack, bOff, kc, tile);
+        else kern.compute(aSrc, aOff + ir * kc, bPack, bOff, kc, tile);
+        if (g.segCols == 0) {
+            F32GemmTileStore.store(tile, nr, g.c, g.cOff, g.ldc, row, col, mrHere, nrHere,
+                    g.alpha, g.beta, first, last, g.epilogue);
+            return;
+        }
+        // store the tile batch by batch (a tile may span several batches when segCols < NR)
+        for (int t0 = 0; t0 < nrHere; ) {
+            int s = (col + t0) / g.segCols, j = col + t0 - s * g.segCols;
+            int run = Math.min(nrHere - t0, g.segCols - j);
+            int ec = epilogueColumn(g, s, j);
+            F32GemmTileStore.store(tile, t0, nr, g.c, g.cOff + s * g.cSegStride + j - ec, g.ldc, row, ec, mrHere, run,
+                    g.alpha, g.beta, first, last, g.epilogue);
+            t0 += run;
         }
     }
 

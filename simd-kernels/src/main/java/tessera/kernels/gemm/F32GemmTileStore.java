@@ -78,46 +78,40 @@ final class F32GemmTileStore {
         else storeMasked(tile, t, c, cb, valid, alpha, beta, first, e, row, col);
     }
 
+    /*
+     * The merge (alpha, beta, earlier k blocks) and the epilogue are separate methods: one method doing both with a
+     * mask is too large for C1's tier-3 register allocator ("out of virtual registers in linear scan"), and a method
+     * C1 skips stays in tier-2 code without Vector API intrinsics for good (seconds per call in a model).
+     */
     private static void storeFull(float[] tile, int t, MemorySegment c, long cb, float alpha, float beta, boolean first,
             GemmEpilogue e, int row, int col) {
-        FloatVector acc = FloatVector.fromArray(S, tile, t);
-        if (alpha != 1f) acc = acc.mul(alpha);
-        if (!first) acc = acc.add(FloatVector.fromMemorySegment(S, c, cb, NO));
-        else if (beta != 0f) acc = FloatVector.fromMemorySegment(S, c, cb, NO).mul(beta).add(acc);
-        if (e != null) {
-            if (e.rowBias() != null) acc = acc.add(e.rowBias().get(F, (e.rowBiasOffset() + row) * 4));
-            if (e.colBias() != null) acc = acc.add(FloatVector.fromMemorySegment(S, e.colBias(), (e.colBiasOffset() + col) * 4, NO));
-            if (e.residual() != null) {
-                acc = acc.add(FloatVector.fromMemorySegment(S, e.residual(),
-                        (e.residualOffset() + (long) row * e.ldResidual() + col) * 4, NO));
-            }
-            Activation act = e.act();
-            if (act == Activation.RELU) acc = acc.max(0f);
-            else if (act == Activation.LEAKY_RELU) acc = acc.blend(acc.mul(e.activation().a()), acc.compare(VectorOperators.LT, 0f));
-            else if (act == Activation.CLIP) acc = acc.max(e.activation().a()).min(e.activation().b());
-        }
-        acc.intoMemorySegment(c, cb, NO);
+        mergeFull(tile, t, c, cb, alpha, beta, first);
+        if (e != null) epilogueFull(c, cb, e, row, col);
     }
 
     private static void storeMasked(float[] tile, int t, MemorySegment c, long cb, int valid, float alpha, float beta,
             boolean first, GemmEpilogue e, int row, int col) {
+        mergeMasked(tile, t, c, cb, valid, alpha, beta, first);
+        if (e != null) epilogueMasked(c, cb, valid, e, row, col);
+    }
+
+    /** C vector at byte offset cb = alpha·tile + beta·C (first k block) or alpha·tile + C (later blocks). */
+    private static void mergeFull(float[] tile, int t, MemorySegment c, long cb, float alpha, float beta, boolean first) {
+        FloatVector acc = FloatVector.fromArray(S, tile, t);
+        if (alpha != 1f) acc = acc.mul(alpha);
+        if (!first) acc = acc.add(FloatVector.fromMemorySegment(S, c, cb, NO));
+        else if (beta != 0f) acc = FloatVector.fromMemorySegment(S, c, cb, NO).mul(beta).add(acc);
+        acc.intoMemorySegment(c, cb, NO);
+    }
+
+    /** {@link #mergeFull} on the first {@code valid} lanes. */
+    private static void mergeMasked(float[] tile, int t, MemorySegment c, long cb, int valid, float alpha, float beta,
+            boolean first) {
         VectorMask<Float> m = S.indexInRange(0, valid);
         FloatVector acc = FloatVector.fromArray(S, tile, t, m);
         if (alpha != 1f) acc = acc.mul(alpha);
         if (!first) acc = acc.add(FloatVector.fromMemorySegment(S, c, cb, NO, m));
         else if (beta != 0f) acc = FloatVector.fromMemorySegment(S, c, cb, NO, m).mul(beta).add(acc);
-        if (e != null) {
-            if (e.rowBias() != null) acc = acc.add(e.rowBias().get(F, (e.rowBiasOffset() + row) * 4));
-            if (e.colBias() != null) acc = acc.add(FloatVector.fromMemorySegment(S, e.colBias(), (e.colBiasOffset() + col) * 4, NO, m));
-            if (e.residual() != null) {
-                acc = acc.add(FloatVector.fromMemorySegment(S, e.residual(),
-                        (e.residualOffset() + (long) row * e.ldResidual() + col) * 4, NO, m));
-            }
-            Activation act = e.act();
-            if (act == Activation.RELU) acc = acc.max(0f);
-            else if (act == Activation.LEAKY_RELU) acc = acc.blend(acc.mul(e.activation().a()), acc.compare(VectorOperators.LT, 0f));
-            else if (act == Activation.CLIP) acc = acc.max(e.activation().a()).min(e.activation().b());
-        }
         acc.intoMemorySegment(c, cb, NO, m);
     }
 

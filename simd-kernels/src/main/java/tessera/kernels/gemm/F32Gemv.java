@@ -50,7 +50,7 @@ final class F32Gemv {
      * Lanes of one row's accumulator, summed in lane order (a vector passed to a helper C2 does not inline is boxed).
      * Per thread: the pool's workers run tasks of the same job at once.
      */
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[V]);
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[4 * V]);
 
     static void run(int rows, int k, float alpha, MemorySegment w, long wOff, int ldw, MemorySegment x, long xOff,
                     MemorySegment bias, long biasOff, ActivationFn act, MemorySegment y, long yOff) {
@@ -77,15 +77,18 @@ final class F32Gemv {
         for (; r < r1; r++) row1(j, r, lanes);
     }
 
-    /** Rows r..r+3. */
+    /**
+     * Rows r..r+3: the full-vector part of k here, the masked tail in {@link #tail4}, the four partial sums passing
+     * between them through {@code l} (4·V floats). One method with both loops is too large for C1's tier-3 register
+     * allocator ("out of virtual registers"), which leaves it running tier-2 code without Vector API intrinsics.
+     */
     private static void rows4(Job j, int r, float[] l) {
         int k = j.k, full = k / (2 * V) * (2 * V);
         long w0 = (j.wOff + (long) r * j.ldw) * 4, ld = j.ldw * 4L, xb = j.xOff * 4;
         MemorySegment w = j.w, x = j.x;
         FloatVector a0 = FloatVector.zero(S), b0 = FloatVector.zero(S), a1 = FloatVector.zero(S), b1 = FloatVector.zero(S);
         FloatVector a2 = FloatVector.zero(S), b2 = FloatVector.zero(S), a3 = FloatVector.zero(S), b3 = FloatVector.zero(S);
-        int p = 0;
-        for (; p < full; p += 2 * V) {
+        for (int p = 0; p < full; p += 2 * V) {
             long o = p * 4L;
             FloatVector x0 = FloatVector.fromMemorySegment(S, x, xb + o, NO);
             FloatVector x1 = FloatVector.fromMemorySegment(S, x, xb + o + V * 4L, NO);
@@ -98,23 +101,33 @@ final class F32Gemv {
             a3 = FloatVector.fromMemorySegment(S, w, w0 + 3 * ld + o, NO).fma(x0, a3);
             b3 = FloatVector.fromMemorySegment(S, w, w0 + 3 * ld + o + V * 4L, NO).fma(x1, b3);
         }
+        a0.add(b0).intoArray(l, 0);
+        a1.add(b1).intoArray(l, V);
+        a2.add(b2).intoArray(l, 2 * V);
+        a3.add(b3).intoArray(l, 3 * V);
+        if (full < k) tail4(j, r, full, l);
+        for (int i = 0; i < 4; i++) finish(j, r + i, Lanes.sum(l, i * V, V));
+    }
+
+    /** Adds the products of k positions [p, k) of rows r..r+3 to the partial sums in {@code l}. */
+    private static void tail4(Job j, int r, int p, float[] l) {
+        int k = j.k;
+        long w0 = (j.wOff + (long) r * j.ldw) * 4, ld = j.ldw * 4L, xb = j.xOff * 4;
+        FloatVector a0 = FloatVector.fromArray(S, l, 0), a1 = FloatVector.fromArray(S, l, V);
+        FloatVector a2 = FloatVector.fromArray(S, l, 2 * V), a3 = FloatVector.fromArray(S, l, 3 * V);
         for (; p < k; p += V) {
             VectorMask<Float> m = S.indexInRange(p, k);
             long o = p * 4L;
-            FloatVector x0 = FloatVector.fromMemorySegment(S, x, xb + o, NO, m);
-            a0 = FloatVector.fromMemorySegment(S, w, w0 + o, NO, m).fma(x0, a0);
-            a1 = FloatVector.fromMemorySegment(S, w, w0 + ld + o, NO, m).fma(x0, a1);
-            a2 = FloatVector.fromMemorySegment(S, w, w0 + 2 * ld + o, NO, m).fma(x0, a2);
-            a3 = FloatVector.fromMemorySegment(S, w, w0 + 3 * ld + o, NO, m).fma(x0, a3);
+            FloatVector x0 = FloatVector.fromMemorySegment(S, j.x, xb + o, NO, m);
+            a0 = FloatVector.fromMemorySegment(S, j.w, w0 + o, NO, m).fma(x0, a0);
+            a1 = FloatVector.fromMemorySegment(S, j.w, w0 + ld + o, NO, m).fma(x0, a1);
+            a2 = FloatVector.fromMemorySegment(S, j.w, w0 + 2 * ld + o, NO, m).fma(x0, a2);
+            a3 = FloatVector.fromMemorySegment(S, j.w, w0 + 3 * ld + o, NO, m).fma(x0, a3);
         }
-        a0.add(b0).intoArray(l, 0);
-        finish(j, r, Lanes.sum(l));
-        a1.add(b1).intoArray(l, 0);
-        finish(j, r + 1, Lanes.sum(l));
-        a2.add(b2).intoArray(l, 0);
-        finish(j, r + 2, Lanes.sum(l));
-        a3.add(b3).intoArray(l, 0);
-        finish(j, r + 3, Lanes.sum(l));
+        a0.intoArray(l, 0);
+        a1.intoArray(l, V);
+        a2.intoArray(l, 2 * V);
+        a3.intoArray(l, 3 * V);
     }
 
     /** One row (the last rows % 4). */
@@ -135,7 +148,7 @@ final class F32Gemv {
             a = FloatVector.fromMemorySegment(S, j.w, w0 + o, NO, m).fma(FloatVector.fromMemorySegment(S, j.x, xb + o, NO, m), a);
         }
         a.add(b).intoArray(l, 0);
-        finish(j, r, Lanes.sum(l));
+        finish(j, r, Lanes.sum(l, 0, V));
     }
 
 
