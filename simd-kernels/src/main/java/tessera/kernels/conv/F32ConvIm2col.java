@@ -15,8 +15,9 @@ import tessera.memory.Workspace;
 /**
  * Convolution as a Toeplitz matrix product on {@link Gemm} (f32-conv-im2col-gemm). Per image and group:
  * {@code Y_g [K/g × P·Q] = W_g [K/g × (C/g)·R·S] · col [(C/g)·R·S × P·Q]}, where col is built for a chunk of
- * output columns at a time (≈ 2 MB, so it stays in cache). 1×1 stride-1 unpadded convolutions use x itself as the
- * right operand (no im2col). Bias, activation and residual are fused via {@link GemmEpilogue}.
+ * output columns at a time (≈ 2 MB, so it stays in cache). A planned convolution (pre-packed weights) writes its
+ * im2col operand straight into the GEMM's packed panels instead ({@link Im2colPanelSource}), for the whole batch in
+ * one product. 1×1 stride-1 unpadded convolutions use x itself as the right operand (no im2col). Bias, activation and residual are fused via {@link GemmEpilogue}.
  * Backward data: {@code dcol = W_gᵀ · dy_g} then col2im (scatter-add); backward weights:
  * {@code dW_g += dy_g · colᵀ} over images. Scratch: workspace slot 0 (col).
  */
@@ -150,7 +151,11 @@ final class F32ConvIm2col {
                         MemorySegment y, long yo) {
         int cg = g.cg(), kg = g.kg(), pq = g.p() * g.q(), crs = cg * g.r() * g.s();
         boolean plain = g.isPointwise();
-        if (packed != null && g.n() > 1 && (plain || (long) crs * pq * 4 <= BATCHED_COL_BYTES / 2)) {
+        if (packed != null && !plain) {
+            forwardImplicit(g, x, xo, packed, bias, bo, res, ro, act, y, yo);
+            return;
+        }
+        if (packed != null && plain && g.n() > 1) {
             forwardBatched(g, x, xo, packed, bias, bo, res, ro, act, y, yo);
             return;
         }
@@ -183,38 +188,43 @@ final class F32ConvIm2col {
         }
     }
 
-    /** im2col scratch of one batched forward call at most (several images' columns side by side). */
-    private static final long BATCHED_COL_BYTES = 8L << 20;
+    /**
+     * The forward pass of a planned (pre-packed) non-pointwise convolution: one product per group over the whole
+     * batch, its im2col operand written straight into the GEMM's packed panels ({@link Im2colPanelSource}), so no
+     * column matrix is built and none is packed again.
+     */
+    private static void forwardImplicit(ConvGeom g, MemorySegment x, long xo, PackedA[] packed, MemorySegment bias, long bo,
+                                        MemorySegment res, long ro, ActivationFn act, MemorySegment y, long yo) {
+        int cg = g.cg(), kg = g.kg(), pq = g.p() * g.q();
+        long hw = (long) g.h() * g.w(), inImage = g.c() * hw, outImage = (long) g.k() * pq;
+        for (int gi = 0; gi < g.groups(); gi++) {
+            Im2colPanelSource src = Im2colPanelSource.of(g, x, xo + (long) gi * cg * hw, inImage);
+            try {
+                GemmEpilogue ep = (bias == null && res == null && act.isIdentity()) ? null
+                        : GemmEpilogueCache.of(bias, bo + (long) gi * kg, act, res, res == null ? 0 : ro + (long) gi * kg * pq, pq);
+                Gemm.sgemmPackedSource(packed[gi], g.n(), pq, src, y, yo + (long) gi * kg * pq, pq, outImage, ep, outImage);
+            } finally {
+                src.clear();
+            }
+        }
+    }
 
     /**
-     * The forward pass with the batch folded into the GEMM's N ({@link Gemm#sgemmColumnBatched}): one product per
-     * group covers every image (pointwise: x itself is the right operand), or, through im2col, as many images as fit
-     * {@link #BATCHED_COL_BYTES} of columns. Small maps (7×7, 14×14) then give the GEMM hundreds of columns instead of
-     * 49 or 196, and both threads work on one product.
+     * The planned pointwise (1×1 stride-1 unpadded) forward pass with the batch folded into the GEMM's N
+     * ({@link Gemm#sgemmColumnBatched}): x itself is the right operand and one product per group covers every image.
+     * Small maps (7×7, 14×14) then give the GEMM hundreds of columns instead of 49 or 196, and both threads work on
+     * one product.
      */
     private static void forwardBatched(ConvGeom g, MemorySegment x, long xo, PackedA[] packed, MemorySegment bias, long bo,
                                        MemorySegment res, long ro, ActivationFn act, MemorySegment y, long yo) {
-        int cg = g.cg(), kg = g.kg(), pq = g.p() * g.q(), crs = cg * g.r() * g.s();
+        int cg = g.cg(), kg = g.kg(), pq = g.p() * g.q();
         long hw = (long) g.h() * g.w(), inImage = g.c() * hw, outImage = (long) g.k() * pq;
-        boolean plain = g.isPointwise();
-        int perCall = plain ? g.n() : (int) Math.max(1, Math.min(g.n(), BATCHED_COL_BYTES / 4 / ((long) crs * pq)));
-        MemorySegment col = plain ? null : Workspace.ofCurrentThread().floats(COLUMNS, (long) crs * pq * perCall);
-        for (int n0 = 0; n0 < g.n(); n0 += perCall) {
-            int imgs = Math.min(perCall, g.n() - n0);
-            for (int gi = 0; gi < g.groups(); gi++) {
-                long xg = xo + n0 * inImage + (long) gi * cg * hw;
-                long yg = yo + n0 * outImage + (long) gi * kg * pq;
-                GemmEpilogue ep = (bias == null && res == null && act.isIdentity()) ? null
-                        : GemmEpilogueCache.of(bias, bo + (long) gi * kg, act,
-                                res, res == null ? 0 : ro + n0 * outImage + (long) gi * kg * pq, pq);
-                if (plain) {
-                    Gemm.sgemmColumnBatched(packed[gi], imgs, pq, 1f, x, xg, pq, inImage, 0f, y, yg, pq, outImage, ep, outImage);
-                } else {
-                    for (int i = 0; i < imgs; i++) im2col(g, x, xg + i * inImage, col, (long) i * crs * pq, 0, pq);
-                    Gemm.sgemmColumnBatched(packed[gi], imgs, pq, 1f, col, 0, pq, (long) crs * pq, 0f, y, yg, pq, outImage,
-                            ep, outImage);
-                }
-            }
+        for (int gi = 0; gi < g.groups(); gi++) {
+            long xg = xo + (long) gi * cg * hw;
+            long yg = yo + (long) gi * kg * pq;
+            GemmEpilogue ep = (bias == null && res == null && act.isIdentity()) ? null
+                    : GemmEpilogueCache.of(bias, bo + (long) gi * kg, act, res, res == null ? 0 : ro + (long) gi * kg * pq, pq);
+            Gemm.sgemmColumnBatched(packed[gi], g.n(), pq, 1f, x, xg, pq, inImage, 0f, y, yg, pq, outImage, ep, outImage);
         }
     }
 

@@ -33,7 +33,7 @@ final class F32GemmDriver {
 
     /** True when every segment of the job may be read/written from another thread (else the job runs inline). */
     private static boolean sharable(F32GemmJob j) {
-        return accessible(j.a) && accessible(j.b) && accessible(j.c)
+        return accessible(j.a) && accessible(j.b) && accessible(j.c) && (j.bSource == null || accessible(j.bSource.memory()))
                 && (j.epilogue == null || (accessible(j.epilogue.rowBias()) && accessible(j.epilogue.colBias())
                         && accessible(j.epilogue.residual())));
     }
@@ -82,7 +82,9 @@ final class F32GemmDriver {
             for (int pc = 0; pc < g.k; pc += kcBlock) {
                 int kc = Math.min(kcBlock, g.k - pc);
                 boolean first = pc == 0, last = pc + kc >= g.k;
-                if (g.segCols > 0) {
+                if (g.bSource != null) {
+                    g.bSource.pack(pc, kc, jc, nc, nr, bPack);
+                } else if (g.segCols > 0) {
                     F32GemmPacking.packBSegmented(g.b, g.bOff, g.ldb, g.segCols, g.bSegStride, pc, kc, jc, nc, nr, bPack);
                 } else {
                     F32GemmPacking.packB(g.transB, g.b, g.bOff, g.ldb, pc, kc, jc, nc, nr, bPack);

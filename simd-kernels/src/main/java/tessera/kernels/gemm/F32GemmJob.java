@@ -25,6 +25,8 @@ final class F32GemmJob implements IntConsumer {
      * {@code bSegStride}, {@code cSegStride} and {@code resSegStride} elements apart.
      */
     int segCols;
+    /** B supplied panel by panel ({@link Gemm#sgemmPackedSource}); null when B is a matrix in memory. */
+    PackedBSource bSource;
     long bSegStride, cSegStride, resSegStride;
     /** Kernel and blocking of this call. */
     F32GemmConfig config;
@@ -47,6 +49,7 @@ final class F32GemmJob implements IntConsumer {
         packed = null;
         config = null;
         segCols = 0;
+        bSource = null;
         bSegStride = cSegStride = resSegStride = 0;
         busy = false;
     }

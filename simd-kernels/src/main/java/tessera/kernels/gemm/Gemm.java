@@ -229,6 +229,58 @@ public final class Gemm {
                 cols, bBatchStride, cBatchStride, ep == null || ep.residual() == null ? 0 : residualBatchStride);
     }
 
+    /**
+     * {@code C_s = act(A·B_s + bias + R_s)} for s in [0, batches) with B supplied panel by panel by {@code b} (logical
+     * columns j = s·cols + jj, B's k = A's k): C_s is the m×cols matrix (row stride ldc) at
+     * {@code cOffset + s·cBatchStride} and the epilogue (row bias, residual, activation; no column bias) as in
+     * {@link #sgemmColumnBatched}. A convolution passes its im2col operand this way, written straight into the
+     * packed panels ({@link PackedBSource}).
+     */
+    public static void sgemmPackedSource(PackedA a, int batches, int cols, PackedBSource b, MemorySegment c, long cOffset,
+            int ldc, long cBatchStride, GemmEpilogue epilogue, long residualBatchStride) {
+        if (a == null || b == null) throw new IllegalArgumentException("sgemmPackedSource: packed A and the B source must not be null");
+        if (batches < 1) throw new IllegalArgumentException("sgemmPackedSource: batches must be >= 1, got " + batches);
+        int m = a.m, k = a.k;
+        long n = (long) batches * cols;
+        if (n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("sgemmPackedSource: batches·cols = " + batches + "·" + cols + " exceeds " + Integer.MAX_VALUE);
+        }
+        GemmChecks.sizes("sgemmPackedSource", m, (int) n, k);
+        if (cBatchStride < 0 || residualBatchStride < 0) {
+            throw new IllegalArgumentException("sgemmPackedSource: batch strides must be >= 0, got C " + cBatchStride
+                    + ", residual " + residualBatchStride);
+        }
+        GemmChecks.matrix("sgemmPackedSource", "C", "ldc", c, cOffset, ldc, m, cols, "m×cols", 4);
+        GemmChecks.matrix("sgemmPackedSource", "C of the last batch", "ldc", c, cOffset + (batches - 1) * cBatchStride, ldc,
+                m, cols, "m×cols", 4);
+        GemmEpilogue ep = epilogue == null || epilogue.isNone() ? null : epilogue;
+        if (ep != null) {
+            if (ep.colBias() != null) throw new IllegalArgumentException("sgemmPackedSource: a column bias is not supported; use a row bias");
+            GemmChecks.epilogue("sgemmPackedSource", ep, m, cols);
+            if (ep.residual() != null) {
+                GemmChecks.matrix("sgemmPackedSource", "epilogue.residual", "ldResidual", ep.residual(),
+                        ep.residualOffset() + (batches - 1) * residualBatchStride, ep.ldResidual(), m, cols, "m×cols (last batch)", 4);
+                if (cols + (batches - 1) * residualBatchStride > Integer.MAX_VALUE) {
+                    throw new IllegalArgumentException("sgemmPackedSource: residual batch stride " + residualBatchStride
+                            + " × " + (batches - 1) + " batches exceeds the int column range of the epilogue");
+                }
+            }
+        }
+        if (n == 0 || m == 0) return;
+        if (k == 0) {
+            for (int s = 0; s < batches; s++) {
+                GemmEpilogue es = ep == null || ep.residual() == null ? ep
+                        : ep.withResidual(ep.residual(), ep.residualOffset() + s * residualBatchStride, ep.ldResidual());
+                F32GemmTileStore.scaleOnly(m, cols, 0f, c, cOffset + s * cBatchStride, ldc, es);
+            }
+            return;
+        }
+        F32GemmJob job = F32GemmJob.acquire();
+        job.bSource = b;
+        execute(job, a.config, false, false, m, (int) n, k, 1f, null, 0, 1, a, null, 0, cols, 0f, c, cOffset, ldc, ep,
+                cols, 0, cBatchStride, ep == null || ep.residual() == null ? 0 : residualBatchStride);
+    }
+
     /** The float32 product with an explicit kernel and blocking; operands already validated (tests use it directly). */
     static void run(F32GemmConfig cfg, boolean transA, boolean transB, int m, int n, int k, float alpha,
             MemorySegment a, long aOffset, int lda, PackedA packed, MemorySegment b, long bOffset, int ldb,
@@ -248,7 +300,15 @@ public final class Gemm {
             MemorySegment a, long aOffset, int lda, PackedA packed, MemorySegment b, long bOffset, int ldb,
             float beta, MemorySegment c, long cOffset, int ldc, GemmEpilogue ep,
             int segCols, long bSegStride, long cSegStride, long resSegStride) {
-        F32GemmJob job = F32GemmJob.acquire();
+        execute(F32GemmJob.acquire(), cfg, transA, transB, m, n, k, alpha, a, aOffset, lda, packed, b, bOffset, ldb, beta,
+                c, cOffset, ldc, ep, segCols, bSegStride, cSegStride, resSegStride);
+    }
+
+    /** As above on an acquired job (which may already carry a {@link PackedBSource}); releases it. */
+    private static void execute(F32GemmJob job, F32GemmConfig cfg, boolean transA, boolean transB, int m, int n, int k,
+            float alpha, MemorySegment a, long aOffset, int lda, PackedA packed, MemorySegment b, long bOffset, int ldb,
+            float beta, MemorySegment c, long cOffset, int ldc, GemmEpilogue ep,
+            int segCols, long bSegStride, long cSegStride, long resSegStride) {
         try {
             job.transA = transA;
             job.transB = transB;
