@@ -109,7 +109,7 @@ public final class OnnxExplainable implements Explainable {
     @Override
     public Tensor activation(Tensor x, String name) {
         String v = value(name);
-        try (DifferentiableGraph.Values r = DifferentiableGraph.evaluate(graph, x, DType.F32, Set.of(v))) {
+        try (DifferentiableGraph.Values r = DifferentiableGraph.evaluate(truncated(v), x, DType.F32, Set.of(v))) {
             return r.values().get(v).copy();
         }
     }
