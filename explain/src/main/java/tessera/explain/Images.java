@@ -20,12 +20,6 @@ final class Images {
 
     private static String dim(int d, String name) { return d < 0 ? name : Integer.toString(d); }
 
-    /** The image's pixels as a float array [C·H·W]. */
-    static float[] pixels(Tensor x) { return x.toFloatArray(); }
-
-    /** {@code n} images of {@code sampleSize} values from {@code data} (n · sampleSize floats) as a batch tensor. */
-    static Tensor batch(float[] data, int n, int c, int h, int w) { return Tensor.of(data, n, c, h, w); }
-
     /** A one-hot seed [n, classes] with 1 at {@code cls} in every row. */
     static Tensor oneHot(int n, int classes, int cls) {
         float[] v = new float[n * classes];
