@@ -11,14 +11,14 @@ import tessera.memory.Tensor;
  * so the longer side is at least 224 pixels.
  */
 public final class Pngs {
-    /** Opacity of the heat map over the input. */
-    public static final float ALPHA = 0.55f;
+    /** Opacity of the heat map over the input where the map is lowest and where it is highest (linear between). */
+    public static final float ALPHA_LOW = 0.35f, ALPHA_HIGH = 0.9f;
 
     private Pngs() {}
 
     /**
      * The map in the colour scale ({@link Colormap}, min → 0, max → 1 over the map) blended over the input image
-     * [1, C, H, W] shown in gray (channel mean, min–max stretched).
+     * [1, C, H, W] shown in gray (channel mean, min–max stretched), more opaque where the map is higher.
      */
     public static BufferedImage heatMap(Plane map, Tensor input) {
         int[] s = input.shape();
@@ -35,8 +35,8 @@ public final class Pngs {
         for (int y = 0; y < h; y++) {
             for (int x = 0; x < w; x++) {
                 float[] col = Colormap.rgb(m[y * w + x]);
-                float g = gray[y * w + x];
-                int rgb = pack((1 - ALPHA) * g + ALPHA * col[0], (1 - ALPHA) * g + ALPHA * col[1], (1 - ALPHA) * g + ALPHA * col[2]);
+                float g = gray[y * w + x], a = ALPHA_LOW + (ALPHA_HIGH - ALPHA_LOW) * m[y * w + x];
+                int rgb = pack((1 - a) * g + a * col[0], (1 - a) * g + a * col[1], (1 - a) * g + a * col[2]);
                 fill(img, x * f, y * f, f, rgb);
             }
         }
