@@ -31,9 +31,19 @@ public final class LayerModelExplainable implements Explainable {
     private final Map<String, Layer> units = new LinkedHashMap<>();
     private final List<String> convolutions = new ArrayList<>();
 
-    /** Takes ownership of {@code model} and switches it to eval mode. */
+    /** Takes ownership of {@code model} (closed here if it cannot be explained) and switches it to eval mode. */
     public LayerModelExplainable(Model model) {
         this.model = model.eval();
+        try {
+            index();
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    /** Lists the units and the convolutions; checks the input is an image and the output a score vector. */
+    private void index() {
         if (model.inputShape().length != 3) {
             throw new IllegalArgumentException("the model's input is " + Arrays.toString(model.inputShape()) + " per sample; explanations need images [C, H, W]");
         }

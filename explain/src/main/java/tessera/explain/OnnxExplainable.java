@@ -61,9 +61,12 @@ public final class OnnxExplainable implements Explainable {
     /** Loads {@code file} twice: once for the inference session, once for the differentiable graph. */
     public static OnnxExplainable load(Path file) {
         OnnxGraph g = OnnxLoader.load(file);
+        InferenceSession s = null;
         try {
-            return new OnnxExplainable(g, InferenceSession.load(file, SessionOptions.DEFAULT));
+            s = InferenceSession.load(file, SessionOptions.DEFAULT);
+            return new OnnxExplainable(g, s);
         } catch (RuntimeException e) {
+            if (s != null) s.close();
             g.close();
             throw e;
         }

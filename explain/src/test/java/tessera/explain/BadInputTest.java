@@ -70,4 +70,13 @@ class BadInputTest {
             oneLine(assertThrows(IllegalArgumentException.class, () -> ActivationMaps.grid(m, x, "fc")), "'fc'", "[1, 3]", "feature map");
         }
     }
+
+    @Test
+    void aModelWithoutClassScoresIsRefused() {
+        var spec = tessera.layers.ModelSpec.parse("""
+                {"name": "features", "input": [1, 8, 8], "layers": [{"type": "Conv2d", "out_channels": 2, "kernel_size": 3}]}""");
+        var m = tessera.layers.Model.build(spec, tessera.memory.DType.F32, 1);
+        oneLine(assertThrows(IllegalArgumentException.class, () -> new LayerModelExplainable(m)), "[2, 6, 6]", "class scores [K]");
+        assertThrows(IllegalStateException.class, () -> m.parameters().get("0.weight").value().toFloatArray(), "the refused model was not closed");
+    }
 }
