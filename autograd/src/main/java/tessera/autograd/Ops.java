@@ -591,6 +591,20 @@ public final class Ops {
         return Graph.record(name, out, backward, inputs);
     }
 
+    /**
+     * Identity that shows the gradient passing through it: y = x (the same tensor, no copy); during backward,
+     * {@code sink} receives ∂L/∂y (x's shape, owned by the backward pass's scope: copy what you keep) before it flows on
+     * to x unchanged. When x has several consumers, tapping once and using y everywhere gives the summed gradient.
+     * Used to read the gradient at an intermediate value (Grad-CAM).
+     */
+    public static Variable tap(Variable x, java.util.function.Consumer<Tensor> sink) {
+        if (sink == null) throw new IllegalArgumentException("tap: sink must not be null");
+        return Graph.record("tap", x.value(), g -> {
+            sink.accept(g);
+            return new Tensor[]{g};
+        }, x);
+    }
+
     // ================================================================ helpers
 
     static Tensor alloc(Variable like, int... shape) { return Scope.alloc(like.dtype(), shape); }

@@ -144,4 +144,22 @@ class WorkedExamplesTest {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> Ops.exp(x));
         assertEquals(true, e.getMessage().contains("Scope.open()"));
     }
+
+    @Test
+    void tapSeesTheSummedGradientOfEveryConsumerAndPassesItOn() {
+        // y = tap(u), u = 2x, L = Σ (y·y + 3y): ∂L/∂y = 2y + 3 reaches the sink, ∂L/∂x = 2·(2y + 3)
+        double[] xv = {1, -2, 0.5};
+        try (Scope s = Scope.open()) {
+            Variable x = Variable.parameter(Tensor.of(xv, 3));
+            double[][] seen = new double[1][];
+            Variable y = Ops.tap(Ops.scale(x, 2), g -> seen[0] = g.toDoubleArray());
+            Variable l = Ops.sum(Ops.add(Ops.mul(y, y), Ops.scale(y, 3)));
+            l.backward();
+            for (int i = 0; i < 3; i++) {
+                double yi = 2 * xv[i];
+                assertEquals(2 * yi + 3, seen[0][i], 1e-12);
+                assertEquals(2 * (2 * yi + 3), x.grad().getDouble(i), 1e-12);
+            }
+        }
+    }
 }

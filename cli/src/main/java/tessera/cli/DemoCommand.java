@@ -22,7 +22,8 @@ import tessera.zoo.train.Trainer;
 
 /**
  * The main job: trains LeNet-5 on the bundled MNIST subset with the documented recipe, prints the test accuracy
- * and a per-class summary, saves the model and curves, then measures inference throughput.
+ * and a per-class summary, saves the model and curves, writes the first-layer filters and saliency and occlusion maps
+ * of a few test digits, then measures inference throughput.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Train LeNet-5 on the bundled MNIST subset, report accuracy, save model and curves, measure inference speed.")
@@ -62,6 +63,7 @@ public final class DemoCommand implements Callable<Integer> {
                         history.epochs().stream().mapToDouble(History.Epoch::imagesPerSecond).average().orElse(0));
                 System.out.println("saved model, history and curves (" + out.resolve("curves.png") + ") to " + out);
             }
+            DemoExplanations.write(out, test, System.out);
             if (!skipBench) {
                 System.out.println();
                 System.out.println("inference throughput (eval mode, no graph recorded; median of timed runs after warm-up):");

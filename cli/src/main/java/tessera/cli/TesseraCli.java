@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "tessera", mixinStandardHelpOptions = true, version = "tessera 0.1.0",
         description = "Pure-Java CNN compute library: kernels, autograd, layers, model zoo.%n"
                 + "  ./tessera test    runs the whole test suite (handled by the launcher)",
-        subcommands = {CommandLine.HelpCommand.class, DemoCommand.class, LayersCommand.class, SummaryCommand.class, TrainCommand.class, EvalCommand.class, InferCommand.class, BenchCommand.class, GradcheckCommand.class, VjpCommand.class, ServeCommand.class, LoadgenCommand.class, FuzzCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, DemoCommand.class, LayersCommand.class, SummaryCommand.class, TrainCommand.class, EvalCommand.class, InferCommand.class, BenchCommand.class, GradcheckCommand.class, VjpCommand.class, ExplainCommand.class, ServeCommand.class, LoadgenCommand.class, FuzzCommand.class})
 public final class TesseraCli implements Runnable {
     @Override
     public void run() {

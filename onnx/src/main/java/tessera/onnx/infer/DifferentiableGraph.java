@@ -50,11 +50,16 @@ public final class DifferentiableGraph {
         private final Tensor output;
         private final Tensor input;
         private final Map<String, Tensor> initializers;
+        private final Map<String, Tensor> tapped;
+        private final Map<String, Tensor> tappedGradients;
 
-        Gradients(Tensor output, Tensor input, Map<String, Tensor> initializers) {
+        Gradients(Tensor output, Tensor input, Map<String, Tensor> initializers, Map<String, Tensor> tapped,
+                  Map<String, Tensor> tappedGradients) {
             this.output = output;
             this.input = input;
             this.initializers = initializers;
+            this.tapped = tapped;
+            this.tappedGradients = tappedGradients;
         }
 
         /** The model's first output for the given input. */
@@ -66,11 +71,65 @@ public final class DifferentiableGraph {
         /** ∂(Σ Y⊙GY)/∂W for every float initializer W, by initializer name in file order (zeros where W is unused). */
         public Map<String, Tensor> initializers() { return java.util.Collections.unmodifiableMap(initializers); }
 
+        /** The value of every tapped name ({@link Options#taps()}), by name: what the forward pass computed there. */
+        public Map<String, Tensor> tapped() { return java.util.Collections.unmodifiableMap(tapped); }
+
+        /** ∂(Σ Y⊙GY)/∂V for every tapped value V, by name, V's shape (zeros where V does not reach Y). */
+        public Map<String, Tensor> tappedGradients() { return java.util.Collections.unmodifiableMap(tappedGradients); }
+
         @Override
         public void close() {
             output.close();
             input.close();
             for (Tensor t : initializers.values()) t.close();
+            for (Tensor t : tapped.values()) t.close();
+            for (Tensor t : tappedGradients.values()) t.close();
+        }
+    }
+
+    /**
+     * What a VJP computes besides the input gradient.
+     *
+     * @param initializerGradients whether every float initializer gets its gradient (off: initializers are constants,
+     *                             which skips the weight-gradient work when only ∂/∂X or tapped gradients are wanted)
+     * @param taps                 names of intermediate values (node outputs, or the graph input) whose value and
+     *                             gradient {@link Gradients#tapped()} and {@link Gradients#tappedGradients()} return
+     */
+    public record Options(boolean initializerGradients, java.util.Set<String> taps) {
+        /** Initializer gradients, no taps: what {@link #vjp(OnnxGraph, Tensor, Tensor, DType)} computes. */
+        public static final Options DEFAULT = new Options(true, java.util.Set.of());
+
+        public Options {
+            taps = java.util.Set.copyOf(taps);
+        }
+
+        /** The same options without initializer gradients. */
+        public Options withoutInitializerGradients() { return new Options(false, taps); }
+
+        /** The same options tapping {@code names} instead. */
+        public Options withTaps(String... names) { return new Options(initializerGradients, java.util.Set.of(names)); }
+    }
+
+    /** The values of named intermediate results of one forward pass ({@link #evaluate}); owns its tensors. */
+    public static final class Values implements AutoCloseable {
+        private final Tensor output;
+        private final Map<String, Tensor> values;
+
+        Values(Tensor output, Map<String, Tensor> values) {
+            this.output = output;
+            this.values = values;
+        }
+
+        /** The model's first output. */
+        public Tensor output() { return output; }
+
+        /** Each requested value by name, in the computation dtype. */
+        public Map<String, Tensor> values() { return java.util.Collections.unmodifiableMap(values); }
+
+        @Override
+        public void close() {
+            output.close();
+            for (Tensor t : values.values()) t.close();
         }
     }
 
@@ -82,11 +141,15 @@ public final class DifferentiableGraph {
     private final Map<String, Object> values = new HashMap<>(); // Variable, CVal or PoolIndices
     private final Map<String, Variable> parameters = new LinkedHashMap<>();
     private final EltwiseVjp eltwise;
+    private final Options options;
+    private final Map<String, Tensor> tapped = new LinkedHashMap<>();
+    private final Map<String, Tensor> tappedGradients = new LinkedHashMap<>();
 
-    private DifferentiableGraph(OnnxGraph graph, DType dtype) {
+    private DifferentiableGraph(OnnxGraph graph, DType dtype, Options options) {
         this.graph = graph;
         this.dtype = dtype;
         this.eltwise = new EltwiseVjp(dtype);
+        this.options = options;
     }
 
     /**
@@ -100,17 +163,56 @@ public final class DifferentiableGraph {
      * @throws IllegalArgumentException when x or gradOutput have the wrong shape or dtype
      */
     public static Gradients vjp(OnnxGraph graph, Tensor x, Tensor gradOutput, DType dtype) {
-        if (dtype != DType.F32 && dtype != DType.F64) throw new IllegalArgumentException("dtype " + dtype + " must be F32 or F64");
-        if (!x.dtype().isFloatingPoint()) throw new IllegalArgumentException("input has dtype " + x.dtype() + ", expected a float tensor");
+        return vjp(graph, x, gradOutput, dtype, Options.DEFAULT);
+    }
+
+    /**
+     * {@link #vjp(OnnxGraph, Tensor, Tensor, DType)} with options: initializer gradients on or off, and taps —
+     * intermediate values whose value and gradient are returned too (Grad-CAM needs both at a convolution's output).
+     *
+     * @throws IllegalArgumentException also when a tap names no value of the graph
+     */
+    public static Gradients vjp(OnnxGraph graph, Tensor x, Tensor gradOutput, DType dtype, Options options) {
+        checkArguments(graph, x, dtype);
         if (!gradOutput.dtype().isFloatingPoint()) {
             throw new IllegalArgumentException("grad-output has dtype " + gradOutput.dtype() + ", expected a float tensor");
         }
+        checkNames(graph, options.taps());
+        return new DifferentiableGraph(graph, dtype, options).run(x, gradOutput);
+    }
+
+    /**
+     * One forward pass without recording a graph, returning the first output and the named intermediate values
+     * (node outputs or the graph input), e.g. a layer's activation maps.
+     *
+     * @throws IllegalArgumentException when a name is no value of the graph, or x has the wrong shape or dtype
+     */
+    public static Values evaluate(OnnxGraph graph, Tensor x, DType dtype, java.util.Set<String> names) {
+        checkArguments(graph, x, dtype);
+        checkNames(graph, names);
+        return new DifferentiableGraph(graph, dtype, new Options(false, names)).forward(x);
+    }
+
+    private static void checkArguments(OnnxGraph graph, Tensor x, DType dtype) {
+        if (dtype != DType.F32 && dtype != DType.F64) throw new IllegalArgumentException("dtype " + dtype + " must be F32 or F64");
+        if (!x.dtype().isFloatingPoint()) throw new IllegalArgumentException("input has dtype " + x.dtype() + ", expected a float tensor");
         OnnxValidator.validate(graph);
         if (graph.inputs().size() != 1) {
             throw new IllegalArgumentException("vjp needs a model with exactly one input, this one has " + graph.inputs().size());
         }
         checkInputShape(graph.inputs().get(0), x.shape());
-        return new DifferentiableGraph(graph, dtype).run(x, gradOutput);
+    }
+
+    private static void checkNames(OnnxGraph graph, java.util.Set<String> names) {
+        java.util.Set<String> known = new java.util.HashSet<>();
+        known.add(graph.inputs().get(0).name());
+        for (OnnxNode n : graph.nodes()) known.addAll(n.outputs());
+        for (String name : names) {
+            if (!known.contains(name)) {
+                throw new IllegalArgumentException("no value named '" + name + "' in the graph (names are node outputs or the input '"
+                        + graph.inputs().get(0).name() + "')");
+            }
+        }
     }
 
     private static void checkInputShape(OnnxGraph.ValueInfo in, int[] shape) {
@@ -128,31 +230,7 @@ public final class DifferentiableGraph {
         Map<String, Tensor> grads = new LinkedHashMap<>();
         try (Scope scope = Scope.open()) {
             Variable xv = Variable.parameter(converted(x), "input");
-            values.put(graph.inputs().get(0).name(), xv);
-            for (var e : graph.initializers().entrySet()) {
-                Tensor t = e.getValue();
-                if (t.dtype().isFloatingPoint()) {
-                    Variable p = Variable.parameter(converted(t), e.getKey());
-                    parameters.put(e.getKey(), p);
-                    values.put(e.getKey(), p);
-                } else {
-                    values.put(e.getKey(), CVal.of(t));
-                }
-            }
-            for (OnnxNode n : graph.nodes()) {
-                try {
-                    node(n);
-                } catch (OnnxFormatException e) {
-                    throw e;
-                } catch (RuntimeException e) {
-                    throw new OnnxFormatException(n.describe() + ": " + e.getMessage(), e);
-                }
-            }
-            String outName = graph.outputs().get(0);
-            Object o = values.get(outName);
-            if (!(o instanceof Variable y)) {
-                throw new OnnxFormatException("graph output '" + outName + "' is " + (o == null ? "never computed" : "a constant") + ", nothing to differentiate");
-            }
+            Variable y = forwardPass(xv);
             if (!Arrays.equals(y.shape(), gradOutput.shape())) {
                 throw new IllegalArgumentException("grad-output has shape " + Arrays.toString(gradOutput.shape()) + ", expected the output's shape "
                         + Arrays.toString(y.shape()));
@@ -161,17 +239,79 @@ public final class DifferentiableGraph {
             y.backward(converted(gradOutput));
             inputGrad = takeGrad(xv);
             for (var e : parameters.entrySet()) grads.put(e.getKey(), takeGrad(e.getValue()));
-            Gradients r = new Gradients(outputCopy, inputGrad, grads);
+            for (String name : tapped.keySet()) tappedGradients.computeIfAbsent(name, k -> Tensor.zeros(dtype, tapped.get(k).shape()));
+            Gradients r = new Gradients(outputCopy, inputGrad, grads, tapped, tappedGradients);
             outputCopy = null;
             inputGrad = null;
             grads = null;
             return r;
+        } catch (RuntimeException e) {
+            for (Tensor t : tapped.values()) t.close();
+            for (Tensor t : tappedGradients.values()) t.close();
+            throw e;
         } finally {
             if (outputCopy != null) outputCopy.close();
             if (inputGrad != null) inputGrad.close();
             if (grads != null) for (Tensor t : grads.values()) t.close();
             for (Variable p : parameters.values()) p.releaseGrad();
         }
+    }
+
+    private Values forward(Tensor x) {
+        try (Scope scope = Scope.open(); tessera.autograd.GradMode off = tessera.autograd.GradMode.off()) {
+            Variable y = forwardPass(Variable.constant(converted(x)));
+            return new Values(y.value().to(dtype), tapped);
+        } catch (RuntimeException e) {
+            for (Tensor t : tapped.values()) t.close();
+            throw e;
+        }
+    }
+
+    /** Runs every node from input {@code xv}; returns the first output. Tapped values are copied as they appear. */
+    private Variable forwardPass(Variable xv) {
+        String inName = graph.inputs().get(0).name();
+        values.put(inName, xv);
+        tapIfAsked(inName);
+        for (var e : graph.initializers().entrySet()) {
+            Tensor t = e.getValue();
+            if (t.dtype().isFloatingPoint()) {
+                Variable p = options.initializerGradients() ? Variable.parameter(converted(t), e.getKey()) : Variable.constant(converted(t));
+                if (options.initializerGradients()) parameters.put(e.getKey(), p);
+                values.put(e.getKey(), p);
+            } else {
+                values.put(e.getKey(), CVal.of(t));
+            }
+        }
+        for (OnnxNode n : graph.nodes()) {
+            try {
+                node(n);
+            } catch (OnnxFormatException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw new OnnxFormatException(n.describe() + ": " + e.getMessage(), e);
+            }
+            for (String out : n.outputs()) tapIfAsked(out);
+        }
+        String outName = graph.outputs().get(0);
+        Object o = values.get(outName);
+        if (!(o instanceof Variable y)) {
+            throw new OnnxFormatException("graph output '" + outName + "' is " + (o == null ? "never computed" : "a constant") + ", nothing to differentiate");
+        }
+        return y;
+    }
+
+    /** When {@code name} is tapped: keeps a copy of its value and routes every later use through a gradient tap. */
+    private void tapIfAsked(String name) {
+        if (!options.taps().contains(name) || tapped.containsKey(name)) return;
+        Object o = values.get(name);
+        if (!(o instanceof Variable v)) throw new IllegalArgumentException("value '" + name + "' is a constant, it has no gradient to tap");
+        tapped.put(name, v.value().to(dtype));
+        values.put(name, Ops.tap(v, g -> {
+            Tensor owned = Tensor.zeros(dtype, g.shape());
+            owned.copyFrom(g);
+            Tensor previous = tappedGradients.put(name, owned);
+            if (previous != null) previous.close();
+        }));
     }
 
     /** The leaf's gradient as an owned tensor (zeros when no path reaches the output). */
