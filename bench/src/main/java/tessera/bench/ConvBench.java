@@ -76,9 +76,23 @@ public class ConvBench {
             case "r50_1x1_128_512_28" -> ConvSpec.of(batch, 128, 28, 512, 1, 1, 0);
             case "r50_1x1_256_1024_14" -> ConvSpec.of(batch, 256, 14, 1024, 1, 1, 0);
             case "r50_1x1_512_2048_7" -> ConvSpec.of(batch, 512, 7, 2048, 1, 1, 0);
+            case "mnv2_stem" -> ConvSpec.of(batch, 3, 224, 32, 3, 2, 1);
+            case "mnv2_pw_16_96_112" -> ConvSpec.of(batch, 16, 112, 96, 1, 1, 0);
+            case "mnv2_dw_32_112" -> depthwise(batch, 32, 112, 1);
+            case "mnv2_dw_96_112_s2" -> depthwise(batch, 96, 112, 2);
+            case "mnv2_dw_144_56" -> depthwise(batch, 144, 56, 1);
+            case "mnv2_dw_144_56_s2" -> depthwise(batch, 144, 56, 2);
+            case "mnv2_dw_960_7" -> depthwise(batch, 960, 7, 1);
             case "vgg_64_224" -> ConvSpec.of(batch, 64, 224, 64, 3, 1, 1);
             default -> throw new IllegalArgumentException("unknown layer '" + layer + "'");
         };
+    }
+
+    /** A 3×3 depthwise convolution (groups = channels), padding 1. */
+    private static ConvSpec depthwise(int batch, int channels, int size, int stride) {
+        int out = (size + 2 - 3) / stride + 1;
+        return new ConvSpec(batch, channels, size, size, channels, 3, 3, stride, stride, 1, 1,
+                (out - 1) * stride + 3 - size - 1, (out - 1) * stride + 3 - size - 1, 1, 1, channels);
     }
 
     public static ConvAlgorithm algorithm(String algo) {

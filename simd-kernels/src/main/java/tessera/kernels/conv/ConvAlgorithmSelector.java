@@ -81,8 +81,10 @@ public final class ConvAlgorithmSelector {
         // Dense: im2col + GEMM, except few input channels into one or two full vectors of output channels, where the
         // direct kernel (vectorized over output channels) skips the im2col copy. Measured with LeNet-5's layers at
         // batch 64 (1 thread): 1->6 5x5 direct 2.3 ms / im2col 1.3 ms; 6->16 5x5 direct 1.6 ms / im2col 1.9 ms.
+        // Strided ones go to im2col: its operand is packed straight from x (MobileNetV2's 3->32 3x3 stride-2 stem at
+        // batch 1: direct 1.21 ms, im2col 1.05 ms of CPU time).
         int vl = tessera.kernels.Species.FLOAT.length();
-        if (cg < 16 && kg % vl == 0 && kg <= 2 * vl) return ConvAlgorithm.DIRECT;
+        if (cg < 16 && kg % vl == 0 && kg <= 2 * vl && g.sh() == 1 && g.sw() == 1) return ConvAlgorithm.DIRECT;
         return ConvAlgorithm.IM2COL;
     }
 

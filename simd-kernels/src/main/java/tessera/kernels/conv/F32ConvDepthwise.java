@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import tessera.kernels.Activation;
 import tessera.kernels.ActivationFn;
@@ -55,16 +56,23 @@ final class F32ConvDepthwise {
 
     private static final ThreadLocal<Job> JOB = ThreadLocal.withInitial(Job::new);
 
-    /** Per-thread heap buffers: the padded plane, one output row, the filter taps and the gather index map. */
+    /** Per-thread heap buffers: the input plane, the padded plane, the output plane, the filter taps, the phases. */
     private static final class Scratch {
-        float[] padded = new float[0], row = new float[0], taps = new float[0], phases = new float[0];
-        /** Gather offsets {0, sw, 2·sw, …} of the column-phase split, for stride {@code gatherStride}. */
+        float[] in = new float[0], padded = new float[0], out = new float[0], taps = new float[0], phases = new float[0];
+        /** Per tap: its offset in the phase array (stride > 1), see {@link #rowPhased}. */
+        int[] tapAt = new int[0];
+        /** Gather offsets {0, sw, 2·sw, …} of the column-phase split, for stride {@code gatherStride} (not 2). */
         int[] gather;
         int gatherStride;
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
+    /*
+     * Per plane: one bulk copy of the input plane to the heap and one of the output plane back (a copy between a
+     * segment and an array has a fixed cost that per-row copies pay P + H times; a 7×7 plane is 63 FMAs), and only
+     * the padding border of the padded plane is zeroed.
+     */
     private static void plane(ConvGeom g, int plane, MemorySegment x, long xo, MemorySegment w, long wo, MemorySegment bias,
                               long bo, MemorySegment res, long ro, ActivationFn act, MemorySegment y, long yo) {
         int c = plane % g.c();
@@ -72,45 +80,88 @@ final class F32ConvDepthwise {
         int hp = Math.max(g.h() + g.pt(), (g.p() - 1) * g.sh() + (g.r() - 1) * g.dh() + 1);
         int wp = Math.max(g.w() + g.pl(), (qv - 1) * g.sw() + (g.s() - 1) * g.dw() + 1);
         Scratch sc = SCRATCH.get();
-        int need = hp * wp;
-        if (sc.padded.length < need + VL * g.sw()) sc.padded = new float[need + VL * g.sw()];   // slack for the phase gathers
-        if (sc.row.length < qv) sc.row = new float[qv];
+        int need = hp * wp, hw = g.h() * g.w(), pq = g.p() * g.q();
+        int slack = 2 * VL * g.sw();  // the phase split reads whole vectors past the last column
+        if (sc.padded.length < need + slack) sc.padded = new float[need + slack];
+        if (g.w() < WIDE_ROW && sc.in.length < hw) sc.in = new float[hw];
+        if (sc.out.length < pq + qv) sc.out = new float[pq + qv];
         if (sc.taps.length < g.r() * g.s()) sc.taps = new float[g.r() * g.s()];
-        float[] pad = sc.padded, row = sc.row, taps = sc.taps;
-        Arrays.fill(pad, 0, need, 0f);
-        long src = xo + (long) plane * g.h() * g.w();
-        for (int ih = 0; ih < g.h(); ih++) {
-            MemorySegment.copy(x, F, (src + (long) ih * g.w()) * 4, pad, (ih + g.pt()) * wp + g.pl(), g.w());
+        float[] pad = sc.padded, in = sc.in, outPlane = sc.out, taps = sc.taps;
+        long src = xo + (long) plane * hw;
+        if (g.w() >= WIDE_ROW) {
+            fillPadded(x, src, g.h(), g.w(), g.pt(), g.pl(), hp, wp, pad);
+        } else {
+            MemorySegment.copy(x, F, src * 4, in, 0, hw);
+            fillPadded(in, g.h(), g.w(), g.pt(), g.pl(), hp, wp, pad);
         }
+        Arrays.fill(pad, need, need + slack, 0f);
         // stride > 1: split every padded row into sw column phases once, so each tap reads contiguous floats
         int sw = g.sw(), wq = (wp + sw - 1) / sw;
         if (sw > 1) {
             if (sc.phases.length < sw * hp * wq + VL) sc.phases = new float[sw * hp * wq + VL];
-            if (sc.gather == null || sc.gatherStride != sw) {
-                sc.gather = new int[VL];
-                for (int i = 0; i < VL; i++) sc.gather[i] = i * sw;
-                sc.gatherStride = sw;
+            if (sw == 2) {
+                splitPhases2(pad, hp, wp, wq, sc.phases);
+            } else {
+                if (sc.gather == null || sc.gatherStride != sw) {
+                    sc.gather = new int[VL];
+                    for (int i = 0; i < VL; i++) sc.gather[i] = i * sw;
+                    sc.gatherStride = sw;
+                }
+                splitPhases(pad, hp, wp, sw, wq, sc.gather, sc.phases);
             }
-            splitPhases(pad, need, hp, wp, sw, wq, sc.gather, sc.phases);
         }
         for (int t = 0; t < g.r() * g.s(); t++) taps[t] = w.getAtIndex(F, wo + (long) c * g.r() * g.s() + t);
+        if (sw > 1) {
+            if (sc.tapAt.length < g.r() * g.s()) sc.tapAt = new int[g.r() * g.s()];
+            for (int r = 0; r < g.r(); r++)
+                for (int s = 0; s < g.s(); s++) {
+                    int tap = s * g.dw();
+                    sc.tapAt[r * g.s() + s] = ((tap % sw) * hp + r * g.dh()) * wq + tap / sw;
+                }
+        }
         float b = bias == null ? 0f : bias.getAtIndex(F, bo + c);
-        long out = (long) plane * g.p() * g.q();
-        // bias and ReLU/CLIP (ReLU6) are applied in registers; a residual or another activation in a pass over the stored row
+        long out = (long) plane * pq;
+        // bias and ReLU/CLIP (ReLU6) are applied in registers; a residual or another activation in a pass over the stored plane
         Activation kind = act.kind();
         boolean inRegisters = res == null && (kind == Activation.IDENTITY || kind == Activation.RELU || kind == Activation.CLIP);
         float rowBias = inRegisters ? b : 0f;
         boolean clamp = inRegisters && kind != Activation.IDENTITY;
         float lo = kind == Activation.CLIP ? act.a() : 0f, hi = kind == Activation.CLIP ? act.b() : Float.POSITIVE_INFINITY;
+        // rows are written in order, qv floats each: a row's padding lanes are overwritten by the next row
         for (int oh = 0; oh < g.p(); oh++) {
-            if (g.sw() == 1) rowStride1(pad, wp, oh * g.sh(), g.r(), g.s(), g.dh(), g.dw(), taps, rowBias, clamp, lo, hi, row, qv);
-            else rowPhased(sc.phases, hp, wq, oh * g.sh(), g.r(), g.s(), g.dh(), g.dw(), sw, taps, rowBias, clamp, lo, hi, row, qv);
-            long yOff = yo + out + (long) oh * g.q();
-            MemorySegment.copy(row, 0, y, F, yOff * 4, g.q());
-            if (!inRegisters) {
-                ConvEpilogue.apply(y, yOff, g.q(), b, res, res == null ? 0 : ro + out + (long) oh * g.q(), act);
-            }
+            int at = oh * g.q();
+            if (g.sw() == 1) rowStride1(pad, wp, oh * g.sh(), g.r(), g.s(), g.dh(), g.dw(), taps, rowBias, clamp, lo, hi, outPlane, at, qv);
+            else rowPhased(sc.phases, sc.tapAt, g.r() * g.s(), oh * g.sh() * wq, taps, rowBias, clamp, lo, hi, outPlane, at, qv);
         }
+        MemorySegment.copy(outPlane, 0, y, F, (yo + out) * 4, pq);
+        if (!inRegisters) ConvEpilogue.apply(y, yo + out, pq, b, res, res == null ? 0 : ro + out, act);
+    }
+
+    /** Rows at least this wide are copied from the input segment one by one (narrower: the plane at once, then rows). */
+    private static final int WIDE_ROW = 32;
+
+    /** {@link #fillPadded(float[], int, int, int, int, int, int, float[])} reading the rows from x at element src. */
+    private static void fillPadded(MemorySegment x, long src, int h, int w, int pt, int pl, int hp, int wp, float[] pad) {
+        Arrays.fill(pad, 0, pt * wp, 0f);
+        for (int ih = 0; ih < h; ih++) {
+            int rowStart = (ih + pt) * wp;
+            if (pl > 0) Arrays.fill(pad, rowStart, rowStart + pl, 0f);
+            MemorySegment.copy(x, F, (src + (long) ih * w) * 4, pad, rowStart + pl, w);
+            Arrays.fill(pad, rowStart + pl + w, rowStart + wp, 0f);
+        }
+        Arrays.fill(pad, (h + pt) * wp, hp * wp, 0f);
+    }
+
+    /** The h×w plane {@code in} into the hp×wp array {@code pad} at row pt, column pl; only the border is zeroed. */
+    private static void fillPadded(float[] in, int h, int w, int pt, int pl, int hp, int wp, float[] pad) {
+        Arrays.fill(pad, 0, pt * wp, 0f);
+        for (int ih = 0; ih < h; ih++) {
+            int rowStart = (ih + pt) * wp;
+            if (pl > 0) Arrays.fill(pad, rowStart, rowStart + pl, 0f);
+            System.arraycopy(in, ih * w, pad, rowStart + pl, w);
+            Arrays.fill(pad, rowStart + pl + w, rowStart + wp, 0f);
+        }
+        Arrays.fill(pad, (h + pt) * wp, hp * wp, 0f);
     }
 
     /**
@@ -118,7 +169,7 @@ final class F32ConvDepthwise {
      * min(max(·, lo), hi) when {@code clamp} (ReLU: lo 0, hi +∞).
      */
     private static void rowStride1(float[] pad, int wp, int h0, int R, int S, int dh, int dw, float[] taps, float bias,
-                                   boolean clamp, float lo, float hi, float[] row, int qv) {
+                                   boolean clamp, float lo, float hi, float[] row, int at, int qv) {
         int q = 0;
         // two output vectors per step: each tap's broadcast serves two FMAs
         for (; q + 2 * VL <= qv; q += 2 * VL) {
@@ -135,8 +186,8 @@ final class F32ConvDepthwise {
                 acc0 = acc0.max(lo).min(hi);
                 acc1 = acc1.max(lo).min(hi);
             }
-            acc0.intoArray(row, q);
-            acc1.intoArray(row, q + VL);
+            acc0.intoArray(row, at + q);
+            acc1.intoArray(row, at + q + VL);
         }
         for (; q < qv; q += VL) {
             FloatVector acc = FloatVector.broadcast(SP, bias);
@@ -147,7 +198,7 @@ final class F32ConvDepthwise {
                 }
             }
             if (clamp) acc = acc.max(lo).min(hi);
-            acc.intoArray(row, q);
+            acc.intoArray(row, at + q);
         }
     }
 
@@ -156,8 +207,7 @@ final class F32ConvDepthwise {
      * column {@code i·sw + phase} (0 past the row), with vector gathers of stride sw ({@code gather}); {@code pad} has
      * at least VL·sw floats of slack past {@code need} so the last gathers stay in the array.
      */
-    private static void splitPhases(float[] pad, int need, int hp, int wp, int sw, int wq, int[] gather, float[] phases) {
-        java.util.Arrays.fill(pad, need, need + VL * sw, 0f);
+    private static void splitPhases(float[] pad, int hp, int wp, int sw, int wq, int[] gather, float[] phases) {
         for (int phase = 0; phase < sw; phase++) {
             for (int rr = 0; rr < hp; rr++) {
                 int d = (phase * hp + rr) * wq, src0 = rr * wp + phase;
@@ -171,21 +221,43 @@ final class F32ConvDepthwise {
     }
 
     /**
-     * As {@link #rowStride1} with output column q reading input column q·sw + s·dw, taken from the column phase
-     * {@code (s·dw) mod sw} of the row ({@code phases[(phase·hp + row)·wq + i]} = padded column i·sw + phase).
+     * {@link #splitPhases} for stride 2 without gathers: the even and odd lanes of two consecutive vector loads
+     * that lie inside the row, the rest element by element.
      */
-    private static void rowPhased(float[] phases, int hp, int wq, int h0, int R, int S, int dh, int dw, int sw,
-                                  float[] taps, float bias, boolean clamp, float lo, float hi, float[] row, int qv) {
+    private static void splitPhases2(float[] pad, int hp, int wp, int wq, float[] phases) {
+        VectorShuffle<Float> even = VectorShuffle.iota(SP, 0, 2, false), odd = VectorShuffle.iota(SP, 1, 2, false);
+        int oddBase = hp * wq;
+        for (int rr = 0; rr < hp; rr++) {
+            int src0 = rr * wp, d = rr * wq;
+            int i = 0;
+            for (; 2 * (i + VL) <= wp; i += VL) {
+                FloatVector lo = FloatVector.fromArray(SP, pad, src0 + 2 * i), hi = FloatVector.fromArray(SP, pad, src0 + 2 * i + VL);
+                lo.rearrange(even, hi).intoArray(phases, d + i);
+                lo.rearrange(odd, hi).intoArray(phases, oddBase + d + i);
+            }
+            for (; i < wq; i++) {
+                int col = 2 * i;
+                phases[d + i] = col < wp ? pad[src0 + col] : 0f;
+                phases[oddBase + d + i] = col + 1 < wp ? pad[src0 + col + 1] : 0f;
+            }
+        }
+    }
+
+    /**
+     * As {@link #rowStride1} with output column q reading input column q·sw + s·dw, taken from the column phase
+     * {@code (s·dw) mod sw} of the row ({@code phases[(phase·hp + row)·wq + i]} = padded column i·sw + phase);
+     * {@code tapAt[r·S + s]} is the tap's offset in {@code phases} for output row 0 and column 0 (computed once
+     * per plane: a division per tap and vector cost more than the FMA).
+     */
+    private static void rowPhased(float[] phases, int[] tapAt, int taps0, int rowAt, float[] taps, float bias,
+                                  boolean clamp, float lo, float hi, float[] row, int at, int qv) {
         for (int q = 0; q < qv; q += VL) {
             FloatVector acc = FloatVector.broadcast(SP, bias);
-            for (int r = 0; r < R; r++) {
-                for (int s = 0; s < S; s++) {
-                    int tap = s * dw, base = ((tap % sw) * hp + h0 + r * dh) * wq + q + tap / sw;
-                    acc = FloatVector.fromArray(SP, phases, base).fma(FloatVector.broadcast(SP, taps[r * S + s]), acc);
-                }
+            for (int t = 0; t < taps0; t++) {
+                acc = FloatVector.fromArray(SP, phases, tapAt[t] + rowAt + q).fma(FloatVector.broadcast(SP, taps[t]), acc);
             }
             if (clamp) acc = acc.max(lo).min(hi);
-            acc.intoArray(row, q);
+            acc.intoArray(row, at + q);
         }
     }
 }

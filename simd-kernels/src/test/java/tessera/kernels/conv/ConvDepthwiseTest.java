@@ -18,7 +18,7 @@ import tessera.memory.Tensor;
  * The depthwise kernel ({@link F32ConvDepthwise}: groups = C = K) against the float64 reference, through both
  * entry points (unplanned DIRECT forward, and a {@link ConvPlan} with bias + ReLU fused or a residual), over random
  * kernel sizes, strides 1–3 (the column-phase path), dilations, asymmetric padding and widths that are not
- * multiples of the vector length.
+ * multiples of the vector length, narrow (bulk plane copy) and wide (row copies, stride-2 lane compaction).
  */
 class ConvDepthwiseTest {
     static ConvSpec spec(int raw, int raw2) {
@@ -26,7 +26,7 @@ class ConvDepthwiseTest {
         int c = 2 + r.nextInt(11), kh = 1 + r.nextInt(5), kw = 1 + r.nextInt(5);
         int sh = 1 + r.nextInt(3), sw = 1 + r.nextInt(3), dh = 1 + r.nextInt(2), dw = 1 + r.nextInt(2);
         int pt = r.nextInt(3), pb = r.nextInt(3), pl = r.nextInt(3), pr = r.nextInt(3);
-        int h = Math.max(dh * (kh - 1) + 1, 3 + r.nextInt(18)), w = Math.max(dw * (kw - 1) + 1, 3 + r.nextInt(30));
+        int h = Math.max(dh * (kh - 1) + 1, 3 + r.nextInt(18)), w = Math.max(dw * (kw - 1) + 1, 3 + r.nextInt(60));
         pt = Math.min(pt, dh * (kh - 1)); pb = Math.min(pb, dh * (kh - 1));
         pl = Math.min(pl, dw * (kw - 1)); pr = Math.min(pr, dw * (kw - 1));
         return new ConvSpec(1 + r.nextInt(2), c, h, w, c, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, c);
