@@ -78,7 +78,7 @@ final class F32Gemv {
     }
 
     /**
-     * Rows r..r+3: the full-vector part of k here, the masked tail in {@link #tail4}, the four partial sums passing
+     * Rows r..r+3: the full-vector part of k here, the masked tail in {@link #tail1}, the four partial sums passing
      * between them through {@code l} (4·V floats). One method with both loops is too large for C1's tier-3 register
      * allocator ("out of virtual registers"), which leaves it running tier-2 code without Vector API intrinsics.
      */
@@ -105,29 +105,24 @@ final class F32Gemv {
         a1.add(b1).intoArray(l, V);
         a2.add(b2).intoArray(l, 2 * V);
         a3.add(b3).intoArray(l, 3 * V);
-        if (full < k) tail4(j, r, full, l);
+        if (full < k) for (int i = 0; i < 4; i++) tail1(j, r + i, full, l, i * V);
         for (int i = 0; i < 4; i++) finish(j, r + i, Lanes.sum(l, i * V, V));
     }
 
-    /** Adds the products of k positions [p, k) of rows r..r+3 to the partial sums in {@code l}. */
-    private static void tail4(Job j, int r, int p, float[] l) {
+    /**
+     * Adds the products of k positions [p, k) of row {@code r} to its partial sums {@code l[at, at + V)}; one row
+     * per call (four masked accumulators in one method again exhaust C1's register allocator).
+     */
+    private static void tail1(Job j, int r, int p, float[] l, int at) {
         int k = j.k;
-        long w0 = (j.wOff + (long) r * j.ldw) * 4, ld = j.ldw * 4L, xb = j.xOff * 4;
-        FloatVector a0 = FloatVector.fromArray(S, l, 0), a1 = FloatVector.fromArray(S, l, V);
-        FloatVector a2 = FloatVector.fromArray(S, l, 2 * V), a3 = FloatVector.fromArray(S, l, 3 * V);
+        long w0 = (j.wOff + (long) r * j.ldw) * 4, xb = j.xOff * 4;
+        FloatVector acc = FloatVector.fromArray(S, l, at);
         for (; p < k; p += V) {
             VectorMask<Float> m = S.indexInRange(p, k);
             long o = p * 4L;
-            FloatVector x0 = FloatVector.fromMemorySegment(S, j.x, xb + o, NO, m);
-            a0 = FloatVector.fromMemorySegment(S, j.w, w0 + o, NO, m).fma(x0, a0);
-            a1 = FloatVector.fromMemorySegment(S, j.w, w0 + ld + o, NO, m).fma(x0, a1);
-            a2 = FloatVector.fromMemorySegment(S, j.w, w0 + 2 * ld + o, NO, m).fma(x0, a2);
-            a3 = FloatVector.fromMemorySegment(S, j.w, w0 + 3 * ld + o, NO, m).fma(x0, a3);
+            acc = FloatVector.fromMemorySegment(S, j.w, w0 + o, NO, m).fma(FloatVector.fromMemorySegment(S, j.x, xb + o, NO, m), acc);
         }
-        a0.intoArray(l, 0);
-        a1.intoArray(l, V);
-        a2.intoArray(l, 2 * V);
-        a3.intoArray(l, 3 * V);
+        acc.intoArray(l, at);
     }
 
     /** One row (the last rows % 4). */
@@ -142,12 +137,8 @@ final class F32Gemv {
             b = FloatVector.fromMemorySegment(S, j.w, w0 + o + V * 4L, NO)
                     .fma(FloatVector.fromMemorySegment(S, j.x, xb + o + V * 4L, NO), b);
         }
-        for (; p < k; p += V) {
-            VectorMask<Float> m = S.indexInRange(p, k);
-            long o = p * 4L;
-            a = FloatVector.fromMemorySegment(S, j.w, w0 + o, NO, m).fma(FloatVector.fromMemorySegment(S, j.x, xb + o, NO, m), a);
-        }
         a.add(b).intoArray(l, 0);
+        if (p < k) tail1(j, r, p, l, 0);
         finish(j, r, Lanes.sum(l, 0, V));
     }
 
