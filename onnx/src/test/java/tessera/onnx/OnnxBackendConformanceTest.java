@@ -252,18 +252,20 @@ class OnnxBackendConformanceTest {
 
     static String report(List<Result> results, Map<String, String> known, Map<String, String> errata, String notice) {
         StringBuilder sb = new StringBuilder("ONNX backend conformance (ONNX 1.12 backend test data)\n").append(notice).append('\n');
-        Map<String, int[]> perOp = new TreeMap<>(); // pass, wrong, refused, crash
-        int[] total = new int[4];
+        Map<String, int[]> perOp = new TreeMap<>(); // pass, wrong, refused, crash, erratum (wrong against listed errata data)
+        int[] total = new int[5];
         for (Result r : results) {
-            total[r.outcome().ordinal()]++;
-            for (String op : r.ops()) perOp.computeIfAbsent(op, k -> new int[4])[r.outcome().ordinal()]++;
+            boolean erratum = r.outcome() == Outcome.WRONG && errata.containsKey(r.folder() + "/" + r.name());
+            int col = erratum ? 4 : r.outcome().ordinal();
+            total[col]++;
+            for (String op : r.ops()) perOp.computeIfAbsent(op, k -> new int[5])[col]++;
         }
-        sb.append(String.format("%-22s %6s %6s %6s %6s %6s%n", "op", "tests", "pass", "wrong", "refused", "crash"));
+        sb.append(String.format("%-22s %6s %6s %6s %7s %6s %7s%n", "op", "tests", "pass", "wrong", "refused", "crash", "erratum"));
         for (var e : perOp.entrySet()) {
             int[] c = e.getValue();
-            sb.append(String.format("%-22s %6d %6d %6d %6d %6d%n", e.getKey(), c[0] + c[1] + c[2] + c[3], c[0], c[1], c[2], c[3]));
+            sb.append(String.format("%-22s %6d %6d %6d %7d %6d %7d%n", e.getKey(), c[0] + c[1] + c[2] + c[3] + c[4], c[0], c[1], c[2], c[3], c[4]));
         }
-        sb.append(String.format("%-22s %6d %6d %6d %6d %6d%n", "TOTAL", results.size(), total[0], total[1], total[2], total[3]));
+        sb.append(String.format("%-22s %6d %6d %6d %7d %6d %7d%n", "TOTAL", results.size(), total[0], total[1], total[2], total[3], total[4]));
         sb.append("\nper test (not passing):\n");
         for (Result r : results) {
             if (r.outcome() == Outcome.PASS) continue;

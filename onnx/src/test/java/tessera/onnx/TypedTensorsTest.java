@@ -103,11 +103,12 @@ class TypedTensorsTest {
                         node("Mul", List.of("i", "k"), "ik"), node("Add", List.of("ik", "seven"), "s"), node("Div", List.of("s", "minus3"), "q"),
                         node("Max", List.of("q", "i"), "m"), node("Clip", List.of("i", "lo", "hi"), "c"),
                         node("Greater", List.of("i", "seven"), "gt"), node("Neg", List.of("i"), "ni"), node("Where", List.of("gt", "i", "ni"), "w"),
-                        node("Pow", List.of("i", "two"), "p"), node("Sub", List.of("i", "big"), "wrap")),
+                        node("Pow", List.of("i", "two"), "p"), node("Sub", List.of("i", "big"), "wrap"), node("Expand", List.of("i", "shape"), "e")),
                 List.of(scalar("k", OnnxTensors.INT32, 1000003), scalar("seven", OnnxTensors.INT32, 7), scalar("minus3", OnnxTensors.INT32, -3),
                         scalar("lo", OnnxTensors.INT32, -5), scalar("hi", OnnxTensors.INT32, 40), scalar("two", OnnxTensors.INT64, 2),
-                        scalar("big", OnnxTensors.INT32, Integer.MIN_VALUE)),
-                "s", "q", "m", "c", "w", "p", "wrap");
+                        scalar("big", OnnxTensors.INT32, Integer.MIN_VALUE),
+                        OnnxProto.TensorProto.newBuilder().setName("shape").setDataType(OnnxTensors.INT64).addDims(2).addInt64Data(2).addInt64Data(N).build()),
+                "s", "q", "m", "c", "w", "p", "wrap", "e");
         qt().withExamples(200).forAll(VALUES).checkAssert(x -> {
             Map<String, Tensor> out = run(m, x);
             try {
@@ -122,6 +123,8 @@ class TypedTensorsTest {
                     assertEquals(v > 7 ? v : -v, out.get("w").getDouble(i));
                     assertEquals(v * v, out.get("p").getDouble(i));
                     assertEquals(v - Integer.MIN_VALUE, out.get("wrap").getDouble(i), "int32 wraps");
+                    assertEquals(DType.I32, out.get("e").dtype());
+                    assertEquals(v, out.get("e").getDouble(1, i));
                 }
             } finally {
                 out.values().forEach(Tensor::close);
