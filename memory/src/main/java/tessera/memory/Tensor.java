@@ -204,7 +204,7 @@ public final class Tensor implements AutoCloseable {
             case F64 -> data.getAtIndex(F64, elem);
             case I32 -> data.getAtIndex(I32, elem);
             case I64 -> data.getAtIndex(I64, elem);
-            case U8 -> Byte.toUnsignedInt(data.get(ValueLayout.JAVA_BYTE, elem));
+            default -> Elements.read(data, dtype, elem);
         };
     }
 
@@ -215,7 +215,7 @@ public final class Tensor implements AutoCloseable {
             case F64 -> data.setAtIndex(F64, elem, v);
             case I32 -> data.setAtIndex(I32, elem, (int) v);
             case I64 -> data.setAtIndex(I64, elem, (long) v);
-            case U8 -> data.set(ValueLayout.JAVA_BYTE, elem, (byte) (int) v);
+            default -> Elements.write(data, dtype, elem, v);
         }
     }
 

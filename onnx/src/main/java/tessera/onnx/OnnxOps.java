@@ -60,7 +60,7 @@ public final class OnnxOps {
         op("Selu", 1, 1, n -> OpParsers.act(n, () -> ActivationFn.selu(n.getFloat("alpha", SELU_ALPHA), n.getFloat("gamma", SELU_GAMMA))));
         op("HardSigmoid", 1, 1, n -> OpParsers.act(n, () -> ActivationFn.hardSigmoid(n.getFloat("alpha", 0.2f), n.getFloat("beta", 0.5f))));
         op("HardSwish", 1, 1, n -> new OpArgs.Act(ActivationFn.hardSwish()));
-        op("Clip", 1, 3, OpParsers::none);
+        foldable("Clip", 1, 3, OpParsers::none);
         op("PRelu", 2, 2, OpParsers::none);
         op("Softmax", 1, 1, n -> new OpArgs.Softmax(n.getInt("axis", -1), false));
         op("LogSoftmax", 1, 1, n -> new OpArgs.Softmax(n.getInt("axis", -1), true));

@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import tessera.memory.DType;
+import tessera.memory.Elements;
 import tessera.memory.Tensor;
 import tessera.memory.TensorArena;
 import tessera.onnx.proto.OnnxProto.TensorProto;
@@ -26,17 +27,16 @@ public final class OnnxTensors {
         };
     }
 
-    /** The Tessera dtype holding ONNX type {@code t} (bool/uint8 → U8, int8 → I32), or null when unsupported. */
+    static final int UINT16 = 4, INT16 = 5, STRING = 8, FLOAT16 = 10, UINT32 = 12, UINT64 = 13, BFLOAT16 = 16;
+
+    /** The Tessera dtype holding ONNX type {@code t} (bool as U8 0/1), or null when unsupported (string, complex). */
     static DType dtypeOf(int t) {
         return switch (t) {
-            case FLOAT -> DType.F32; case DOUBLE -> DType.F64; case INT64 -> DType.I64; case INT32, INT8 -> DType.I32;
-            case UINT8, BOOL -> DType.U8;
+            case FLOAT -> DType.F32; case DOUBLE -> DType.F64; case FLOAT16 -> DType.F16; case BFLOAT16 -> DType.BF16;
+            case INT64 -> DType.I64; case INT32 -> DType.I32; case INT16 -> DType.I16; case INT8 -> DType.I8;
+            case UINT64 -> DType.U64; case UINT32 -> DType.U32; case UINT16 -> DType.U16; case UINT8, BOOL -> DType.U8;
             default -> null;
         };
-    }
-
-    private static int sourceBytes(int t) {
-        return switch (t) { case FLOAT, INT32 -> 4; case DOUBLE, INT64 -> 8; default -> 1; };
     }
 
     /** Converts {@code t}; {@code what} names it in messages (e.g. "initializer 'conv1.weight'"). */
@@ -49,7 +49,7 @@ public final class OnnxTensors {
         DType type = dtypeOf(t.getDataType());
         if (type == null) {
             throw new OnnxFormatException(what + " has element type " + typeName(t.getDataType())
-                    + "; supported: float32, float64, int64, int32, int8, uint8, bool");
+                    + "; supported: float32, float64, float16, bfloat16, int8/16/32/64, uint8/16/32/64, bool");
         }
         int[] shape = new int[t.getDimsCount()];
         long numel = 1;
@@ -71,17 +71,13 @@ public final class OnnxTensors {
         MemorySegment seg = out.segment();
         int dt = t.getDataType();
         if (t.hasRawData()) {
-            long want = (long) n * sourceBytes(dt);
+            long want = (long) n * type.byteSize();
             if (t.getRawData().size() != want) {
                 throw new OnnxFormatException(what + " declares dims " + dimsString(t) + " of " + typeName(dt) + " = " + want
                         + " bytes, but its raw_data has " + t.getRawData().size() + " bytes");
             }
             MemorySegment raw = MemorySegment.ofBuffer(t.getRawData().asReadOnlyByteBuffer());
-            if (dt == INT8) {
-                for (int k = 0; k < n; k++) seg.setAtIndex(ValueLayout.JAVA_INT_UNALIGNED, k, raw.get(ValueLayout.JAVA_BYTE, k));
-            } else {
-                MemorySegment.copy(raw, 0, seg, 0, want); // ONNX raw data is little-endian, as is Tensor memory
-            }
+            MemorySegment.copy(raw, 0, seg, 0, want); // ONNX raw data is little-endian, as is Tensor memory
             if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) throw new OnnxFormatException("big-endian hosts are not supported");
             return out;
         }
@@ -89,7 +85,8 @@ public final class OnnxTensors {
             case FLOAT -> t.getFloatDataCount();
             case DOUBLE -> t.getDoubleDataCount();
             case INT64 -> t.getInt64DataCount();
-            default -> t.getInt32DataCount(); // int32, int8, uint8, bool are stored in int32_data
+            case UINT32, UINT64 -> t.getUint64DataCount();
+            default -> t.getInt32DataCount(); // the 32-bit and narrower types; float16/bfloat16 as their bit patterns
         };
         if (have != n) {
             throw new OnnxFormatException(what + " declares dims " + dimsString(t) + " (" + n + " elements of " + typeName(dt)
@@ -100,8 +97,9 @@ public final class OnnxTensors {
                 case FLOAT -> seg.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, k, t.getFloatData(k));
                 case DOUBLE -> seg.setAtIndex(ValueLayout.JAVA_DOUBLE_UNALIGNED, k, t.getDoubleData(k));
                 case INT64 -> seg.setAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, k, t.getInt64Data(k));
-                case INT32, INT8 -> seg.setAtIndex(ValueLayout.JAVA_INT_UNALIGNED, k, t.getInt32Data(k));
-                default -> seg.set(ValueLayout.JAVA_BYTE, k, (byte) t.getInt32Data(k));
+                case UINT32, UINT64 -> Elements.writeLong(seg, type, k, t.getUint64Data(k));
+                case FLOAT16, BFLOAT16 -> seg.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, k, (short) t.getInt32Data(k));
+                default -> Elements.writeLong(seg, type, k, t.getInt32Data(k));
             }
         }
         return out;

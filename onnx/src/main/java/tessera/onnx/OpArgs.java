@@ -141,7 +141,8 @@ public sealed interface OpArgs {
         }
     }
 
-    record Cast(DType to) implements OpArgs {}
+    /** Cast to {@code to}; {@code bool} when the ONNX type is bool (U8 holding 0/1: nonzero → 1), not uint8. */
+    record Cast(DType to, boolean bool) implements OpArgs {}
 
     /** Shape: start and end (end null = rank). */
     record ShapeRange(long start, Long end) implements OpArgs {}

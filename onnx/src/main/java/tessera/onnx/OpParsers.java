@@ -180,7 +180,10 @@ final class OpParsers {
                 n.getFloat("extrapolation_value", 0f));
     }
 
-    static OpArgs cast(OnnxNode n) { return new OpArgs.Cast(OnnxOps.dtype(n, n.getInt("to", -1))); }
+    static OpArgs cast(OnnxNode n) {
+        long to = n.getInt("to", -1);
+        return new OpArgs.Cast(OnnxOps.dtype(n, to), to == OnnxTensors.BOOL);
+    }
 
     static OpArgs constant(OnnxNode n) {
         if (n.attributes().size() != 1) throw bad(n, "must have exactly one value attribute, has " + n.attributes().keySet());

@@ -367,8 +367,15 @@ public final class SafeTensors {
             case "I32" -> DType.I32;
             case "I64" -> DType.I64;
             case "U8" -> DType.U8;
+            case "F16" -> DType.F16;
+            case "BF16" -> DType.BF16;
+            case "I8" -> DType.I8;
+            case "I16" -> DType.I16;
+            case "U16" -> DType.U16;
+            case "U32" -> DType.U32;
+            case "U64" -> DType.U64;
             default -> throw new SafeTensorsFormatException(where + " has unsupported dtype '" + dt.textValue()
-                    + "' (supported: F32, F64, I32, I64, U8)");
+                    + "' (supported: F32, F64, F16, BF16, I8, I16, I32, I64, U8, U16, U32, U64)");
         };
         if (!sh.isArray()) throw new SafeTensorsFormatException(where + ": shape is " + sh.getNodeType() + ", expected an array");
         int[] shape = new int[sh.size()];

@@ -273,6 +273,9 @@ public final class Npy {
 
     /** Writes {@code t} (any strides; stored in C order) to {@code out}; does not close it. */
     public static void write(Tensor t, OutputStream out) throws IOException {
+        if (t.dtype().npyDescr() == null) {
+            throw new IllegalArgumentException("a " + t.dtype() + " tensor cannot be written as .npy: NumPy has no such type (convert it first, e.g. to F32)");
+        }
         out.write(headerBytes(t.dtype(), t.shape()));
         Tensor c = t.contiguous();
         try {

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import tessera.memory.DType;
+import tessera.memory.Elements;
 import tessera.memory.Shapes;
 import tessera.memory.Tensor;
 import tessera.onnx.Elementwise;
@@ -36,7 +37,7 @@ final class ConstEval {
                     for (int i = 0; i < s.length; i++) s[i] = in.get(0).shape()[start + i];
                     yield CVal.longs(s);
                 }
-                case OpArgs.Cast c -> cast(in.get(0), c.to());
+                case OpArgs.Cast c -> cast(in.get(0), c.to(), c.bool());
                 case OpArgs.Reshape r -> {
                     CVal x = in.get(0);
                     yield new CVal(x.dtype(), ShapeMath.reshape(x.shape(), in.get(1).toLongs(), n.args(OpArgs.Reshape.class).allowZero()), x.data());
@@ -60,6 +61,7 @@ final class ConstEval {
                     }
                     case "Unsqueeze" -> new CVal(in.get(0).dtype(), ShapeMath.unsqueeze(in.get(0).shape(), in.get(1).toLongs()), in.get(0).data());
                     case "Slice" -> slice(in);
+                    case "Clip" -> clip(in);
                     default -> throw new IllegalStateException("not foldable: " + n.opType());
                 };
                 default -> throw new IllegalStateException("not foldable: " + n.opType());
@@ -69,6 +71,26 @@ final class ConstEval {
         } catch (RuntimeException e) {
             throw new OnnxFormatException(n.describe() + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Clip(x, min, max) = min(max(x, min), max) with omitted bounds unbounded; each bound one value of x's type. */
+    private static CVal clip(List<CVal> in) {
+        CVal x = in.get(0);
+        double lo = Double.NEGATIVE_INFINITY, hi = Double.POSITIVE_INFINITY;
+        for (int k = 1; k < in.size(); k++) {
+            CVal b = in.get(k);
+            if (b == null) continue;
+            if (b.numel() != 1) throw new IllegalArgumentException("Clip bound input " + k + " has shape " + Arrays.toString(b.shape()) + ", expected one value");
+            if (b.dtype() != x.dtype()) throw new IllegalArgumentException("Clip bound input " + k + " is " + b.dtype() + ", expected " + x.dtype() + " like the input");
+            if (k == 1) lo = b.data()[0];
+            else hi = b.data()[0];
+        }
+        double[] out = new double[x.numel()];
+        for (int i = 0; i < out.length; i++) {
+            double v = x.data()[i];
+            out[i] = Double.isNaN(v) ? v : Math.min(Math.max(v, lo), hi);
+        }
+        return new CVal(x.dtype(), x.shape(), out);
     }
 
     private static CVal constantOfShape(long[] shape, Tensor value) {
@@ -92,10 +114,10 @@ final class ConstEval {
         return Math.max(0, Math.min(a, r));
     }
 
-    static CVal cast(CVal x, DType dt) {
+    /** ONNX Cast: to bool nonzero → 1; to other types rounded (floats) or truncated and wrapped (integers) as {@link Elements} does. */
+    static CVal cast(CVal x, DType dt, boolean bool) {
         double[] d = x.data().clone();
-        if (!dt.isFloatingPoint()) for (int i = 0; i < d.length; i++) d[i] = dt == DType.U8 ? (d[i] != 0 ? 1 : 0) : (long) d[i];
-        else if (dt == DType.F32) for (int i = 0; i < d.length; i++) d[i] = (float) d[i];
+        for (int i = 0; i < d.length; i++) d[i] = bool ? (d[i] != 0 ? 1 : 0) : Elements.round(dt, d[i]);
         return new CVal(dt, x.shape(), d);
     }
 
@@ -181,7 +203,7 @@ final class ConstEval {
         return acc;
     }
 
-    private static double round(DType t, double v) { return t == DType.F32 ? (float) v : t.isFloatingPoint() ? v : (double) (long) v; }
+    private static double round(DType t, double v) { return Elements.round(t, v); }
 
     private static CVal binary(Elementwise op, CVal a, CVal b) {
         int[] os = Shapes.broadcast(a.shape(), b.shape());

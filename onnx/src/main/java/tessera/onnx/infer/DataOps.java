@@ -82,6 +82,8 @@ final class DataOps {
                 for (int i = 0; i < n; i++) dst.setAtIndex(ValueLayout.JAVA_INT_UNALIGNED, dof + i * d1, src.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, so + i * s1));
             } else if (elem == 8) {
                 for (int i = 0; i < n; i++) dst.setAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, dof + i * d1, src.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, so + i * s1));
+            } else if (elem == 2) {
+                for (int i = 0; i < n; i++) dst.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, dof + i * d1, src.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, so + i * s1));
             } else {
                 for (int i = 0; i < n; i++) dst.set(ValueLayout.JAVA_BYTE, dof + i * d1, src.get(ValueLayout.JAVA_BYTE, so + i * s1));
             }
@@ -219,17 +221,6 @@ final class DataOps {
         }
     }
 
-    /** Converts between float32 and bool/uint8 (nonzero → 1), contiguous tensors of equal shape. */
-    static void convert(Tensor x, Tensor y) {
-        MemorySegment xs = x.segment(), ys = y.segment();
-        long xo = x.offset(), yo = y.offset(), n = x.numel();
-        if (x.dtype() == tessera.memory.DType.U8) {
-            for (long i = 0; i < n; i++) ys.setAtIndex(F, yo + i, xs.get(ValueLayout.JAVA_BYTE, xo + i));
-        } else {
-            for (long i = 0; i < n; i++) ys.set(ValueLayout.JAVA_BYTE, yo + i, (byte) (xs.getAtIndex(F, xo + i) != 0 ? 1 : 0));
-        }
-    }
-
     /** ONNX MaxUnpool: y zero-filled, then y.flat[indices[i]] = x[i] (indices over the whole output tensor). */
     /**
      * Separable interpolation of each [H, W] plane of a contiguous float32 x into y with the tables of
@@ -297,7 +288,7 @@ final class DataOps {
         }
     }
 
-    /** Edge/reflect padding of the last two... any axes: fills the border of {@code y} whose interior already holds x. */
+    /** Edge/reflect padding of any axes: fills the border of {@code y} (any element type) whose interior already holds x. */
     static final class PadBorder implements Runnable {
         private final Tensor y;
         private final int[] before, inShape, shape, idx;
@@ -305,6 +296,7 @@ final class DataOps {
         private final MemorySegment seg;
         private final long off;
         private final long[] st;
+        private final int elem;
 
         PadBorder(Tensor y, int[] before, int[] inShape, boolean reflect) {
             this.y = y;
@@ -316,6 +308,7 @@ final class DataOps {
             this.seg = y.segment();
             this.off = y.offset();
             this.st = y.strides();
+            this.elem = y.dtype().byteSize();
         }
 
         @Override
@@ -343,7 +336,7 @@ final class DataOps {
                 if (border) {
                     long dst = off;
                     for (int d = 0; d < shape.length; d++) dst += idx[d] * st[d];
-                    seg.setAtIndex(F, dst, seg.getAtIndex(F, src));
+                    MemorySegment.copy(seg, src * elem, seg, dst * elem, elem);
                 }
                 for (int d = shape.length - 1; d >= 0; d--) {
                     if (++idx[d] < shape[d]) break;

@@ -174,8 +174,8 @@ public final class DifferentiableGraph {
      */
     public static Gradients vjp(OnnxGraph graph, Tensor x, Tensor gradOutput, DType dtype, Options options) {
         checkArguments(graph, x, dtype);
-        if (!gradOutput.dtype().isFloatingPoint()) {
-            throw new IllegalArgumentException("grad-output has dtype " + gradOutput.dtype() + ", expected a float tensor");
+        if (!differentiable(gradOutput.dtype())) {
+            throw new IllegalArgumentException("grad-output has dtype " + gradOutput.dtype() + ", expected float32 or float64");
         }
         checkNames(graph, options.taps());
         return new DifferentiableGraph(graph, dtype, options).run(x, gradOutput);
@@ -195,7 +195,7 @@ public final class DifferentiableGraph {
 
     private static void checkArguments(OnnxGraph graph, Tensor x, DType dtype) {
         if (dtype != DType.F32 && dtype != DType.F64) throw new IllegalArgumentException("dtype " + dtype + " must be F32 or F64");
-        if (!x.dtype().isFloatingPoint()) throw new IllegalArgumentException("input has dtype " + x.dtype() + ", expected a float tensor");
+        if (!differentiable(x.dtype())) throw new IllegalArgumentException("input has dtype " + x.dtype() + ", expected float32 or float64");
         OnnxValidator.validate(graph);
         if (graph.inputs().size() != 1) {
             throw new IllegalArgumentException("vjp needs a model with exactly one input, this one has " + graph.inputs().size());
@@ -274,7 +274,7 @@ public final class DifferentiableGraph {
         tapIfAsked(inName);
         for (var e : graph.initializers().entrySet()) {
             Tensor t = e.getValue();
-            if (t.dtype().isFloatingPoint()) {
+            if (differentiable(t.dtype())) {
                 Variable p = options.initializerGradients() ? Variable.parameter(converted(t), e.getKey()) : Variable.constant(converted(t));
                 if (options.initializerGradients()) parameters.put(e.getKey(), p);
                 values.put(e.getKey(), p);
@@ -337,13 +337,17 @@ public final class DifferentiableGraph {
         return o;
     }
 
+    /** Element types vjp computes in (every other type is refused with the node named). */
+    private static boolean differentiable(DType t) { return t == DType.F32 || t == DType.F64; }
+
     /** Input k as a differentiable value; constants become non-trainable variables in the computation dtype. */
     private Variable var(OnnxNode n, int k) {
         Object o = value(n, k);
         if (o instanceof Variable v) return v;
         if (o instanceof CVal c) {
-            if (!c.dtype().isFloatingPoint()) {
-                throw new OnnxFormatException(n.describe() + ": input " + k + " ('" + n.input(k) + "') is a " + c.dtype() + " constant, expected float");
+            if (!differentiable(c.dtype())) {
+                throw new OnnxFormatException(n.describe() + ": input " + k + " ('" + n.input(k) + "') is a " + c.dtype()
+                        + " constant, expected float32 or float64 (vjp differentiates those only)");
             }
             return Variable.constant(tensorOf(c));
         }
@@ -418,10 +422,11 @@ public final class DifferentiableGraph {
         put(n, switch (op) {
             case "Identity", "Dropout" -> var(n, 0);
             case "Cast" -> {
-                DType to = n.args(OpArgs.Cast.class).to();
+                OpArgs.Cast c = n.args(OpArgs.Cast.class);
+                DType to = c.to();
                 Variable x = var(n, 0);
-                if (to.isFloatingPoint()) yield x;
-                if (to != DType.U8) throw bad(n, "casting a computed float tensor to " + to + " is not differentiable");
+                if (differentiable(to)) yield x;
+                if (!c.bool()) throw bad(n, "casting a computed float tensor to " + to + " is not differentiable (vjp computes in float32 or float64 only)");
                 double[] v = x.value().toDoubleArray();
                 for (int i = 0; i < v.length; i++) v[i] = v[i] != 0 ? 1 : 0;
                 yield Variable.constant(eltwise.tensor(x.shape(), v));

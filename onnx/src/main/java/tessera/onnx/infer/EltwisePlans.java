@@ -13,7 +13,8 @@ import tessera.onnx.OpArgs;
  * Planning of the elementwise operators: Add/Sub/Mul/Div (and Sum) on the vectorized {@link Binary} kernel; the
  * other unary and binary operators, comparisons and Where on {@link DataOps.Map} and {@link DataOps.Broadcast}
  * with the scalar semantics of {@link Elementwise}. Sum, Min and Max with more inputs fold pairwise from the left.
- * Broadcasting follows {@link Shapes#broadcast}. Booleans are U8 tensors holding 0 or 1.
+ * Broadcasting follows {@link Shapes#broadcast}. Booleans are U8 tensors holding 0 or 1. Tensors of other element
+ * types run on {@link TypedKernels} (the float32 path is unchanged).
  */
 final class EltwisePlans {
     private EltwisePlans() {}
@@ -30,7 +31,15 @@ final class EltwisePlans {
         String out = n.outputs().get(0);
         if (op.unary()) {
             int x = p.in(n, 0);
-            requireDType(p, n, x, DType.F32, "input");
+            DType t = p.val(x).dtype;
+            if (t != DType.F32) {
+                boolean intOk = op == Elementwise.NEG || op == Elementwise.ABS || op == Elementwise.SIGN;
+                if (!t.isFloatingPoint() && !intOk) throw bad(n, "input '" + p.val(x).name + "' is " + t + "; " + n.opType() + " is defined for floating-point types only");
+                int[] s = p.val(x).shape;
+                int y = p.dynamic(out, s, t);
+                p.step(n.name(), new int[] {x}, new int[] {y}, v -> new TypedKernels.Eltwise(op, new Tensor[] {v[x]}, v[y]));
+                return;
+            }
             int y = p.dynamic(out, p.val(x).shape, DType.F32);
             p.step(n.name(), new int[] {x}, new int[] {y}, v -> new DataOps.Map(op, v[x], v[y]));
             return;
@@ -47,8 +56,7 @@ final class EltwisePlans {
     }
 
     private static int binary(Planner p, OnnxNode n, Elementwise op, int a, int b, String outName) {
-        requireDType(p, n, a, DType.F32, "input");
-        requireDType(p, n, b, DType.F32, "input");
+        if (p.val(a).dtype != DType.F32 || p.val(b).dtype != DType.F32) return typedBinary(p, n, op, a, b, outName);
         int[] os = Shapes.broadcast(p.val(a).shape, p.val(b).shape);
         int y = p.dynamic(outName, os, op.comparison() ? DType.U8 : DType.F32);
         Binary.Op fast = switch (op) {
@@ -66,15 +74,34 @@ final class EltwisePlans {
         return y;
     }
 
+    /**
+     * A binary operator on element types other than float32 ({@link TypedKernels.Eltwise}): both inputs of one type
+     * (Pow: any exponent type); the result has the first input's type, or bool for comparisons.
+     */
+    private static int typedBinary(Planner p, OnnxNode n, Elementwise op, int a, int b, String outName) {
+        var va = p.val(a);
+        var vb = p.val(b);
+        if (va.dtype != vb.dtype && op != Elementwise.POW) {
+            throw bad(n, "inputs '" + va.name + "' (" + va.dtype + ") and '" + vb.name + "' (" + vb.dtype + ") must have the same element type");
+        }
+        if (op == Elementwise.PRELU) throw bad(n, "input '" + va.name + "' is " + va.dtype + ", expected float32");
+        int[] os = Shapes.broadcast(va.shape, vb.shape);
+        int y = p.dynamic(outName, os, op.comparison() ? DType.U8 : va.dtype);
+        p.step(n.name(), new int[] {a, b}, new int[] {y}, v -> new TypedKernels.Eltwise(op, new Tensor[] {v[a].expand(os), v[b].expand(os)}, v[y]));
+        return y;
+    }
+
     /** Where(condition (bool), X, Y) with three-way broadcasting. */
     static void where(Planner p, OnnxNode n) {
         int c = p.in(n, 0), x = p.in(n, 1), yv = p.in(n, 2);
         requireDType(p, n, c, DType.U8, "condition");
-        requireDType(p, n, x, DType.F32, "input");
-        requireDType(p, n, yv, DType.F32, "input");
+        DType t = p.val(x).dtype;
+        requireDType(p, n, yv, t, "input");
         int[] os = Shapes.broadcast(Shapes.broadcast(p.val(c).shape, p.val(x).shape), p.val(yv).shape);
-        int y = p.dynamic(n.outputs().get(0), os, DType.F32);
-        p.step(n.name(), new int[] {c, x, yv}, new int[] {y},
-                v -> new DataOps.Broadcast(null, new Tensor[] {v[c].expand(os), v[x].expand(os), v[yv].expand(os)}, v[y]));
+        int y = p.dynamic(n.outputs().get(0), os, t);
+        p.step(n.name(), new int[] {c, x, yv}, new int[] {y}, v -> {
+            Tensor[] ins = {v[c].expand(os), v[x].expand(os), v[yv].expand(os)};
+            return t == DType.F32 ? new DataOps.Broadcast(null, ins, v[y]) : new TypedKernels.Eltwise(null, ins, v[y]);
+        });
     }
 }

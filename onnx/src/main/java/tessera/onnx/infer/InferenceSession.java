@@ -27,7 +27,8 @@ import tessera.onnx.OnnxValidator;
  *
  * <p>Run: each calling thread gets its own execution context (activation block and bound kernel calls) cached in a
  * thread-local, so {@link #run(Tensor, Tensor)} allocates nothing on the Java heap in steady state. Inputs are float32
- * {@code [N, C, H, W]} (any strides); outputs are float32.
+ * {@code [N, C, H, W]} (any strides); outputs have the element type the graph computes (float32 for CNNs; any numeric
+ * type after a Cast, bool as U8).
  *
  * <p>Release: {@link #close()} frees the weights and every context's activations at once. It may be called while
  * requests are running: it waits for every call already inside the session (run, profile, outputShape,

@@ -88,6 +88,11 @@ final class OpPlans {
             case "Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "Softplus", "Mish", "Selu", "HardSigmoid", "HardSwish" ->
                     act(p, n, n.args(OpArgs.Act.class).fn());
             case "Clip" -> {
+                if (p.val(p.in(n, 0)).dtype != DType.F32) {
+                    for (int k = 1; k <= 2; k++) if (n.hasInput(k)) p.cval(n, k); // constant bounds, as for float32
+                    typedClip(p, n);
+                    return;
+                }
                 // bounds are inputs 1 and 2 at every opset (OpsetNormalizer); computed bounds are not supported
                 float lo = n.hasInput(1) ? (float) p.cval(n, 1).data()[0] : Float.NEGATIVE_INFINITY;
                 float hi = n.hasInput(2) ? (float) p.cval(n, 2).data()[0] : Float.POSITIVE_INFINITY;
@@ -165,17 +170,37 @@ final class OpPlans {
 
     private static void cast(Planner p, OnnxNode n) {
         var x = p.val(p.in(n, 0));
-        DType to = n.args(OpArgs.Cast.class).to();
-        if (to == x.dtype) {
+        OpArgs.Cast c = n.args(OpArgs.Cast.class);
+        if (c.to() == x.dtype && !c.bool()) {
             p.alias(out(n), p.in(n, 0), x.shape);
             return;
         }
-        boolean floatBool = (to == DType.F32 && x.dtype == DType.U8) || (to == DType.U8 && x.dtype == DType.F32);
-        if (!floatBool) throw bad(n, "casting a computed " + x.dtype + " tensor to " + to + " is not supported (only float32 <-> bool/uint8)");
-        int xi = p.in(n, 0), y = p.dynamic(out(n), x.shape, to);
-        p.step(n.name(), new int[] {xi}, new int[] {y}, v -> {
-            Tensor tx = v[xi], ty = v[y];
-            return () -> DataOps.convert(tx, ty);
+        int xi = p.in(n, 0), y = p.dynamic(out(n), x.shape, c.to());
+        p.step(n.name(), new int[] {xi}, new int[] {y}, v -> new TypedKernels.Convert(v[xi], v[y], c.bool()));
+    }
+
+    /** Clip of a tensor of another element type than float32: bounds converted to its type, applied in it. */
+    private static void typedClip(Planner p, OnnxNode n) {
+        var xv = p.val(p.in(n, 0));
+        for (int k = 1; k <= 2; k++) {
+            if (n.hasInput(k) && p.val(p.in(n, k)).dtype != xv.dtype) {
+                throw bad(n, "bound input " + k + " ('" + n.input(k) + "') is " + p.val(p.in(n, k)).dtype + ", expected " + xv.dtype + " like the input");
+            }
+        }
+        int x = p.in(n, 0), y = p.dynamic(out(n), xv.shape, xv.dtype);
+        int[] reads = {x};
+        p.step(n.name(), reads, new int[] {y}, v -> {
+            Tensor cur = v[x];
+            Runnable lo = n.hasInput(1) ? new TypedKernels.Eltwise(tessera.onnx.Elementwise.MAX,
+                    new Tensor[] {cur, p.constTensor(n, 1).reshape().expand(xv.shape)}, v[y]) : null;
+            Runnable hi = n.hasInput(2) ? new TypedKernels.Eltwise(tessera.onnx.Elementwise.MIN,
+                    new Tensor[] {lo == null ? cur : v[y], p.constTensor(n, 2).reshape().expand(xv.shape)}, v[y]) : null;
+            Runnable copy = lo == null && hi == null ? new DataOps.StridedCopy(cur, v[y]) : null;
+            return () -> {
+                if (copy != null) copy.run();
+                if (lo != null) lo.run();
+                if (hi != null) hi.run();
+            };
         });
     }
 
@@ -272,9 +297,14 @@ final class OpPlans {
 
     private static void pool(Planner p, OnnxNode n) {
         requireRank(p, n, 0, 4);
+        DType dt = p.val(p.in(n, 0)).dtype;
+        OpArgs.Pool a = n.args(OpArgs.Pool.class);
+        if (dt != DType.F32 && n.opType().equals("MaxPool") && !a.withIndices() && TypedKernels.exactInFloat32(dt)) {
+            typedMaxPool(p, n, a, dt);
+            return;
+        }
         requireF32(p, n, 0);
         int[] xs = p.shape(n, 0);
-        OpArgs.Pool a = n.args(OpArgs.Pool.class);
         PoolSpec spec = a.spec(xs[2], xs[3]);
         int[] ys = {xs[0], xs[1], spec.outH(xs[2]), spec.outW(xs[3])};
         int x = p.in(n, 0), y = p.dynamic(out(n), ys, DType.F32);
@@ -295,6 +325,28 @@ final class OpPlans {
                 return () -> Pool2d.forward(spec, tx, ty, null);
             });
         }
+    }
+
+    /**
+     * MaxPool of a type whose values are all exact float32s (int8/16, uint8/16, float16, bfloat16): converted to
+     * float32, pooled by the float32 kernel (a maximum selects a value, so nothing rounds), converted back.
+     */
+    private static void typedMaxPool(Planner p, OnnxNode n, OpArgs.Pool a, DType dt) {
+        int[] xs = p.shape(n, 0);
+        PoolSpec spec = a.spec(xs[2], xs[3]);
+        int[] ys = {xs[0], xs[1], spec.outH(xs[2]), spec.outW(xs[3])};
+        int x = p.in(n, 0);
+        int xf = p.dynamic(out(n) + "#f32_in", xs, DType.F32), yf = p.dynamic(out(n) + "#f32_out", ys, DType.F32);
+        int y = p.dynamic(out(n), ys, dt);
+        p.step(n.name(), new int[] {x}, new int[] {xf, yf, y}, v -> {
+            Runnable in = new TypedKernels.Convert(v[x], v[xf], false), back = new TypedKernels.Convert(v[yf], v[y], false);
+            Tensor tx = v[xf], ty = v[yf];
+            return () -> {
+                in.run();
+                Pool2d.forward(spec, tx, ty, null);
+                back.run();
+            };
+        });
     }
 
     /**
@@ -724,10 +776,10 @@ final class OpPlans {
     }
 
     private static void pad(Planner p, OnnxNode n) {
-        requireF32(p, n, 0);
         int[] xs = p.shape(n, 0);
+        DType dt = p.val(p.in(n, 0)).dtype;
         long[] pads = p.cval(n, 1).toLongs();
-        float value = n.hasInput(2) ? (float) p.cval(n, 2).data()[0] : 0f;
+        double value = n.hasInput(2) ? p.cval(n, 2).data()[0] : 0;
         if (pads.length != 2 * xs.length) throw bad(n, "pads " + Arrays.toString(pads) + " must have " + 2 * xs.length + " values");
         String mode = n.args(OpArgs.Pad.class).mode();
         int[] before = new int[xs.length], ys = new int[xs.length];
@@ -739,7 +791,7 @@ final class OpPlans {
                 throw bad(n, "reflect pads " + Arrays.toString(pads) + " must be smaller than the input size " + Planner.str(xs));
             }
         }
-        int x = p.in(n, 0), y = p.dynamic(out(n), ys, DType.F32);
+        int x = p.in(n, 0), y = p.dynamic(out(n), ys, dt);
         boolean constant = mode.equals("constant"), reflect = mode.equals("reflect");
         p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
             Tensor interior = v[y];
@@ -748,7 +800,8 @@ final class OpPlans {
             Tensor ty = v[y];
             Runnable border = constant ? null : new DataOps.PadBorder(ty, before, xs, reflect);
             return () -> {
-                if (constant) DataOps.fill(ty, value);
+                if (constant && dt == DType.F32) DataOps.fill(ty, (float) value);
+                else if (constant) TypedKernels.fill(ty, value);
                 copy.run();
                 if (border != null) border.run();
             };
