@@ -41,12 +41,20 @@ final class F32PoolForward {
      * One plane: x at byte offset {@code xb} (H×W floats), y at {@code yb} (P×Q floats), indices at {@code ib}
      * (P×Q longs, MAX only, {@code idx} may be null).
      */
+    /** Narrow planes up to this padded size go to {@link F32MaxPoolPadded} (max pooling without indices). */
+    private static final long SMALL_PLANE_FLOATS = 1 << 20;
+
     static void plane(PoolSpec s, int H, int W, int P, int Q, MemorySegment x, long xb, MemorySegment y, long yb,
             MemorySegment idx, long ib) {
         int sW = s.strideW(), kW = s.kernelW(), dW = s.dilationW(), pL = s.padLeft();
         int qLo = PoolWindows.interiorBegin(pL, sW);
         int qHi = PoolWindows.interiorEnd(W, s.effectiveKernelW(), pL, sW, Q);
         boolean vector = sW <= 2 && qHi - qLo >= L && (long) H * W < Integer.MAX_VALUE;
+        if (!vector && s.type() == PoolType.MAX && idx == null && (long) (H + 2 * s.effectiveKernelH()) * (W + 2 * L
+                + 2 * s.effectiveKernelW()) < SMALL_PLANE_FLOATS) {
+            F32MaxPoolPadded.plane(s, H, W, P, Q, x, xb, y, yb);
+            return;
+        }
         if (!vector) { qLo = Q; qHi = Q; }
         boolean max3x3s2 = s.type() == PoolType.MAX && sW == 2 && kW == 3 && dW == 1;
         boolean max2x2s2 = s.type() == PoolType.MAX && sW == 2 && kW == 2 && dW == 1;
