@@ -1,4 +1,4 @@
-package tessera.cli;
+package tessera.cli.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
