@@ -159,7 +159,9 @@ public final class BenchKernelsCommand implements Callable<Integer> {
 
     /** The GEMM microkernel line GemmBench's forks printed, or null. */
     static String gemmKernel(String log) {
-        return log.lines().filter(l -> l.startsWith("gemm kernel: ")).map(l -> l.substring(13).trim()).findFirst().orElse(null);
+        String tag = "gemm kernel: "; // after JMH's "# Warmup Iteration   1: " on the same line
+        return log.lines().filter(l -> l.contains(tag)).map(l -> l.substring(l.indexOf(tag) + tag.length()).trim())
+                .findFirst().orElse(null);
     }
 
     private List<String> jmhArgs(KernelSuite j) {
