@@ -3,7 +3,9 @@
 Reads one case per line on stdin and prints one GFLOP/s figure per line, in order:
     conv N C H W K R S STRIDE PAD THREADS   conv2d forward with bias, float32 NCHW: the better of PyTorch's default
                                             path and oneDNN with pre-packed weights (torch.utils.mkldnn)
-    gemm M N K TRANSA TRANSB THREADS        C = op(A)·op(B), float32 (TRANSx 0 or 1)
+    gemm M N K TRANSA TRANSB THREADS        C = op(A)·op(B), float32 (TRANSx 0 or 1): the better of torch.mm (whatever
+                                            BLAS PyTorch was built with; Debian's uses the reference BLAS) and
+                                            oneDNN's inner product (a bias-free mkldnn Linear, weights packed once)
 Each figure is the median of timed calls over about SECONDS (default 1.0) after 5 warm-up calls; FLOPs are counted
 as Tessera counts them (2·N·K·C·R·S·P·Q and 2·M·N·K). PyTorch is never a dependency of Tessera's build or tests."""
 import os, statistics, sys, time
@@ -30,7 +32,10 @@ def conv(n, c, h, w, k, r, s, stride, pad):
 def gemm(m, n, k, ta, tb):
     a = torch.randn(k, m).t() if ta else torch.randn(m, k)
     b = torch.randn(n, k).t() if tb else torch.randn(k, n)
-    return 2.0 * m * n * k / timed(lambda aa: torch.mm(aa, b), a) / 1e9
+    best = timed(lambda aa: torch.mm(aa, b), a)
+    lin = torch.nn.Linear(k, n, bias=False).eval()
+    best = min(best, timed(torch.utils.mkldnn.to_mkldnn(lin), torch.randn(m, k).to_mkldnn()))
+    return 2.0 * m * n * k / best / 1e9
 
 if __name__ == "__main__":
     with torch.no_grad():

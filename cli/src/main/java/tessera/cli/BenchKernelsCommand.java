@@ -53,6 +53,8 @@ public final class BenchKernelsCommand implements Callable<Integer> {
     double noise;
     @Option(names = "--compare-torch", description = "add PyTorch's GFLOP/s for the conv and GEMM rows (needs python3 with torch)")
     boolean compareTorch;
+    @Option(names = "--python", paramLabel = "EXE", description = "with --compare-torch: the Python with torch (default: python3, then /usr/bin/python3)")
+    String python;
     @Option(names = "--verbose", description = "stream JMH's output instead of the progress bar")
     boolean verbose;
     @Option(names = "--prof-gc", description = "also measure allocation per operation (JMH -prof gc)")
@@ -179,8 +181,14 @@ public final class BenchKernelsCommand implements Callable<Integer> {
             throws InterruptedException {
         if (!run.torch().isEmpty()) return run.torch(); // recorded with the results
         System.out.println("bench kernels: measuring PyTorch on the conv and GEMM shapes (tools/torch_kernels.py)…");
+        String py = TorchComparison.findPython(python != null ? List.of(python) : List.of("python3", "/usr/bin/python3"));
+        if (py == null) {
+            System.out.println("bench kernels: --compare-torch left out: no Python with torch (" + (python != null ? python
+                    : "python3, /usr/bin/python3") + "); PyTorch is optional");
+            return null;
+        }
         String[] why = new String[1];
-        Map<String, Double> t = TorchComparison.measure(root.resolve("tools/torch_kernels.py"), table, loader, why);
+        Map<String, Double> t = TorchComparison.measure(py, root.resolve("tools/torch_kernels.py"), table, loader, why);
         if (t == null) System.out.println("bench kernels: --compare-torch left out: " + why[0]);
         return t;
     }

@@ -52,11 +52,28 @@ public final class TorchComparison {
     }
 
     /**
-     * PyTorch GFLOP/s by row key; null (with the reason in {@code why[0]}) when python3 or torch cannot be used.
+     * The first of {@code candidates} (Python executables) that imports torch, or null. The default candidates are
+     * {@code python3} on the PATH and the system's {@code /usr/bin/python3} (where distribution packages install torch).
+     */
+    public static String findPython(List<String> candidates) throws InterruptedException {
+        for (String py : candidates) {
+            try {
+                Process p = new ProcessBuilder(py, "-c", "import torch").redirectErrorStream(true).start();
+                p.getInputStream().readAllBytes();
+                if (p.waitFor() == 0) return py;
+            } catch (IOException e) {
+                // not installed: try the next
+            }
+        }
+        return null;
+    }
+
+    /**
+     * PyTorch GFLOP/s by row key; null (with the reason in {@code why[0]}) when the script fails.
      * Identical cases (e.g. the algorithms of one conv layer) are measured once.
      */
-    public static Map<String, Double> measure(Path script, JmhResultTable t, ClassLoader benchLoader, String[] why)
-            throws InterruptedException {
+    public static Map<String, Double> measure(String python, Path script, JmhResultTable t, ClassLoader benchLoader,
+            String[] why) throws InterruptedException {
         Map<String, List<String>> keysByCase = new LinkedHashMap<>();
         for (JmhResultTable.Row r : t.rows()) {
             String c = caseLine(r, benchLoader);
@@ -66,18 +83,18 @@ public final class TorchComparison {
         if (keysByCase.isEmpty()) return out;
         List<String> lines;
         try {
-            Process p = new ProcessBuilder("python3", script.toString()).redirectErrorStream(false).start();
+            Process p = new ProcessBuilder(python, script.toString()).redirectErrorStream(false).start();
             try (Writer w = new java.io.OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8)) {
                 for (String c : keysByCase.keySet()) w.write(c + "\n");
             }
             lines = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
             String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             if (p.waitFor() != 0) {
-                why[0] = "python3 " + script.getFileName() + " failed: " + lastLine(err);
+                why[0] = python + " " + script.getFileName() + " failed: " + lastLine(err);
                 return null;
             }
         } catch (IOException e) {
-            why[0] = "python3 not found (" + e.getMessage() + ")";
+            why[0] = python + " could not run (" + e.getMessage() + ")";
             return null;
         }
         int i = 0;
