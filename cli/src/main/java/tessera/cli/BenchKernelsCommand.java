@@ -91,7 +91,7 @@ public final class BenchKernelsCommand implements Callable<Integer> {
             table.add(run.jmh());
             SkippedRows.removeFrom(table, run.skipped());
             ReportHeader header = run.header() != null ? run.header()
-                    : ReportHeader.detect(root, suiteName(), null, table);
+                    : ReportHeader.detect(root, suiteName(), null, table, null);
             BaselineComparison base = null;
             if (baseline != null) {
                 ResultsFile old = ResultsFile.read(baseline);
@@ -125,6 +125,7 @@ public final class BenchKernelsCommand implements Callable<Integer> {
             throws IOException, InterruptedException {
         List<KernelSuite> jobs = KernelSuite.select(quick ? KernelSuite.quick() : KernelSuite.full(), patterns);
         JmhProcess jmh = new JmhProcess(jarPath, con);
+        Double load = ReportHeader.loadNow();
         List<List<String>> args = new ArrayList<>();
         int total = 0;
         for (KernelSuite j : jobs) {
@@ -155,7 +156,7 @@ public final class BenchKernelsCommand implements Callable<Integer> {
         String text = Files.readString(log);
         JmhResultTable table = new JmhResultTable(loader);
         table.add(results);
-        return new ResultsFile(ReportHeader.detect(root, suiteName(), gemmKernel(text), table), results,
+        return new ResultsFile(ReportHeader.detect(root, suiteName(), gemmKernel(text), table, load), results,
                 SkippedRows.fromLog(text), Map.of());
     }
 

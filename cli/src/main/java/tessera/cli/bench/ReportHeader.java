@@ -23,16 +23,18 @@ import tessera.kernels.gemm.Gemm;
  * @param peak1       {@code PeakFmaBench.oneThread} in GFLOP/s, null when it did not run
  * @param peakAll     {@code PeakFmaBench.allThreads} in GFLOP/s, null when it did not run
  * @param peakThreads the thread count of {@code peakAll}
+ * @param load        the 1-minute system load average just before the benchmarks started, null when unknown: on a
+ *                    shared machine it says how much the figures were disturbed
  */
 public record ReportHeader(String date, String suite, String tessera, String commit, String cpu, int cores, int threads,
         List<String> isa, String species, int vectorRegisters, String gemmKernel, String jdk, String jdkVendor,
-        Double peak1, Double peakAll, int peakThreads) {
+        Double peak1, Double peakAll, int peakThreads, Double load) {
 
     /**
      * The header of a run on this machine: {@code gemmKernel} as the benchmark forks printed it (null: ask this JVM,
      * which runs with the same flags), peaks from {@code results}.
      */
-    public static ReportHeader detect(Path root, String suite, String gemmKernel, JmhResultTable results) {
+    public static ReportHeader detect(Path root, String suite, String gemmKernel, JmhResultTable results, Double load) {
         CpuInfo c = CpuInfo.detect();
         String species = Species.FLOAT.vectorBitSize() + "-bit float (" + Species.FLOAT.length() + " lanes)";
         double p1 = results.peak(1), pAll = results.peak(Integer.MAX_VALUE);
@@ -41,7 +43,29 @@ public record ReportHeader(String date, String suite, String tessera, String com
                 suite, version(), commit(root), c.model(), c.cores(), c.threads(), c.isa(), species,
                 Gemm.vectorRegisters(), gemmKernel != null ? gemmKernel : Gemm.kernelInfo(),
                 System.getProperty("java.version"), System.getProperty("java.vendor"),
-                Double.isNaN(p1) ? null : p1, allThreads == 0 ? null : pAll, allThreads);
+                Double.isNaN(p1) ? null : p1, allThreads == 0 ? null : pAll, allThreads, load);
+    }
+
+    /** The 1-minute load average of this machine now, or null where the OS does not tell. */
+    public static Double loadNow() {
+        double l = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        return l < 0 ? null : l;
+    }
+
+    /**
+     * Reasons to distrust the figures: a busy machine (load of at least half the hardware threads before the run), or
+     * an all-threads FMA peak less than 1.5× the 1-thread one (other work shared the cores during the run).
+     */
+    public List<String> warnings() {
+        List<String> w = new ArrayList<>();
+        if (load != null && load >= 0.5 * threads) {
+            w.add(String.format(Locale.ROOT, "busy machine: load average %.1f on %d hardware threads before the run", load, threads));
+        }
+        if (peak1 != null && peakAll != null && peakThreads >= 2 && peakAll < 1.5 * peak1) {
+            w.add(String.format(Locale.ROOT, "the %d-thread FMA peak is only %.2f× the 1-thread one: other work shared the cores",
+                    peakThreads, peakAll / peak1));
+        }
+        return w;
     }
 
     /** The lines printed above the table. */
@@ -52,6 +76,7 @@ public record ReportHeader(String date, String suite, String tessera, String com
         l.add("Vectors " + species + ", " + vectorRegisters + " vector registers; GEMM " + gemmKernel);
         l.add("JDK     " + jdk + " (" + jdkVendor + ")");
         l.add("Peak    " + peakText() + " (measured FMA peak, PeakFmaBench in this run)");
+        for (String w : warnings()) l.add("Warning " + w + "; figures are lower and noisier than on a quiet machine");
         return l;
     }
 
@@ -65,7 +90,9 @@ public record ReportHeader(String date, String suite, String tessera, String com
                 + "| vectors | " + species + ", " + vectorRegisters + " vector registers |\n"
                 + "| GEMM microkernel | `" + gemmKernel + "` |\n"
                 + "| JDK | " + jdk + " (" + jdkVendor + ") |\n"
-                + "| measured FMA peak | " + peakText() + " |\n";
+                + "| measured FMA peak | " + peakText() + " |\n"
+                + (load == null ? "" : String.format(Locale.ROOT, "| load before the run | %.2f |%n", load))
+                + warnings().stream().map(w -> "| **warning** | " + w + " |\n").reduce("", String::concat);
     }
 
     /** One line naming machine, ISA, JDK and commit, to tell two reports apart. */

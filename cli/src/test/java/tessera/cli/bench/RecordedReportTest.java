@@ -51,6 +51,21 @@ class RecordedReportTest {
     }
 
     @Test
+    void aTwoThreadPeakBelowTheOneThreadPeakWarnsThatTheCoresWereShared() throws IOException {
+        ReportHeader h = recorded().header(); // recorded while other engineers' builds ran: 50.8 GFLOP/s on 2 threads, 82.9 on 1
+        assertTrue(h.peakAll() < h.peak1());
+        assertEquals(1, h.warnings().size(), h.warnings().toString());
+        assertTrue(h.warnings().get(0).contains("other work shared the cores"));
+        assertTrue(h.lines().stream().anyMatch(l -> l.startsWith("Warning ")));
+        ReportHeader quiet = new ReportHeader(h.date(), h.suite(), h.tessera(), h.commit(), h.cpu(), h.cores(), h.threads(), h.isa(),
+                h.species(), h.vectorRegisters(), h.gemmKernel(), h.jdk(), h.jdkVendor(), 83.8, 166.9, 2, 0.2);
+        assertTrue(quiet.warnings().isEmpty());
+        ReportHeader busy = new ReportHeader(h.date(), h.suite(), h.tessera(), h.commit(), h.cpu(), h.cores(), h.threads(), h.isa(),
+                h.species(), h.vectorRegisters(), h.gemmKernel(), h.jdk(), h.jdkVendor(), 83.8, 166.9, 2, 5.9);
+        assertEquals(List.of("busy machine: load average 5.9 on 2 hardware threads before the run"), busy.warnings());
+    }
+
+    @Test
     void theLogOfTheRunGivesTheSameSkippedRowsAsTheFileAndTheGemmKernel() throws IOException {
         String log = SkippedRowsTest.resource("quick-jmh.log");
         assertEquals(recorded().skipped(), SkippedRows.fromLog(log));
@@ -158,7 +173,7 @@ class RecordedReportTest {
     void aBaselineFromAnotherMachineIsSaidToBeOne() throws IOException {
         ReportHeader h = recorded().header();
         ReportHeader other = new ReportHeader(h.date(), h.suite(), h.tessera(), h.commit(), "Intel Xeon", 4, 8,
-                List.of("avx2", "fma"), "256-bit float (8 lanes)", 16, "f32-gemm-4x2v-avx2", h.jdk(), h.jdkVendor(), 50.0, 180.0, 8);
+                List.of("avx2", "fma"), "256-bit float (8 lanes)", 16, "f32-gemm-4x2v-avx2", h.jdk(), h.jdkVendor(), 50.0, 180.0, 8, 0.1);
         BaselineComparison b = new BaselineComparison(table(recorded()), other, 0.05);
         assertTrue(MarkdownReport.sameMachineNote(h, b).contains("another machine"));
         String md = MarkdownReport.render(h, KernelTable.build(table(recorded()), List.of(), b, null), b, null);
