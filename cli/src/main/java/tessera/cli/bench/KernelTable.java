@@ -82,7 +82,8 @@ public record KernelTable(List<String> header, List<Boolean> right, List<List<St
         n.add("±err: JMH's 99.9% confidence half-width over the score; Winograd rows count direct-convolution FLOPs, so they can pass 100%.");
         if (baseline != null) {
             n.add(String.format(Locale.ROOT, "new/old: throughput ratio to the baseline, ± combined error bars; REGRESSION/faster: "
-                    + "the whole interval beyond 1 and by more than %.0f%% (run-to-run noise).", 100 * baseline.noiseFloor()));
+                    + "the whole interval beyond 1 and by more than %.0f%% (run-to-run noise); when a header warns of a busy "
+                    + "machine, a flag may be the load rather than the code.", 100 * baseline.noiseFloor()));
         }
         if (torch) n.add("torch GFLOP/s: PyTorch on this machine, same shape and threads (tools/torch_kernels.py); /torch: Tessera ÷ PyTorch.");
         return n;

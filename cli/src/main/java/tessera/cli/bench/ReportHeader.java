@@ -76,7 +76,9 @@ public record ReportHeader(String date, String suite, String tessera, String com
         l.add("Vectors " + species + ", " + vectorRegisters + " vector registers; GEMM " + gemmKernel);
         l.add("JDK     " + jdk + " (" + jdkVendor + ")");
         l.add("Peak    " + peakText() + " (measured FMA peak, PeakFmaBench in this run)");
-        for (String w : warnings()) l.add("Warning " + w + "; figures are lower and noisier than on a quiet machine");
+        if (!warnings().isEmpty()) {
+            l.add("Warning " + String.join("; ", warnings()) + " — figures are lower and noisier than on a quiet machine");
+        }
         return l;
     }
 
