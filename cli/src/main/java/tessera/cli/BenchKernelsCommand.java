@@ -168,7 +168,7 @@ public final class BenchKernelsCommand implements Callable<Integer> {
     }
 
     private List<String> jmhArgs(KernelSuite j) {
-        List<String> a = new ArrayList<>(j.jmhArgs());
+        List<String> a = KernelSuite.withoutParams(j.jmhArgs(), KernelSuite.paramNames(jmhExtra)); // --jmh -p wins
         List<String> timing = KernelSuite.TIMING;
         for (int d = 0; d < timing.size(); d += 2) {
             if (!jmhExtra.contains(timing.get(d))) a.addAll(timing.subList(d, d + 2)); // --jmh settings win

@@ -62,6 +62,31 @@ public record KernelSuite(String label, List<String> jmhArgs) {
         return out;
     }
 
+    /** The names of the {@code -p name=values} arguments in {@code args}. */
+    public static java.util.Set<String> paramNames(List<String> args) {
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (int i = 0; i + 1 < args.size(); i++) {
+            if (args.get(i).equals("-p") && args.get(i + 1).contains("=")) names.add(args.get(i + 1).split("=", 2)[0]);
+        }
+        return names;
+    }
+
+    /**
+     * {@code args} without its {@code -p name=values} pairs for the given names: JMH merges repeated {@code -p} of one
+     * name into one list, so a user's {@code --jmh "-p layer=x"} must replace the suite's values, not add to them.
+     */
+    public static List<String> withoutParams(List<String> args, java.util.Set<String> names) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            if (args.get(i).equals("-p") && i + 1 < args.size() && names.contains(args.get(i + 1).split("=", 2)[0])) {
+                i++;
+                continue;
+            }
+            out.add(args.get(i));
+        }
+        return out;
+    }
+
     private static boolean names(String pattern, String cls) {
         if (pattern.contains(cls)) return true;
         try {

@@ -32,6 +32,14 @@ class KernelSuiteTest {
     }
 
     @Test
+    void aUserParamReplacesTheSuitesValuesOfThatName() {
+        List<String> job = KernelSuite.quick().get(2).jmhArgs(); // ConvBench: -p layer=… -p algo=…
+        List<String> out = KernelSuite.withoutParams(job, KernelSuite.paramNames(List.of("-wi", "10", "-p", "layer=r18_64_56")));
+        assertEquals(List.of(job.get(0), "-p", "algo=im2col,winograd4,auto"), out);
+        assertEquals(job, KernelSuite.withoutParams(job, KernelSuite.paramNames(List.of("-p", "size=1"))));
+    }
+
+    @Test
     void jmhListOutputCountsEveryParameterCombination() {
         List<String> lp = List.of("WARNING: Using incubator modules: jdk.incubator.vector", "Benchmarks: ",
                 "tessera.bench.GemmBench.nn", "  param \"size\" = {1024}", "  param \"threads\" = {1, 2}",

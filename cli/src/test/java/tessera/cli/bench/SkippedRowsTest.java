@@ -70,6 +70,13 @@ class SkippedRowsTest {
     }
 
     @Test
+    void aCombinationRunTwiceIsListedOnce() throws IOException {
+        String log = resource("skips-jmh.log");
+        int end = log.indexOf("# Run complete.");
+        assertEquals(2, SkippedRows.fromLog(log.substring(0, end) + log.substring(0, end) + log.substring(end)).size());
+    }
+
+    @Test
     void aLogWithoutFailuresSkipsNothing() {
         String log = """
                 # JMH version: 1.37
