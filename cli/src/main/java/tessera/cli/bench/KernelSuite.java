@@ -15,8 +15,13 @@ import java.util.regex.Pattern;
  * @param jmhArgs include patterns, {@code -p} and {@code -t} arguments
  */
 public record KernelSuite(String label, List<String> jmhArgs) {
-    /** Warm-up and measurement of every job, quick or full: 3 × 1 s warm-up (C2 has compiled the kernels), 5 × 1 s. */
-    public static final List<String> TIMING = List.of("-f", "1", "-wi", "3", "-w", "1s", "-i", "5", "-r", "1s");
+    /**
+     * Warm-up and measurement of every job, quick or full: 8 × 1 s of warm-up, then 5 × 1 s measured. Checked with
+     * {@code -XX:+PrintCompilation} on a loaded 2-core machine: the hot GEMM and Winograd methods (macro-kernel,
+     * block loop, B packing, Winograd task and output stage) reached C2 between the 3rd and the 9th second; with 3 s,
+     * Winograd's task was still being compiled in the first measured second.
+     */
+    public static final List<String> TIMING = List.of("-f", "1", "-wi", "8", "-w", "1s", "-i", "5", "-r", "1s");
 
     private static final String PKG = "tessera\\.bench\\.";
 
