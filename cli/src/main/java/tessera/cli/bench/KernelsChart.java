@@ -49,10 +49,10 @@ public final class KernelsChart {
         d.values().forEach(m -> m.keySet().forEach(th -> series.putIfAbsent(th, new ArrayList<>())));
         List<String> labels = new ArrayList<>(d.keySet());
         for (Map<Integer, Double> m : d.values()) series.forEach((th, ys) -> ys.add(m.get(th))); // null: no bar, not a zero
-        CategoryChart c = new CategoryChartBuilder().width(Math.max(640, 90 + 34 * labels.size())).height(560)
+        CategoryChart c = new CategoryChartBuilder().width(Math.max(640, 120 + 44 * labels.size())).height(560)
                 .title(title).xAxisTitle("").yAxisTitle("% of measured FMA peak").build();
         c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
-        c.getStyler().setXAxisLabelRotation(45);
+        c.getStyler().setXAxisLabelRotation(90);
         c.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
         c.getStyler().setYAxisMin(0.0);
         c.getStyler().setYAxisDecimalPattern("#");
