@@ -30,7 +30,7 @@ import tessera.memory.Tensor;
  * Convolution forward (inference, through a {@link ConvPlan} with bias) per ResNet/VGG layer and algorithm.
  *
  * <p>Params: {@code layer} (below), {@code algo} ∈ direct, im2col, winograd2, winograd4, auto (a Winograd
- * algorithm on a layer that is not 3×3 stride 1 stops in setup with IllegalArgumentException), {@code batch},
+ * algorithm on a layer that is not 3×3 stride 1 is skipped in setup: {@link BenchmarkSkipped}), {@code batch},
  * {@code threads} (compute pool size). Score: convolutions per second; GFLOP/s = score × {@link #flops} / 1e9,
  * counted as direct-convolution work 2·N·K·C·R·S·P·Q, so Winograd's saving shows as more than the FMA peak
  * (≈ 130 GFLOP/s on one thread, ≈ 250 on two).
@@ -106,6 +106,15 @@ public class ConvBench {
         };
     }
 
+    /** Why {@code algo} cannot run on {@code s}, or null when it can: Winograd needs a 3×3 kernel, stride 1, dilation 1. */
+    public static String notApplicable(ConvSpec s, String algo) {
+        if (!algo.startsWith("winograd")) return null;
+        boolean ok = s.kernelH() == 3 && s.kernelW() == 3 && s.strideH() == 1 && s.strideW() == 1
+                && s.dilationH() == 1 && s.dilationW() == 1;
+        return ok ? null : "Winograd needs a 3x3 kernel with stride 1; this layer is " + s.kernelH() + "x" + s.kernelW()
+                + " stride " + s.strideH();
+    }
+
     /** FLOPs of one benchmark operation (direct-convolution count). */
     public static double flops(String method, Map<String, String> params) {
         return spec(params.get("layer"), Integer.parseInt(params.getOrDefault("batch", "1"))).flops();
@@ -116,6 +125,8 @@ public class ConvBench {
         savedThreads = ComputePool.threads();
         ComputePool.setThreads(threads);
         ConvSpec s = spec(layer, batch);
+        String why = notApplicable(s, algo);
+        if (why != null) throw new BenchmarkSkipped(algo + " on " + layer + ": " + why);
         x = RandomFill.uniform(Tensor.zeros(DType.F32, s.inputShape()), 1, -1, 1);
         w = RandomFill.uniform(Tensor.zeros(DType.F32, s.weightShape()), 2, -0.1, 0.1);
         b = RandomFill.uniform(Tensor.zeros(DType.F32, s.outChannels()), 3, -0.1, 0.1);

@@ -36,8 +36,8 @@ import tessera.onnx.infer.SessionOptions;
  *
  * <p>The model directory is the system property {@code tessera.models} (default {@code /tmp/tessera-models}; pass
  * it to the fork with {@code -jvmArgsPrepend -Dtessera.models=DIR}). When {@code <model>.onnx} is absent the
- * combination is skipped: setup prints a {@code SKIPPED} line and the benchmark body returns at once, so its score
- * (nanoseconds) is not a measurement. ONNX Runtime is a dependency of {@code bench} only.
+ * combination is skipped: setup throws {@link BenchmarkSkipped}, so JMH records no score for it.
+ * ONNX Runtime is a dependency of {@code bench} only.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -59,7 +59,6 @@ public class ModelBench {
     @Param({"1", "2"})
     public int threads;
 
-    private boolean skipped;
     private InferenceSession tessera;
     private Tensor x, y;
     private OrtEnvironment env;
@@ -71,10 +70,7 @@ public class ModelBench {
     public void setUp() throws OrtException {
         Path file = Path.of(System.getProperty("tessera.models", "/tmp/tessera-models"), model + ".onnx");
         if (!Files.isRegularFile(file)) {
-            skipped = true;
-            System.err.println("SKIPPED ModelBench " + model + "/" + engine + ": " + file
-                    + " is absent (run tools/make_torchvision_onnx.py); the score of this combination is not a measurement");
-            return;
+            throw new BenchmarkSkipped(file + " is absent (tools/make_torchvision_onnx.py writes it)");
         }
         int n = batch * 3 * 224 * 224;
         float[] data = new float[n];
@@ -104,7 +100,6 @@ public class ModelBench {
 
     @Benchmark
     public Object infer() throws OrtException {
-        if (skipped) return null;
         if (tessera != null) {
             tessera.run(x, y);
             return y;

@@ -118,6 +118,9 @@ public final class Gemm {
      */
     public static String kernelInfo() { return F32GemmConfig.DEFAULT.describe(); }
 
+    /** Vector registers the tile choice counted on: 32 on aarch64 and on x86 with AVX-512 in use by the JVM, else 16. */
+    public static int vectorRegisters() { return F32GemmConfig.DEFAULT.cpu().registers(); }
+
     /** {@link #packA(boolean, int, int, MemorySegment, long, int)} for an explicit kernel and blocking. */
     static PackedA packA(F32GemmConfig cfg, boolean transA, int m, int k, MemorySegment a, long aOffset, int lda) {
         GemmChecks.sizes("packA", m, 0, k);

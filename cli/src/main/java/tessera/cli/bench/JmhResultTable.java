@@ -1,12 +1,10 @@
-package tessera.cli;
+package tessera.cli.bench;
 
 import java.io.PrintStream;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -26,15 +24,42 @@ import java.util.TreeMap;
  * count is its {@code threads} param when present (kernels that use the compute pool), otherwise JMH's thread count.
  * Throughput and time-per-operation modes are both converted.
  */
-final class JmhResultTable {
-    /** One parsed JMH result. */
-    record Row(String className, String method, Map<String, String> params, int threads, double opsPerSec,
-            double relErr, double rate, String unit, Double allocBytesPerOp) {
-        String kernel() {
-            String simple = simpleName(className);
-            if (simple.endsWith("Bench")) simple = simple.substring(0, simple.length() - 5);
-            return simple + "." + method;
-        }
+public final class JmhResultTable {
+    /**
+     * One parsed JMH result: {@code threads} is the row's thread count (its {@code threads} param, else JMH's),
+     * {@code jmhThreads} JMH's own; {@code relErr} is JMH's 99.9% error half-width over the score.
+     */
+    public record Row(String className, String method, Map<String, String> params, int threads, int jmhThreads,
+            double opsPerSec, double relErr, double rate, String unit, Double allocBytesPerOp) {
+        /** Class simple name without "Bench" and the method, e.g. {@code Gemm.nn}. */
+        public String kernel() { return kernelName(className, method); }
+
+        /** The params other than {@code threads}, "k=v" separated by spaces, in name order. */
+        public String paramsText() { return JmhResultTable.paramsText(params); }
+
+        /** Identifies the same measurement in another run: benchmark, params and JMH threads. */
+        public String key() { return JmhResultTable.key(className + "." + method, params, jmhThreads); }
+
+        boolean isClass(String simpleName) { return simpleName(className).equals(simpleName); }
+    }
+
+    /** {@code Gemm.nn} for {@code tessera.bench.GemmBench} and {@code nn}. */
+    static String kernelName(String className, String method) {
+        String simple = simpleName(className);
+        if (simple.endsWith("Bench")) simple = simple.substring(0, simple.length() - 5);
+        return simple + "." + method;
+    }
+
+    static String paramsText(Map<String, String> params) {
+        StringBuilder p = new StringBuilder();
+        new TreeMap<>(params).forEach((k, v) -> {
+            if (!k.equals("threads")) p.append(p.length() == 0 ? "" : " ").append(k).append('=').append(v);
+        });
+        return p.toString();
+    }
+
+    static String key(String benchmark, Map<String, String> params, int jmhThreads) {
+        return benchmark + " " + new TreeMap<>(params) + " t" + jmhThreads;
     }
 
     /** The class name after the last '.' or '$'. */
@@ -43,12 +68,16 @@ final class JmhResultTable {
     private final ClassLoader loader;
     final List<Row> rows = new ArrayList<>();
 
-    JmhResultTable(ClassLoader loader) { this.loader = loader; }
+    /** {@code loader} finds the benchmark classes whose {@code flops}/{@code bytes} conventions convert scores. */
+    public JmhResultTable(ClassLoader loader) { this.loader = loader; }
+
+    /** The rows in the order they were added. */
+    public List<Row> rows() { return rows; }
 
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     /** Parses a JMH JSON result file (Jackson: objects → Map, arrays → List, numbers → Number). */
-    static Object parse(String text) {
+    public static Object parse(String text) {
         try {
             return JSON.readValue(text, Object.class);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
@@ -56,8 +85,9 @@ final class JmhResultTable {
         }
     }
 
+    /** Adds every result of a parsed JMH JSON array. */
     @SuppressWarnings("unchecked")
-    void add(Object json) {
+    public void add(Object json) {
         if (!(json instanceof List<?> list)) throw new IllegalArgumentException("JMH result file: expected a JSON array at the top");
         for (Object o : list) {
             Map<String, Object> r = (Map<String, Object>) o;
@@ -90,7 +120,7 @@ final class JmhResultTable {
                 rate = score;
                 unit = (String) pm.get("scoreUnit");
             }
-            rows.add(new Row(cls, method, params, threads, opsPerSec, relErr, rate, unit, alloc));
+            rows.add(new Row(cls, method, params, threads, jmhThreads, opsPerSec, relErr, rate, unit, alloc));
         }
     }
 
@@ -141,7 +171,7 @@ final class JmhResultTable {
     }
 
     /** The FMA peak (GFLOP/s) for {@code threads} threads, or NaN when PeakFmaBench did not run. */
-    double peak(int threads) {
+    public double peak(int threads) {
         double one = Double.NaN, all = Double.NaN;
         int allThreads = 0;
         for (Row r : rows) {
@@ -168,43 +198,24 @@ final class JmhResultTable {
         return best;
     }
 
+    /** The thread count of the {@code PeakFmaBench.allThreads} row, or 0 when it did not run. */
+    public int allThreadsCount() {
+        return rows.stream().filter(r -> r.isClass("PeakFmaBench") && r.method().equals("allThreads"))
+                .mapToInt(Row::threads).findFirst().orElse(0);
+    }
+
+    /**
+     * The row's rate as a percentage of the measured FMA peak (GFLOP/s rows) or of the copy bandwidth at the same
+     * thread count (GB/s rows); NaN for the reference rows themselves and when the denominator was not measured.
+     */
+    public double percentOfPeak(Row r) {
+        if (r.isClass("PeakFmaBench") || r.isClass("CopyBench")) return Double.NaN;
+        double denom = r.unit().equals("GFLOP/s") ? peak(r.threads()) : r.unit().equals("GB/s") ? copyBandwidth(r.threads()) : Double.NaN;
+        return 100 * r.rate() / denom;
+    }
+
+    /** Prints the plain table (no baseline, no skipped rows) as {@code bench kernels} does. */
     void print(PrintStream out) {
-        List<String[]> cells = new ArrayList<>();
-        cells.add(new String[] {"kernel", "params", "threads", "rate", "unit", "±err", "% of peak", "alloc B/op"});
-        for (Row r : rows) {
-            Map<String, String> shown = new LinkedHashMap<>(r.params());
-            shown.remove("threads");
-            StringBuilder p = new StringBuilder();
-            shown.forEach((k, v) -> p.append(p.length() == 0 ? "" : " ").append(k).append('=').append(v));
-            double denom = r.unit().equals("GFLOP/s") ? peak(r.threads()) : r.unit().equals("GB/s") ? copyBandwidth(r.threads()) : Double.NaN;
-            String pct = Double.isNaN(denom) || simpleName(r.className()).equals("PeakFmaBench") || simpleName(r.className()).equals("CopyBench")
-                    ? "" : String.format(Locale.ROOT, "%.0f%%", 100 * r.rate() / denom);
-            cells.add(new String[] {r.kernel(), p.toString(), Integer.toString(r.threads()),
-                    String.format(Locale.ROOT, r.rate() >= 100 ? "%.1f" : "%.2f", r.rate()), r.unit(),
-                    Double.isNaN(r.relErr()) ? "" : String.format(Locale.ROOT, "%.0f%%", 100 * r.relErr()), pct,
-                    r.allocBytesPerOp() == null ? "" : String.format(Locale.ROOT, "%.1f", r.allocBytesPerOp())});
-        }
-        int[] w = new int[cells.get(0).length];
-        for (String[] row : cells) for (int c = 0; c < row.length; c++) w[c] = Math.max(w[c], row[c].length());
-        for (int i = 0; i < cells.size(); i++) {
-            String[] row = cells.get(i);
-            StringBuilder b = new StringBuilder();
-            for (int c = 0; c < row.length; c++) {
-                boolean right = c >= 2 && c != 4;
-                String f = "%" + (right ? "" : "-") + w[c] + "s";
-                b.append(c == 0 ? "" : "  ").append(String.format(f, row[c]));
-            }
-            out.println(b.toString().stripTrailing());
-            if (i == 0) out.println("-".repeat(b.toString().stripTrailing().length()));
-        }
-        double p1 = peak(1);
-        if (!Double.isNaN(p1)) {
-            boolean allRan = rows.stream().anyMatch(r -> simpleName(r.className()).equals("PeakFmaBench")
-                    && r.method().equals("allThreads"));
-            out.printf(Locale.ROOT, "%% of peak: against the measured Vector API FMA peak (PeakFmaBench): %.1f GFLOP/s on 1 thread%s.%n",
-                    p1, allRan ? String.format(Locale.ROOT, ", %.1f on all threads", peak(Integer.MAX_VALUE))
-                            : " (allThreads did not run: more threads are scaled from it)");
-        }
-        out.println("±err: JMH 99.9% confidence half-width relative to the score; alloc: gc.alloc.rate.norm (with -prof gc).");
+        TextTable.print(KernelTable.build(this, List.of(), null, null), out);
     }
 }
