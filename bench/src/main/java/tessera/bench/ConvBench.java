@@ -76,6 +76,9 @@ public class ConvBench {
             case "r50_1x1_128_512_28" -> ConvSpec.of(batch, 128, 28, 512, 1, 1, 0);
             case "r50_1x1_256_1024_14" -> ConvSpec.of(batch, 256, 14, 1024, 1, 1, 0);
             case "r50_1x1_512_2048_7" -> ConvSpec.of(batch, 512, 7, 2048, 1, 1, 0);
+            case "mnv2_pw_960_320_7" -> ConvSpec.of(batch, 960, 7, 320, 1, 1, 0);
+            case "mnv2_pw_320_1280_7" -> ConvSpec.of(batch, 320, 7, 1280, 1, 1, 0);
+            case "r50_1x1_2048_512_7" -> ConvSpec.of(batch, 2048, 7, 512, 1, 1, 0);
             case "mnv2_stem" -> ConvSpec.of(batch, 3, 224, 32, 3, 2, 1);
             case "mnv2_pw_16_96_112" -> ConvSpec.of(batch, 16, 112, 96, 1, 1, 0);
             case "mnv2_dw_32_112" -> depthwise(batch, 32, 112, 1);

@@ -6,6 +6,7 @@ import tessera.kernels.Activation;
 import tessera.kernels.ActivationFn;
 import tessera.kernels.gemm.Gemm;
 import tessera.kernels.gemm.PackedA;
+import tessera.kernels.gemm.PackedB;
 import tessera.memory.DType;
 import tessera.memory.Tensor;
 import tessera.memory.TensorArena;
@@ -28,6 +29,8 @@ public final class ConvPlan implements AutoCloseable {
     private final Tensor weights, bias;
     private final MemorySegment packed;
     private final PackedA[] packedA;
+    /** Small-map pointwise plans: W_gᵀ as the GEMM's right operand ({@link F32ConvPointwiseTransposed}); else null. */
+    private final PackedB[] packedB;
     /** Winograd-transformed filters U (heap: the Winograd GEMM stage reads arrays). */
     private final float[] winogradFilters;
 
@@ -46,6 +49,7 @@ public final class ConvPlan implements AutoCloseable {
         this.bias = b == null ? null : b.copy(arena);
         MemorySegment p = null;
         PackedA[] pa = null;
+        PackedB[] pb = null;
         float[] wu = null;
         if (dtype == DType.F32) {
             switch (algorithm) {
@@ -56,6 +60,10 @@ public final class ConvPlan implements AutoCloseable {
                     }
                 }
                 case IM2COL -> {
+                    if (F32ConvPointwiseTransposed.applies(geom)) {
+                        pb = F32ConvPointwiseTransposed.packWeights(geom, weights.segment(), weights.offset());
+                        break;
+                    }
                     int kg = geom.kg(), crs = geom.cg() * geom.r() * geom.s();
                     pa = new PackedA[geom.groups()];
                     for (int gi = 0; gi < pa.length; gi++)
@@ -71,6 +79,7 @@ public final class ConvPlan implements AutoCloseable {
         }
         this.packed = p;
         this.packedA = pa;
+        this.packedB = pb;
         this.winogradFilters = wu;
     }
 
@@ -120,8 +129,14 @@ public final class ConvPlan implements AutoCloseable {
                             act, y.segment(), y.offset());
                 }
             }
-            case IM2COL -> F32ConvIm2col.forward(g, x.segment(), x.offset(), weights.segment(), weights.offset(), packedA,
-                    bs, bo, rs, ro, act, y.segment(), y.offset());
+            case IM2COL -> {
+                if (packedB != null) {
+                    F32ConvPointwiseTransposed.forward(g, x.segment(), x.offset(), packedB, bs, bo, rs, ro, act, y.segment(), y.offset());
+                } else {
+                    F32ConvIm2col.forward(g, x.segment(), x.offset(), weights.segment(), weights.offset(), packedA,
+                            bs, bo, rs, ro, act, y.segment(), y.offset());
+                }
+            }
             case WINOGRAD_F2X3, WINOGRAD_F4X3 -> F32Winograd.of(algorithm).forward(g, x.segment(), x.offset(), winogradFilters,
                     bs, bo, rs, ro, act, y.segment(), y.offset());
             default -> throw new IllegalStateException("unresolved algorithm " + algorithm);
@@ -146,7 +161,8 @@ public final class ConvPlan implements AutoCloseable {
 
     /**
      * The kernel that runs, for profiles and plan reports: {@code direct}, {@code dwconv} (the depthwise kernel),
-     * {@code im2col+gemm}, {@code gemm} (1×1 stride-1 unpadded: no im2col), {@code winograd_f2x3} or
+     * {@code im2col+gemm}, {@code gemm} (1×1 stride-1 unpadded: no im2col), {@code gemm-transposed} (the same on maps
+     * of at most 64 pixels, as Yᵀ = Xᵀ·Wᵀ), {@code winograd_f2x3} or
      * {@code winograd_f4x3}.
      */
     public String describe() {
@@ -154,7 +170,7 @@ public final class ConvPlan implements AutoCloseable {
             case DIRECT -> F32ConvDepthwise.applies(geom) ? "dwconv" : "direct";
             case IM2COL -> spec.kernelH() == 1 && spec.kernelW() == 1 && spec.strideH() == 1 && spec.strideW() == 1
                     && spec.padTop() == 0 && spec.padLeft() == 0 && spec.padBottom() == 0 && spec.padRight() == 0
-                    ? "gemm" : "im2col+gemm";
+                    ? (packedB != null ? "gemm-transposed" : "gemm") : "im2col+gemm";
             default -> algorithm.name().toLowerCase(java.util.Locale.ROOT);
         };
     }

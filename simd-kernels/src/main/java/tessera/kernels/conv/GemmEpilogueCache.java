@@ -25,14 +25,25 @@ final class GemmEpilogueCache {
     /** {@code new GemmEpilogue(rowBias, rowBiasOffset, null, 0, act, residual, residualOffset, ld)}, or an equal cached one. */
     static GemmEpilogue of(MemorySegment rowBias, long rowBiasOffset, ActivationFn act, MemorySegment residual,
                            long residualOffset, int ld) {
+        return of(rowBias, rowBiasOffset, null, 0, act, residual, residualOffset, ld);
+    }
+
+    /** {@code new GemmEpilogue(null, 0, colBias, colBiasOffset, act, null, 0, 0)}, or an equal cached one. */
+    static GemmEpilogue ofColumnBias(MemorySegment colBias, long colBiasOffset, ActivationFn act) {
+        return of(null, 0, colBias, colBiasOffset, act, null, 0, 0);
+    }
+
+    private static GemmEpilogue of(MemorySegment rowBias, long rowBiasOffset, MemorySegment colBias, long colBiasOffset,
+                                   ActivationFn act, MemorySegment residual, long residualOffset, int ld) {
         Ring ring = RING.get();
         for (GemmEpilogue e : ring.entries) {
-            if (e != null && e.rowBias() == rowBias && e.rowBiasOffset() == rowBiasOffset && e.activation() == act
+            if (e != null && e.rowBias() == rowBias && e.rowBiasOffset() == rowBiasOffset && e.colBias() == colBias
+                    && e.colBiasOffset() == colBiasOffset && e.activation() == act
                     && e.residual() == residual && e.residualOffset() == residualOffset && e.ldResidual() == ld) {
                 return e;
             }
         }
-        GemmEpilogue e = new GemmEpilogue(rowBias, rowBiasOffset, null, 0, act, residual, residualOffset, ld);
+        GemmEpilogue e = new GemmEpilogue(rowBias, rowBiasOffset, colBias, colBiasOffset, act, residual, residualOffset, ld);
         ring.entries[ring.next] = e;
         ring.next = (ring.next + 1) % SIZE;
         return e;

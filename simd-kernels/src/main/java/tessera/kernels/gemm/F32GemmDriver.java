@@ -73,7 +73,7 @@ final class F32GemmDriver {
         F32GemmScratch scratch = F32GemmScratch.ofCurrentThread();
         int ncMax = Math.min(ncBlock, F32GemmBlocking.roundUp(j1 - j0, nr));
         int kcMax = Math.min(kcBlock, g.k);
-        float[] bPack = scratch.packedB(kcMax * ncMax);
+        float[] bPack = g.packedB != null ? g.packedB.data : scratch.packedB(kcMax * ncMax);
         float[] aSrc = g.packed == null ? scratch.packedA(F32GemmBlocking.roundUp(Math.min(mcBlock, i1 - i0), mr) * kcMax)
                 : g.packed.data;
         float[] tile = scratch.tile(mr * nr);
@@ -82,7 +82,12 @@ final class F32GemmDriver {
             for (int pc = 0; pc < g.k; pc += kcBlock) {
                 int kc = Math.min(kcBlock, g.k - pc);
                 boolean first = pc == 0, last = pc + kc >= g.k;
-                if (g.bSource != null) {
+                // the panel: strips of NR columns, bStrip floats apart, the first at bBase
+                int bBase = 0, bStrip = kc * nr;
+                if (g.packedB != null) {
+                    bBase = (jc / nr) * g.k * nr + pc * nr;   // jc is a multiple of NR (task and NC splits are)
+                    bStrip = g.k * nr;
+                } else if (g.bSource != null) {
                     g.bSource.pack(pc, kc, jc, nc, nr, bPack);
                 } else if (g.segCols > 0) {
                     F32GemmPacking.packBSegmented(g.b, g.bOff, g.ldb, g.segCols, g.bSegStride, pc, kc, jc, nc, nr, bPack);
@@ -98,7 +103,7 @@ final class F32GemmDriver {
                     } else {
                         aBase = g.packed.elementOffset(ic, pc);
                     }
-                    macroKernel(g, kern, aSrc, aBase, bPack, tile, ic, mc, jc, nc, kc, first, last);
+                    macroKernel(g, kern, aSrc, aBase, bPack, bBase, bStrip, tile, ic, mc, jc, nc, kc, first, last);
                 }
             }
         }
@@ -117,7 +122,7 @@ final class F32GemmDriver {
      * in L2 ({@link #shallowPanelColumns}).
      */
     private static void macroKernel(F32GemmJob g, F32GemmMicrokernel kern, float[] aSrc, int aOff, float[] bPack,
-            float[] tile, int ic, int mc, int jc, int nc, int kc, boolean first, boolean last) {
+            int bBase, int bStrip, float[] tile, int ic, int mc, int jc, int nc, int kc, boolean first, boolean last) {
         int mr = kern.mr, nr = kern.nr;
         if (kc <= SHALLOW_KC) {
             int panel = shallowPanelColumns(g, kc, nr);
@@ -125,13 +130,13 @@ final class F32GemmDriver {
                 int jbEnd = Math.min(nc, jb + panel);
                 for (int ir = 0; ir < mc; ir += mr)
                     for (int jr = jb; jr < jbEnd; jr += nr)
-                        tile(g, kern, aSrc, aOff, bPack, tile, ic, ir, mc, jc, jr, nc, kc, first, last);
+                        tile(g, kern, aSrc, aOff, bPack, bBase + jr / nr * bStrip, tile, ic, ir, mc, jc, jr, nc, kc, first, last);
             }
             return;
         }
         for (int jr = 0; jr < nc; jr += nr)
             for (int ir = 0; ir < mc; ir += mr)
-                tile(g, kern, aSrc, aOff, bPack, tile, ic, ir, mc, jc, jr, nc, kc, first, last);
+                tile(g, kern, aSrc, aOff, bPack, bBase + jr / nr * bStrip, tile, ic, ir, mc, jc, jr, nc, kc, first, last);
     }
 
     /** Products at most this deep (one k block) run rows-outside in {@link #macroKernel}. */
@@ -144,11 +149,10 @@ final class F32GemmDriver {
     }
 
     /** One MR×NR tile: A strip at row {@code ir} of the block, B micro-panel at column {@code jr} of the panel. */
-    private static void tile(F32GemmJob g, F32GemmMicrokernel kern, float[] aSrc, int aOff, float[] bPack,
+    private static void tile(F32GemmJob g, F32GemmMicrokernel kern, float[] aSrc, int aOff, float[] bPack, int bOff,
             float[] tile, int ic, int ir, int mc, int jc, int jr, int nc, int kc, boolean first, boolean last) {
         int mr = kern.mr, nr = kern.nr, v = kern.v;
         int nrHere = Math.min(nr, nc - jr);
-        int bOff = jr * kc;
         int col = jc + jr;
         // column batching: the tile's first column is column jj of batch seg; does the tile stay in that batch?
         int seg = g.segCols > 0 ? col / g.segCols : 0;

@@ -27,6 +27,8 @@ final class F32GemmJob implements IntConsumer {
     int segCols;
     /** B supplied panel by panel ({@link Gemm#sgemmPackedSource}); null when B is a matrix in memory. */
     PackedBSource bSource;
+    /** B pre-packed over its whole depth ({@link Gemm#sgemm(boolean, int, MemorySegment, long, int, PackedB, MemorySegment, long, int, GemmEpilogue)}), read in place; or null. */
+    PackedB packedB;
     long bSegStride, cSegStride, resSegStride;
     /** Kernel and blocking of this call. */
     F32GemmConfig config;
@@ -50,6 +52,7 @@ final class F32GemmJob implements IntConsumer {
         config = null;
         segCols = 0;
         bSource = null;
+        packedB = null;
         bSegStride = cSegStride = resSegStride = 0;
         busy = false;
     }

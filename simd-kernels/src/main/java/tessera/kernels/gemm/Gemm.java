@@ -142,6 +142,52 @@ public final class Gemm {
         return p;
     }
 
+    /**
+     * Pre-packs a constant B operand: op(B) is k×n ({@code transB}: B is stored n×k, row stride ldb), copied into
+     * {@link PackedB}'s layout on the Java heap (at most {@link Integer#MAX_VALUE} floats after padding n to the
+     * tile's columns).
+     */
+    public static PackedB packB(boolean transB, int k, int n, MemorySegment b, long bOffset, int ldb) {
+        F32GemmConfig cfg = F32GemmConfig.DEFAULT;
+        GemmChecks.sizes("packB", 0, n, k);
+        GemmChecks.matrix("packB", "B", "ldb", b, bOffset, ldb, transB ? n : k, transB ? k : n,
+                transB ? "n×k (transB)" : "k×n", 4);
+        int nr = cfg.kernel().nr;
+        long floats = (long) F32GemmBlocking.roundUp(Math.max(n, 1), nr) * k;
+        if (floats > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("packB: k×n = " + k + "×" + n + " is too large to pack (" + floats
+                    + " floats after padding, at most " + (Integer.MAX_VALUE - 16) + ")");
+        }
+        float[] data = new float[(int) floats];
+        // one "panel" of the whole depth: packB's strip layout with kc = k is exactly PackedB's
+        if (k > 0 && n > 0) F32GemmPacking.packB(transB, b, bOffset, ldb, 0, k, 0, n, nr, data);
+        return new PackedB(data, k, n, cfg);
+    }
+
+    /**
+     * C[m×n] = op(A)·B (overwritten), then the epilogue (row or column bias, residual, activation; may be null),
+     * with a pre-packed B (k×n from {@link PackedB}) read in place. A is m×k ({@code transA}: stored k×m).
+     */
+    public static void sgemm(boolean transA, int m, MemorySegment a, long aOffset, int lda, PackedB b, MemorySegment c,
+            long cOffset, int ldc, GemmEpilogue epilogue) {
+        if (b == null) throw new IllegalArgumentException("sgemm: packed B must not be null");
+        int n = b.n, k = b.k;
+        GemmChecks.sizes("sgemm", m, n, k);
+        GemmChecks.matrix("sgemm", "A", "lda", a, aOffset, lda, transA ? k : m, transA ? m : k, transA ? "k×m (transA)" : "m×k", 4);
+        GemmChecks.matrix("sgemm", "C", "ldc", c, cOffset, ldc, m, n, "m×n", 4);
+        GemmChecks.epilogue("sgemm", epilogue, m, n);
+        if (m == 0 || n == 0) return;
+        GemmEpilogue ep = epilogue == null || epilogue.isNone() ? null : epilogue;
+        if (k == 0) {
+            F32GemmTileStore.scaleOnly(m, n, 0f, c, cOffset, ldc, ep);
+            return;
+        }
+        F32GemmJob job = F32GemmJob.acquire();
+        job.packedB = b;
+        execute(job, b.config, transA, false, m, n, k, 1f, a, aOffset, lda, null, null, 0, n, 0f, c, cOffset, ldc, ep,
+                0, 0, 0, 0);
+    }
+
     /** C[m×n] = alpha·A·op(B) + beta·C with a pre-packed A (m×k from {@link PackedA}); epilogue may be null. */
     public static void sgemm(PackedA a, boolean transB, int n, float alpha, MemorySegment b, long bOffset, int ldb,
             float beta, MemorySegment c, long cOffset, int ldc, GemmEpilogue epilogue) {
