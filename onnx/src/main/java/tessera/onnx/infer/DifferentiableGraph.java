@@ -502,6 +502,15 @@ public final class DifferentiableGraph {
 
     private static OnnxFormatException bad(OnnxNode n, String msg) { return new OnnxFormatException(n.describe() + ": " + msg); }
 
+    /** 3-D convolution and pooling run in inference only: a rank-5 input is refused naming the node. */
+    private static Variable notVolume(OnnxNode n, Variable x) {
+        if (x.shape().length == 5) {
+            throw bad(n, "input has shape " + Arrays.toString(x.shape()) + ": 3-D (rank-5) " + n.opType()
+                    + " runs in inference (InferenceSession) only; vjp does not differentiate it");
+        }
+        return x;
+    }
+
     private static Variable rank(OnnxNode n, Variable x, int r) {
         if (x.shape().length != r) throw bad(n, "input has shape " + Arrays.toString(x.shape()) + ", expected rank " + r);
         return x;
@@ -521,13 +530,14 @@ public final class DifferentiableGraph {
     }
 
     private Variable conv(OnnxNode n) {
-        Variable x = rank(n, var(n, 0), 4), w = var(n, 1);
+        Variable x = rank(n, notVolume(n, var(n, 0)), 4), w = var(n, 1);
         int[] xs = x.shape(), ws = w.shape();
         if (ws.length != 4) throw bad(n, "weight '" + n.input(1) + "' has shape " + Arrays.toString(ws) + ", expected [K, C/group, kH, kW]");
         OpArgs.Conv a = n.args(OpArgs.Conv.class);
         int group = a.group();
-        int[] st = a.window().strides(), dl = a.window().dilations();
-        int[] pads = a.window().pads(xs[2], xs[3], ws[2], ws[3]);
+        OpArgs.Window win = a.window().forRank(2);
+        int[] st = win.strides(), dl = win.dilations();
+        int[] pads = win.pads(xs[2], xs[3], ws[2], ws[3]);
         ConvArgs args = new ConvArgs(st[0], st[1], pads[0], pads[1], pads[2], pads[3], dl[0], dl[1], group, 0, 0);
         Variable y = Ops.conv2d(x, w, bias(n, 2, ws[0]), args);
         // an optimizer-fused node (not in files, but the table accepts it): y = act(conv + residual)
@@ -539,12 +549,12 @@ public final class DifferentiableGraph {
     private static Variable fused(Variable y, OpArgs.Fused f) { return f.isNone() ? y : Ops.activation(y, f.fn()); }
 
     private Variable convTranspose(OnnxNode n) {
-        Variable x = rank(n, var(n, 0), 4), w = var(n, 1);
+        Variable x = rank(n, notVolume(n, var(n, 0)), 4), w = var(n, 1);
         int[] xs = x.shape(), ws = w.shape();
         if (ws.length != 4) throw bad(n, "weight must be [Cin, Cout/group, kH, kW], got " + Arrays.toString(ws));
         OpArgs.ConvTranspose a = n.args(OpArgs.ConvTranspose.class);
         int group = a.group();
-        int[] st = a.window().strides(), dl = a.window().dilations();
+        int[] st = a.window().forRank(2).strides(), dl = a.window().forRank(2).dilations();
         OpArgs.ConvTranspose.Resolved r = a.resolve(xs[2], xs[3], ws[2], ws[3]);
         int[] pads = r.pads(), op = r.outputPadding();
         ConvArgs args = new ConvArgs(st[0], st[1], pads[0], pads[1], pads[2], pads[3], dl[0], dl[1], group, op[0], op[1]);
@@ -552,7 +562,7 @@ public final class DifferentiableGraph {
     }
 
     private Variable pool(OnnxNode n) {
-        Variable x = rank(n, var(n, 0), 4);
+        Variable x = rank(n, notVolume(n, var(n, 0)), 4);
         int[] xs = x.shape();
         OpArgs.Pool a = n.args(OpArgs.Pool.class);
         PoolSpec spec = a.spec(xs[2], xs[3]);
