@@ -91,4 +91,23 @@ public final class Pool3d {
                     }
         }
     }
+
+    /**
+     * dx [N, C, D, H, W] = ∂⟨pool(x), dy⟩/∂x, overwritten: MAX routes dy to its window's maximum (recomputed from x,
+     * the same tap the forward picks), AVG spreads dy / divisor over the window's taps inside the input, L2 gives
+     * dy·x / y (0 where y = 0). One float64-accumulating loop ({@link Pool3dReference#backward}) for both float
+     * types: a training-free path (vjp), checked against finite differences of the forward reference.
+     */
+    public static void backward(Pool3dSpec s, Tensor x, Tensor dy, Tensor dx) {
+        String op = "Pool3d.backward";
+        if (s == null) throw new IllegalArgumentException(op + ": spec must not be null");
+        DType d = Checks3d.floatType(op, x);
+        if (x.rank() != 5) throw new IllegalArgumentException(op + ": x has shape " + java.util.Arrays.toString(x.shape()) + ", expected rank 5 [N, C, D, H, W]");
+        int[] in = {x.dim(2), x.dim(3), x.dim(4)};
+        s.validate(in);
+        Checks3d.tensor(op, "x", x, d, x.shape());
+        Checks3d.tensor(op, "dy", dy, d, Checks3d.dims(x.dim(0), x.dim(1), s.out(in)));
+        Checks3d.tensor(op, "dx", dx, d, x.shape());
+        Pool3dReference.backward(s, x, dy, dx);
+    }
 }

@@ -53,4 +53,60 @@ final class Pool3dReference {
                         if (indices != null) indices.writeAt(indices.offset() + o, arg);
                     }
     }
+
+    /** See {@link Pool3d#backward}: the window walk of {@link #forward}, scattering dy instead of gathering x. */
+    static void backward(Pool3dSpec s, Tensor x, Tensor dy, Tensor dx) {
+        int[] in = {x.dim(2), x.dim(3), x.dim(4)}, out = s.out(in), k = s.kernel(), st = s.strides(), p = s.pads(), dl = s.dilations();
+        int planes = x.dim(0) * x.dim(1);
+        long inVol = (long) in[0] * in[1] * in[2], o = 0;
+        double[] acc = new double[Math.toIntExact(dx.numel())];
+        java.util.List<Long> window = new java.util.ArrayList<>();
+        for (int pl = 0; pl < planes; pl++)
+            for (int od = 0; od < out[0]; od++)
+                for (int oh = 0; oh < out[1]; oh++)
+                    for (int ow = 0; ow < out[2]; ow++, o++) {
+                        int[] start = {od * st[0] - p[0], oh * st[1] - p[1], ow * st[2] - p[2]};
+                        window.clear();
+                        long padded = 0;
+                        for (int td = 0; td < k[0]; td++)
+                            for (int th = 0; th < k[1]; th++)
+                                for (int tw = 0; tw < k[2]; tw++) {
+                                    int[] at = {start[0] + td * dl[0], start[1] + th * dl[1], start[2] + tw * dl[2]};
+                                    boolean inPad = true, inX = true;
+                                    for (int a = 0; a < 3; a++) {
+                                        inX &= at[a] >= 0 && at[a] < in[a];
+                                        inPad &= at[a] < in[a] + p[a + 3];
+                                    }
+                                    if (inPad) padded++;
+                                    if (inX) window.add(pl * inVol + ((long) at[0] * in[1] + at[1]) * in[2] + at[2]);
+                                }
+                        double g = dy.readAt(dy.offset() + o);
+                        switch (s.type()) {
+                            case MAX -> {
+                                long arg = -1;
+                                double best = Double.NEGATIVE_INFINITY;
+                                for (long e : window) {
+                                    double v = x.readAt(x.offset() + e);
+                                    if (arg < 0 || v > best || (Double.isNaN(v) && !Double.isNaN(best))) {
+                                        best = v;
+                                        arg = e;
+                                    }
+                                }
+                                acc[(int) arg] += g;
+                            }
+                            case AVG -> {
+                                double share = g / (s.countIncludePad() ? padded : window.size());
+                                for (long e : window) acc[(int) e] += share;
+                            }
+                            case L2 -> {
+                                double sumSq = 0;
+                                for (long e : window) sumSq += x.readAt(x.offset() + e) * x.readAt(x.offset() + e);
+                                if (sumSq == 0) continue; // d sqrt(Σx²)/dx is taken as 0 at the origin
+                                double norm = Math.sqrt(sumSq);
+                                for (long e : window) acc[(int) e] += g * x.readAt(x.offset() + e) / norm;
+                            }
+                        }
+                    }
+        for (int i = 0; i < acc.length; i++) dx.writeAt(dx.offset() + i, acc[i]);
+    }
 }

@@ -263,6 +263,135 @@ class Volume3dPropertiesTest {
         });
     }
 
+    /** A random transposed geometry (output padding below the stride, pads that leave an output). */
+    private static ConvTranspose3dSpec transposedSpec(Genes r) {
+        int groups = r.next(1, 3);
+        int[] k = r.three(1, 3), st = r.three(1, 3), dl = r.three(1, 2), in = r.three(1, 4), op = new int[3], pads = new int[6];
+        for (int a = 0; a < 3; a++) {
+            op[a] = r.next(0, st[a] - 1);
+            int full = st[a] * (in[a] - 1) + op[a] + dl[a] * (k[a] - 1) + 1;
+            pads[a] = Math.min(r.next(0, 2), (full - 1) / 2);
+            pads[a + 3] = Math.min(r.next(0, 2), (full - 1) / 2);
+        }
+        return new ConvTranspose3dSpec(r.next(1, 2), groups * r.next(1, 2), groups * r.next(1, 3), groups, in, k, st, pads, op, dl);
+    }
+
+    /** Float32 gradients equal the float64 references, for both convolutions. */
+    @Test
+    void backwardFloat32EqualsReference() {
+        qt().withExamples(100).forAll(GENES).checkAssert(g -> {
+            Genes r = new Genes(g);
+            Conv3dSpec c = convSpec(r, false);
+            ConvTranspose3dSpec t = transposedSpec(r);
+            Random rnd = new Random(g.hashCode());
+            try (Tensor x = random(rnd, DType.F32, shape(c.batch(), c.inChannels(), c.in()));
+                 Tensor w = random(rnd, DType.F32, shape(c.outChannels(), c.inChannels() / c.groups(), c.kernel()));
+                 Tensor dy = random(rnd, DType.F32, shape(c.batch(), c.outChannels(), c.out()));
+                 Tensor tx = random(rnd, DType.F32, shape(t.batch(), t.inChannels(), t.in()));
+                 Tensor tw = random(rnd, DType.F32, shape(t.inChannels(), t.outChannels() / t.groups(), t.kernel()));
+                 Tensor tdy = random(rnd, DType.F32, shape(t.batch(), t.outChannels(), t.out()))) {
+                Tensor[] f32 = grads(c, t, x, w, dy, tx, tw, tdy);
+                Tensor[] f64 = grads(c, t, x.to(DType.F64), w.to(DType.F64), dy.to(DType.F64), tx.to(DType.F64), tw.to(DType.F64), tdy.to(DType.F64));
+                String[] names = {"conv dx", "conv dw", "conv dbias", "transposed dx", "transposed dw", "transposed dbias"};
+                for (int k = 0; k < names.length; k++) assertClose(f64[k], f32[k], 2e-5, names[k] + " " + c + " / " + t);
+                for (Tensor z : f32) z.close();
+                for (Tensor z : f64) z.close();
+            }
+        });
+    }
+
+    private static Tensor[] grads(Conv3dSpec c, ConvTranspose3dSpec t, Tensor x, Tensor w, Tensor dy, Tensor tx, Tensor tw, Tensor tdy) {
+        DType d = x.dtype();
+        Tensor dx = Tensor.zeros(d, x.shape()), dw = Tensor.zeros(d, w.shape()), db = Tensor.zeros(d, c.outChannels());
+        Tensor tdx = Tensor.zeros(d, tx.shape()), tdw = Tensor.zeros(d, tw.shape()), tdb = Tensor.zeros(d, t.outChannels());
+        for (Tensor z : new Tensor[] {dx, dw, db, tdx, tdw, tdb}) z.fill(Double.NaN); // overwritten
+        Conv3dBackward.backwardData(c, dy, w, dx);
+        Conv3dBackward.backwardWeights(c, x, dy, dw, db);
+        Conv3dBackward.transposeBackwardData(t, tdy, tw, tdx);
+        Conv3dBackward.transposeBackwardWeights(t, tx, tdy, tdw, tdb);
+        return new Tensor[] {dx, dw, db, tdx, tdw, tdb};
+    }
+
+    /**
+     * The float64 gradients are those of the forward references: both convolutions are bilinear, so
+     * {@code <f(x, w), g> = <x, ∂x> = <w, ∂w>} exactly, and the bias gradient is the per-channel sum of g.
+     */
+    @Test
+    void referenceGradientsAreTheForwardsAdjoints() {
+        qt().withExamples(100).forAll(GENES).checkAssert(g -> {
+            Genes r = new Genes(g);
+            Conv3dSpec c = convSpec(r, false);
+            ConvTranspose3dSpec t = transposedSpec(r);
+            Random rnd = new Random(g.hashCode());
+            try (Tensor x = random(rnd, DType.F64, shape(c.batch(), c.inChannels(), c.in()));
+                 Tensor w = random(rnd, DType.F64, shape(c.outChannels(), c.inChannels() / c.groups(), c.kernel()));
+                 Tensor dy = random(rnd, DType.F64, shape(c.batch(), c.outChannels(), c.out()));
+                 Tensor y = Tensor.zeros(DType.F64, dy.shape());
+                 Tensor tx = random(rnd, DType.F64, shape(t.batch(), t.inChannels(), t.in()));
+                 Tensor tw = random(rnd, DType.F64, shape(t.inChannels(), t.outChannels() / t.groups(), t.kernel()));
+                 Tensor tdy = random(rnd, DType.F64, shape(t.batch(), t.outChannels(), t.out()));
+                 Tensor ty = Tensor.zeros(DType.F64, tdy.shape())) {
+                Conv3d.forward(c, x, w, null, y);
+                Conv3d.transposeForward(t, tx, tw, null, ty);
+                Tensor[] gr = grads(c, t, x, w, dy, tx, tw, tdy);
+                double conv = dot(y, dy), transposed = dot(ty, tdy), tol = 1e-9;
+                assertEquals(conv, dot(x, gr[0]), tol * (1 + Math.abs(conv)), "<conv(x), g> = <x, dx> " + c);
+                assertEquals(conv, dot(w, gr[1]), tol * (1 + Math.abs(conv)), "<conv(x), g> = <w, dw> " + c);
+                assertEquals(transposed, dot(tx, gr[3]), tol * (1 + Math.abs(transposed)), "<convT(x), g> = <x, dx> " + t);
+                assertEquals(transposed, dot(tw, gr[4]), tol * (1 + Math.abs(transposed)), "<convT(x), g> = <w, dw> " + t);
+                assertClose(channelSums(dy), gr[2], 1e-12, "conv dbias");
+                assertClose(channelSums(tdy), gr[5], 1e-12, "transposed dbias");
+                for (Tensor z : gr) z.close();
+            }
+        });
+    }
+
+    private static Tensor channelSums(Tensor t) {
+        int n = t.dim(0), c = t.dim(1);
+        double[] v = t.toDoubleArray(), s = new double[c];
+        int vol = v.length / (n * c);
+        for (int i = 0; i < v.length; i++) s[i / vol % c] += v[i];
+        return Tensor.of(s, c);
+    }
+
+    /** Pooling gradients equal central finite differences of the float64 forward along a random direction. */
+    @Test
+    void poolBackwardEqualsFiniteDifferences() {
+        qt().withExamples(200).forAll(GENES, integers().between(0, 2)).checkAssert((g, t) -> {
+            Genes r = new Genes(g);
+            PoolType type = PoolType.values()[t];
+            int[] in = new int[3];
+            Pool3dSpec s = poolSpec(r, type, in, false, false);
+            try {
+                s.validate(in);
+            } catch (IllegalArgumentException e) {
+                return;
+            }
+            int[] out = s.out(in);
+            Random rnd = new Random(g.hashCode());
+            DType dt = r.next(0, 1) == 0 ? DType.F64 : DType.F32;
+            try (Tensor x = random(rnd, DType.F64, shape(2, 2, in)); Tensor v = random(rnd, DType.F64, shape(2, 2, in));
+                 Tensor dy = random(rnd, DType.F64, shape(2, 2, out)); Tensor dx = Tensor.zeros(dt, shape(2, 2, in));
+                 Tensor xp = Tensor.zeros(DType.F64, shape(2, 2, in)); Tensor xm = Tensor.zeros(DType.F64, shape(2, 2, in));
+                 Tensor yp = Tensor.zeros(DType.F64, shape(2, 2, out)); Tensor ym = Tensor.zeros(DType.F64, shape(2, 2, out));
+                 Tensor xt = x.to(dt); Tensor dyt = dy.to(dt)) {
+                double eps = 1e-6;
+                double[] xv = xt.toDoubleArray(), vv = v.toDoubleArray();
+                for (int i = 0; i < xv.length; i++) {
+                    xp.writeAt(xp.offset() + i, xv[i] + eps * vv[i]);
+                    xm.writeAt(xm.offset() + i, xv[i] - eps * vv[i]);
+                }
+                dx.fill(Double.NaN); // overwritten
+                Pool3d.backward(s, xt, dyt, dx);
+                Pool3d.forward(s, xp, yp, null);
+                Pool3d.forward(s, xm, ym, null);
+                double numeric = (dot(yp, dyt.to(DType.F64)) - dot(ym, dyt.to(DType.F64))) / (2 * eps), analytic = dot(dx.to(DType.F64), v);
+                double tol = dt == DType.F64 ? 1e-6 : 1e-4;
+                assertEquals(numeric, analytic, tol * (1 + Math.abs(numeric)), dt + " " + s + " in " + Arrays.toString(in));
+            }
+        });
+    }
+
     @Test
     void windowsWhollyInThePaddingAreRefused() {
         Pool3dSpec s = new Pool3dSpec(PoolType.MAX, new int[] {2, 2, 2}, new int[] {1, 1, 1}, new int[] {0, 0, 2, 0, 0, 0}, new int[] {1, 1, 1},
