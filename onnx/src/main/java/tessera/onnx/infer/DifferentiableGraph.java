@@ -15,6 +15,8 @@ import tessera.autograd.Variable;
 import tessera.kernels.ActivationFn;
 import tessera.kernels.pool.PoolSpec;
 import tessera.kernels.pool.PoolType;
+import tessera.kernels.volume.Conv3dSpec;
+import tessera.kernels.volume.ConvTranspose3dSpec;
 import tessera.memory.DType;
 import tessera.memory.Tensor;
 import tessera.onnx.OnnxFormatException;
@@ -502,15 +504,6 @@ public final class DifferentiableGraph {
 
     private static OnnxFormatException bad(OnnxNode n, String msg) { return new OnnxFormatException(n.describe() + ": " + msg); }
 
-    /** 3-D convolution and pooling run in inference only: a rank-5 input is refused naming the node. */
-    private static Variable notVolume(OnnxNode n, Variable x) {
-        if (x.shape().length == 5) {
-            throw bad(n, "input has shape " + Arrays.toString(x.shape()) + ": 3-D (rank-5) " + n.opType()
-                    + " runs in inference (InferenceSession) only; vjp does not differentiate it");
-        }
-        return x;
-    }
-
     private static Variable rank(OnnxNode n, Variable x, int r) {
         if (x.shape().length != r) throw bad(n, "input has shape " + Arrays.toString(x.shape()) + ", expected rank " + r);
         return x;
@@ -530,7 +523,14 @@ public final class DifferentiableGraph {
     }
 
     private Variable conv(OnnxNode n) {
-        Variable x = rank(n, notVolume(n, var(n, 0)), 4), w = var(n, 1);
+        if (var(n, 0).shape().length == 5) {
+            Variable x = var(n, 0), w = var(n, 1);
+            Conv3dSpec spec = VolumePlans.convSpec(n, x.shape(), w.shape());
+            Variable y = Ops.conv3d(x, w, bias(n, 2, spec.outChannels()), spec);
+            if (n.hasInput(3)) y = eltwise.binary(Elementwise.ADD, y, var(n, 3));
+            return fused(y, n.args(OpArgs.Conv.class).fused());
+        }
+        Variable x = rank(n, var(n, 0), 4), w = var(n, 1);
         int[] xs = x.shape(), ws = w.shape();
         if (ws.length != 4) throw bad(n, "weight '" + n.input(1) + "' has shape " + Arrays.toString(ws) + ", expected [K, C/group, kH, kW]");
         OpArgs.Conv a = n.args(OpArgs.Conv.class);
@@ -549,7 +549,12 @@ public final class DifferentiableGraph {
     private static Variable fused(Variable y, OpArgs.Fused f) { return f.isNone() ? y : Ops.activation(y, f.fn()); }
 
     private Variable convTranspose(OnnxNode n) {
-        Variable x = rank(n, notVolume(n, var(n, 0)), 4), w = var(n, 1);
+        if (var(n, 0).shape().length == 5) {
+            Variable x = var(n, 0), w = var(n, 1);
+            ConvTranspose3dSpec spec = VolumePlans.convTransposeSpec(n, x.shape(), w.shape());
+            return Ops.convTranspose3d(x, w, bias(n, 2, spec.outChannels()), spec);
+        }
+        Variable x = rank(n, var(n, 0), 4), w = var(n, 1);
         int[] xs = x.shape(), ws = w.shape();
         if (ws.length != 4) throw bad(n, "weight must be [Cin, Cout/group, kH, kW], got " + Arrays.toString(ws));
         OpArgs.ConvTranspose a = n.args(OpArgs.ConvTranspose.class);
@@ -562,7 +567,13 @@ public final class DifferentiableGraph {
     }
 
     private Variable pool(OnnxNode n) {
-        Variable x = rank(n, notVolume(n, var(n, 0)), 4);
+        if (var(n, 0).shape().length == 5) {
+            if (n.outputs().size() > 1 && !n.outputs().get(1).isEmpty()) {
+                throw bad(n, "the indices output of a 3-D MaxPool is not available in vjp (inference computes it; only 2-D indices feed MaxUnpool)");
+            }
+            return Ops.pool3d(var(n, 0), VolumePlans.poolSpec(n, var(n, 0).shape()));
+        }
+        Variable x = rank(n, var(n, 0), 4);
         int[] xs = x.shape();
         OpArgs.Pool a = n.args(OpArgs.Pool.class);
         PoolSpec spec = a.spec(xs[2], xs[3]);

@@ -46,18 +46,46 @@ final class VolumePlans {
         }
     }
 
-    static void conv(Planner p, OnnxNode n) {
-        OpPlans.requireF32(p, n, 0);
-        int[] xs = p.shape(n, 0);
-        Tensor w = weight(p, n, "[K, C/group, kD, kH, kW]");
-        int[] ws = w.shape(), k = spatial(ws), in = spatial(xs);
+    /** The Conv node's 3-D spec for input shape xs [N, C, D, H, W] and weight shape ws [K, C/group, kD, kH, kW] (also used by vjp). */
+    static Conv3dSpec convSpec(OnnxNode n, int[] xs, int[] ws) {
+        if (ws.length != 5) throw OpPlans.bad(n, "weight '" + n.input(1) + "' has shape " + Planner.str(ws) + ", expected [K, C/group, kD, kH, kW] for a rank-5 input");
+        int[] k = spatial(ws), in = spatial(xs);
         OpArgs.Conv a = n.args(OpArgs.Conv.class);
         OpArgs.Window win = a.window().forRank(3);
         kernelMatches(n, win, k, ws);
         if (ws[1] * a.group() != xs[1]) {
             throw OpPlans.bad(n, "input has " + xs[1] + " channels but weight " + Planner.str(ws) + " with group=" + a.group() + " expects " + ws[1] * a.group());
         }
-        Conv3dSpec spec = new Conv3dSpec(xs[0], xs[1], ws[0], a.group(), in, k, win.strides(), win.pads(in, k), win.dilations());
+        return new Conv3dSpec(xs[0], xs[1], ws[0], a.group(), in, k, win.strides(), win.pads(in, k), win.dilations());
+    }
+
+    /** The ConvTranspose node's 3-D spec for input shape xs [N, C, D, H, W] and weight shape ws [C, K/group, kD, kH, kW] (also used by vjp). */
+    static ConvTranspose3dSpec convTransposeSpec(OnnxNode n, int[] xs, int[] ws) {
+        if (ws.length != 5) throw OpPlans.bad(n, "weight '" + n.input(1) + "' has shape " + Planner.str(ws) + ", expected [C, K/group, kD, kH, kW] for a rank-5 input");
+        int[] k = spatial(ws), in = spatial(xs);
+        OpArgs.ConvTranspose a = n.args(OpArgs.ConvTranspose.class).forRank(3);
+        OpArgs.Window win = a.window();
+        kernelMatches(n, win, k, ws);
+        if (ws[0] != xs[1]) throw OpPlans.bad(n, "input has " + xs[1] + " channels, weight " + Planner.str(ws) + " expects " + ws[0]);
+        if (xs[1] % a.group() != 0) throw OpPlans.bad(n, "input channels " + xs[1] + " are not divisible by group=" + a.group());
+        OpArgs.ConvTranspose.Resolved r = a.resolve(in, k);
+        return new ConvTranspose3dSpec(xs[0], xs[1], ws[1] * a.group(), a.group(), in, k, win.strides(), r.pads(), r.outputPadding(), win.dilations());
+    }
+
+    /** The pooling node's 3-D spec for input shape xs [N, C, D, H, W], checked against it (also used by vjp). */
+    static Pool3dSpec poolSpec(OnnxNode n, int[] xs) {
+        Pool3dSpec spec = n.args(OpArgs.Pool.class).spec3d(spatial(xs));
+        spec.validate(spatial(xs));
+        return spec;
+    }
+
+    static void conv(Planner p, OnnxNode n) {
+        OpPlans.requireF32(p, n, 0);
+        int[] xs = p.shape(n, 0);
+        Tensor w = weight(p, n, "[K, C/group, kD, kH, kW]");
+        int[] ws = w.shape();
+        OpArgs.Conv a = n.args(OpArgs.Conv.class);
+        Conv3dSpec spec = convSpec(n, xs, ws);
         int[] ys = {xs[0], ws[0], spec.out(0), spec.out(1), spec.out(2)};
         Tensor b = bias(p, n, ws[0]);
         ActivationFn act = a.fused().fn();
@@ -89,15 +117,7 @@ final class VolumePlans {
         OpPlans.requireF32(p, n, 0);
         int[] xs = p.shape(n, 0);
         Tensor w = weight(p, n, "[C, K/group, kD, kH, kW]");
-        int[] ws = w.shape(), k = spatial(ws), in = spatial(xs);
-        OpArgs.ConvTranspose a = n.args(OpArgs.ConvTranspose.class).forRank(3);
-        OpArgs.Window win = a.window();
-        kernelMatches(n, win, k, ws);
-        if (ws[0] != xs[1]) throw OpPlans.bad(n, "input has " + xs[1] + " channels, weight " + Planner.str(ws) + " expects " + ws[0]);
-        if (xs[1] % a.group() != 0) throw OpPlans.bad(n, "input channels " + xs[1] + " are not divisible by group=" + a.group());
-        OpArgs.ConvTranspose.Resolved r = a.resolve(in, k);
-        ConvTranspose3dSpec spec = new ConvTranspose3dSpec(xs[0], xs[1], ws[1] * a.group(), a.group(), in, k, win.strides(), r.pads(),
-                r.outputPadding(), win.dilations());
+        ConvTranspose3dSpec spec = convTransposeSpec(n, xs, w.shape());
         Tensor b = bias(p, n, spec.outChannels());
         int x = p.in(n, 0), y = p.dynamic(out(n), new int[] {xs[0], spec.outChannels(), spec.out(0), spec.out(1), spec.out(2)}, DType.F32);
         p.step(n.name(), new int[] {x}, new int[] {y}, v -> {
@@ -114,8 +134,7 @@ final class VolumePlans {
         if (a.withIndices() && a.columnMajor()) {
             throw OpPlans.bad(n, "attribute 'storage_order' = 1 (column-major indices) is supported for 2-D MaxPool only, not 3-D");
         }
-        Pool3dSpec spec = a.spec3d(in);
-        spec.validate(in);
+        Pool3dSpec spec = poolSpec(n, xs);
         int[] o = spec.out(in), ys = {xs[0], xs[1], o[0], o[1], o[2]};
         int x = p.in(n, 0), y = p.dynamic(out(n), ys, DType.F32);
         if (!a.withIndices()) {
