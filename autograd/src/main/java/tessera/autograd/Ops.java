@@ -22,6 +22,12 @@ import tessera.kernels.pool.PoolSpec;
 import tessera.kernels.reduce.CrossEntropy;
 import tessera.kernels.reduce.Reductions;
 import tessera.kernels.reduce.Softmax;
+import tessera.kernels.volume.Conv3d;
+import tessera.kernels.volume.Conv3dBackward;
+import tessera.kernels.volume.Conv3dSpec;
+import tessera.kernels.volume.ConvTranspose3dSpec;
+import tessera.kernels.volume.Pool3d;
+import tessera.kernels.volume.Pool3dSpec;
 import tessera.memory.DType;
 import tessera.memory.Shapes;
 import tessera.memory.Tensor;
@@ -209,6 +215,61 @@ public final class Ops {
             }
             return new Tensor[]{dx, dw, db};
         }, x, w, bias);
+    }
+
+    /** 3-D convolution: x [N,C,D,H,W], w [K,C/g,kD,kH,kW], bias [K] (nullable).   ∂x = corrᵀ(g, w),  ∂w = corr(g, x),  ∂bias = Σ g */
+    public static Variable conv3d(Variable x, Variable w, Variable bias, Conv3dSpec s) {
+        Tensor y = alloc(x, s.batch(), s.outChannels(), s.out(0), s.out(1), s.out(2));
+        Conv3d.forward(s, x.value(), w.value(), bias == null ? null : bias.value(), y);
+        return Graph.record("conv3d", y, g -> {
+            Tensor dx = null, dw = null, db = null;
+            if (x.requiresGrad()) {
+                dx = alloc(x, x.shape());
+                Conv3dBackward.backwardData(s, g, w.value(), dx);
+            }
+            boolean needW = w.requiresGrad(), needB = bias != null && bias.requiresGrad();
+            if (needW || needB) {
+                Tensor dwOut = alloc(w, w.shape());
+                db = needB ? alloc(bias, bias.shape()) : null;
+                Conv3dBackward.backwardWeights(s, x.value(), g, dwOut, db);
+                dw = needW ? dwOut : null;
+            }
+            return new Tensor[]{dx, dw, db};
+        }, x, w, bias);
+    }
+
+    /** 3-D transposed convolution: x [N,Cin,D,H,W], w [Cin,Cout/g,kD,kH,kW], bias [Cout] (nullable); gradients as conv3d's with the roles swapped. */
+    public static Variable convTranspose3d(Variable x, Variable w, Variable bias, ConvTranspose3dSpec s) {
+        Tensor y = alloc(x, s.batch(), s.outChannels(), s.out(0), s.out(1), s.out(2));
+        Conv3d.transposeForward(s, x.value(), w.value(), bias == null ? null : bias.value(), y);
+        return Graph.record("conv_transpose3d", y, g -> {
+            Tensor dx = null, dw = null, db = null;
+            if (x.requiresGrad()) {
+                dx = alloc(x, x.shape());
+                Conv3dBackward.transposeBackwardData(s, g, w.value(), dx);
+            }
+            boolean needW = w.requiresGrad(), needB = bias != null && bias.requiresGrad();
+            if (needW || needB) {
+                Tensor dwOut = alloc(w, w.shape());
+                db = needB ? alloc(bias, bias.shape()) : null;
+                Conv3dBackward.transposeBackwardWeights(s, x.value(), g, dwOut, db);
+                dw = needW ? dwOut : null;
+            }
+            return new Tensor[]{dx, dw, db};
+        }, x, w, bias);
+    }
+
+    /** 3-D max, average or L2 pooling of x [N,C,D,H,W].   ∂x: see {@link Pool3d#backward} */
+    public static Variable pool3d(Variable x, Pool3dSpec spec) {
+        check(x.value().rank() == 5, "pool3d", "expected input [N,C,D,H,W], got " + Arrays.toString(x.shape()));
+        int[] in = {x.dim(2), x.dim(3), x.dim(4)}, out = spec.out(in);
+        Tensor y = alloc(x, x.dim(0), x.dim(1), out[0], out[1], out[2]);
+        Pool3d.forward(spec, x.value(), y, null);
+        return Graph.record("pool3d_" + spec.type().name().toLowerCase(), y, g -> {
+            Tensor dx = alloc(x, x.shape());
+            Pool3d.backward(spec, x.value(), g, dx);
+            return new Tensor[]{dx};
+        }, x);
     }
 
     // ================================================================ pooling

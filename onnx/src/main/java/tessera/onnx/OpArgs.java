@@ -4,6 +4,7 @@ import java.util.Arrays;
 import tessera.kernels.ActivationFn;
 import tessera.kernels.pool.PoolSpec;
 import tessera.kernels.pool.PoolType;
+import tessera.kernels.volume.Pool3dSpec;
 import tessera.memory.DType;
 import tessera.memory.Tensor;
 
@@ -38,21 +39,47 @@ public sealed interface OpArgs {
     }
 
     /**
-     * A sliding window over H×W: kernel (null = from the weight), strides, dilations, explicit pads
-     * {@code [top, left, bottom, right]} and auto_pad.
+     * A sliding window over H×W or D×H×W: kernel (null = from the weight), strides, dilations, explicit pads in ONNX
+     * order ({@code [begin per axis..., end per axis...]}, for 2-D {@code [top, left, bottom, right]}) and auto_pad.
+     * {@code dims} is the number of spatial axes the attributes state (2 or 3), or 0 when none has per-axis values:
+     * then the arrays hold the 2-D defaults and {@link #forRank} gives the defaults of any rank.
      */
-    record Window(int[] kernel, int[] strides, int[] dilations, int[] pads, String autoPad) {
+    record Window(int dims, int[] kernel, int[] strides, int[] dilations, int[] pads, String autoPad) {
+        /**
+         * This window for an input with {@code spatial} spatial axes: itself when the attributes state that many
+         * (or none, for 2-D), the defaults of that rank when they state none; an {@link IllegalArgumentException}
+         * naming both counts when they state another.
+         */
+        public Window forRank(int spatial) {
+            if (dims == spatial || (dims == 0 && spatial == 2)) return this;
+            if (dims != 0) {
+                throw new IllegalArgumentException("the window attributes have " + dims + " spatial axes but the input has " + spatial
+                        + " (rank " + (spatial + 2) + ")");
+            }
+            int[] ones = new int[spatial];
+            Arrays.fill(ones, 1);
+            return new Window(spatial, kernel, ones, ones.clone(), new int[2 * spatial], autoPad);
+        }
+
         /** The pads {@code [top, left, bottom, right]} for an input of {@code inH × inW} and a {@code kh × kw} kernel. */
-        public int[] pads(int inH, int inW, int kh, int kw) {
-            if (autoPad.equals("VALID")) return new int[4];
+        public int[] pads(int inH, int inW, int kh, int kw) { return pads(new int[] {inH, inW}, new int[] {kh, kw}); }
+
+        /**
+         * The pads (ONNX order, begin per axis then end per axis) for spatial input sizes {@code in} and kernel
+         * {@code k}: explicit, zero for VALID, and for SAME_* the total {@code (out − 1)·stride + (k − 1)·dilation + 1 − in}
+         * with {@code out = ceil(in / stride)}, the larger half at the end for SAME_UPPER and at the start for SAME_LOWER.
+         */
+        public int[] pads(int[] in, int[] k) {
+            int n = in.length;
+            if (autoPad.equals("VALID")) return new int[2 * n];
             if (!autoPad.startsWith("SAME")) return pads.clone();
-            int[] r = new int[4], in = {inH, inW}, k = {kh, kw};
-            for (int a = 0; a < 2; a++) {
+            int[] r = new int[2 * n];
+            for (int a = 0; a < n; a++) {
                 int outSz = (in[a] + strides[a] - 1) / strides[a];
                 int total = Math.max(0, (outSz - 1) * strides[a] + (k[a] - 1) * dilations[a] + 1 - in[a]);
                 int small = total / 2, big = total - small;
                 r[a] = autoPad.equals("SAME_UPPER") ? small : big;
-                r[a + 2] = autoPad.equals("SAME_UPPER") ? big : small;
+                r[a + n] = autoPad.equals("SAME_UPPER") ? big : small;
             }
             return r;
         }
@@ -61,23 +88,41 @@ public sealed interface OpArgs {
     /** Conv: window, group and the fused activation. */
     record Conv(Window window, int group, Fused fused) implements OpArgs {}
 
-    /** ConvTranspose: window, group, output_padding and output_shape ([H, W], null when absent). */
+    /** ConvTranspose: window, group, output_padding and output_shape (spatial sizes, null when absent), per spatial axis. */
     record ConvTranspose(Window window, int group, int[] outputPadding, int[] outputShape) implements OpArgs {
-        /** Pads {@code [top, left, bottom, right]} and output padding {@code [h, w]} after resolving output_shape/auto_pad. */
+        /** Pads (ONNX order) and output padding (per spatial axis) after resolving output_shape/auto_pad. */
         public record Resolved(int[] pads, int[] outputPadding) {}
 
+        /** These arguments for an input with {@code spatial} spatial axes (see {@link Window#forRank}). */
+        public ConvTranspose forRank(int spatial) {
+            Window w = window.forRank(spatial);
+            if (w == window) return this;
+            return new ConvTranspose(w, group, new int[spatial], outputShape); // no per-axis attribute: output_padding was the default
+        }
+
+        /** {@link #resolve(int[], int[])} for 2-D: pads {@code [top, left, bottom, right]}, output padding {@code [h, w]}. */
+        public Resolved resolve(int inH, int inW, int kh, int kw) { return resolve(new int[] {inH, inW}, new int[] {kh, kw}); }
+
         /**
-         * The ONNX rule: with output_shape or SAME_* auto_pad, total = stride·(in − 1) + output_padding +
+         * The ONNX rule, per spatial axis: with output_shape or SAME_* auto_pad, total = stride·(in − 1) + output_padding +
          * (k − 1)·dilation + 1 − target (target = output_shape, or in·stride for SAME_*); SAME_UPPER puts total/2 at
          * the start and the rest at the end, NOTSET and SAME_LOWER put the larger half at the start. A negative total
-         * (the target is larger than the unpadded output) becomes extra output padding.
+         * (the target is larger than the unpadded output) becomes extra output padding. The window must be of
+         * {@code in.length} axes ({@link Window#forRank}).
          */
-        public Resolved resolve(int inH, int inW, int kh, int kw) {
+        public Resolved resolve(int[] in, int[] k) {
+            int n = in.length;
+            ConvTranspose ranked = forRank(n);
+            if (ranked != this) return ranked.resolve(in, k);
+            if (outputPadding.length != n || (outputShape != null && outputShape.length != n)) {
+                throw new IllegalArgumentException("output_padding " + Arrays.toString(outputPadding) + (outputShape == null ? "" : " / output_shape "
+                        + Arrays.toString(outputShape)) + " do not have one value per spatial axis of the input (" + n + ")");
+            }
             int[] op = outputPadding.clone();
             String ap = window.autoPad();
-            if (outputShape == null && !ap.startsWith("SAME")) return new Resolved(window.pads(inH, inW, kh, kw), op);
-            int[] pads = new int[4], in = {inH, inW}, k = {kh, kw}, st = window.strides(), dl = window.dilations();
-            for (int a = 0; a < 2; a++) {
+            if (outputShape == null && !ap.startsWith("SAME")) return new Resolved(window.pads(in, k), op);
+            int[] pads = new int[2 * n], st = window.strides(), dl = window.dilations();
+            for (int a = 0; a < n; a++) {
                 int target = outputShape != null ? outputShape[a] : in[a] * st[a];
                 int total = st[a] * (in[a] - 1) + op[a] + (k[a] - 1) * dl[a] + 1 - target;
                 if (total < 0) {
@@ -86,7 +131,7 @@ public sealed interface OpArgs {
                 }
                 boolean upper = ap.equals("SAME_UPPER");
                 pads[a] = upper ? total / 2 : total - total / 2;
-                pads[a + 2] = upper ? total - total / 2 : total / 2;
+                pads[a + n] = upper ? total - total / 2 : total / 2;
             }
             return new Resolved(pads, op);
         }
@@ -96,9 +141,17 @@ public sealed interface OpArgs {
     record Pool(PoolType type, Window window, boolean ceil, boolean countIncludePad, int p, boolean withIndices, boolean columnMajor) implements OpArgs {
         /** The kernel library's spec for an input of {@code inH × inW}. */
         public PoolSpec spec(int inH, int inW) {
-            int[] k = window.kernel(), st = window.strides(), dl = window.dilations();
-            int[] pads = window.pads(inH, inW, k[0], k[1]);
+            Window w = window.forRank(2);
+            int[] k = w.kernel(), st = w.strides(), dl = w.dilations();
+            int[] pads = w.pads(inH, inW, k[0], k[1]);
             return new PoolSpec(type, k[0], k[1], st[0], st[1], pads[0], pads[1], pads[2], pads[3], dl[0], dl[1], ceil, countIncludePad);
+        }
+
+        /** The 3-D kernels' spec for spatial input sizes {@code in} [D, H, W] (a window of 3 axes, {@link Window#forRank}). */
+        public Pool3dSpec spec3d(int[] in) {
+            Window w = window.forRank(3);
+            int[] k = w.kernel();
+            return new Pool3dSpec(type, k, w.strides(), w.pads(in, k), w.dilations(), ceil, countIncludePad);
         }
     }
 

@@ -16,21 +16,49 @@ final class OpParsers {
 
     static OpArgs none(OnnxNode n) { return OpArgs.None.INSTANCE; }
 
-    private static int[] positive(OnnxNode n, String attr, int[] dflt) {
+    private static int[] positive(OnnxNode n, String attr) {
         int[] v = n.getIntArray(attr, null);
-        if (v == null) return dflt;
-        if (v.length != 2) throw bad(n, "attribute '" + attr + "' = " + Arrays.toString(v) + " must have 2 values: 1-D and 2-D windows are supported, "
-                + (v.length == 3 ? "3-D convolution and pooling are not" : "not " + v.length + "-D"));
+        if (v == null) return null;
+        if (v.length != 2 && v.length != 3) {
+            throw bad(n, "attribute '" + attr + "' = " + Arrays.toString(v) + " must have 2 or 3 values (a 2-D or 3-D window; 1-D ones are rewritten to 2-D at load)");
+        }
         for (int x : v) if (x < 1) throw bad(n, "attribute '" + attr + "' = " + Arrays.toString(v) + " must be >= 1");
         return v;
     }
 
     private static int[] pads(OnnxNode n) {
         int[] p = n.getIntArray("pads", null);
-        if (p == null) return new int[4];
-        if (p.length != 4) throw bad(n, "attribute 'pads' = " + Arrays.toString(p) + " must have 4 values");
+        if (p == null) return null;
+        if (p.length != 4 && p.length != 6) throw bad(n, "attribute 'pads' = " + Arrays.toString(p) + " must have 4 or 6 values (begin and end of each of 2 or 3 axes)");
         for (int x : p) if (x < 0) throw bad(n, "attribute 'pads' = " + Arrays.toString(p) + " must be >= 0");
         return p;
+    }
+
+    /**
+     * The number of spatial axes the given per-axis attributes state (2 or 3; 0 when none is given); attributes that
+     * disagree are an error naming them.
+     */
+    private static int dims(OnnxNode n, String[] names, int[][] values, int[] perAxis) {
+        int dims = 0;
+        String first = null;
+        for (int i = 0; i < names.length; i++) {
+            if (values[i] == null) continue;
+            int d = values[i].length / perAxis[i];
+            if (dims == 0) {
+                dims = d;
+                first = names[i];
+            } else if (d != dims) {
+                throw bad(n, "attribute '" + names[i] + "' = " + Arrays.toString(values[i]) + " is for " + d + " spatial axes but '" + first + "' = "
+                        + Arrays.toString(n.getIntArray(first, null)) + " is for " + dims);
+            }
+        }
+        return dims;
+    }
+
+    private static int[] ones(int dims) {
+        int[] v = new int[dims];
+        Arrays.fill(v, 1);
+        return v;
     }
 
     private static String autoPad(OnnxNode n) {
@@ -42,11 +70,24 @@ final class OpParsers {
         return ap;
     }
 
-    private static OpArgs.Window window(OnnxNode n, boolean kernelRequired) {
-        int[] k = positive(n, "kernel_shape", null);
+    private static OpArgs.Window window(OnnxNode n, boolean kernelRequired, String[] extra, int[][] extraValues) {
+        int[] k = positive(n, "kernel_shape"), st = positive(n, "strides"), dl = positive(n, "dilations"), p = pads(n);
         if (kernelRequired && k == null) throw bad(n, "attribute 'kernel_shape' is required");
-        return new OpArgs.Window(k, positive(n, "strides", new int[] {1, 1}), positive(n, "dilations", new int[] {1, 1}), pads(n), autoPad(n));
+        String[] names = {"kernel_shape", "strides", "dilations", "pads"};
+        int[][] values = {k, st, dl, p};
+        int[] perAxis = {1, 1, 1, 2};
+        if (extra.length > 0) {
+            names = java.util.stream.Stream.concat(Arrays.stream(names), Arrays.stream(extra)).toArray(String[]::new);
+            values = java.util.stream.Stream.concat(Arrays.stream(values), Arrays.stream(extraValues)).toArray(int[][]::new);
+            perAxis = Arrays.copyOf(perAxis, names.length);
+            Arrays.fill(perAxis, 4, names.length, 1);
+        }
+        int dims = dims(n, names, values, perAxis);
+        int d = dims == 0 ? 2 : dims;
+        return new OpArgs.Window(dims, k, st == null ? ones(d) : st, dl == null ? ones(d) : dl, p == null ? new int[2 * d] : p, autoPad(n));
     }
+
+    private static OpArgs.Window window(OnnxNode n, boolean kernelRequired) { return window(n, kernelRequired, new String[0], new int[0][]); }
 
     private static int group(OnnxNode n) {
         long g = n.getInt("group", 1);
@@ -86,17 +127,18 @@ final class OpParsers {
     }
 
     static OpArgs convTranspose(OnnxNode n) {
-        OpArgs.Window w = window(n, false);
         int[] op = n.getIntArray("output_padding", null);
-        if (op != null && (op.length != 2 || op[0] < 0 || op[1] < 0)) {
-            throw bad(n, "attribute 'output_padding' = " + Arrays.toString(op) + " must be 2 values >= 0");
+        if (op != null && ((op.length != 2 && op.length != 3) || Arrays.stream(op).anyMatch(v -> v < 0))) {
+            throw bad(n, "attribute 'output_padding' = " + Arrays.toString(op) + " must be 2 or 3 values >= 0");
         }
         int[] os = n.getIntArray("output_shape", null);
-        if (os != null && os.length == 4) os = new int[] {os[2], os[3]}; // full [N, C, H, W] form
-        if (os != null && (os.length != 2 || os[0] < 1 || os[1] < 1)) {
-            throw bad(n, "attribute 'output_shape' = " + Arrays.toString(n.getIntArray("output_shape", null)) + " must be 2 values >= 1 (H, W)");
+        if (os != null && (os.length == 4 || os.length == 5)) os = Arrays.copyOfRange(os, 2, os.length); // full [N, C, spatial...] form
+        if (os != null && ((os.length != 2 && os.length != 3) || Arrays.stream(os).anyMatch(v -> v < 1))) {
+            throw bad(n, "attribute 'output_shape' = " + Arrays.toString(n.getIntArray("output_shape", null)) + " must be 2 or 3 values >= 1 (the spatial sizes)");
         }
-        return new OpArgs.ConvTranspose(w, group(n), op == null ? new int[2] : op, os);
+        OpArgs.Window w = window(n, false, new String[] {"output_padding", "output_shape"}, new int[][] {op, os});
+        int d = w.dims() == 0 ? 2 : w.dims();
+        return new OpArgs.ConvTranspose(w, group(n), op == null ? new int[d] : op, os);
     }
 
     static OpArgs pool(OnnxNode n) {
@@ -111,9 +153,11 @@ final class OpParsers {
     }
 
     static OpArgs maxUnpool(OnnxNode n) {
-        int[] k = positive(n, "kernel_shape", null);
+        int[] k = positive(n, "kernel_shape"), st = positive(n, "strides"), p = pads(n);
         if (k == null) throw bad(n, "attribute 'kernel_shape' is required");
-        return new OpArgs.MaxUnpool(k, positive(n, "strides", new int[] {1, 1}), pads(n));
+        int dims = dims(n, new String[] {"kernel_shape", "strides", "pads"}, new int[][] {k, st, p}, new int[] {1, 1, 2});
+        if (dims != 2) throw bad(n, "attribute 'kernel_shape' = " + Arrays.toString(k) + ": only 2-D (and 1-D) MaxUnpool is supported, not " + dims + "-D");
+        return new OpArgs.MaxUnpool(k, st == null ? ones(2) : st, p == null ? new int[4] : p);
     }
 
     static OpArgs batchNorm(OnnxNode n) {

@@ -23,7 +23,8 @@ import tessera.memory.TensorArena;
  * the count of real elements, {@code AveragePool(Pad(x)) / AveragePool(Pad(ones))}. With ceil_mode or MaxPool's
  * indices output they are refused, naming the node and the pads.</li>
  * </ul>
- * Generated names end in {@code #…}.
+ * 3-D windows (rank-5 inputs) are left as they are: the volume kernels ({@code tessera.kernels.volume}) run them,
+ * pads beyond half the kernel included. Generated names end in {@code #…}.
  */
 final class WindowRewrites {
     private final TensorArena arena;

@@ -96,6 +96,21 @@ class GraphFiniteDifferenceTest {
         c.add(one("SpaceToDepth", new int[] {2, 3, 4, 6}, "SpaceToDepth", List.of("x"), List.of(), i("blocksize", 2)));
         c.add(one("Tile", X, "Tile", List.of("x", "reps"), List.of(longs("reps", new long[] {2, 1, 1, 3}, 4))));
         c.add(one("Expand", new int[] {3, 1, 4}, "Expand", List.of("x", "es"), List.of(longs("es", new long[] {2, 1, 5, 1}, 4))));
+        // 3-D (rank-5) convolution and pooling: the volume kernels' gradients through vjp
+        int[] v = {2, 3, 4, 5, 4};
+        c.add(one("Conv 3-D strided dilated padded", v, "Conv", List.of("x", "w3", "b3"), List.of(floats("w3", -0.5, 0.5, 4, 3, 2, 3, 2),
+                floats("b3", -0.5, 0.5, 4)), ints("strides", 1, 2, 1), ints("dilations", 2, 1, 1), ints("pads", 1, 0, 1, 0, 1, 1)));
+        c.add(one("Conv 3-D grouped SAME_UPPER", v, "Conv", List.of("x", "wg"), List.of(floats("wg", -0.5, 0.5, 6, 1, 2, 2, 3)),
+                i("group", 3), s("auto_pad", "SAME_UPPER"), ints("strides", 2, 2, 1)));
+        c.add(one("ConvTranspose 3-D strided output_padding", v, "ConvTranspose", List.of("x", "wt", "bt"), List.of(floats("wt", -0.5, 0.5, 3, 2, 2, 3, 2),
+                floats("bt", -0.5, 0.5, 2)), ints("strides", 2, 1, 2), ints("output_padding", 1, 0, 1), ints("pads", 0, 1, 0, 1, 1, 0)));
+        c.add(one("MaxPool 3-D ceil_mode", v, "MaxPool", List.of("x"), List.of(), ints("kernel_shape", 2, 3, 2), ints("strides", 2, 2, 1),
+                ints("pads", 1, 1, 0, 0, 1, 1), i("ceil_mode", 1)));
+        for (int cip = 0; cip <= 1; cip++) {
+            c.add(one("AveragePool 3-D count_include_pad=" + cip, v, "AveragePool", List.of("x"), List.of(), ints("kernel_shape", 3, 2, 2),
+                    ints("pads", 1, 1, 0, 2, 0, 1), ints("dilations", 1, 2, 1), i("count_include_pad", cip)));
+        }
+        c.add(one("LpPool 3-D", v, "LpPool", List.of("x"), List.of(), ints("kernel_shape", 2, 2, 2), ints("strides", 1, 2, 2)));
         // Split: parts recombined with different weights so every part's gradient is visible
         for (boolean sizes : new boolean[] {true, false}) {
             var sp = NodeProto.newBuilder().setName("split").setOpType("Split").addInput("x").addOutput("p0").addOutput("p1").addOutput("p2")

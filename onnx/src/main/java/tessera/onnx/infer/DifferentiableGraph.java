@@ -15,6 +15,8 @@ import tessera.autograd.Variable;
 import tessera.kernels.ActivationFn;
 import tessera.kernels.pool.PoolSpec;
 import tessera.kernels.pool.PoolType;
+import tessera.kernels.volume.Conv3dSpec;
+import tessera.kernels.volume.ConvTranspose3dSpec;
 import tessera.memory.DType;
 import tessera.memory.Tensor;
 import tessera.onnx.OnnxFormatException;
@@ -521,13 +523,21 @@ public final class DifferentiableGraph {
     }
 
     private Variable conv(OnnxNode n) {
+        if (var(n, 0).shape().length == 5) {
+            Variable x = var(n, 0), w = var(n, 1);
+            Conv3dSpec spec = VolumePlans.convSpec(n, x.shape(), w.shape());
+            Variable y = Ops.conv3d(x, w, bias(n, 2, spec.outChannels()), spec);
+            if (n.hasInput(3)) y = eltwise.binary(Elementwise.ADD, y, var(n, 3));
+            return fused(y, n.args(OpArgs.Conv.class).fused());
+        }
         Variable x = rank(n, var(n, 0), 4), w = var(n, 1);
         int[] xs = x.shape(), ws = w.shape();
         if (ws.length != 4) throw bad(n, "weight '" + n.input(1) + "' has shape " + Arrays.toString(ws) + ", expected [K, C/group, kH, kW]");
         OpArgs.Conv a = n.args(OpArgs.Conv.class);
         int group = a.group();
-        int[] st = a.window().strides(), dl = a.window().dilations();
-        int[] pads = a.window().pads(xs[2], xs[3], ws[2], ws[3]);
+        OpArgs.Window win = a.window().forRank(2);
+        int[] st = win.strides(), dl = win.dilations();
+        int[] pads = win.pads(xs[2], xs[3], ws[2], ws[3]);
         ConvArgs args = new ConvArgs(st[0], st[1], pads[0], pads[1], pads[2], pads[3], dl[0], dl[1], group, 0, 0);
         Variable y = Ops.conv2d(x, w, bias(n, 2, ws[0]), args);
         // an optimizer-fused node (not in files, but the table accepts it): y = act(conv + residual)
@@ -539,12 +549,17 @@ public final class DifferentiableGraph {
     private static Variable fused(Variable y, OpArgs.Fused f) { return f.isNone() ? y : Ops.activation(y, f.fn()); }
 
     private Variable convTranspose(OnnxNode n) {
+        if (var(n, 0).shape().length == 5) {
+            Variable x = var(n, 0), w = var(n, 1);
+            ConvTranspose3dSpec spec = VolumePlans.convTransposeSpec(n, x.shape(), w.shape());
+            return Ops.convTranspose3d(x, w, bias(n, 2, spec.outChannels()), spec);
+        }
         Variable x = rank(n, var(n, 0), 4), w = var(n, 1);
         int[] xs = x.shape(), ws = w.shape();
         if (ws.length != 4) throw bad(n, "weight must be [Cin, Cout/group, kH, kW], got " + Arrays.toString(ws));
         OpArgs.ConvTranspose a = n.args(OpArgs.ConvTranspose.class);
         int group = a.group();
-        int[] st = a.window().strides(), dl = a.window().dilations();
+        int[] st = a.window().forRank(2).strides(), dl = a.window().forRank(2).dilations();
         OpArgs.ConvTranspose.Resolved r = a.resolve(xs[2], xs[3], ws[2], ws[3]);
         int[] pads = r.pads(), op = r.outputPadding();
         ConvArgs args = new ConvArgs(st[0], st[1], pads[0], pads[1], pads[2], pads[3], dl[0], dl[1], group, op[0], op[1]);
@@ -552,6 +567,12 @@ public final class DifferentiableGraph {
     }
 
     private Variable pool(OnnxNode n) {
+        if (var(n, 0).shape().length == 5) {
+            if (n.outputs().size() > 1 && !n.outputs().get(1).isEmpty()) {
+                throw bad(n, "the indices output of a 3-D MaxPool is not available in vjp (inference computes it; only 2-D indices feed MaxUnpool)");
+            }
+            return Ops.pool3d(var(n, 0), VolumePlans.poolSpec(n, var(n, 0).shape()));
+        }
         Variable x = rank(n, var(n, 0), 4);
         int[] xs = x.shape();
         OpArgs.Pool a = n.args(OpArgs.Pool.class);

@@ -32,7 +32,7 @@ final class OpPlans {
 
     private static String out(OnnxNode n) { return n.outputs().get(0); }
 
-    private static void requireF32(Planner p, OnnxNode n, int k) {
+    static void requireF32(Planner p, OnnxNode n, int k) {
         var v = p.val(p.in(n, k));
         if (v.dtype != DType.F32) throw bad(n, "input " + k + " ('" + n.input(k) + "') is " + v.dtype + ", expected float32");
     }
@@ -60,9 +60,18 @@ final class OpPlans {
             case "Reshape" -> p.alias(out(n), p.in(n, 0), ShapeMath.reshape(p.shape(n, 0), p.cval(n, 1).toLongs(), n.args(OpArgs.Reshape.class).allowZero()));
             case "Squeeze" -> p.alias(out(n), p.in(n, 0), ShapeMath.squeeze(p.shape(n, 0), n.hasInput(1) ? p.cval(n, 1).toLongs() : null));
             case "Unsqueeze" -> p.alias(out(n), p.in(n, 0), ShapeMath.unsqueeze(p.shape(n, 0), p.cval(n, 1).toLongs()));
-            case "Conv" -> conv(p, n);
-            case "ConvTranspose" -> convTranspose(p, n);
-            case "MaxPool", "AveragePool", "LpPool" -> pool(p, n);
+            case "Conv" -> {
+                if (p.shape(n, 0).length == 5) VolumePlans.conv(p, n);
+                else conv(p, n);
+            }
+            case "ConvTranspose" -> {
+                if (p.shape(n, 0).length == 5) VolumePlans.convTranspose(p, n);
+                else convTranspose(p, n);
+            }
+            case "MaxPool", "AveragePool", "LpPool" -> {
+                if (p.shape(n, 0).length == 5) VolumePlans.pool(p, n);
+                else pool(p, n);
+            }
             case "GlobalAveragePool", "GlobalMaxPool" -> {
                 requireRank(p, n, 0, 4);
                 requireF32(p, n, 0);
@@ -156,7 +165,7 @@ final class OpPlans {
     }
 
     /** The residual addition of a Conv whose residual broadcasts (Add kernel). */
-    private static int add(Planner p, OnnxNode n, int a, int b, String outName) {
+    static int add(Planner p, OnnxNode n, int a, int b, String outName) {
         var va = p.val(a);
         var vb = p.val(b);
         int[] os = Shapes.broadcast(va.shape, vb.shape);
@@ -214,13 +223,14 @@ final class OpPlans {
         if (ws.length != 4) throw bad(n, "weight '" + n.input(1) + "' has shape " + Planner.str(ws) + ", expected [K, C/group, kH, kW]");
         OpArgs.Conv a = n.args(OpArgs.Conv.class);
         int group = a.group();
-        int[] k = a.window().kernel() == null ? new int[] {ws[2], ws[3]} : a.window().kernel();
+        OpArgs.Window win = a.window().forRank(2);
+        int[] k = win.kernel() == null ? new int[] {ws[2], ws[3]} : win.kernel();
         if (k[0] != ws[2] || k[1] != ws[3]) throw bad(n, "kernel_shape " + Arrays.toString(k) + " differs from the weight shape " + Planner.str(ws));
         if (ws[1] * group != xs[1]) {
             throw bad(n, "input has " + xs[1] + " channels but weight " + Planner.str(ws) + " with group=" + group + " expects " + ws[1] * group);
         }
-        int[] st = a.window().strides(), dl = a.window().dilations();
-        int[] pads = a.window().pads(xs[2], xs[3], k[0], k[1]);
+        int[] st = win.strides(), dl = win.dilations();
+        int[] pads = win.pads(xs[2], xs[3], k[0], k[1]);
         ConvSpec spec = new ConvSpec(xs[0], xs[1], xs[2], xs[3], ws[0], k[0], k[1], st[0], st[1], pads[0], pads[1], pads[2], pads[3],
                 dl[0], dl[1], group);
         int[] ys = {xs[0], ws[0], spec.outH(), spec.outW()};
@@ -278,7 +288,7 @@ final class OpPlans {
         OpArgs.ConvTranspose a = n.args(OpArgs.ConvTranspose.class);
         int group = a.group();
         if (ws[0] != xs[1]) throw bad(n, "input has " + xs[1] + " channels, weight " + Planner.str(ws) + " expects " + ws[0]);
-        int[] st = a.window().strides(), dl = a.window().dilations();
+        int[] st = a.window().forRank(2).strides(), dl = a.window().forRank(2).dilations();
         OpArgs.ConvTranspose.Resolved r = a.resolve(xs[2], xs[3], ws[2], ws[3]);
         int[] pads = r.pads(), op = r.outputPadding();
         ConvTransposeSpec spec = new ConvTransposeSpec(xs[0], xs[1], xs[2], xs[3], ws[1] * group, ws[2], ws[3], st[0], st[1],
