@@ -55,6 +55,33 @@ class ActivationFusionTest {
         }
     }
 
+    /**
+     * MobileNetV2's residual is {@code Add(block input, projection)}: the convolution on the Add's second input, the
+     * first read elsewhere too (here the graph input). The Add still fuses into the projection as its residual.
+     */
+    @Test
+    void residualAddFusesWhenTheConvolutionIsItsSecondInput() {
+        var m = mobileNetBlock(13, 5);
+        var g = m.getGraphBuilder();
+        for (int i = 0; i < g.getNodeCount(); i++) {
+            if (g.getNode(i).getName().equals("project")) g.setNode(i, g.getNode(i).toBuilder().setOutput(0, "p").build());
+        }
+        g.addNode(node("res", "Add", List.of("x", "p"), "y"));
+        byte[] model = m.build().toByteArray();
+        try (InferenceSession fused = InferenceSession.load(model, "mbv2-residual", SessionOptions.DEFAULT);
+             InferenceSession unfused = InferenceSession.load(model, "mbv2-residual", SessionOptions.DEFAULT.withFuseActivations(false))) {
+            MemoryReport r = fused.memoryReport();
+            assertEquals(List.of("expand: Conv+BatchNormalization+Clip(0,6)", "dw: Conv+Clip(0,6)", "project: Conv+Add"),
+                    r.kernelCalls(), r.toString());
+            try (Tensor x = random(11, -3, 3, 2, C, H, W); Tensor yf = fused.run(x); Tensor yu = unfused.run(x)) {
+                float[] a = yf.toFloatArray(), b = yu.toFloatArray();
+                for (int i = 0; i < a.length; i++) {
+                    assertTrue(Math.abs(a[i] - b[i]) <= 1e-6 * (1 + Math.abs(b[i])), "element " + i + ": fused " + a[i] + ", unfused " + b[i]);
+                }
+            }
+        }
+    }
+
     @Test
     void gemmFusesHardSwishAndConvFusesHardSigmoidAndSelu() {
         String[][] acts = {{"HardSwish"}, {"HardSigmoid", "alpha", "0.3", "beta", "0.4"}, {"Selu"}};

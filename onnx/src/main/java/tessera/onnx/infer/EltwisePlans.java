@@ -68,6 +68,10 @@ final class EltwisePlans {
         };
         p.step(n.name(), new int[] {a, b}, new int[] {y}, v -> {
             Tensor ta = v[a], tb = v[b], ty = v[y];
+            if (fast != null && java.util.Arrays.equals(ta.shape(), os) && java.util.Arrays.equals(tb.shape(), os)
+                    && ta.isContiguous() && tb.isContiguous() && ty.isContiguous()) {
+                return () -> Binary.applyContiguous(fast, ta, tb, ty);   // allocation-free same-shape form
+            }
             if (fast != null) return () -> Binary.apply(fast, ta, tb, ty);
             return new DataOps.Broadcast(op, new Tensor[] {ta.expand(os), tb.expand(os)}, ty);
         });

@@ -45,13 +45,18 @@ final class ExecutionContext implements AutoCloseable {
     long activationBytes() { return spec.activationBytes; }
 
     /** Runs with {@code inputs} (shapes already matched); writes each output into {@code outputs[k]}. */
-    void run(Tensor[] inputs, Tensor[] outputs) { run(inputs, outputs, null); }
+    /** Per-thread heap allocation counter of the profiler (HotSpot's ThreadMXBean extension). */
+    private static final com.sun.management.ThreadMXBean HEAP =
+            (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+
+    void run(Tensor[] inputs, Tensor[] outputs) { run(inputs, outputs, null, null); }
 
     /**
      * As {@link #run(Tensor[], Tensor[])}; when {@code stepNanos} is not null, adds each step's wall time (ns) to
-     * {@code stepNanos[step]} (one slot per step of {@link #spec}).
+     * {@code stepNanos[step]} and the bytes it allocated on the Java heap from the calling thread to
+     * {@code stepBytes[step]} (one slot per step of {@link #spec}).
      */
-    void run(Tensor[] inputs, Tensor[] outputs, long[] stepNanos) {
+    void run(Tensor[] inputs, Tensor[] outputs, long[] stepNanos, long[] stepBytes) {
         for (int i = 0; i < inputs.length; i++) {
             if (boundInputs == null || boundInputs[i] != inputs[i] || !inputs[i].isAlive()) rebindInputs(inputs);
         }
@@ -61,9 +66,10 @@ final class ExecutionContext implements AutoCloseable {
                 if (stepNanos == null) {
                     steps[s].run();
                 } else {
-                    long t0 = System.nanoTime();
+                    long b0 = HEAP.getCurrentThreadAllocatedBytes(), t0 = System.nanoTime();
                     steps[s].run();
                     stepNanos[s] += System.nanoTime() - t0;
+                    stepBytes[s] += HEAP.getCurrentThreadAllocatedBytes() - b0;
                 }
             } catch (RuntimeException e) {
                 throw new IllegalStateException("inference failed at node '" + stepNodes[s] + "': " + e.getMessage(), e);

@@ -154,6 +154,14 @@ final class GraphOptimizer {
         return m;
     }
 
+    /** True when {@code value} is written by a Conv without a fused activation and read by one node only. */
+    private static boolean fusableConvOutput(String value, Map<String, Integer> producer, Map<String, Integer> readers,
+                                             OnnxNode[] out) {
+        Integer pi = producer.get(value);
+        return pi != null && out[pi] != null && readers.getOrDefault(value, 0) == 1
+                && out[pi].opType().equals("Conv") && !out[pi].has(ACT);
+    }
+
     private static List<OnnxNode> fuse(List<OnnxNode> nodes, Map<String, Tensor> c, OnnxGraph g, int[] counts, boolean fuseActivations) {
         OnnxNode[] out = nodes.toArray(new OnnxNode[0]);
         boolean changed = true;
@@ -167,6 +175,11 @@ final class GraphOptimizer {
                 OnnxNode n = out[i];
                 if (n == null) continue;
                 String x = n.input(0);
+                // a residual Add may have the convolution on either input (MobileNetV2: Add(previous block, conv))
+                if (n.opType().equals("Add") && n.inputs().size() == 2 && !fusableConvOutput(n.input(0), producer, readers, out)
+                        && fusableConvOutput(n.input(1), producer, readers, out)) {
+                    x = n.input(1);
+                }
                 Integer pi = producer.get(x);
                 if (pi == null || out[pi] == null || readers.getOrDefault(x, 0) != 1) continue;
                 OnnxNode p = out[pi];

@@ -233,7 +233,8 @@ public final class InferenceSession implements AutoCloseable {
     /**
      * Runs the model {@code runs} times as {@link #run(Tensor[], Tensor[])} does, timing every step, and returns
      * where the time went: per step (node, op with what was fused into it, algorithm, output shape) the mean
-     * milliseconds per run and the share of the total. Warm the session up first (a few runs) to profile compiled
+     * milliseconds per run, the share of the total and the Java heap bytes the step allocated per run on the calling
+     * thread (0 in steady state; pool workers' allocations are not counted). Warm the session up first (a few runs) to profile compiled
      * kernels rather than the JIT's warm-up.
      */
     public NodeProfile profile(Tensor[] inputs, Tensor[] outputs, int runs) {
@@ -241,8 +242,8 @@ public final class InferenceSession implements AutoCloseable {
         enter();
         try {
             ExecutionContext ctx = contextFor(inputs, outputs);
-            long[] nanos = new long[ctx.spec.steps.size()];
-            for (int r = 0; r < runs; r++) ctx.run(inputs, outputs, nanos);
+            long[] nanos = new long[ctx.spec.steps.size()], bytes = new long[nanos.length];
+            for (int r = 0; r < runs; r++) ctx.run(inputs, outputs, nanos, bytes);
             List<NodeProfile.Row> rows = new ArrayList<>();
             long total = 0;
             for (long t : nanos) total += t;
@@ -250,7 +251,7 @@ public final class InferenceSession implements AutoCloseable {
                 Specialization.Step st = ctx.spec.steps.get(i);
                 int[] shape = st.writes().length == 0 ? new int[0] : ctx.spec.values.get(st.writes()[0]).shape.clone();
                 rows.add(new NodeProfile.Row(st.node(), st.op(), st.algorithm(), shape, nanos[i] / 1e6 / runs,
-                        total == 0 ? 0 : 100.0 * nanos[i] / total));
+                        total == 0 ? 0 : 100.0 * nanos[i] / total, (double) bytes[i] / runs));
             }
             return new NodeProfile(rows, runs);
         } finally {

@@ -16,10 +16,11 @@ import java.util.Map;
 public final class NodeProfile {
     /**
      * One step: the ONNX node, its op with what the optimizer fused into it ({@code Conv+Add+Relu}), the algorithm
-     * ({@code winograd_f4x3}, {@code im2col+gemm}, … or "" when there is one way), the shape it writes, mean ms per run
-     * and percent of the total.
+     * ({@code winograd_f4x3}, {@code im2col+gemm}, … or "" when there is one way), the shape it writes, mean ms per run,
+     * percent of the total and the Java heap bytes allocated per run on the calling thread.
      */
-    public record Row(String node, String op, String algorithm, int[] outputShape, double millis, double percent) {}
+    public record Row(String node, String op, String algorithm, int[] outputShape, double millis, double percent,
+                      double heapBytes) {}
 
     private final List<Row> rows;
     private final int runs;
@@ -34,6 +35,9 @@ public final class NodeProfile {
 
     /** Number of runs averaged. */
     public int runs() { return runs; }
+
+    /** Java heap bytes all steps allocated per run on the calling thread (0 in steady state). */
+    public double heapBytesPerRun() { return rows.stream().mapToDouble(Row::heapBytes).sum(); }
 
     /** Sum of all steps, ms per run. */
     public double totalMillis() { return rows.stream().mapToDouble(Row::millis).sum(); }
@@ -59,7 +63,8 @@ public final class NodeProfile {
     public String table(int top) {
         double total = totalMillis();
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "profile: %d steps, %.3f ms per run (mean of %d runs)%n", rows.size(), total, runs));
+        sb.append(String.format(Locale.ROOT, "profile: %d steps, %.3f ms per run (mean of %d runs), %.0f heap bytes per run%n",
+                rows.size(), total, runs, heapBytesPerRun()));
         sb.append(String.format(Locale.ROOT, "%-34s %-22s %-14s %-20s %9s %6s%n", "node", "op", "algorithm", "output", "ms", "%"));
         for (Row r : slowest(top)) {
             sb.append(String.format(Locale.ROOT, "%-34s %-22s %-14s %-20s %9.3f %5.1f%%%n", clip(r.node(), 34), clip(r.op(), 22),
@@ -68,6 +73,11 @@ public final class NodeProfile {
         sb.append(String.format(Locale.ROOT, "by op and algorithm:%n"));
         for (var e : millisByOp().entrySet()) {
             sb.append(String.format(Locale.ROOT, "  %-40s %9.3f ms %5.1f%%%n", e.getKey(), e.getValue(), total == 0 ? 0 : 100 * e.getValue() / total));
+        }
+        for (Row r : rows) {
+            if (r.heapBytes() >= 1) {
+                sb.append(String.format(Locale.ROOT, "heap: %-34s %-22s %.0f bytes per run%n", clip(r.node(), 34), clip(r.op(), 22), r.heapBytes()));
+            }
         }
         return sb.toString();
     }

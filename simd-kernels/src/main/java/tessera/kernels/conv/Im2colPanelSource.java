@@ -5,7 +5,6 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import tessera.kernels.gemm.PackedBSource;
 
@@ -151,11 +150,11 @@ final class Im2colPanelSource implements PackedBSource {
     /** dst[d + i] = rows[src + 2i] for i in [0, count): whole vectors by compacting the even lanes of two loads. */
     private static void pickStride2(float[] rows, int src, int count, float[] dst, int d) {
         int i = 0;
-        VectorShuffle<Float> even = VectorShuffle.iota(S, 0, 2, false);
+        FloatVector even = FloatVector.zero(S).addIndex(2);   // selectFrom indices 2j into [lo | hi]
         for (; i + V <= count && src + 2 * i + 2 * V <= rows.length; i += V) {
             FloatVector lo = FloatVector.fromArray(S, rows, src + 2 * i);
             FloatVector hi = FloatVector.fromArray(S, rows, src + 2 * i + V);
-            lo.rearrange(even, hi).intoArray(dst, d + i);
+            even.selectFrom(lo, hi).intoArray(dst, d + i);
         }
         for (; i < count; i++) dst[d + i] = rows[src + 2 * i];
     }

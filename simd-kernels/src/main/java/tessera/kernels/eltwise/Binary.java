@@ -53,6 +53,22 @@ public final class Binary {
         applyF32(op.ordinal(), shape, ae, be, out);
     }
 
+    /**
+     * {@code out = a op b} elementwise for contiguous float32 tensors of one element count (no broadcasting), on the
+     * calling thread and without allocating: the planned form of an inference session's same-shape Add/Sub/Mul/Div
+     * ({@link #apply} coalesces shapes and strides into fresh arrays on every call).
+     */
+    public static void applyContiguous(Op op, Tensor a, Tensor b, Tensor out) {
+        if (op == null) throw new IllegalArgumentException("op must not be null");
+        if (a.dtype() != DType.F32 || b.dtype() != DType.F32 || out.dtype() != DType.F32
+                || !a.isContiguous() || !b.isContiguous() || !out.isContiguous()
+                || a.numel() != out.numel() || b.numel() != out.numel()) {
+            throw new IllegalArgumentException("applyContiguous needs contiguous float32 a, b and out of one element count, got a "
+                    + TensorArgs.str(a) + ", b " + TensorArgs.str(b) + ", out " + TensorArgs.str(out));
+        }
+        vv(op.ordinal(), a.segment(), a.offset() * 4, b.segment(), b.offset() * 4, out.segment(), out.offset() * 4, out.numel());
+    }
+
     /** a op b in float64. */
     public static double reference(Op op, double a, double b) {
         return switch (op) {
