@@ -1,6 +1,7 @@
 package tessera.memory;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.ref.Cleaner;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -15,6 +16,12 @@ import java.util.List;
  * least 1.5×) only when a request is larger than anything seen before; contents are undefined on return. A
  * workspace is confined to one thread at a time; {@link #ofCurrentThread()} gives each thread its own, which is
  * how kernels running on the compute pool get scratch.
+ *
+ * <p>A thread's workspace is freed when the thread is gone: at once by {@link #releaseCurrentThread()} (long-lived
+ * threads that own a session call it as they stop), otherwise once the ended thread has been garbage collected. The
+ * memory is in shared arenas, which the garbage collector never frees by itself, so without this every short-lived
+ * thread that ran a kernel (a virtual thread per request, a resized pool, a closed batcher) would leave its scratch
+ * allocated for the life of the JVM.
  */
 public final class Workspace implements AutoCloseable {
 
@@ -47,13 +54,42 @@ public final class Workspace implements AutoCloseable {
         return s;
     }
 
-    private static final ThreadLocal<Workspace> PER_THREAD = ThreadLocal.withInitial(Workspace::new);
+    private static final Cleaner CLEANER = Cleaner.create(r -> Thread.ofPlatform().daemon(true).name("tessera-workspace-cleaner").unstarted(r));
 
-    private TensorArena[] arenas = new TensorArena[8];
-    private MemorySegment[] buffers = new MemorySegment[8];
+    private static final ThreadLocal<Workspace> PER_THREAD = ThreadLocal.withInitial(() -> {
+        Workspace w = new Workspace();
+        CLEANER.register(Thread.currentThread(), w.memory); // the action holds the memory, never the thread or the workspace
+        return w;
+    });
 
-    /** The calling thread's workspace (created on first use, lives as long as the thread). */
+    /** The buffers and their arenas: what a cleaner frees after the owning thread is gone. */
+    private static final class Memory implements Runnable {
+        TensorArena[] arenas = new TensorArena[8];
+        MemorySegment[] buffers = new MemorySegment[8];
+
+        /** Frees every slot; idempotent. */
+        @Override
+        public synchronized void run() {
+            if (arenas == null) return;
+            for (TensorArena a : arenas) if (a != null) a.close();
+            Arrays.fill(buffers, null);
+            arenas = null;
+        }
+    }
+
+    private final Memory memory = new Memory();
+
+    /** The calling thread's workspace (created on first use, lives as long as the thread; see the class comment). */
     public static Workspace ofCurrentThread() { return PER_THREAD.get(); }
+
+    /**
+     * Frees the calling thread's workspace now instead of after the thread ends; a later kernel call on this thread
+     * gets a fresh one. For threads that stop running kernels, e.g. as they exit.
+     */
+    public static void releaseCurrentThread() {
+        PER_THREAD.get().close();
+        PER_THREAD.remove();
+    }
 
     /** A 64-byte aligned buffer of at least {@code count} floats in {@code slot}. */
     public MemorySegment floats(Slot slot, long count) { return bytes(slot, Shapes.bytes(count, DType.F32)); }
@@ -66,25 +102,26 @@ public final class Workspace implements AutoCloseable {
         if (slot == null) throw new IllegalArgumentException("workspace slot must not be null");
         if (size < 0) throw new IllegalArgumentException(slot + ": request of " + size + " bytes is negative");
         int i = slot.index;
-        MemorySegment b = i < buffers.length ? buffers[i] : null;
+        Memory m = memory;
+        MemorySegment b = i < m.buffers.length ? m.buffers[i] : null;
         if (b != null && b.byteSize() >= size) return b;
-        if (arenas == null) throw new IllegalStateException("workspace is closed: cannot hand out " + size + " bytes for " + slot);
-        if (i >= buffers.length) {
-            int n = Math.max(i + 1, buffers.length * 2);
-            buffers = Arrays.copyOf(buffers, n);
-            arenas = Arrays.copyOf(arenas, n);
+        if (m.arenas == null) throw new IllegalStateException("workspace is closed: cannot hand out " + size + " bytes for " + slot);
+        if (i >= m.buffers.length) {
+            int n = Math.max(i + 1, m.buffers.length * 2);
+            m.buffers = Arrays.copyOf(m.buffers, n);
+            m.arenas = Arrays.copyOf(m.arenas, n);
         }
-        if (arenas[i] != null) arenas[i].close();
+        if (m.arenas[i] != null) m.arenas[i].close();
         long grown = b == null ? size : Math.max(size, b.byteSize() + b.byteSize() / 2);
-        arenas[i] = new TensorArena();
-        buffers[i] = arenas[i].allocateBytes(Math.max(grown, 64));
-        return buffers[i];
+        m.arenas[i] = new TensorArena();
+        m.buffers[i] = m.arenas[i].allocateBytes(Math.max(grown, 64));
+        return m.buffers[i];
     }
 
     /** Off-heap bytes held. */
     public long bytesHeld() {
         long n = 0;
-        for (MemorySegment b : buffers) if (b != null) n += b.byteSize();
+        for (MemorySegment b : memory.buffers) if (b != null) n += b.byteSize();
         return n;
     }
 
@@ -94,9 +131,9 @@ public final class Workspace implements AutoCloseable {
         List<Slot> declared;
         synchronized (Workspace.class) { declared = List.copyOf(DECLARED); }
         for (Slot s : declared) {
-            if (s.index < buffers.length && buffers[s.index] != null) {
+            if (s.index < memory.buffers.length && memory.buffers[s.index] != null) {
                 if (!sb.isEmpty()) sb.append(", ");
-                sb.append(s.name).append(' ').append(String.format("%.1f KiB", buffers[s.index].byteSize() / 1024.0));
+                sb.append(s.name).append(' ').append(String.format("%.1f KiB", memory.buffers[s.index].byteSize() / 1024.0));
             }
         }
         return sb.isEmpty() ? "(empty)" : sb.toString();
@@ -104,10 +141,5 @@ public final class Workspace implements AutoCloseable {
 
     /** Frees every slot. */
     @Override
-    public void close() {
-        if (arenas == null) return;
-        for (TensorArena a : arenas) if (a != null) a.close();
-        Arrays.fill(buffers, null);
-        arenas = null;
-    }
+    public void close() { memory.run(); }
 }

@@ -131,6 +131,38 @@ class MemoryLifecycleTest {
         }
     }
 
+    /**
+     * A thread's workspace is freed after the thread ends (the shared arenas are never freed by the garbage collector
+     * on their own): 20 short-lived threads, each leaving 1 MiB of scratch behind, hold nothing once collected; and
+     * {@link Workspace#releaseCurrentThread()} frees at once. Before the fix every one of them leaked its MiB.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void aThreadsWorkspaceIsFreedWhenTheThreadIsGone() throws InterruptedException {
+        long before = MemoryStats.liveBytes();
+        for (int i = 0; i < 20; i++) {
+            Thread t = (i % 2 == 0 ? Thread.ofPlatform() : Thread.ofVirtual()).start(() -> Workspace.ofCurrentThread().floats(SLOT_A, 1 << 18));
+            t.join();
+        }
+        assertTrue(MemoryStats.liveBytes() - before >= 20L << 20, "the threads' scratch was allocated");
+        while (MemoryStats.liveBytes() != before) { // a hang guard (the timeout) rather than a timing assumption
+            System.gc();
+            Thread.sleep(20);
+        }
+        long[] during = new long[1];
+        Thread t = Thread.ofPlatform().start(() -> {
+            Workspace.ofCurrentThread().floats(SLOT_B, 1 << 18);
+            during[0] = MemoryStats.liveBytes();
+            Workspace.releaseCurrentThread();
+            assertEquals(before, MemoryStats.liveBytes(), "released at once");
+            assertEquals(1 << 20, Workspace.ofCurrentThread().floats(SLOT_B, 1 << 18).byteSize(), "a fresh workspace after release");
+            Workspace.releaseCurrentThread();
+        });
+        t.join();
+        assertEquals(before + (1 << 20), during[0]);
+        assertEquals(before, MemoryStats.liveBytes());
+    }
+
     @Test
     void workspaceReuseDoesNotReallocate() {
         try (Workspace ws = new Workspace()) {
