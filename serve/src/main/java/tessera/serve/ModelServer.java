@@ -49,8 +49,10 @@ import tessera.onnx.infer.SessionOptions;
  * extension); {@code POST /v2/models/{name}/image} (a PNG/JPEG body, preprocessed as declared for the model);
  * {@code GET /metrics} (Prometheus text). The {@code /v2/models/{name}/versions/1/…} forms work too.
  *
- * <p>Errors are {@code {"error":"one line"}} with 400 (bad request), 404 (unknown model or path), 413 (body over the
- * limit), 415 (not an image), 503 (not ready, shutting down, queue full, deadline passed) or 500 (the model failed).
+ * <p>Errors are {@code {"error":"one line"}} with 400 (bad request), 404 (unknown model or path), 408 (body not
+ * received within the body timeout), 413 (body over the limit), 415 (not an image), 503 (not ready, shutting down,
+ * queue full, deadline passed; with {@code Retry-After}) or 500 (the model failed). An error answered before the body
+ * was read to its end closes the connection.
  *
  * <p>{@link #shutdown(Duration)} drains: new inference requests get 503 and readiness turns 503, requests already
  * being handled finish, then the listener stops and the models are freed.
@@ -420,7 +422,8 @@ public final class ModelServer implements AutoCloseable {
      * Reads the request body, at most {@code maxBodyBytes}, within {@code bodyTimeout} of the request's start. Memory
      * follows the bytes that actually arrived: a client declaring a large Content-Length and then trickling (or
      * sending nothing) holds at most {@link #FIRST_BODY_BUFFER} bytes until more arrive. Every failure while reading
-     * answers with {@code Connection: close}, so the rest of a body is never drained or parsed as a next request.
+     * answers with {@code Connection: close} and then closes the connection, so the rest of a body is never drained or
+     * parsed as a next request.
      */
     private byte[] readBody(ServerRequest req, long t0) {
         long limit = config.maxBodyBytes();
@@ -564,7 +567,7 @@ public final class ModelServer implements AutoCloseable {
 
     /**
      * {@code {"error":"…"}} with {@code status}; 503s say {@code Retry-After: 1}; {@code close} adds
-     * {@code Connection: close}, so Helidon closes the connection after the answer instead of draining an unread body.
+     * {@code Connection: close} (the caller then closes the connection instead of letting Helidon drain an unread body).
      */
     private static void sendError(ServerResponse res, int status, String message, boolean close) {
         if (res.isSent()) return;

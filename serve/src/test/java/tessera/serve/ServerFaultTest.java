@@ -199,15 +199,19 @@ class ServerFaultTest {
         return names;
     }
 
-    /** Every thread of the JVM, virtual ones included, from a JSON thread dump. */
+    /**
+     * Every thread of the JVM, virtual ones included, from a JSON thread dump; without the virtual-thread scheduler's
+     * own threads ({@code ForkJoinPool-…}: carriers, and a delay scheduler the JDK starts for timed waits and stops
+     * when idle).
+     */
     static int countAllThreads() throws IOException {
         Path f = dir.resolve("threads-" + System.nanoTime() + ".json");
         ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class).dumpThreads(f.toString(), HotSpotDiagnosticMXBean.ThreadDumpFormat.JSON);
         String json = Files.readString(f);
         Files.delete(f);
-        Matcher m = Pattern.compile("\"tid\"\\s*:").matcher(json);
+        Matcher m = Pattern.compile("\"name\"\\s*:\\s*\"([^\"]*)\"").matcher(json);
         int n = 0;
-        while (m.find()) n++;
+        while (m.find()) if (!m.group(1).startsWith("ForkJoinPool-")) n++;
         return n;
     }
 
@@ -296,20 +300,20 @@ class ServerFaultTest {
         });
     }
 
-    /** Clients that go away while their request waits in the queue, and in the middle of a 2 MB response. */
+    /** Clients that go away while their request waits in the queue, and in the middle of a 7.5 MB response. */
     @Test
     void clientsThatDisconnectWhileQueuedOrMidResponse() throws Exception {
         // batches wait 1 s for company: long enough for the clients below to vanish while queued
         BatcherOptions slowBatches = BatcherOptions.DEFAULT.withMaxBatch(8).withMaxDelay(Duration.ofSeconds(1));
         withServer(config(slowBatches, 8 << 20, Duration.ofSeconds(20)), BatchListener.NONE, s -> {
             int port = s.port();
-            int side = 512;
+            int side = 1024;
             float[] big = new float[side * side];
             Random rnd = new Random(5);
             for (int i = 0; i < big.length; i++) big[i] = (float) rnd.nextGaussian();
             int[] hl = new int[1];
             byte[] bigBody = ModelServerTest.binaryRequest("x", new int[] {1, 1, side, side}, big, hl);
-            // JSON output: ~1.9 MB of text, far more than the socket buffers hold
+            // JSON output: ~7.5 MB of text, more than the socket buffers hold (4 MiB send buffer at most here)
             bigBody = new String(bigBody, 0, hl[0], StandardCharsets.ISO_8859_1).replace(",\"parameters\":{\"binary_data_output\":true}", "")
                     .concat(new String(bigBody, hl[0], bigBody.length - hl[0], StandardCharsets.ISO_8859_1)).getBytes(StandardCharsets.ISO_8859_1);
             int headerLength = hl[0] - ",\"parameters\":{\"binary_data_output\":true}".length();
@@ -319,7 +323,7 @@ class ServerFaultTest {
             try (RawHttp c = new RawHttp(port)) {
                 RawHttp.Response r = c.send(wideRequest).read();
                 assertEquals(200, r.status(), () -> r.text().substring(0, 200));
-                assertTrue(r.body().length > 1_500_000, "response of " + r.body().length + " bytes");
+                assertTrue(r.body().length > 7_000_000, "response of " + r.body().length + " bytes");
             }
             Runnable round = () -> {
                 try {
@@ -341,11 +345,12 @@ class ServerFaultTest {
             round.run();
             await("the warm-up round to finish", io(() -> metric(s, "tessera_inflight_requests") == 0));
             Baseline b = Baseline.take();
-            for (int i = 0; i < 3; i++) round.run();
+            for (int i = 0; i < 2; i++) round.run();
             assertBackTo(b, s);
             assertHealthyAndCorrect(s);
             assertEquals(0.0, outcome(s, "lenet", "error") + outcome(s, "wide", "error"), "client disconnects counted as server errors: " + metrics(s));
-            assertTrue(outcome(s, "wide", "client_closed") >= 9, "responses cut off by a reset: " + metrics(s));
+            // each cut-off response is larger than the socket buffers can hold, so its write fails
+            assertEquals(9.0, outcome(s, "wide", "client_closed"), "responses cut off by a reset (3 rounds of 3): " + metrics(s));
         });
     }
 
