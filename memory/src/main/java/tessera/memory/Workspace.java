@@ -1,9 +1,10 @@
 package tessera.memory;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.ref.Cleaner;
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 
 /**
@@ -17,11 +18,12 @@ import java.util.List;
  * workspace is confined to one thread at a time; {@link #ofCurrentThread()} gives each thread its own, which is
  * how kernels running on the compute pool get scratch.
  *
- * <p>A thread's workspace is freed when the thread is gone: at once by {@link #releaseCurrentThread()} (long-lived
- * threads that own a session call it as they stop), otherwise once the ended thread has been garbage collected. The
- * memory is in shared arenas, which the garbage collector never frees by itself, so without this every short-lived
- * thread that ran a kernel (a virtual thread per request, a resized pool, a closed batcher) would leave its scratch
- * allocated for the life of the JVM.
+ * <p>A thread's workspace is freed once the thread has ended: at once by {@link #releaseCurrentThread()} (long-lived
+ * threads that own a session call it as they stop), otherwise by the next {@link #freeEndedThreads()}, which runs
+ * whenever another thread gets its first workspace. The memory is in shared arenas, which the garbage collector never
+ * frees, so without this every short-lived thread that ran a kernel (a virtual thread per request, a resized pool, a
+ * closed batcher) would leave its scratch allocated for the life of the JVM. Freeing on those two events, rather than
+ * when a garbage collector happens to run, keeps off-heap accounting deterministic.
  */
 public final class Workspace implements AutoCloseable {
 
@@ -54,18 +56,30 @@ public final class Workspace implements AutoCloseable {
         return s;
     }
 
-    private static final Cleaner CLEANER = Cleaner.create(r -> Thread.ofPlatform().daemon(true).name("tessera-workspace-cleaner").unstarted(r));
+    /** The per-thread workspaces: which thread (weakly, so ended threads can be collected) owns which memory. */
+    private record Owned(WeakReference<Thread> thread, Memory memory) {}
+
+    private static final List<Owned> OWNED = new ArrayList<>(); // guarded by itself
 
     private static final ThreadLocal<Workspace> PER_THREAD = ThreadLocal.withInitial(() -> {
+        freeEndedThreads();
         Workspace w = new Workspace();
-        CLEANER.register(Thread.currentThread(), w.memory); // the action holds the memory, never the thread or the workspace
+        synchronized (OWNED) {
+            OWNED.add(new Owned(new WeakReference<>(Thread.currentThread()), w.memory));
+        }
         return w;
     });
 
-    /** The buffers and their arenas: what a cleaner frees after the owning thread is gone. */
+    /** The buffers and their arenas: what is freed once the owning thread has ended. */
     private static final class Memory implements Runnable {
         TensorArena[] arenas = new TensorArena[8];
         MemorySegment[] buffers = new MemorySegment[8];
+
+        synchronized long held() {
+            long n = 0;
+            if (buffers != null) for (MemorySegment b : buffers) if (b != null) n += b.byteSize();
+            return n;
+        }
 
         /** Frees every slot; idempotent. */
         @Override
@@ -87,8 +101,31 @@ public final class Workspace implements AutoCloseable {
      * gets a fresh one. For threads that stop running kernels, e.g. as they exit.
      */
     public static void releaseCurrentThread() {
-        PER_THREAD.get().close();
+        Memory m = PER_THREAD.get().memory;
+        m.run();
         PER_THREAD.remove();
+        synchronized (OWNED) {
+            OWNED.removeIf(o -> o.memory == m);
+        }
+    }
+
+    /**
+     * Frees the workspaces of threads that have ended (also done whenever a thread gets its first workspace) and
+     * returns the off-heap bytes freed. Thread-safe: an ended thread cannot be using its workspace.
+     */
+    public static long freeEndedThreads() {
+        long freed = 0;
+        synchronized (OWNED) {
+            for (Iterator<Owned> it = OWNED.iterator(); it.hasNext(); ) {
+                Owned o = it.next();
+                Thread t = o.thread.get();
+                if (t != null && t.isAlive()) continue;
+                freed += o.memory.held();
+                o.memory.run();
+                it.remove();
+            }
+        }
+        return freed;
     }
 
     /** A 64-byte aligned buffer of at least {@code count} floats in {@code slot}. */
