@@ -44,7 +44,7 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--concurrency", defaultValue = "1", description = "batches of one model running at once (default 1: each run uses every thread)") int concurrency;
     @Option(names = "--max-body-mb", defaultValue = "64", description = "largest request body in MiB; larger ones get 413 (default 64)") long maxBodyMb;
     @Option(names = "--body-timeout-s", defaultValue = "30",
-            description = "a request body still arriving this many seconds after the request started gets 408 and its connection is closed; also the socket read timeout (default 30)")
+            description = "a request body still arriving this many seconds after the request started gets 408 and its connection is closed; a body that stops arriving, or an answer the client stops reading, is cut off (default 30)")
     long bodyTimeoutS;
     @Option(names = "--grace-s", defaultValue = "30", description = "on SIGTERM, how long accepted requests may take to finish (default 30)") long graceS;
     @Option(names = "--no-warmup", description = "skip running every batch size once at start") boolean noWarmup;

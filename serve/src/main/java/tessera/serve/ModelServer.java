@@ -80,7 +80,8 @@ public final class ModelServer implements AutoCloseable {
      * @param bodyTimeout  longest time a request body may take to arrive, counted from the request's start: a body
      *                     still trickling in then gets 408 and its connection is closed; a body that stops arriving
      *                     altogether (a read blocked on a silent client) is cut off, its connection closed, at most
-     *                     min(1 s, bodyTimeout) later
+     *                     min(1 s, bodyTimeout) later. Also the longest time an answer may take to be written: a
+     *                     client that stops reading it is cut off
      * @param warmup       run every batch size once at start, so that the first requests do not pay for planning
      */
     public record Config(String host, int port, List<ModelSource> models, int threads, BatcherOptions batcher, long maxBodyBytes, Duration bodyTimeout,
@@ -127,7 +128,7 @@ public final class ModelServer implements AutoCloseable {
     private final Object drained = new Object();
     private final WebServer server;
     private final int port;
-    /** Cuts off body reads that block past their deadline (see {@link BodyWatch}). */
+    /** Cuts off body reads and answer writes that block past their deadline (see {@link BodyWatch}). */
     private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().daemon(true).name("tessera-serve-body-watchdog").unstarted(r));
     private volatile boolean draining;
@@ -271,8 +272,9 @@ public final class ModelServer implements AutoCloseable {
             if (e.closeConnection) throw new CloseConnectionException("request body not read to its end: " + e.getMessage());
         } catch (RuntimeException e) {
             if (res.isSent() || clientGone(e)) {
-                // the response (or part of it) could not be written: the client went away; Helidon closes the connection
-                if (inference) metrics.requests.labelValues(label, "client_closed").inc();
+                // the response (or part of it) could not be written: the client went away or stopped reading; Helidon
+                // closes the connection
+                if (inference) metrics.requests.labelValues(label, e instanceof ResponseTimeout ? "response_timeout" : "client_closed").inc();
                 throw e;
             }
             if (inference) metrics.requests.labelValues(label, "error").inc();
@@ -335,7 +337,7 @@ public final class ModelServer implements AutoCloseable {
         } else {
             res.header(HeaderNames.CONTENT_TYPE, JSON);
         }
-        res.send(out);
+        send(res, out);
     }
 
     private void image(ServerRequest req, ServerResponse res, ServedModel m, long t0) {
@@ -386,7 +388,32 @@ public final class ModelServer implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         res.header(HeaderNames.CONTENT_TYPE, JSON);
-        res.send(out.toByteArray());
+        send(res, out.toByteArray());
+    }
+
+    /**
+     * Sends an inference answer. A client that stops reading it (keeping the connection open, so the write blocks once
+     * the socket buffers are full) is cut off after the body timeout: the connection is closed, the handler ends.
+     */
+    private void send(ServerResponse res, byte[] body) {
+        BodyWatch watch = new BodyWatch(Thread.currentThread());
+        ScheduledFuture<?> alarm = watchdog.schedule(watch, config.bodyTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        try {
+            res.send(body);
+        } catch (RuntimeException e) {
+            if (watch.finish()) throw new ResponseTimeout(body.length, e);
+            throw e;
+        } finally {
+            watch.finish();
+            alarm.cancel(false);
+        }
+    }
+
+    /** An answer not taken by its client within the body timeout; closes the connection (Helidon's contract). */
+    private final class ResponseTimeout extends CloseConnectionException {
+        ResponseTimeout(int bytes, Throwable cause) {
+            super("the client did not read its " + bytes + "-byte answer within " + seconds(config.bodyTimeout()), cause);
+        }
     }
 
     private BatchResult run(ServedModel m, float[] data, int[] shape) {
@@ -473,9 +500,10 @@ public final class ModelServer implements AutoCloseable {
     }
 
     /**
-     * The alarm of one body read: fired by the watchdog when the read is still blocked past its deadline, it
-     * interrupts the reading (virtual) thread, which closes the connection and ends the read with an exception (Helidon's
-     * sockets have no read timeout of their own that ends a read blocked on a silent client).
+     * The alarm of one body read or answer write: fired by the watchdog when it is still blocked past its deadline, it
+     * interrupts the (virtual) thread, which closes the connection and ends the read or write with an exception
+     * (Helidon's sockets have no timeout of their own that ends a read blocked on a silent client, or a write blocked
+     * on one that stopped reading).
      */
     private static final class BodyWatch implements Runnable {
         private final Thread reader;

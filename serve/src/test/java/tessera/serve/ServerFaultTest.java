@@ -116,6 +116,23 @@ class ServerFaultTest {
         return x;
     }
 
+    /**
+     * A request to the Relu model of one [1, 1, side, side] image, binary in, JSON out: for side 1024 a 4 MiB body and
+     * a ~7.5 MB answer, more than the socket buffers hold (a 4 MiB send buffer at most here).
+     */
+    static byte[] wideRequest(int side) {
+        float[] big = new float[side * side];
+        Random rnd = new Random(5);
+        for (int i = 0; i < big.length; i++) big[i] = (float) rnd.nextGaussian();
+        String json = "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1,1," + side + "," + side + "],\"parameters\":{\"binary_data_size\":"
+                + big.length * 4 + "}}]}";
+        byte[] head = json.getBytes(StandardCharsets.US_ASCII);
+        ByteBuffer bb = ByteBuffer.allocate(head.length + big.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        bb.put(head);
+        bb.asFloatBuffer().put(big);
+        return RawHttp.post("/v2/models/wide/infer", bb.array(), "Inference-Header-Content-Length", Integer.toString(head.length));
+    }
+
     /** One lenet inference on its own connection: the status, and when 200 whether the answer is the session's. */
     static RawHttp.Response infer(int port, float[] x) throws IOException { return RawHttp.exchange(port, RawHttp.post(INFER, lenetJson(x))); }
 
@@ -309,17 +326,7 @@ class ServerFaultTest {
         BatcherOptions slowBatches = BatcherOptions.DEFAULT.withMaxBatch(8).withMaxDelay(Duration.ofSeconds(1));
         withServer(config(slowBatches, 8 << 20, Duration.ofSeconds(20)), BatchListener.NONE, s -> {
             int port = s.port();
-            int side = 1024;
-            float[] big = new float[side * side];
-            Random rnd = new Random(5);
-            for (int i = 0; i < big.length; i++) big[i] = (float) rnd.nextGaussian();
-            int[] hl = new int[1];
-            byte[] bigBody = ModelServerTest.binaryRequest("x", new int[] {1, 1, side, side}, big, hl);
-            // JSON output: ~7.5 MB of text, more than the socket buffers hold (4 MiB send buffer at most here)
-            bigBody = new String(bigBody, 0, hl[0], StandardCharsets.ISO_8859_1).replace(",\"parameters\":{\"binary_data_output\":true}", "")
-                    .concat(new String(bigBody, hl[0], bigBody.length - hl[0], StandardCharsets.ISO_8859_1)).getBytes(StandardCharsets.ISO_8859_1);
-            int headerLength = hl[0] - ",\"parameters\":{\"binary_data_output\":true}".length();
-            byte[] wideRequest = RawHttp.post("/v2/models/wide/infer", bigBody, "Inference-Header-Content-Length", Integer.toString(headerLength));
+            byte[] wideRequest = wideRequest(1024);
 
             // a whole answer first: the JSON output really is that large, and the buffers of this shape are planned
             try (RawHttp c = new RawHttp(port)) {
@@ -353,6 +360,37 @@ class ServerFaultTest {
             assertEquals(0.0, outcome(s, "lenet", "error") + outcome(s, "wide", "error"), "client disconnects counted as server errors: " + metrics(s));
             // each cut-off response is larger than the socket buffers can hold, so its write fails
             assertEquals(9.0, outcome(s, "wide", "client_closed"), "responses cut off by a reset (3 rounds of 3): " + metrics(s));
+        });
+    }
+
+    /**
+     * A client that stops reading its answer but keeps the connection open: once the socket buffers are full the
+     * server's write blocks, and after the body timeout the connection is cut off and the handler ends (Helidon has
+     * no write timeout: before, the handler waited as long as the client kept the connection).
+     */
+    @Test
+    void aClientThatStopsReadingItsAnswerIsCutOff() throws Exception {
+        withServer(config(BatcherOptions.DEFAULT, 8 << 20, Duration.ofSeconds(1)), BatchListener.NONE, s -> {
+            byte[] wideRequest = wideRequest(1024);
+            RawHttp.Response whole = RawHttp.exchange(s.port(), wideRequest);
+            assertEquals(200, whole.status());
+            assertHealthyAndCorrect(s);
+            Baseline b = Baseline.take();
+            try (RawHttp c = new RawHttp(s.port(), 4096)) {
+                c.send(wideRequest);
+                assertTrue(new String(c.readPrefix(64), StandardCharsets.US_ASCII).startsWith("HTTP/1.1 200"));
+                await("the unread answer cut off", io(() -> metric(s, "tessera_inflight_requests") == 0)); // reading nothing meanwhile
+                long rest = 0;
+                try {
+                    for (byte[] chunk = c.readPrefix(1 << 16); chunk.length > 0; chunk = c.readPrefix(1 << 16)) rest += chunk.length;
+                } catch (IOException reset) {
+                    // the server closed with unread data: a reset is as good as an end
+                }
+                assertTrue(64 + rest < whole.body().length, "the whole answer arrived after all: " + (64 + rest) + " bytes");
+            }
+            assertEquals(1.0, outcome(s, "wide", "response_timeout"), metrics(s));
+            assertBackTo(b, s);
+            assertHealthyAndCorrect(s);
         });
     }
 
