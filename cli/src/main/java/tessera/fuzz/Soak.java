@@ -27,7 +27,8 @@ import tessera.zoo.models.Zoo;
  * Soak runs for the closing note of issue 18 (not CI; {@code tools/soak.sh}):
  * <pre>
  *   Soak shared MODEL.onnx THREADS RUNS     every thread's every output bit-identical to the single-threaded one;
- *                                           RSS, heap after GC and off-heap live bytes at the start and every 10%
+ *                                           RSS, heap after GC and off-heap live bytes at the start and at
+ *                                           -Dsoak.checkpoints=10 evenly spaced points
  *   Soak lenet INFERENCES STEPS             heap after GC and off-heap live bytes at ten checkpoints of each phase
  * </pre>
  */
@@ -56,7 +57,8 @@ public final class Soak {
             }
             AtomicLong done = new AtomicLong(), mismatched = new AtomicLong();
             long total = (long) threads * runs;
-            System.out.println("runs, not bit-identical, RSS (MiB), heap used after GC (MiB), off-heap live (MiB)");
+            long every = Math.max(1, total / Integer.getInteger("soak.checkpoints", 10));
+            System.out.println("runs, not bit-identical, RSS (MiB), heap used after GC (MiB), off-heap live (MiB), time");
             memory(0, 0);
             long t0 = System.nanoTime();
             ExecutorService pool = Executors.newFixedThreadPool(threads);
@@ -74,7 +76,7 @@ public final class Soak {
                                 mismatched.incrementAndGet();
                             }
                             long d = done.incrementAndGet();
-                            if (d % Math.max(1, total / 10) == 0) memory(d, mismatched.get());
+                            if (d % every == 0) memory(d, mismatched.get());
                         }
                     }
                     return null;
@@ -91,7 +93,8 @@ public final class Soak {
     private static synchronized void memory(long runs, long mismatched) {
         System.gc();
         long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
-        System.out.printf("%d, %d, %.1f, %.1f, %.2f%n", runs, mismatched, rssBytes() / 1048576.0, heap / 1048576.0, MemoryStats.liveBytes() / 1048576.0);
+        System.out.printf("%d, %d, %.1f, %.1f, %.2f, %tT%n", runs, mismatched, rssBytes() / 1048576.0, heap / 1048576.0, MemoryStats.liveBytes() / 1048576.0,
+                System.currentTimeMillis());
     }
 
     /** Resident set size from /proc/self/status (Linux), or -1 elsewhere. */
