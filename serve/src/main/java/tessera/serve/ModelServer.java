@@ -28,9 +28,8 @@ import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -129,8 +128,7 @@ public final class ModelServer implements AutoCloseable {
     private final WebServer server;
     private final int port;
     /** Cuts off body reads and answer writes that block past their deadline (see {@link BodyWatch}). */
-    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(
-            r -> Thread.ofPlatform().daemon(true).name("tessera-serve-body-watchdog").unstarted(r));
+    private final ScheduledThreadPoolExecutor watchdog = watchdog();
     private volatile boolean draining;
     private boolean stopped;
 
@@ -167,6 +165,17 @@ public final class ModelServer implements AutoCloseable {
             closeModels();
             throw e;
         }
+    }
+
+    /**
+     * One thread for every request's alarm. Alarms are cancelled as their read or write ends, almost always: they
+     * leave the queue at once instead of waiting out their delay, so a busy server does not pile up 30 s of them
+     * (each holding its request's thread).
+     */
+    private static ScheduledThreadPoolExecutor watchdog() {
+        ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, r -> Thread.ofPlatform().daemon(true).name("tessera-serve-body-watchdog").unstarted(r));
+        e.setRemoveOnCancelPolicy(true);
+        return e;
     }
 
     /** Loads the models and starts listening; returns once requests are served. */
