@@ -43,6 +43,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--timeout-ms", defaultValue = "30000", description = "a request not started within this many ms is answered 503 (default 30000)") long timeoutMs;
     @Option(names = "--concurrency", defaultValue = "1", description = "batches of one model running at once (default 1: each run uses every thread)") int concurrency;
     @Option(names = "--max-body-mb", defaultValue = "64", description = "largest request body in MiB; larger ones get 413 (default 64)") long maxBodyMb;
+    @Option(names = "--body-timeout-s", defaultValue = "30",
+            description = "a request body still arriving this many seconds after the request started gets 408 and its connection is closed; a body that stops arriving, or an answer the client stops reading, is cut off (default 30)")
+    long bodyTimeoutS;
     @Option(names = "--grace-s", defaultValue = "30", description = "on SIGTERM, how long accepted requests may take to finish (default 30)") long graceS;
     @Option(names = "--no-warmup", description = "skip running every batch size once at start") boolean noWarmup;
 
@@ -71,10 +74,12 @@ public final class ServeCommand implements Callable<Integer> {
         if (maxDelayUs < 0) throw new IllegalArgumentException("--max-delay-us must be >= 0");
         if (timeoutMs < 1) throw new IllegalArgumentException("--timeout-ms must be >= 1");
         if (maxBodyMb < 1) throw new IllegalArgumentException("--max-body-mb must be >= 1");
+        if (bodyTimeoutS < 1) throw new IllegalArgumentException("--body-timeout-s must be >= 1");
         if (graceS < 0) throw new IllegalArgumentException("--grace-s must be >= 0");
         BatcherOptions batching = new BatcherOptions(maxBatch, Duration.ofNanos(maxDelayUs * 1000), queue, Duration.ofMillis(timeoutMs), concurrency,
                 BatcherOptions.DEFAULT.maxInputShapes());
-        ModelServer.Config cfg = new ModelServer.Config(host, port, sources, threads, batching, maxBodyMb << 20, !noWarmup);
+        ModelServer.Config cfg = new ModelServer.Config(host, port, sources, threads, batching, maxBodyMb << 20,
+                Duration.ofSeconds(bodyTimeoutS), !noWarmup);
 
         boolean loopback = true;
         for (InetAddress a : InetAddress.getAllByName(host)) loopback &= a.isLoopbackAddress();

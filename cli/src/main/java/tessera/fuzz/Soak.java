@@ -26,7 +26,9 @@ import tessera.zoo.models.Zoo;
 /**
  * Soak runs for the closing note of issue 18 (not CI; {@code tools/soak.sh}):
  * <pre>
- *   Soak shared MODEL.onnx THREADS RUNS     every thread's every output bit-identical to the single-threaded one
+ *   Soak shared MODEL.onnx THREADS RUNS     every thread's every output bit-identical to the single-threaded one;
+ *                                           RSS, heap after GC and off-heap live bytes at the start and at
+ *                                           -Dsoak.checkpoints=10 evenly spaced points
  *   Soak lenet INFERENCES STEPS             heap after GC and off-heap live bytes at ten checkpoints of each phase
  * </pre>
  */
@@ -54,6 +56,10 @@ public final class Soak {
                 expected = y.toFloatArray();
             }
             AtomicLong done = new AtomicLong(), mismatched = new AtomicLong();
+            long total = (long) threads * runs;
+            long every = Math.max(1, total / Integer.getInteger("soak.checkpoints", 10));
+            System.out.println("runs, not bit-identical, RSS (MiB), heap used after GC (MiB), off-heap live (MiB), time");
+            memory(0, 0);
             long t0 = System.nanoTime();
             ExecutorService pool = Executors.newFixedThreadPool(threads);
             List<Future<?>> fs = new ArrayList<>();
@@ -70,7 +76,7 @@ public final class Soak {
                                 mismatched.incrementAndGet();
                             }
                             long d = done.incrementAndGet();
-                            if (d % 5000 == 0) System.out.printf("  %d runs, %d not bit-identical, %.0f s%n", d, mismatched.get(), (System.nanoTime() - t0) / 1e9);
+                            if (d % every == 0) memory(d, mismatched.get());
                         }
                     }
                     return null;
@@ -81,6 +87,26 @@ public final class Soak {
             System.out.printf("soak shared %s: %d threads x %d runs = %d runs, %d not bit-identical to the single-threaded output, %.0f s%n",
                     model.getFileName(), threads, runs, done.get(), mismatched.get(), (System.nanoTime() - t0) / 1e9);
         }
+    }
+
+    /** One line of the shared soak's memory table (the GC runs while the other threads keep going). */
+    private static synchronized void memory(long runs, long mismatched) {
+        System.gc();
+        long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+        System.out.printf("%d, %d, %.1f, %.1f, %.2f, %tT%n", runs, mismatched, rssBytes() / 1048576.0, heap / 1048576.0, MemoryStats.liveBytes() / 1048576.0,
+                System.currentTimeMillis());
+    }
+
+    /** Resident set size from /proc/self/status (Linux), or -1 elsewhere. */
+    private static long rssBytes() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux
+        }
+        return -1;
     }
 
     private static int[] fixed(int[] shape) {

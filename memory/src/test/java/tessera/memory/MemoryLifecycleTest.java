@@ -11,6 +11,7 @@ import static org.quicktheories.generators.SourceDSL.integers;
 import static org.quicktheories.generators.SourceDSL.longs;
 
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -129,6 +130,53 @@ class MemoryLifecycleTest {
             for (Workspace.Slot s : many) assertTrue(addresses.add(ws.floats(s, 16).address()), s + " shares memory");
             assertTrue(ws.describe().contains("test.many.19"), ws.describe());
         }
+    }
+
+    /**
+     * A thread's workspace is freed once the thread has ended (the shared arenas are never freed by the garbage
+     * collector): 20 short-lived threads, platform and virtual, each leave 1 MiB of scratch behind, and
+     * {@link Workspace#freeEndedThreads()} frees exactly that; a new thread's first workspace does the same sweep; and
+     * {@link Workspace#releaseCurrentThread()} frees at once. Before the fix every one of them leaked its MiB.
+     */
+    @Test
+    void aThreadsWorkspaceIsFreedOnceTheThreadHasEnded() throws InterruptedException {
+        Workspace.freeEndedThreads(); // whatever earlier tests' threads left
+        long before = MemoryStats.liveBytes();
+        java.util.concurrent.CountDownLatch allocated = new java.util.concurrent.CountDownLatch(20), end = new java.util.concurrent.CountDownLatch(1);
+        List<Thread> threads = new java.util.ArrayList<>();
+        for (int i = 0; i < 20; i++) { // alive together, so no thread's first workspace sweeps another's
+            threads.add((i % 2 == 0 ? Thread.ofPlatform() : Thread.ofVirtual()).start(() -> {
+                Workspace.ofCurrentThread().floats(SLOT_A, 1 << 18);
+                allocated.countDown();
+                try {
+                    end.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }));
+        }
+        allocated.await();
+        assertEquals(0, Workspace.freeEndedThreads(), "live threads keep their workspaces");
+        end.countDown();
+        for (Thread t : threads) t.join();
+        assertEquals(before + (20L << 20), MemoryStats.liveBytes(), "the ended threads' scratch is still held");
+        assertEquals(20L << 20, Workspace.freeEndedThreads());
+        assertEquals(before, MemoryStats.liveBytes());
+        assertEquals(0, Workspace.freeEndedThreads(), "nothing left to free");
+
+        Thread.ofPlatform().start(() -> Workspace.ofCurrentThread().floats(SLOT_A, 1 << 18)).join();
+        long[] during = new long[2];
+        Thread t = Thread.ofPlatform().start(() -> {
+            Workspace.ofCurrentThread().floats(SLOT_B, 1 << 18); // its first workspace frees the ended thread's
+            during[0] = MemoryStats.liveBytes();
+            Workspace.releaseCurrentThread();
+            during[1] = MemoryStats.liveBytes();
+        });
+        t.join();
+        assertEquals(before + (1 << 20), during[0], "a new thread's first workspace swept the ended one's");
+        assertEquals(before, during[1], "released at once");
+        assertEquals(0, Workspace.freeEndedThreads(), "a released workspace is not freed twice");
+        assertEquals(before, MemoryStats.liveBytes());
     }
 
     @Test

@@ -72,7 +72,9 @@ final class InferCodec {
                     }
                     case "inputs" -> {
                         if (t != JsonToken.START_ARRAY) fail("'inputs' must be an array");
-                        while (p.nextToken() != JsonToken.END_ARRAY) r.inputs.add(input(p, maxElements));
+                        // a JSON number takes at least one character and a separator: no body holds more elements
+                        long fits = Math.min(maxElements, jsonLen / 2 + 1);
+                        while (p.nextToken() != JsonToken.END_ARRAY) r.inputs.add(input(p, fits));
                     }
                     case "outputs" -> {
                         if (t != JsonToken.START_ARRAY) fail("'outputs' must be an array");
@@ -169,7 +171,11 @@ final class InferCodec {
         return in;
     }
 
-    /** Reads a (possibly nested) array of numbers row-major into {@code in.data}. */
+    /**
+     * Reads a (possibly nested) array of numbers row-major into {@code in.data}. The first buffer is the declared
+     * shape's size, but never more than {@code maxElements} (which the caller bounds by the body's length), so a tiny
+     * body declaring a huge shape allocates nothing large.
+     */
     private static void readData(JsonParser p, Input in, long maxElements) throws IOException {
         if (p.currentToken() != JsonToken.START_ARRAY) fail("input '" + in.name + "' data must be an array of numbers");
         long want = in.shape == null ? -1 : numel(in.shape);

@@ -1,8 +1,11 @@
 package tessera.serve;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.helidon.common.buffers.DataReader;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
 import io.helidon.http.Status;
+import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
@@ -25,8 +28,12 @@ import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import tessera.onnx.batching.BatchListener;
 import tessera.onnx.batching.BatchResult;
 import tessera.onnx.batching.BatcherOptions;
 import tessera.onnx.batching.RejectedRequestException;
@@ -41,8 +48,10 @@ import tessera.onnx.infer.SessionOptions;
  * extension); {@code POST /v2/models/{name}/image} (a PNG/JPEG body, preprocessed as declared for the model);
  * {@code GET /metrics} (Prometheus text). The {@code /v2/models/{name}/versions/1/…} forms work too.
  *
- * <p>Errors are {@code {"error":"one line"}} with 400 (bad request), 404 (unknown model or path), 413 (body over the
- * limit), 415 (not an image), 503 (not ready, shutting down, queue full, deadline passed) or 500 (the model failed).
+ * <p>Errors are {@code {"error":"one line"}} with 400 (bad request), 404 (unknown model or path), 408 (body not
+ * received within the body timeout), 413 (body over the limit), 415 (not an image), 503 (not ready, shutting down,
+ * queue full, deadline passed; with {@code Retry-After}) or 500 (the model failed). An error answered before the body
+ * was read to its end closes the connection.
  *
  * <p>{@link #shutdown(Duration)} drains: new inference requests get 503 and readiness turns 503, requests already
  * being handled finish, then the listener stops and the models are freed.
@@ -67,32 +76,44 @@ public final class ModelServer implements AutoCloseable {
      * @param threads      intra-op compute threads shared by all models (0 = all cores)
      * @param batcher      dynamic batching settings, per model
      * @param maxBodyBytes largest request body accepted (413 beyond)
+     * @param bodyTimeout  longest time a request body may take to arrive, counted from the request's start: a body
+     *                     still trickling in then gets 408 and its connection is closed; a body that stops arriving
+     *                     altogether (a read blocked on a silent client) is cut off, its connection closed, at most
+     *                     min(1 s, bodyTimeout) later. Also the longest time an answer may take to be written: a
+     *                     client that stops reading it is cut off
      * @param warmup       run every batch size once at start, so that the first requests do not pay for planning
      */
-    public record Config(String host, int port, List<ModelSource> models, int threads, BatcherOptions batcher, long maxBodyBytes, boolean warmup) {
+    public record Config(String host, int port, List<ModelSource> models, int threads, BatcherOptions batcher, long maxBodyBytes, Duration bodyTimeout,
+                         boolean warmup) {
         public Config {
             if (models == null || models.isEmpty()) throw new IllegalArgumentException("no model to serve: give at least one --model NAME=PATH.onnx");
             if (port < 0 || port > 65535) throw new IllegalArgumentException("port " + port + " is not in 0..65535");
             if (threads < 0) throw new IllegalArgumentException("threads must be >= 0 (0 = all cores), got " + threads);
             if (maxBodyBytes < 1024) throw new IllegalArgumentException("the body limit must be >= 1024 bytes, got " + maxBodyBytes);
+            if (maxBodyBytes > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("the body limit must be < 2 GiB, got " + maxBodyBytes);
+            if (bodyTimeout == null || bodyTimeout.isNegative() || bodyTimeout.isZero() || bodyTimeout.toMillis() < 1) {
+                throw new IllegalArgumentException("the body timeout must be >= 1 ms, got " + bodyTimeout);
+            }
             models = List.copyOf(models);
         }
 
         public static Config of(List<ModelSource> models) {
-            return new Config("127.0.0.1", 0, models, 0, BatcherOptions.DEFAULT, 64L << 20, false);
+            return new Config("127.0.0.1", 0, models, 0, BatcherOptions.DEFAULT, 64L << 20, Duration.ofSeconds(30), false);
         }
 
-        public Config withPort(int p) { return new Config(host, p, models, threads, batcher, maxBodyBytes, warmup); }
+        public Config withPort(int p) { return new Config(host, p, models, threads, batcher, maxBodyBytes, bodyTimeout, warmup); }
 
-        public Config withHost(String h) { return new Config(h, port, models, threads, batcher, maxBodyBytes, warmup); }
+        public Config withHost(String h) { return new Config(h, port, models, threads, batcher, maxBodyBytes, bodyTimeout, warmup); }
 
-        public Config withBatcher(BatcherOptions b) { return new Config(host, port, models, threads, b, maxBodyBytes, warmup); }
+        public Config withBatcher(BatcherOptions b) { return new Config(host, port, models, threads, b, maxBodyBytes, bodyTimeout, warmup); }
 
-        public Config withMaxBodyBytes(long m) { return new Config(host, port, models, threads, batcher, m, warmup); }
+        public Config withMaxBodyBytes(long m) { return new Config(host, port, models, threads, batcher, m, bodyTimeout, warmup); }
 
-        public Config withThreads(int t) { return new Config(host, port, models, t, batcher, maxBodyBytes, warmup); }
+        public Config withBodyTimeout(Duration t) { return new Config(host, port, models, threads, batcher, maxBodyBytes, t, warmup); }
 
-        public Config withWarmup(boolean w) { return new Config(host, port, models, threads, batcher, maxBodyBytes, w); }
+        public Config withThreads(int t) { return new Config(host, port, models, t, batcher, maxBodyBytes, bodyTimeout, warmup); }
+
+        public Config withWarmup(boolean w) { return new Config(host, port, models, threads, batcher, maxBodyBytes, bodyTimeout, w); }
     }
 
     private static final String JSON = "application/json";
@@ -106,10 +127,12 @@ public final class ModelServer implements AutoCloseable {
     private final Object drained = new Object();
     private final WebServer server;
     private final int port;
+    /** Cuts off body reads and answer writes that block past their deadline (see {@link BodyWatch}). */
+    private final ScheduledThreadPoolExecutor watchdog = watchdog();
     private volatile boolean draining;
     private boolean stopped;
 
-    private ModelServer(Config config) {
+    private ModelServer(Config config, BatchListener observer) {
         this.config = config;
         this.metrics = new ServeMetrics(modelList, inFlight::get);
         SessionOptions so = SessionOptions.DEFAULT.withThreads(config.threads());
@@ -118,7 +141,10 @@ public final class ModelServer implements AutoCloseable {
                 if (models.containsKey(src.name())) throw new IllegalArgumentException("model name '" + src.name() + "' is given twice");
                 String name = src.name();
                 ServedModel m = ServedModel.load(name, src.file(), so, config.batcher(), src.preprocess(),
-                        (requests, rows, runRows, nanos, failed) -> metrics.batch(name, rows, nanos));
+                        (requests, rows, runRows, nanos, failed) -> {
+                            metrics.batch(name, rows, nanos);
+                            observer.batchCompleted(requests, rows, runRows, nanos, failed);
+                        });
                 models.put(name, m);
                 modelList.add(m);
             }
@@ -141,8 +167,25 @@ public final class ModelServer implements AutoCloseable {
         }
     }
 
+    /**
+     * One thread for every request's alarm. Alarms are cancelled as their read or write ends, almost always: they
+     * leave the queue at once instead of waiting out their delay, so a busy server does not pile up 30 s of them
+     * (each holding its request's thread).
+     */
+    private static ScheduledThreadPoolExecutor watchdog() {
+        ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, r -> Thread.ofPlatform().daemon(true).name("tessera-serve-body-watchdog").unstarted(r));
+        e.setRemoveOnCancelPolicy(true);
+        return e;
+    }
+
     /** Loads the models and starts listening; returns once requests are served. */
-    public static ModelServer start(Config config) { return new ModelServer(config); }
+    public static ModelServer start(Config config) { return new ModelServer(config, BatchListener.NONE); }
+
+    /**
+     * As {@link #start(Config)}, and {@code observer} is told of every batch run of every model (after the server's
+     * own metrics), on the thread that ran the batch: that model's next batch waits until it returns.
+     */
+    public static ModelServer start(Config config, BatchListener observer) { return new ModelServer(config, Objects.requireNonNull(observer, "observer")); }
 
     public int port() { return port; }
 
@@ -223,8 +266,8 @@ public final class ModelServer implements AutoCloseable {
                     if (draining) throw HttpError.unavailable("unavailable", "model '" + name + "' is not ready: the server is shutting down");
                     json(res, 200, "{\"name\":\"" + name + "\",\"ready\":true}");
                 }
-                case INFER -> infer(req, res, m);
-                case IMAGE -> image(req, res, m);
+                case INFER -> infer(req, res, m, t0);
+                case IMAGE -> image(req, res, m, t0);
             }
             if (inference) {
                 metrics.requests.labelValues(label, "ok").inc();
@@ -233,10 +276,18 @@ public final class ModelServer implements AutoCloseable {
             }
         } catch (HttpError e) {
             if (inference) metrics.requests.labelValues(label, e.outcome).inc();
-            sendError(res, e.status, e.getMessage());
+            sendError(res, e.status, e.getMessage(), e.closeConnection);
+            // Helidon would otherwise read on: drain the rest of the body, or parse it as the next request
+            if (e.closeConnection) throw new CloseConnectionException("request body not read to its end: " + e.getMessage());
         } catch (RuntimeException e) {
+            if (res.isSent() || clientGone(e)) {
+                // the response (or part of it) could not be written: the client went away or stopped reading; Helidon
+                // closes the connection
+                if (inference) metrics.requests.labelValues(label, e instanceof ResponseTimeout ? "response_timeout" : "client_closed").inc();
+                throw e;
+            }
             if (inference) metrics.requests.labelValues(label, "error").inc();
-            sendError(res, 500, "internal error: " + message(e));
+            sendError(res, 500, "internal error: " + message(e), false);
         } finally {
             if (inference && inFlight.decrementAndGet() == 0) {
                 synchronized (drained) {
@@ -257,7 +308,7 @@ public final class ModelServer implements AutoCloseable {
         }
     }
 
-    private void infer(ServerRequest req, ServerResponse res, ServedModel m) {
+    private void infer(ServerRequest req, ServerResponse res, ServedModel m, long t0) {
         admit(m);
         int headerLength = -1;
         var hl = req.headers().value(HeaderNames.create(InferCodec.HEADER_LENGTH));
@@ -269,7 +320,7 @@ public final class ModelServer implements AutoCloseable {
             }
             if (headerLength < 0) throw HttpError.badRequest(InferCodec.HEADER_LENGTH + " must be >= 0");
         }
-        byte[] body = readBody(req);
+        byte[] body = readBody(req, t0);
         InferCodec.Request r = InferCodec.parse(body, headerLength, config.maxBodyBytes() / 2);
         if (r.inputs.size() != 1) {
             throw HttpError.badRequest("model '" + m.name() + "' takes one input '" + m.inputName() + "', the request has " + r.inputs.size());
@@ -295,10 +346,10 @@ public final class ModelServer implements AutoCloseable {
         } else {
             res.header(HeaderNames.CONTENT_TYPE, JSON);
         }
-        res.send(out);
+        send(res, out);
     }
 
-    private void image(ServerRequest req, ServerResponse res, ServedModel m) {
+    private void image(ServerRequest req, ServerResponse res, ServedModel m, long t0) {
         admit(m);
         Preprocess p = m.preprocess();
         if (p == null) throw HttpError.badRequest("model '" + m.name() + "' input " + Arrays.toString(m.inputShape()) + " is not a fixed-size [N, C, H, W] image");
@@ -311,7 +362,7 @@ public final class ModelServer implements AutoCloseable {
             throw HttpError.badRequest("query parameter top must be an integer");
         }
         if (top < 0 || top > 1000) throw HttpError.badRequest("query parameter top must be in 0..1000, got " + top);
-        byte[] body = readBody(req);
+        byte[] body = readBody(req, t0);
         if (body.length == 0) throw HttpError.badRequest("the request has no body: send a PNG or JPEG image");
         int[] shape = m.inputShape();
         shape[0] = 1;
@@ -346,7 +397,32 @@ public final class ModelServer implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         res.header(HeaderNames.CONTENT_TYPE, JSON);
-        res.send(out.toByteArray());
+        send(res, out.toByteArray());
+    }
+
+    /**
+     * Sends an inference answer. A client that stops reading it (keeping the connection open, so the write blocks once
+     * the socket buffers are full) is cut off after the body timeout: the connection is closed, the handler ends.
+     */
+    private void send(ServerResponse res, byte[] body) {
+        BodyWatch watch = new BodyWatch(Thread.currentThread());
+        ScheduledFuture<?> alarm = watchdog.schedule(watch, config.bodyTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        try {
+            res.send(body);
+        } catch (RuntimeException e) {
+            if (watch.finish()) throw new ResponseTimeout(body.length, e);
+            throw e;
+        } finally {
+            watch.finish();
+            alarm.cancel(false);
+        }
+    }
+
+    /** An answer not taken by its client within the body timeout; closes the connection (Helidon's contract). */
+    private final class ResponseTimeout extends CloseConnectionException {
+        ResponseTimeout(int bytes, Throwable cause) {
+            super("the client did not read its " + bytes + "-byte answer within " + seconds(config.bodyTimeout()), cause);
+        }
     }
 
     private BatchResult run(ServedModel m, float[] data, int[] shape) {
@@ -375,31 +451,107 @@ public final class ModelServer implements AutoCloseable {
         }
     }
 
-    private byte[] readBody(ServerRequest req) {
+    /** First buffer for a body: it grows as bytes arrive, so a declared Content-Length alone allocates nothing large. */
+    private static final int FIRST_BODY_BUFFER = 64 * 1024;
+
+    /**
+     * Reads the request body, at most {@code maxBodyBytes}, within {@code bodyTimeout} of the request's start. Memory
+     * follows the bytes that actually arrived: a client declaring a large Content-Length and then trickling (or
+     * sending nothing) holds at most {@link #FIRST_BODY_BUFFER} bytes until more arrive. Every failure while reading
+     * answers with {@code Connection: close} and then closes the connection, so the rest of a body is never drained or
+     * parsed as a next request.
+     */
+    private byte[] readBody(ServerRequest req, long t0) {
         long limit = config.maxBodyBytes();
         OptionalLong declared = req.headers().contentLength();
         if (declared.isPresent() && declared.getAsLong() > limit) {
-            throw HttpError.tooLarge("request body of " + declared.getAsLong() + " bytes exceeds the limit of " + limit + " bytes");
+            throw HttpError.tooLarge("request body of " + declared.getAsLong() + " bytes exceeds the limit of " + limit + " bytes").closing();
         }
         if (!req.content().hasEntity()) return new byte[0];
-        try (InputStream in = req.content().inputStream()) {
-            byte[] buf = new byte[(int) Math.min(limit + 1, declared.isPresent() ? declared.getAsLong() + 1 : 64 * 1024)];
-            int n = 0;
-            while (true) {
+        long want = declared.isPresent() ? declared.getAsLong() : -1;
+        long deadline = t0 + config.bodyTimeout().toNanos();
+        InputStream in = req.content().inputStream();
+        byte[] buf = new byte[(int) Math.min(FIRST_BODY_BUFFER, want >= 0 ? want + 1 : limit + 1)];
+        int n = 0;
+        BodyWatch watch = new BodyWatch(Thread.currentThread());
+        long grace = Math.min(TimeUnit.SECONDS.toNanos(1), config.bodyTimeout().toNanos());
+        ScheduledFuture<?> alarm = watchdog.schedule(watch, deadline + grace - System.nanoTime(), TimeUnit.NANOSECONDS);
+        try {
+            while (n != want) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw HttpError.bodyTimeout("the request body did not arrive within " + seconds(config.bodyTimeout()) + ": got " + n
+                            + (want >= 0 ? " of " + want : "") + " bytes");
+                }
                 if (n == buf.length) {
-                    if (n > limit) throw HttpError.tooLarge("request body exceeds the limit of " + limit + " bytes");
-                    buf = Arrays.copyOf(buf, (int) Math.min(limit + 1, (long) buf.length * 2));
+                    long cap = want >= 0 ? want + 1 : limit + 1;
+                    buf = Arrays.copyOf(buf, (int) Math.min(cap, (long) buf.length * 2));
                 }
                 int r = in.read(buf, n, buf.length - n);
                 if (r < 0) break;
                 n += r;
-                if (n > limit) throw HttpError.tooLarge("request body exceeds the limit of " + limit + " bytes");
+                if (n > limit) throw HttpError.tooLarge("request body exceeds the limit of " + limit + " bytes").closing();
             }
-            return n == buf.length ? buf : Arrays.copyOf(buf, n);
-        } catch (IOException | UncheckedIOException e) {
-            throw HttpError.badRequest("could not read the request body: " + message(e));
+            if (want >= 0 && n < want) throw HttpError.clientClosed("the request body ended after " + n + " of " + want + " bytes");
+            if (n == want) in.close(); // at the end of the entity: lets Helidon see it consumed
+        } catch (HttpError e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            if (watch.finish()) {
+                throw HttpError.bodyTimeout("the request body stalled: nothing arrived for the last " + seconds(Duration.ofNanos(grace))
+                        + " of the " + seconds(config.bodyTimeout()) + " it may take; cut off after " + n + (want >= 0 ? " of " + want : "") + " bytes");
+            }
+            throw bodyFailure(e, n, want);
+        } finally {
+            watch.finish();
+            alarm.cancel(false);
+        }
+        return n == buf.length ? buf : Arrays.copyOf(buf, n);
+    }
+
+    /**
+     * The alarm of one body read or answer write: fired by the watchdog when it is still blocked past its deadline, it
+     * interrupts the (virtual) thread, which closes the connection and ends the read or write with an exception
+     * (Helidon's sockets have no timeout of their own that ends a read blocked on a silent client, or a write blocked
+     * on one that stopped reading).
+     */
+    private static final class BodyWatch implements Runnable {
+        private final Thread reader;
+        private boolean reading = true;
+        private boolean fired;
+
+        BodyWatch(Thread reader) { this.reader = reader; }
+
+        @Override
+        public synchronized void run() {
+            if (!reading) return;
+            fired = true;
+            reader.interrupt();
+        }
+
+        /** Ends the watch (idempotent); returns whether it fired, and clears the interrupt it caused. */
+        synchronized boolean finish() {
+            reading = false;
+            if (fired) Thread.interrupted();
+            return fired;
         }
     }
+
+    /** What went wrong while a body was read (other than a stall): the client went away, or the framing is malformed. */
+    private static HttpError bodyFailure(Exception e, int got, long want) {
+        String progress = "after " + got + (want >= 0 ? " of " + want : "") + " bytes";
+        if (clientGone(e)) return HttpError.clientClosed("the client closed the connection " + progress + " of the request body");
+        return HttpError.badRequest("malformed request body " + progress + ": " + message(e)).closing();
+    }
+
+    /** Whether {@code e} means the connection is gone (reset, closed, ended early) rather than a bug or bad input. */
+    private static boolean clientGone(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof IOException || c instanceof CloseConnectionException || c instanceof DataReader.InsufficientDataAvailableException) return true;
+        }
+        return false;
+    }
+
+    private static String seconds(Duration d) { return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms"; }
 
     private String metadata(ServedModel m) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(512);
@@ -448,10 +600,18 @@ public final class ModelServer implements AutoCloseable {
         res.send(body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
-    private static void sendError(ServerResponse res, int status, String message) {
+    private static void sendError(ServerResponse res, int status, String message) { sendError(res, status, message, false); }
+
+    /**
+     * {@code {"error":"…"}} with {@code status}; 503s say {@code Retry-After: 1}; {@code close} adds
+     * {@code Connection: close} (the caller then closes the connection instead of letting Helidon drain an unread body).
+     */
+    private static void sendError(ServerResponse res, int status, String message, boolean close) {
         if (res.isSent()) return;
         res.status(Status.create(status));
         res.header(HeaderNames.CONTENT_TYPE, JSON);
+        if (status == 503) res.header(HeaderNames.RETRY_AFTER, "1");
+        if (close) res.header(HeaderValues.CONNECTION_CLOSE);
         res.send(InferCodec.error(message));
     }
 
@@ -489,6 +649,7 @@ public final class ModelServer implements AutoCloseable {
     }
 
     private void closeModels() {
+        watchdog.shutdownNow();
         for (ServedModel m : modelList) m.close();
         modelList.clear();
     }

@@ -28,7 +28,7 @@ final class ServeMetrics {
 
     ServeMetrics(Collection<ServedModel> models, IntSupplier inFlight) { // models: a live list, filled as they load
         requests = Counter.builder().name("tessera_requests_total")
-                .help("Inference requests by model and outcome (ok, bad_request, not_found, too_large, overloaded, deadline_exceeded, unavailable, error)")
+                .help("Inference requests by model and outcome (ok, bad_request, not_found, too_large, body_timeout, client_closed, response_timeout, overloaded, deadline_exceeded, unavailable, error)")
                 .labelNames("model", "outcome").register(registry);
         latency = Histogram.builder().name("tessera_request_duration_seconds")
                 .help("Latency of successful inference requests, from the request's arrival to its response body (seconds)")

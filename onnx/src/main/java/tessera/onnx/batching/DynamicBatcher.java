@@ -18,6 +18,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import tessera.memory.DType;
 import tessera.memory.Tensor;
+import tessera.memory.Workspace;
 import tessera.onnx.batching.RejectedRequestException.Reason;
 import tessera.onnx.infer.InferenceSession;
 
@@ -397,6 +398,7 @@ public final class DynamicBatcher implements AutoCloseable {
                 }
             } finally {
                 freeBuffers();
+                Workspace.releaseCurrentThread(); // this thread's kernel scratch: it runs no kernel any more
             }
         }
 

@@ -64,7 +64,7 @@ public final class BatchNorm {
         MemorySegment xs = x.segment(), ys = y.segment();
         long xo = TensorArgs.byteOffset(x), yo = TensorArgs.byteOffset(y);
         MemorySegment part = Workspace.ofCurrentThread().doubles(SLOT_PARTIAL, planes);
-        MemorySegment ch = Workspace.ofCurrentThread().doubles(SLOT_CHANNEL, 2L * c);   // [a_c, b_c] then mean
+        MemorySegment ch = Workspace.ofCurrentThread().doubles(SLOT_CHANNEL, 3L * c);   // mean, then [a_c, mean_c, beta_c]
         int tasks = tasks(planes, x.numel());
         // pass 1: plane sums → mean
         ComputePool.parallelFor(tasks, t -> {
@@ -94,9 +94,9 @@ public final class BatchNorm {
             if (runningMean != null) runningMean.set((1 - momentum) * runningMean.getDouble(k) + momentum * mean, k);
             if (runningVar != null) runningVar.set((1 - momentum) * runningVar.getDouble(k) + momentum * var * m / (m - 1), k);
             double a = invStd * (gamma == null ? 1 : gamma.getDouble(k));
-            double b = (beta == null ? 0 : beta.getDouble(k)) - mean * a;
             ch.setAtIndex(ValueLayout.JAVA_DOUBLE, k, a);
-            ch.setAtIndex(ValueLayout.JAVA_DOUBLE, c + k, b);
+            ch.setAtIndex(ValueLayout.JAVA_DOUBLE, c + k, mean);
+            ch.setAtIndex(ValueLayout.JAVA_DOUBLE, 2L * c + k, beta == null ? 0 : beta.getDouble(k));
         }
         applyAffine(xs, xo, ys, yo, ch, c, planes, inner, tasks);
     }
@@ -129,11 +129,12 @@ public final class BatchNorm {
             return;
         }
         long planes = (long) x.dim(0) * c, inner = x.numel() / Math.max(planes, 1);
-        MemorySegment ch = Workspace.ofCurrentThread().doubles(SLOT_CHANNEL, 2L * c);
+        MemorySegment ch = Workspace.ofCurrentThread().doubles(SLOT_CHANNEL, 3L * c);
         for (int k = 0; k < c; k++) {
             double a = (gamma == null ? 1 : param(gamma, k)) / Math.sqrt(param(runningVar, k) + eps);
             ch.setAtIndex(ValueLayout.JAVA_DOUBLE, k, a);
-            ch.setAtIndex(ValueLayout.JAVA_DOUBLE, c + k, (beta == null ? 0 : param(beta, k)) - param(runningMean, k) * a);
+            ch.setAtIndex(ValueLayout.JAVA_DOUBLE, c + k, param(runningMean, k));
+            ch.setAtIndex(ValueLayout.JAVA_DOUBLE, 2L * c + k, beta == null ? 0 : param(beta, k));
         }
         applyAffine(x.segment(), TensorArgs.byteOffset(x), y.segment(), TensorArgs.byteOffset(y), ch, c, planes, inner,
                 tasks(planes, x.numel()));
@@ -225,13 +226,16 @@ public final class BatchNorm {
     }
 
     /** y plane p = x plane p · a[p % c] + b[p % c] (coefficients as doubles in ch[0..2c)). */
+    /** y = a_c·(x − mean_c) + beta_c per plane, from the channel table [a (c), mean (c), beta (c)]; centred (see PlaneF32). */
     private static void applyAffine(MemorySegment xs, long xo, MemorySegment ys, long yo, MemorySegment ch, int c,
                                     long planes, long inner, int tasks) {
         ComputePool.parallelFor(tasks, t -> {
             for (long p = planes * t / tasks; p < planes * (t + 1) / tasks; p++) {
                 int k = (int) (p % c);
-                PlaneF32.scaleShift(xs, xo + 4 * p * inner, ys, yo + 4 * p * inner, inner,
-                        (float) ch.getAtIndex(ValueLayout.JAVA_DOUBLE, k), (float) ch.getAtIndex(ValueLayout.JAVA_DOUBLE, c + k));
+                double mean = ch.getAtIndex(ValueLayout.JAVA_DOUBLE, c + k);
+                float meanHi = (float) mean;
+                PlaneF32.centredScaleShift(xs, xo + 4 * p * inner, ys, yo + 4 * p * inner, inner, meanHi, (float) (mean - meanHi),
+                        (float) ch.getAtIndex(ValueLayout.JAVA_DOUBLE, k), (float) ch.getAtIndex(ValueLayout.JAVA_DOUBLE, 2L * c + k));
             }
         });
     }

@@ -71,17 +71,23 @@ final class PlaneF32 {
         return s;
     }
 
-    /** y = fma(x, a, b). */
-    static void scaleShift(MemorySegment xs, long xo, MemorySegment ys, long yo, long n, float a, float b) {
+    /**
+     * y[i] = a·((x[i] − meanHi) − meanLo) + b, the mean split into a float32 head and tail (meanHi + meanLo).
+     * Centring before scaling keeps y accurate when the values are close to their mean and a = γ·σ⁻¹ is large (a
+     * channel with a tiny variance): the uncentred a·x + (b − a·mean) cancels two large terms in float32, and a
+     * float32 mean alone would still carry an error u·|mean| that a multiplies; x − meanHi is exact for x near the mean.
+     */
+    static void centredScaleShift(MemorySegment xs, long xo, MemorySegment ys, long yo, long n, float meanHi, float meanLo, float a, float b) {
         int l = S.length();
         long i = 0;
         FloatVector av = FloatVector.broadcast(S, a), bv = FloatVector.broadcast(S, b);
+        FloatVector hv = FloatVector.broadcast(S, meanHi), lv = FloatVector.broadcast(S, meanLo);
         for (long end = n - 2L * l; i <= end; i += 2L * l) {
-            ld(xs, xo + 4 * i).fma(av, bv).intoMemorySegment(ys, yo + 4 * i, NO);
-            ld(xs, xo + 4 * (i + l)).fma(av, bv).intoMemorySegment(ys, yo + 4 * (i + l), NO);
+            ld(xs, xo + 4 * i).sub(hv).sub(lv).fma(av, bv).intoMemorySegment(ys, yo + 4 * i, NO);
+            ld(xs, xo + 4 * (i + l)).sub(hv).sub(lv).fma(av, bv).intoMemorySegment(ys, yo + 4 * (i + l), NO);
         }
-        for (long end = n - l; i <= end; i += l) ld(xs, xo + 4 * i).fma(av, bv).intoMemorySegment(ys, yo + 4 * i, NO);
-        for (; i < n; i++) ys.set(F, yo + 4 * i, Math.fma(xs.get(F, xo + 4 * i), a, b));
+        for (long end = n - l; i <= end; i += l) ld(xs, xo + 4 * i).sub(hv).sub(lv).fma(av, bv).intoMemorySegment(ys, yo + 4 * i, NO);
+        for (; i < n; i++) ys.set(F, yo + 4 * i, Math.fma((xs.get(F, xo + 4 * i) - meanHi) - meanLo, a, b));
     }
 
     /** dx = fma(dy, k1, fma(x, k2, k3)). */
