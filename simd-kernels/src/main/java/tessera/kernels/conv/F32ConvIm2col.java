@@ -46,7 +46,13 @@ final class F32ConvIm2col {
     /** As above, with col's first row at element {@code colBase}. */
     static void im2colRows(ConvGeom g, MemorySegment x, long xImage, MemorySegment col, long colBase, int j0, int j1,
                            int row0, int row1) {
-        int rs = g.r() * g.s(), len = j1 - j0;
+        im2colRows(g, x, xImage, col, colBase, j1 - j0, j0, j1, row0, row1);
+    }
+
+    /** As above, with col's rows {@code ld} floats apart (≥ j1 − j0: images side by side in one column matrix). */
+    static void im2colRows(ConvGeom g, MemorySegment x, long xImage, MemorySegment col, long colBase, int ld, int j0, int j1,
+                           int row0, int row1) {
+        int rs = g.r() * g.s(), len = ld;
         // strided: pick from a heap copy of the plane (per-element segment access costs more than the arithmetic
         // there); stride 1: bulk copies of runs straight from x
         boolean fromPlane = g.sw() != 1;
@@ -121,7 +127,7 @@ final class F32ConvIm2col {
         public void accept(int t) {
             int r0 = t * rowsPerTask, r1 = Math.min(rows, r0 + rowsPerTask);
             if (scatter) col2imChannels(g, col, colBase, ld, x, xImage, r0, r1);
-            else im2colRows(g, x, xImage, col, colBase, j0, j1, r0, r1);
+            else im2colRows(g, x, xImage, col, colBase, ld, j0, j1, r0, r1);
         }
     }
 
@@ -133,9 +139,14 @@ final class F32ConvIm2col {
 
     /** im2col of output columns [j0, j1) into col from element {@code colBase}, rows split over the pool. */
     private static void im2col(ConvGeom g, MemorySegment x, long xImage, MemorySegment col, long colBase, int j0, int j1) {
+        im2col(g, x, xImage, col, colBase, j1 - j0, j0, j1);
+    }
+
+    /** As above, col's rows {@code ld} floats apart. */
+    private static void im2col(ConvGeom g, MemorySegment x, long xImage, MemorySegment col, long colBase, int ld, int j0, int j1) {
         int rows = g.cg() * g.r() * g.s();
         ColJob job = COL.get();
-        job.g = g; job.x = x; job.col = col; job.xImage = xImage; job.colBase = colBase; job.j0 = j0; job.j1 = j1; job.rows = rows;
+        job.g = g; job.x = x; job.col = col; job.xImage = xImage; job.colBase = colBase; job.ld = ld; job.j0 = j0; job.j1 = j1; job.rows = rows;
         job.scatter = false;
         int tasks = Math.min(rows, 4 * ComputePool.threads());
         job.rowsPerTask = (rows + tasks - 1) / tasks;
@@ -151,6 +162,7 @@ final class F32ConvIm2col {
                         MemorySegment y, long yo) {
         int cg = g.cg(), kg = g.kg(), pq = g.p() * g.q(), crs = cg * g.r() * g.s();
         boolean plain = g.isPointwise();
+        if (packed == null && (!plain || g.n() > 1)) packed = packPerCall(g, w, wo);
         if (packed != null && !plain) {
             forwardImplicit(g, x, xo, packed, bias, bo, res, ro, act, y, yo);
             return;
@@ -187,6 +199,28 @@ final class F32ConvIm2col {
             }
         }
     }
+
+    /**
+     * Weights packed for one unplanned call (autograd's forward: the weights change every training step), into
+     * per-thread arrays that are reused, so that the call takes the whole-batch paths of a plan instead of packing
+     * the weights again for every image and column chunk.
+     */
+    private static PackedA[] packPerCall(ConvGeom g, MemorySegment w, long wo) {
+        int kg = g.kg(), crs = g.cg() * g.r() * g.s();
+        PackedA[] reuse = PER_CALL.get();
+        if (reuse.length < g.groups()) {
+            reuse = java.util.Arrays.copyOf(reuse, g.groups());
+            PER_CALL.set(reuse);
+        }
+        PackedA[] packed = new PackedA[g.groups()];
+        for (int gi = 0; gi < packed.length; gi++) {
+            packed[gi] = Gemm.packA(false, kg, crs, w, wo + (long) gi * kg * crs, crs, reuse[gi]);
+            reuse[gi] = packed[gi];
+        }
+        return packed;
+    }
+
+    private static final ThreadLocal<PackedA[]> PER_CALL = ThreadLocal.withInitial(() -> new PackedA[1]);
 
     /**
      * The forward pass of a planned (pre-packed) non-pointwise convolution: one product per group over the whole
@@ -334,11 +368,43 @@ final class F32ConvIm2col {
         }
     }
 
+    /** Output maps below this many pixels get their weight gradient from products over several images at once. */
+    private static final int BATCHED_WEIGHT_PIXELS = 1024;
+
+    /**
+     * Weight gradient of small output maps (groups = 1): with one product per image the reduction is only P·Q long
+     * (49 at 7×7) while the whole dW (up to 512×4608) is read and written per image. Here dyᵀ [K, N·P·Q] is a copy of
+     * dy with the images side by side and col holds the im2col matrices of a run of images side by side (at most
+     * {@link #BATCHED_COL_LIMIT} floats), so each product {@code dW += dyᵀ_run · col_runᵀ} reduces over the run's
+     * pixels.
+     */
+    private static void backwardWeightsBatched(ConvGeom g, MemorySegment x, long xo, MemorySegment dy, long dyo,
+                                               MemorySegment dw, long dwo) {
+        int k = g.k(), pq = g.p() * g.q(), crs = g.cg() * g.r() * g.s(), npq = g.n() * pq;
+        long inImage = (long) g.c() * g.h() * g.w();
+        int run = (int) Math.max(1, Math.min(g.n(), BATCHED_COL_LIMIT / ((long) crs * pq)));
+        MemorySegment dyT = Workspace.ofCurrentThread().floats(DY_TRANSPOSED, (long) k * npq);
+        MemorySegment col = Workspace.ofCurrentThread().floats(COLUMNS, (long) crs * run * pq);
+        for (int n = 0; n < g.n(); n++)
+            for (int kk = 0; kk < k; kk++)
+                MemorySegment.copy(dy, (dyo + ((long) n * k + kk) * pq) * 4, dyT, ((long) kk * npq + (long) n * pq) * 4, (long) pq * 4);
+        for (int n0 = 0; n0 < g.n(); n0 += run) {
+            int imgs = Math.min(run, g.n() - n0), len = imgs * pq;
+            for (int i = 0; i < imgs; i++) im2col(g, x, xo + (n0 + i) * inImage, col, (long) i * pq, len, 0, pq);
+            Gemm.sgemm(false, true, k, crs, len, 1f, dyT, (long) n0 * pq, npq, col, 0, len, n0 == 0 ? 0f : 1f, dw, dwo, crs);
+        }
+    }
+
     /** dW_g = Σ_n dy_g · colᵀ (overwritten); db = Σ dy when non-null. */
     static void backwardWeights(ConvGeom g, MemorySegment x, long xo, MemorySegment dy, long dyo,
                                 MemorySegment dw, long dwo, MemorySegment db, long dbo) {
         int cg = g.cg(), kg = g.kg(), pq = g.p() * g.q(), crs = cg * g.r() * g.s();
         boolean plain = g.isPointwise();
+        if (g.groups() == 1 && g.n() > 1 && !plain && pq < BATCHED_WEIGHT_PIXELS) {
+            backwardWeightsBatched(g, x, xo, dy, dyo, dw, dwo);
+            if (db != null) F32ConvDirect.biasGrad(g, dy, dyo, db, dbo);
+            return;
+        }
         int chunk = plain ? pq : colChunk(g);
         MemorySegment col = plain ? null : Workspace.ofCurrentThread().floats(COLUMNS, (long) crs * chunk);
         long inImage = (long) g.c() * g.h() * g.w(), outImage = (long) g.k() * pq;

@@ -1,0 +1,63 @@
+package tessera.bench;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.Arrays;
+import java.util.List;
+import tessera.autograd.GradMode;
+import tessera.autograd.Variable;
+import tessera.kernels.ComputePool;
+import tessera.layers.ForwardContext;
+import tessera.layers.Model;
+import tessera.layers.optim.Sgd;
+import tessera.memory.DType;
+import tessera.memory.RandomFill;
+import tessera.memory.Tensor;
+import tessera.zoo.models.Zoo;
+
+/**
+ * A development probe, not a benchmark to quote: median <em>thread CPU time</em> of a one-thread ResNet-18 forward
+ * (training mode, no graph) and training step at a given batch, for A/B comparisons under machine load (see
+ * {@link ConvCpuTimeProbe}); also prints the JVM heap in use after each run and the step/forward ratio.
+ * {@code java -cp benchmarks.jar tessera.bench.TrainStepCpuTimeProbe [MODEL] [BATCH] [RUNS]}.
+ */
+public final class TrainStepCpuTimeProbe {
+    private TrainStepCpuTimeProbe() {}
+
+    public static void main(String[] args) {
+        String name = args.length > 0 ? args[0] : "resnet18";
+        int batch = args.length > 1 ? Integer.parseInt(args[1]) : 16, runs = args.length > 2 ? Integer.parseInt(args[2]) : 5;
+        ComputePool.setThreads(1);
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        try (Model model = Model.build(Zoo.spec(name, 1000, null), DType.F32, 1).train();
+             Tensor x = RandomFill.normal(Tensor.zeros(DType.F32, batch, 3, 224, 224), 2, 0, 1)) {
+            Sgd sgd = Sgd.of(List.copyOf(model.parameters().values()), 0.01, 0.9, 0, 0, false);
+            long[] l = new long[batch];
+            for (int i = 0; i < batch; i++) l[i] = (i * 37L) % 1000;
+            try (Tensor labels = Tensor.ofLongs(l, batch)) {
+                double[] fwd = new double[runs], step = new double[runs];
+                for (int i = -2; i < runs; i++) {
+                    long t0 = mx.getCurrentThreadCpuTime();
+                    try (tessera.autograd.Scope s = tessera.autograd.Scope.open(); GradMode off = GradMode.off()) {
+                        model.forward(Variable.constant(x), new ForwardContext(1));
+                    }
+                    long t1 = mx.getCurrentThreadCpuTime();
+                    double loss = ResNet18StepBench.step(model, sgd, x, labels);
+                    long t2 = mx.getCurrentThreadCpuTime();
+                    if (i >= 0) {
+                        fwd[i] = (t1 - t0) / 1e6;
+                        step[i] = (t2 - t1) / 1e6;
+                    }
+                    Runtime rt = Runtime.getRuntime();
+                    System.out.printf("run %d: forward %.0f ms, step %.0f ms CPU, loss %.4f, heap used %d MB%n", i,
+                            (t1 - t0) / 1e6, (t2 - t1) / 1e6, loss, (rt.totalMemory() - rt.freeMemory()) >> 20);
+                }
+                Arrays.sort(fwd);
+                Arrays.sort(step);
+                System.out.printf("%s batch %d, 1 thread: median CPU forward %.0f ms, step %.0f ms, step/forward %.2f%n",
+                        name, batch, fwd[runs / 2], step[runs / 2], step[runs / 2] / fwd[runs / 2]);
+            }
+            sgd.close();
+        }
+    }
+}
