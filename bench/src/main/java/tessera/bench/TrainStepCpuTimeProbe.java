@@ -18,7 +18,7 @@ import tessera.zoo.models.Zoo;
 /**
  * A development probe, not a benchmark to quote: median <em>thread CPU time</em> of a one-thread ResNet-18 forward
  * (training mode, no graph) and training step at a given batch, for A/B comparisons under machine load (see
- * {@link ConvCpuTimeProbe}); also prints the JVM heap in use after each run and the step/forward ratio.
+ * {@link ConvCpuTimeProbe}); also prints the heap bytes each run allocated and the live off-heap bytes and the step/forward ratio.
  * {@code java -cp benchmarks.jar tessera.bench.TrainStepCpuTimeProbe [MODEL] [BATCH] [RUNS]}.
  */
 public final class TrainStepCpuTimeProbe {
@@ -36,6 +36,7 @@ public final class TrainStepCpuTimeProbe {
             for (int i = 0; i < batch; i++) l[i] = (i * 37L) % 1000;
             try (Tensor labels = Tensor.ofLongs(l, batch)) {
                 double[] fwd = new double[runs], step = new double[runs];
+                long a0 = allocated(mx);
                 for (int i = -2; i < runs; i++) {
                     long t0 = mx.getCurrentThreadCpuTime();
                     try (tessera.autograd.Scope s = tessera.autograd.Scope.open(); GradMode off = GradMode.off()) {
@@ -48,9 +49,11 @@ public final class TrainStepCpuTimeProbe {
                         fwd[i] = (t1 - t0) / 1e6;
                         step[i] = (t2 - t1) / 1e6;
                     }
-                    Runtime rt = Runtime.getRuntime();
-                    System.out.printf("run %d: forward %.0f ms, step %.0f ms CPU, loss %.4f, heap used %d MB%n", i,
-                            (t1 - t0) / 1e6, (t2 - t1) / 1e6, loss, (rt.totalMemory() - rt.freeMemory()) >> 20);
+                    long heapAllocated = allocated(mx) - a0;
+                    a0 = allocated(mx);
+                    System.out.printf("run %d: forward %.0f ms, step %.0f ms CPU, loss %.4f, heap allocated by forward + step %.1f MB, "
+                            + "off-heap live %d MB%n", i, (t1 - t0) / 1e6, (t2 - t1) / 1e6, loss, heapAllocated / 1e6,
+                            tessera.memory.MemoryStats.liveBytes() >> 20);
                 }
                 Arrays.sort(fwd);
                 Arrays.sort(step);
@@ -59,5 +62,10 @@ public final class TrainStepCpuTimeProbe {
             }
             sgd.close();
         }
+    }
+
+    /** Heap bytes the calling thread has allocated so far (HotSpot's per-thread counter). */
+    private static long allocated(ThreadMXBean mx) {
+        return ((com.sun.management.ThreadMXBean) mx).getCurrentThreadAllocatedBytes();
     }
 }
