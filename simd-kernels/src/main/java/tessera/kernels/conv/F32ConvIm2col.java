@@ -53,16 +53,19 @@ final class F32ConvIm2col {
     static void im2colRows(ConvGeom g, MemorySegment x, long xImage, MemorySegment col, long colBase, int ld, int j0, int j1,
                            int row0, int row1) {
         int rs = g.r() * g.s(), len = ld;
-        // strided: pick from a heap copy of the plane (per-element segment access costs more than the arithmetic
-        // there); stride 1: bulk copies of runs straight from x
+        // strided: bulk copies of runs from the channel's column phases (a heap copy of the plane split by column
+        // modulo the stride, so a strided run is contiguous); stride 1: bulk copies of runs straight from x
         boolean fromPlane = g.sw() != 1;
-        PlaneScratch strided = fromPlane ? PLANE.get().fit(g.h() * g.w(), g.q()) : null;
+        int sw = g.sw(), lead = Math.max(0, (g.pl() + sw - 1) / sw * sw);
+        int wq = ((g.q() - 1) * sw - g.pl() + (g.s() - 1) * g.dw() + lead) / sw + 1; // through the last input column read
+        PlaneScratch strided = fromPlane ? PLANE.get().fit(g.h() * g.w(), sw * g.h() * wq) : null;
         int cachedChannel = -1;
         for (int row = row0; row < row1; row++) {
             int c = row / rs, r = (row % rs) / g.s(), s = row % g.s();
             if (strided != null && c != cachedChannel) {
                 // one bulk copy of the channel's plane per run of its R·S rows; the picks then read an array
                 MemorySegment.copy(x, F, (xImage + (long) c * g.h() * g.w()) * 4, strided.plane, 0, g.h() * g.w());
+                strided.splitPhases(g.h(), g.w(), sw, lead, wq);
                 cachedChannel = c;
             }
             long plane = xImage + (long) c * g.h() * g.w();
@@ -88,12 +91,8 @@ final class F32ConvIm2col {
                             if (b < run) ConvEpilogue.zero(col, d + b, (run - b));
                         }
                     } else {
-                        float[] planeCopy = strided.plane, picks = strided.run;
-                        int rowStart = ih * g.w(), w = g.w(), sw = g.sw();
-                        for (int i = 0, iw = iw0; i < run; i++, iw += sw) {
-                            picks[i] = iw < 0 || iw >= w ? 0f : planeCopy[rowStart + iw];
-                        }
-                        MemorySegment.copy(picks, 0, col, F, d * 4, run);
+                        int at = iw0 + lead, phase = at % sw;
+                        MemorySegment.copy(strided.phases, (phase * g.h() + ih) * wq + at / sw, col, F, d * 4, run);
                     }
                 }
                 j += run;
@@ -101,14 +100,26 @@ final class F32ConvIm2col {
         }
     }
 
-    /** Per-thread heap buffers of the plane-copy im2col path: one input plane and one output run; grow-only. */
+    /** Per-thread heap buffers of the strided im2col path: one input plane and its column phases; grow-only. */
     private static final class PlaneScratch {
-        float[] plane = new float[0], run = new float[0];
+        float[] plane = new float[0], phases = new float[0];
 
-        PlaneScratch fit(int planeFloats, int runFloats) {
+        PlaneScratch fit(int planeFloats, int phaseFloats) {
             if (plane.length < planeFloats) plane = new float[planeFloats];
-            if (run.length < runFloats) run = new float[runFloats];
+            if (phases.length < phaseFloats) phases = new float[phaseFloats];
             return this;
+        }
+
+        /**
+         * {@code phases[(ph·h + row)·wq + i]} = plane column {@code i·sw + ph − lead} of the row (0 outside the plane):
+         * input column iw of a run starting at iw0 ≥ −lead sits in phase (iw0 + lead) mod sw at (iw0 + lead) / sw.
+         */
+        void splitPhases(int h, int w, int sw, int lead, int wq) {
+            for (int ph = 0; ph < sw; ph++)
+                for (int row = 0; row < h; row++) {
+                    int d = (ph * h + row) * wq, src = row * w;
+                    for (int i = 0, iw = ph - lead; i < wq; i++, iw += sw) phases[d + i] = iw >= 0 && iw < w ? plane[src + iw] : 0f;
+                }
         }
     }
 
