@@ -1,6 +1,6 @@
 """PyTorch reference for ResNet18StepBench: milliseconds per ResNet-18 training step (batch 16, 3x224x224, 1000
 classes, cross-entropy, SGD lr 0.01 momentum 0.9) and per forward alone in training mode without autograd, plus the
-ratio step / forward. Usage: /usr/bin/python3 tools/torch_resnet18_step.py THREADS [STEPS]
+ratio step / forward, as wall-clock and as process CPU time (all threads). Usage: /usr/bin/python3 tools/torch_resnet18_step.py THREADS [STEPS]
 Needs Debian's python3-torch and python3-torchvision (measuring only; never needed to build or test)."""
 import statistics, sys, time
 import torch, torch.nn as nn
@@ -30,16 +30,18 @@ def forward():
         model(x)
 
 def median_ms(fn, n):
+    """Median wall-clock and process-CPU milliseconds per call (CPU time is the figure to compare under load)."""
     for _ in range(2):
         fn()
-    times = []
+    wall, cpu = [], []
     for _ in range(n):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fn()
-        times.append((time.perf_counter() - t) * 1e3)
-    return statistics.median(times)
+        wall.append((time.perf_counter() - t) * 1e3)
+        cpu.append((time.process_time() - c) * 1e3)
+    return statistics.median(wall), statistics.median(cpu)
 
-f = median_ms(forward, steps)
-s = median_ms(step, steps)
-print(f'pytorch {torch.__version__} resnet18 batch 16 threads {sys.argv[1]}: forward {f:.0f} ms, train step {s:.0f} ms, '
-      f'step/forward {s / f:.2f}')
+fw, fc = median_ms(forward, steps)
+sw, sc = median_ms(step, steps)
+print(f'pytorch {torch.__version__} resnet18 batch 16 threads {sys.argv[1]}: forward {fw:.0f} ms wall / {fc:.0f} ms CPU, '
+      f'train step {sw:.0f} ms wall / {sc:.0f} ms CPU, step/forward {sw / fw:.2f} wall / {sc / fc:.2f} CPU')

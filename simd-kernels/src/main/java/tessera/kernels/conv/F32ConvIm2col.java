@@ -92,7 +92,7 @@ final class F32ConvIm2col {
                         }
                     } else {
                         int at = iw0 + lead, phase = at % sw;
-                        MemorySegment.copy(strided.phases, (phase * g.h() + ih) * wq + at / sw, col, F, d * 4, run);
+                        MemorySegment.copy(strided.phaseSegment, ((long) (phase * g.h() + ih) * wq + at / sw) * 4, col, d * 4, run * 4L);
                     }
                 }
                 j += run;
@@ -103,10 +103,15 @@ final class F32ConvIm2col {
     /** Per-thread heap buffers of the strided im2col path: one input plane and its column phases; grow-only. */
     private static final class PlaneScratch {
         float[] plane = new float[0], phases = new float[0];
+        /** phases as a segment, made once per growth (a copy from the bare array wraps it anew on every call). */
+        MemorySegment phaseSegment = MemorySegment.ofArray(phases);
 
         PlaneScratch fit(int planeFloats, int phaseFloats) {
             if (plane.length < planeFloats) plane = new float[planeFloats];
-            if (phases.length < phaseFloats) phases = new float[phaseFloats];
+            if (phases.length < phaseFloats) {
+                phases = new float[phaseFloats];
+                phaseSegment = MemorySegment.ofArray(phases);
+            }
             return this;
         }
 
