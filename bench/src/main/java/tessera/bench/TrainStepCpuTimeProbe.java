@@ -16,8 +16,9 @@ import tessera.memory.Tensor;
 import tessera.zoo.models.Zoo;
 
 /**
- * A development probe, not a benchmark to quote: median <em>thread CPU time</em> of a one-thread ResNet-18 forward
- * (training mode, no graph) and training step at a given batch, for A/B comparisons under machine load (see
+ * A development probe, not a benchmark to quote: median <em>thread CPU time</em> of a one-thread forward (training
+ * mode, no graph) and training step of a zoo model ({@code resnet18}, 224×224) or of {@link TrainingStepBench}'s
+ * network ({@code small-resnet}, 32×32) at a given batch, for A/B comparisons under machine load (see
  * {@link ConvCpuTimeProbe}); also prints the heap bytes each run allocated and the live off-heap bytes and the step/forward ratio.
  * {@code java -cp benchmarks.jar tessera.bench.TrainStepCpuTimeProbe [MODEL] [BATCH] [RUNS]}.
  */
@@ -29,15 +30,18 @@ public final class TrainStepCpuTimeProbe {
         int batch = args.length > 1 ? Integer.parseInt(args[1]) : 16, runs = args.length > 2 ? Integer.parseInt(args[2]) : 5;
         ComputePool.setThreads(1);
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        try (Model model = Model.build(Zoo.spec(name, 1000, null), DType.F32, 1).train();
-             Tensor x = RandomFill.normal(Tensor.zeros(DType.F32, batch, 3, 224, 224), 2, 0, 1)) {
+        boolean small = name.equals("small-resnet");
+        tessera.layers.ModelSpec spec = small ? tessera.layers.ModelSpec.parse(TrainingStepBench.RESNET_STYLE) : Zoo.spec(name, 1000, null);
+        int hw = small ? 32 : 224;
+        try (Model model = Model.build(spec, DType.F32, 1).train();
+             Tensor x = RandomFill.normal(Tensor.zeros(DType.F32, batch, 3, hw, hw), 2, 0, 1)) {
             Sgd sgd = Sgd.of(List.copyOf(model.parameters().values()), 0.01, 0.9, 0, 0, false);
             long[] l = new long[batch];
-            for (int i = 0; i < batch; i++) l[i] = (i * 37L) % 1000;
+            for (int i = 0; i < batch; i++) l[i] = (i * 37L) % (small ? 10 : 1000);
             try (Tensor labels = Tensor.ofLongs(l, batch)) {
                 double[] fwd = new double[runs], step = new double[runs];
                 long a0 = allocated(mx);
-                for (int i = -2; i < runs; i++) {
+                for (int i = small ? -runs : -2; i < runs; i++) { // the small network needs many steps to warm up
                     long t0 = mx.getCurrentThreadCpuTime();
                     try (tessera.autograd.Scope s = tessera.autograd.Scope.open(); GradMode off = GradMode.off()) {
                         model.forward(Variable.constant(x), new ForwardContext(1));
@@ -51,7 +55,7 @@ public final class TrainStepCpuTimeProbe {
                     }
                     long heapAllocated = allocated(mx) - a0;
                     a0 = allocated(mx);
-                    System.out.printf("run %d: forward %.0f ms, step %.0f ms CPU, loss %.4f, heap allocated by forward + step %.1f MB, "
+                    if (runs <= 10 || i == runs - 1) System.out.printf("run %d: forward %.0f ms, step %.0f ms CPU, loss %.4f, heap allocated by forward + step %.1f MB, "
                             + "off-heap live %d MB%n", i, (t1 - t0) / 1e6, (t2 - t1) / 1e6, loss, heapAllocated / 1e6,
                             tessera.memory.MemoryStats.liveBytes() >> 20);
                 }
