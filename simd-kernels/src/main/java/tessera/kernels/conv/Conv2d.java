@@ -19,9 +19,14 @@ import tessera.memory.Tensor;
  *
  * <p>Backward per algorithm: DIRECT computes the input gradient as a stride-1 direct convolution of the
  * stride-upsampled dy with transposed, flipped weights and the weight gradient with a direct kernel vectorized over
- * output channels; IM2COL uses GEMM + col2im and GEMM with colᵀ; WINOGRAD computes the input gradient (itself a 3×3
+ * output channels; IM2COL uses GEMM + col2im and GEMM with colᵀ (for output maps under 1024 pixels one product per
+ * run of images, so the reduction is not just one image's P·Q); WINOGRAD computes the input gradient (itself a 3×3
  * stride-1 convolution) with Winograd, and the weight gradient — which is not a 3×3 output convolution — with the
  * im2col GEMM path.
+ *
+ * <p>Unplanned calls (autograd's: the weights change every training step) pack IM2COL weights once per call into
+ * reused per-thread arrays and run the planned whole-batch paths; Winograd filters are transformed once per call.
+ * Nothing derived from the weights outlives a call, so an in-place weight update is always seen.
  */
 public final class Conv2d {
     private Conv2d() {}

@@ -46,17 +46,26 @@ final class F32ConvIm2col {
     /** As above, with col's first row at element {@code colBase}. */
     static void im2colRows(ConvGeom g, MemorySegment x, long xImage, MemorySegment col, long colBase, int j0, int j1,
                            int row0, int row1) {
-        int rs = g.r() * g.s(), len = j1 - j0;
-        // strided: pick from a heap copy of the plane (per-element segment access costs more than the arithmetic
-        // there); stride 1: bulk copies of runs straight from x
+        im2colRows(g, x, xImage, col, colBase, j1 - j0, j0, j1, row0, row1);
+    }
+
+    /** As above, with col's rows {@code ld} floats apart (≥ j1 − j0: images side by side in one column matrix). */
+    static void im2colRows(ConvGeom g, MemorySegment x, long xImage, MemorySegment col, long colBase, int ld, int j0, int j1,
+                           int row0, int row1) {
+        int rs = g.r() * g.s(), len = ld;
+        // strided: bulk copies of runs from the channel's column phases (a heap copy of the plane split by column
+        // modulo the stride, so a strided run is contiguous); stride 1: bulk copies of runs straight from x
         boolean fromPlane = g.sw() != 1;
-        PlaneScratch strided = fromPlane ? PLANE.get().fit(g.h() * g.w(), g.q()) : null;
+        int sw = g.sw(), lead = Math.max(0, (g.pl() + sw - 1) / sw * sw);
+        int wq = ((g.q() - 1) * sw - g.pl() + (g.s() - 1) * g.dw() + lead) / sw + 1; // through the last input column read
+        PlaneScratch strided = fromPlane ? PLANE.get().fit(g.h() * g.w(), sw * g.h() * wq) : null;
         int cachedChannel = -1;
         for (int row = row0; row < row1; row++) {
             int c = row / rs, r = (row % rs) / g.s(), s = row % g.s();
             if (strided != null && c != cachedChannel) {
                 // one bulk copy of the channel's plane per run of its R·S rows; the picks then read an array
                 MemorySegment.copy(x, F, (xImage + (long) c * g.h() * g.w()) * 4, strided.plane, 0, g.h() * g.w());
+                strided.splitPhases(g.h(), g.w(), sw, lead, wq);
                 cachedChannel = c;
             }
             long plane = xImage + (long) c * g.h() * g.w();
@@ -82,12 +91,8 @@ final class F32ConvIm2col {
                             if (b < run) ConvEpilogue.zero(col, d + b, (run - b));
                         }
                     } else {
-                        float[] planeCopy = strided.plane, picks = strided.run;
-                        int rowStart = ih * g.w(), w = g.w(), sw = g.sw();
-                        for (int i = 0, iw = iw0; i < run; i++, iw += sw) {
-                            picks[i] = iw < 0 || iw >= w ? 0f : planeCopy[rowStart + iw];
-                        }
-                        MemorySegment.copy(picks, 0, col, F, d * 4, run);
+                        int at = iw0 + lead, phase = at % sw;
+                        MemorySegment.copy(strided.phaseSegment, ((long) (phase * g.h() + ih) * wq + at / sw) * 4, col, d * 4, run * 4L);
                     }
                 }
                 j += run;
@@ -95,14 +100,31 @@ final class F32ConvIm2col {
         }
     }
 
-    /** Per-thread heap buffers of the plane-copy im2col path: one input plane and one output run; grow-only. */
+    /** Per-thread heap buffers of the strided im2col path: one input plane and its column phases; grow-only. */
     private static final class PlaneScratch {
-        float[] plane = new float[0], run = new float[0];
+        float[] plane = new float[0], phases = new float[0];
+        /** phases as a segment, made once per growth (a copy from the bare array wraps it anew on every call). */
+        MemorySegment phaseSegment = MemorySegment.ofArray(phases);
 
-        PlaneScratch fit(int planeFloats, int runFloats) {
+        PlaneScratch fit(int planeFloats, int phaseFloats) {
             if (plane.length < planeFloats) plane = new float[planeFloats];
-            if (run.length < runFloats) run = new float[runFloats];
+            if (phases.length < phaseFloats) {
+                phases = new float[phaseFloats];
+                phaseSegment = MemorySegment.ofArray(phases);
+            }
             return this;
+        }
+
+        /**
+         * {@code phases[(ph·h + row)·wq + i]} = plane column {@code i·sw + ph − lead} of the row (0 outside the plane):
+         * input column iw of a run starting at iw0 ≥ −lead sits in phase (iw0 + lead) mod sw at (iw0 + lead) / sw.
+         */
+        void splitPhases(int h, int w, int sw, int lead, int wq) {
+            for (int ph = 0; ph < sw; ph++)
+                for (int row = 0; row < h; row++) {
+                    int d = (ph * h + row) * wq, src = row * w;
+                    for (int i = 0, iw = ph - lead; i < wq; i++, iw += sw) phases[d + i] = iw >= 0 && iw < w ? plane[src + iw] : 0f;
+                }
         }
     }
 
@@ -121,7 +143,7 @@ final class F32ConvIm2col {
         public void accept(int t) {
             int r0 = t * rowsPerTask, r1 = Math.min(rows, r0 + rowsPerTask);
             if (scatter) col2imChannels(g, col, colBase, ld, x, xImage, r0, r1);
-            else im2colRows(g, x, xImage, col, colBase, j0, j1, r0, r1);
+            else im2colRows(g, x, xImage, col, colBase, ld, j0, j1, r0, r1);
         }
     }
 
@@ -133,9 +155,14 @@ final class F32ConvIm2col {
 
     /** im2col of output columns [j0, j1) into col from element {@code colBase}, rows split over the pool. */
     private static void im2col(ConvGeom g, MemorySegment x, long xImage, MemorySegment col, long colBase, int j0, int j1) {
+        im2col(g, x, xImage, col, colBase, j1 - j0, j0, j1);
+    }
+
+    /** As above, col's rows {@code ld} floats apart. */
+    private static void im2col(ConvGeom g, MemorySegment x, long xImage, MemorySegment col, long colBase, int ld, int j0, int j1) {
         int rows = g.cg() * g.r() * g.s();
         ColJob job = COL.get();
-        job.g = g; job.x = x; job.col = col; job.xImage = xImage; job.colBase = colBase; job.j0 = j0; job.j1 = j1; job.rows = rows;
+        job.g = g; job.x = x; job.col = col; job.xImage = xImage; job.colBase = colBase; job.ld = ld; job.j0 = j0; job.j1 = j1; job.rows = rows;
         job.scatter = false;
         int tasks = Math.min(rows, 4 * ComputePool.threads());
         job.rowsPerTask = (rows + tasks - 1) / tasks;
@@ -151,6 +178,7 @@ final class F32ConvIm2col {
                         MemorySegment y, long yo) {
         int cg = g.cg(), kg = g.kg(), pq = g.p() * g.q(), crs = cg * g.r() * g.s();
         boolean plain = g.isPointwise();
+        if (packed == null && (!plain || g.n() > 1)) packed = packPerCall(g, w, wo);
         if (packed != null && !plain) {
             forwardImplicit(g, x, xo, packed, bias, bo, res, ro, act, y, yo);
             return;
@@ -187,6 +215,28 @@ final class F32ConvIm2col {
             }
         }
     }
+
+    /**
+     * Weights packed for one unplanned call (autograd's forward: the weights change every training step), into
+     * per-thread arrays that are reused, so that the call takes the whole-batch paths of a plan instead of packing
+     * the weights again for every image and column chunk.
+     */
+    private static PackedA[] packPerCall(ConvGeom g, MemorySegment w, long wo) {
+        int kg = g.kg(), crs = g.cg() * g.r() * g.s();
+        PackedA[] reuse = PER_CALL.get();
+        if (reuse.length < g.groups()) {
+            reuse = java.util.Arrays.copyOf(reuse, g.groups());
+            PER_CALL.set(reuse);
+        }
+        PackedA[] packed = new PackedA[g.groups()];
+        for (int gi = 0; gi < packed.length; gi++) {
+            packed[gi] = Gemm.packA(false, kg, crs, w, wo + (long) gi * kg * crs, crs, reuse[gi]);
+            reuse[gi] = packed[gi];
+        }
+        return packed;
+    }
+
+    private static final ThreadLocal<PackedA[]> PER_CALL = ThreadLocal.withInitial(() -> new PackedA[1]);
 
     /**
      * The forward pass of a planned (pre-packed) non-pointwise convolution: one product per group over the whole
@@ -334,11 +384,43 @@ final class F32ConvIm2col {
         }
     }
 
+    /** Output maps below this many pixels get their weight gradient from products over several images at once. */
+    private static final int BATCHED_WEIGHT_PIXELS = 1024;
+
+    /**
+     * Weight gradient of small output maps (groups = 1): with one product per image the reduction is only P·Q long
+     * (49 at 7×7) while the whole dW (up to 512×4608) is read and written per image. Here dyᵀ [K, N·P·Q] is a copy of
+     * dy with the images side by side and col holds the im2col matrices of a run of images side by side (at most
+     * {@link #BATCHED_COL_LIMIT} floats), so each product {@code dW += dyᵀ_run · col_runᵀ} reduces over the run's
+     * pixels.
+     */
+    private static void backwardWeightsBatched(ConvGeom g, MemorySegment x, long xo, MemorySegment dy, long dyo,
+                                               MemorySegment dw, long dwo) {
+        int k = g.k(), pq = g.p() * g.q(), crs = g.cg() * g.r() * g.s(), npq = g.n() * pq;
+        long inImage = (long) g.c() * g.h() * g.w();
+        int run = (int) Math.max(1, Math.min(g.n(), BATCHED_COL_LIMIT / ((long) crs * pq)));
+        MemorySegment dyT = Workspace.ofCurrentThread().floats(DY_TRANSPOSED, (long) k * npq);
+        MemorySegment col = Workspace.ofCurrentThread().floats(COLUMNS, (long) crs * run * pq);
+        for (int n = 0; n < g.n(); n++)
+            for (int kk = 0; kk < k; kk++)
+                MemorySegment.copy(dy, (dyo + ((long) n * k + kk) * pq) * 4, dyT, ((long) kk * npq + (long) n * pq) * 4, (long) pq * 4);
+        for (int n0 = 0; n0 < g.n(); n0 += run) {
+            int imgs = Math.min(run, g.n() - n0), len = imgs * pq;
+            for (int i = 0; i < imgs; i++) im2col(g, x, xo + (n0 + i) * inImage, col, (long) i * pq, len, 0, pq);
+            Gemm.sgemm(false, true, k, crs, len, 1f, dyT, (long) n0 * pq, npq, col, 0, len, n0 == 0 ? 0f : 1f, dw, dwo, crs);
+        }
+    }
+
     /** dW_g = Σ_n dy_g · colᵀ (overwritten); db = Σ dy when non-null. */
     static void backwardWeights(ConvGeom g, MemorySegment x, long xo, MemorySegment dy, long dyo,
                                 MemorySegment dw, long dwo, MemorySegment db, long dbo) {
         int cg = g.cg(), kg = g.kg(), pq = g.p() * g.q(), crs = cg * g.r() * g.s();
         boolean plain = g.isPointwise();
+        if (g.groups() == 1 && g.n() > 1 && !plain && pq < BATCHED_WEIGHT_PIXELS) {
+            backwardWeightsBatched(g, x, xo, dy, dyo, dw, dwo);
+            if (db != null) F32ConvDirect.biasGrad(g, dy, dyo, db, dbo);
+            return;
+        }
         int chunk = plain ? pq : colChunk(g);
         MemorySegment col = plain ? null : Workspace.ofCurrentThread().floats(COLUMNS, (long) crs * chunk);
         long inImage = (long) g.c() * g.h() * g.w(), outImage = (long) g.k() * pq;

@@ -7,6 +7,7 @@ import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
+import tessera.kernels.layout.F32Transpose;
 
 /**
  * Copies blocks of A and B (off-heap, row-major, offsets and leading dimensions in float elements) into the
@@ -31,9 +32,10 @@ final class F32GemmPacking {
             packBRows(b, bOff + (long) pc * ldb + jc, ldb, kc, nc, nr, dst);
             return;
         }
+        MemorySegment heap = MemorySegment.ofArray(dst);
         for (int s = 0; s * nr < nc; s++) {
             int cols = Math.min(nr, nc - s * nr);
-            packBTransposedStrip(b, bOff + (long) (jc + s * nr) * ldb + pc, ldb, kc, cols, nr, dst, s * nr * kc);
+            packBTransposedStrip(b, bOff + (long) (jc + s * nr) * ldb + pc, ldb, kc, cols, nr, dst, heap, s * nr * kc);
         }
     }
 
@@ -98,11 +100,10 @@ final class F32GemmPacking {
 
     /** B stored n×k (op(B) = Bᵀ): column c of the strip is a contiguous run of kc floats in row c of B. */
     private static void packBTransposedStrip(MemorySegment b, long src, int ldb, int kc, int cols, int nr,
-            float[] dst, int d) {
-        for (int c = 0; c < cols; c++) {
-            long s = (src + (long) c * ldb) * 4;
-            for (int p = 0, o = d + c; p < kc; p++, o += nr) dst[o] = b.get(F, s + p * 4L);
-        }
+            float[] dst, MemorySegment dstHeap, int d) {
+        // the strip is a transpose of B's cols×kc block: register-tile transposes (a scalar walk down the strip's
+        // columns was most of a weight-gradient GEMM with few output channels, e.g. ResNet's 64-channel layers)
+        F32Transpose.transpose(b, src, ldb, dstHeap, d, nr, cols, kc);
         for (int c = cols; c < nr; c++) {
             for (int p = 0, o = d + c; p < kc; p++, o += nr) dst[o] = 0f;
         }

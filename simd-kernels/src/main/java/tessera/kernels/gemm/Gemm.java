@@ -121,8 +121,22 @@ public final class Gemm {
     /** Vector registers the tile choice counted on: 32 on aarch64 and on x86 with AVX-512 in use by the JVM, else 16. */
     public static int vectorRegisters() { return F32GemmConfig.DEFAULT.cpu().registers(); }
 
+    /**
+     * The same, packed into {@code reuse}'s array when it was packed for this JVM's kernel and is large enough (a new
+     * array otherwise): for weights that change between products (training) and are packed once per call, without a
+     * new array per call. The result shares that array, so {@code reuse} (nullable) must not be used afterwards.
+     */
+    public static PackedA packA(boolean transA, int m, int k, MemorySegment a, long aOffset, int lda, PackedA reuse) {
+        return packA(F32GemmConfig.DEFAULT, transA, m, k, a, aOffset, lda, reuse);
+    }
+
     /** {@link #packA(boolean, int, int, MemorySegment, long, int)} for an explicit kernel and blocking. */
     static PackedA packA(F32GemmConfig cfg, boolean transA, int m, int k, MemorySegment a, long aOffset, int lda) {
+        return packA(cfg, transA, m, k, a, aOffset, lda, null);
+    }
+
+    private static PackedA packA(F32GemmConfig cfg, boolean transA, int m, int k, MemorySegment a, long aOffset, int lda,
+            PackedA reuse) {
         GemmChecks.sizes("packA", m, 0, k);
         GemmChecks.matrix("packA", "A", "lda", a, aOffset, lda, transA ? k : m, transA ? m : k,
                 transA ? "k×m (transA)" : "m×k", 4);
@@ -133,7 +147,8 @@ public final class Gemm {
             throw new IllegalArgumentException("packA: m×k = " + m + "×" + k + " is too large to pack (" + floats
                     + " floats after padding, at most " + (Integer.MAX_VALUE - 16) + ")");
         }
-        float[] data = new float[(int) floats];
+        // every strip is written in full (a short last strip zero-padded), so a reused array needs no clearing
+        float[] data = reuse != null && reuse.config == cfg && reuse.data.length >= floats ? reuse.data : new float[(int) floats];
         PackedA p = new PackedA(data, m, k, mPad, cfg);
         for (int pc = 0; pc < k; pc += kcBlock) {
             int kc = Math.min(kcBlock, k - pc);

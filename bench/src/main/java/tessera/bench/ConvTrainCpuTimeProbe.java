@@ -1,0 +1,82 @@
+package tessera.bench;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.Arrays;
+import tessera.kernels.ComputePool;
+import tessera.kernels.PostOps;
+import tessera.kernels.conv.Conv2d;
+import tessera.kernels.conv.ConvAlgorithm;
+import tessera.kernels.conv.ConvSpec;
+import tessera.memory.DType;
+import tessera.memory.RandomFill;
+import tessera.memory.Tensor;
+
+/**
+ * A development probe, not a benchmark to quote: median one-thread <em>CPU time</em> of the forward, input-gradient
+ * and weight-gradient convolution (AUTO algorithms, unplanned as autograd calls them) of every distinct ResNet-18
+ * convolution at a batch, times the number of such layers in the network, for A/B comparisons of backward kernels
+ * under machine load. {@code java -cp benchmarks.jar tessera.bench.ConvTrainCpuTimeProbe [BATCH] [RUNS]}.
+ */
+public final class ConvTrainCpuTimeProbe {
+    private ConvTrainCpuTimeProbe() {}
+
+    /** name, C, H, K, kernel, stride, pad, count in ResNet-18. */
+    private static final Object[][] LAYERS = {
+            {"conv1 3->64 7x7/2 224", 3, 224, 64, 7, 2, 3, 1},
+            {"64->64 3x3 56", 64, 56, 64, 3, 1, 1, 4},
+            {"64->128 3x3/2 56", 64, 56, 128, 3, 2, 1, 1},
+            {"64->128 1x1/2 56", 64, 56, 128, 1, 2, 0, 1},
+            {"128->128 3x3 28", 128, 28, 128, 3, 1, 1, 3},
+            {"128->256 3x3/2 28", 128, 28, 256, 3, 2, 1, 1},
+            {"128->256 1x1/2 28", 128, 28, 256, 1, 2, 0, 1},
+            {"256->256 3x3 14", 256, 14, 256, 3, 1, 1, 3},
+            {"256->512 3x3/2 14", 256, 14, 512, 3, 2, 1, 1},
+            {"256->512 1x1/2 14", 256, 14, 512, 1, 2, 0, 1},
+            {"512->512 3x3 7", 512, 7, 512, 3, 1, 1, 3}};
+
+    public static void main(String[] args) {
+        int batch = args.length > 0 ? Integer.parseInt(args[0]) : 16, runs = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        ComputePool.setThreads(1);
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        measure(batch, 1, mx, false); // warms every kernel up
+        measure(batch, runs, mx, true);
+    }
+
+    private static void measure(int batch, int runs, ThreadMXBean mx, boolean print) {
+        double[] total = new double[3];
+        if (print) System.out.printf("%-24s %5s %10s %10s %10s  (ms CPU per layer, batch %d)%n", "layer", "count", "forward", "bwd data", "bwd weight", batch);
+        for (Object[] l : LAYERS) {
+            ConvSpec s = ConvSpec.of(batch, (int) l[1], (int) l[2], (int) l[3], (int) l[4], (int) l[5], (int) l[6]);
+            int count = (int) l[7];
+            try (Tensor x = RandomFill.uniform(Tensor.zeros(DType.F32, s.inputShape()), 1, -1, 1);
+                 Tensor w = RandomFill.uniform(Tensor.zeros(DType.F32, s.weightShape()), 2, -0.1, 0.1);
+                 Tensor y = Tensor.zeros(DType.F32, s.outputShape());
+                 Tensor dy = RandomFill.uniform(Tensor.zeros(DType.F32, s.outputShape()), 3, -1, 1);
+                 Tensor dx = Tensor.zeros(DType.F32, s.inputShape());
+                 Tensor dw = Tensor.zeros(DType.F32, s.weightShape())) {
+                Runnable[] ops = {
+                        () -> Conv2d.forward(s, ConvAlgorithm.AUTO, x, w, null, PostOps.NONE, y),
+                        () -> Conv2d.backwardData(s, ConvAlgorithm.AUTO, dy, w, dx),
+                        () -> Conv2d.backwardWeights(s, ConvAlgorithm.AUTO, x, dy, dw, null)};
+                double[] med = new double[3];
+                for (int o = 0; o < 3; o++) {
+                    ops[o].run();
+                    ops[o].run();
+                    double[] ms = new double[runs];
+                    for (int i = 0; i < runs; i++) {
+                        long t0 = mx.getCurrentThreadCpuTime();
+                        ops[o].run();
+                        ms[i] = (mx.getCurrentThreadCpuTime() - t0) / 1e6;
+                    }
+                    Arrays.sort(ms);
+                    med[o] = ms[runs / 2];
+                    total[o] += med[o] * count;
+                }
+                if (print) System.out.printf("%-24s %5d %10.1f %10.1f %10.1f%n", l[0], count, med[0], med[1], med[2]);
+            }
+        }
+        if (print) System.out.printf("%-24s %5s %10.0f %10.0f %10.0f  backward/forward %.2f%n", "ResNet-18 total", "", total[0], total[1],
+                total[2], (total[1] + total[2]) / total[0]);
+    }
+}

@@ -1,0 +1,75 @@
+package tessera.bench;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.Arrays;
+import java.util.List;
+import tessera.autograd.GradMode;
+import tessera.autograd.Variable;
+import tessera.kernels.ComputePool;
+import tessera.layers.ForwardContext;
+import tessera.layers.Model;
+import tessera.layers.optim.Sgd;
+import tessera.memory.DType;
+import tessera.memory.RandomFill;
+import tessera.memory.Tensor;
+import tessera.zoo.models.Zoo;
+
+/**
+ * A development probe, not a benchmark to quote: median <em>thread CPU time</em> of a one-thread forward (training
+ * mode, no graph) and training step of a zoo model ({@code resnet18}, 224×224) or of {@link TrainingStepBench}'s
+ * network ({@code small-resnet}, 32×32) at a given batch, for A/B comparisons under machine load (see
+ * {@link ConvCpuTimeProbe}); also prints the heap bytes each run allocated and the live off-heap bytes and the step/forward ratio.
+ * {@code java -cp benchmarks.jar tessera.bench.TrainStepCpuTimeProbe [MODEL] [BATCH] [RUNS]}.
+ */
+public final class TrainStepCpuTimeProbe {
+    private TrainStepCpuTimeProbe() {}
+
+    public static void main(String[] args) {
+        String name = args.length > 0 ? args[0] : "resnet18";
+        int batch = args.length > 1 ? Integer.parseInt(args[1]) : 16, runs = args.length > 2 ? Integer.parseInt(args[2]) : 5;
+        ComputePool.setThreads(1);
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        boolean small = name.equals("small-resnet");
+        tessera.layers.ModelSpec spec = small ? tessera.layers.ModelSpec.parse(TrainingStepBench.RESNET_STYLE) : Zoo.spec(name, 1000, null);
+        int hw = small ? 32 : 224;
+        try (Model model = Model.build(spec, DType.F32, 1).train();
+             Tensor x = RandomFill.normal(Tensor.zeros(DType.F32, batch, 3, hw, hw), 2, 0, 1)) {
+            Sgd sgd = Sgd.of(List.copyOf(model.parameters().values()), 0.01, 0.9, 0, 0, false);
+            long[] l = new long[batch];
+            for (int i = 0; i < batch; i++) l[i] = (i * 37L) % (small ? 10 : 1000);
+            try (Tensor labels = Tensor.ofLongs(l, batch)) {
+                double[] fwd = new double[runs], step = new double[runs];
+                long a0 = allocated(mx);
+                for (int i = small ? -runs : -2; i < runs; i++) { // the small network needs many steps to warm up
+                    long t0 = mx.getCurrentThreadCpuTime();
+                    try (tessera.autograd.Scope s = tessera.autograd.Scope.open(); GradMode off = GradMode.off()) {
+                        model.forward(Variable.constant(x), new ForwardContext(1));
+                    }
+                    long t1 = mx.getCurrentThreadCpuTime();
+                    double loss = ResNet18StepBench.step(model, sgd, x, labels);
+                    long t2 = mx.getCurrentThreadCpuTime();
+                    if (i >= 0) {
+                        fwd[i] = (t1 - t0) / 1e6;
+                        step[i] = (t2 - t1) / 1e6;
+                    }
+                    long heapAllocated = allocated(mx) - a0;
+                    a0 = allocated(mx);
+                    if (runs <= 10 || i == runs - 1) System.out.printf("run %d: forward %.0f ms, step %.0f ms CPU, loss %.4f, heap allocated by forward + step %.1f MB, "
+                            + "off-heap live %d MB%n", i, (t1 - t0) / 1e6, (t2 - t1) / 1e6, loss, heapAllocated / 1e6,
+                            tessera.memory.MemoryStats.liveBytes() >> 20);
+                }
+                Arrays.sort(fwd);
+                Arrays.sort(step);
+                System.out.printf("%s batch %d, 1 thread: median CPU forward %.0f ms, step %.0f ms, step/forward %.2f%n",
+                        name, batch, fwd[runs / 2], step[runs / 2], step[runs / 2] / fwd[runs / 2]);
+            }
+            sgd.close();
+        }
+    }
+
+    /** Heap bytes the calling thread has allocated so far (HotSpot's per-thread counter). */
+    private static long allocated(ThreadMXBean mx) {
+        return ((com.sun.management.ThreadMXBean) mx).getCurrentThreadAllocatedBytes();
+    }
+}
