@@ -151,7 +151,7 @@ final class F32GemmDriver {
     /** One MR×NR tile: A strip at row {@code ir} of the block, B micro-panel at column {@code jr} of the panel. */
     private static void tile(F32GemmJob g, F32GemmMicrokernel kern, float[] aSrc, int aOff, float[] bPack, int bOff,
             float[] tile, int ic, int ir, int mc, int jc, int jr, int nc, int kc, boolean first, boolean last) {
-        int mr = kern.mr, nr = kern.nr, v = kern.v;
+        int mr = kern.mr, nr = kern.nr;
         int nrHere = Math.min(nr, nc - jr);
         int col = jc + jr;
         // column batching: the tile's first column is column jj of batch seg; does the tile stay in that batch?
@@ -171,8 +171,19 @@ final class F32GemmDriver {
             }
             return;
         }
-        if (nrHere <= v) kern.computeNarrow(aSrc, aOff + ir * kc, bPack, bOff, kc, tile);
-        else kern.compute(aSrc, aOff + ir * kc, bPack, bOff, kc, tile);
+        edgeTile(g, kern, aSrc, aOff + ir * kc, bPack, bOff, tile, row, col, mrHere, nrHere, kc, first, last);
+    }
+
+    /**
+     * A tile that cannot go straight into C (an edge tile, one spanning batches, or a scaled product): computed
+     * into the tile buffer, then merged by {@link F32GemmTileStore}. Kept out of {@link #tile} so that the common
+     * path stays small enough for C2 to inline into the loops.
+     */
+    private static void edgeTile(F32GemmJob g, F32GemmMicrokernel kern, float[] aSrc, int aOff, float[] bPack, int bOff,
+            float[] tile, int row, int col, int mrHere, int nrHere, int kc, boolean first, boolean last) {
+        int nr = kern.nr;
+        if (nrHere <= kern.v) kern.computeNarrow(aSrc, aOff, bPack, bOff, kc, tile);
+        else kern.compute(aSrc, aOff, bPack, bOff, kc, tile);
         if (g.segCols == 0) {
             F32GemmTileStore.store(tile, nr, g.c, g.cOff, g.ldc, row, col, mrHere, nrHere,
                     g.alpha, g.beta, first, last, g.epilogue);
