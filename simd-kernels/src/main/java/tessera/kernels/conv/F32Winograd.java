@@ -25,7 +25,7 @@ import tessera.kernels.layout.F32Transpose;
  * register tile), and the output transform {@code Y = Aᵀ M A} vectorized over output channels into a channel-last
  * output buffer; (3) that buffer is transposed back to NCHW row by row with bias, residual and activation applied
  * while the row is in cache. All scratch is per-thread heap arrays (the GEMM stage reads arrays fastest), grow-only.
- * Filters {@code U = G g Gᵀ} are transformed (vectorized, in float32) once per call or once per {@link ConvPlan}; layout
+ * Filters {@code U = G g Gᵀ} are transformed (in float64) once per call or once per {@link ConvPlan}; layout
  * {@code [group][point][kBlock][Cp][NB]}.
  *
  * <p>Numerical error, measured against the float64 reference ({@code ConvWinogradErrorTest}; inputs and weights
@@ -66,12 +66,43 @@ final class F32Winograd {
         return (long) g.groups() * alpha * alpha * kBlocks(g) * cPad(g) * nb(g);
     }
 
+    // Filter transform matrices G (α × 3)
+    private static final double[][] G2 = {{1, 0, 0}, {.5, .5, .5}, {.5, -.5, .5}, {0, 0, 1}};
+    private static final double[][] G4 = {{1 / 4.0, 0, 0}, {-1 / 6.0, -1 / 6.0, -1 / 6.0}, {-1 / 6.0, 1 / 6.0, -1 / 6.0},
+            {1 / 24.0, 1 / 12.0, 1 / 6.0}, {1 / 24.0, -1 / 12.0, 1 / 6.0}, {0, 0, 1}};
+
     /**
-     * U = G·w·Gᵀ per (k, c), packed ({@link F32WinogradFilters}). {@code adjoint}: as {@link F32ConvDirect#packWeights}
+     * U = G·w·Gᵀ per (k, c), packed, computed in float64 and rounded once (a float32 transform added enough error to
+     * break ConvPropertiesTest's Winograd input-gradient bound). {@code adjoint}: as {@link F32ConvDirect#packWeights}
      * (w belongs to the convolution whose input gradient g computes: transposed per group and flipped).
      */
     void transformWeights(ConvGeom g, MemorySegment w, long wo, boolean adjoint, float[] u) {
-        F32WinogradFilters.transform(this, g, w, wo, adjoint, u);
+        double[][] gm = m == 2 ? G2 : G4;
+        int cg = g.cg(), kg = g.kg(), nb = nb(g), kbs = kBlocks(g), cp = cPad(g), a2 = alpha * alpha;
+        java.util.Arrays.fill(u, 0, Math.toIntExact(transformedSize(g)), 0f);
+        double[] f = new double[9];
+        double[] t = new double[alpha * 3];
+        for (int gi = 0; gi < g.groups(); gi++)
+            for (int ko = 0; ko < kg; ko++)
+                for (int c = 0; c < cg; c++) {
+                    for (int r = 0; r < 3; r++)
+                        for (int s = 0; s < 3; s++) {
+                            long src = adjoint
+                                    ? ((((long) gi * cg + c) * kg + ko) * 3 + (2 - r)) * 3 + (2 - s)
+                                    : ((((long) gi * kg + ko) * cg + c) * 3 + r) * 3 + s;
+                            f[r * 3 + s] = w.getAtIndex(F, wo + src);
+                        }
+                    for (int i = 0; i < alpha; i++)
+                        for (int s = 0; s < 3; s++)
+                            t[i * 3 + s] = gm[i][0] * f[s] + gm[i][1] * f[3 + s] + gm[i][2] * f[6 + s];
+                    int kb = ko / nb, j = ko % nb;
+                    for (int i = 0; i < alpha; i++)
+                        for (int l = 0; l < alpha; l++) {
+                            double v = t[i * 3] * gm[l][0] + t[i * 3 + 1] * gm[l][1] + t[i * 3 + 2] * gm[l][2];
+                            int dst = (((gi * a2 + i * alpha + l) * kbs + kb) * cp + c) * nb + j;
+                            u[dst] = (float) v;
+                        }
+                }
     }
 
     // ------------------------------------------------------------------ forward
