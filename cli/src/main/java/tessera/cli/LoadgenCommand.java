@@ -40,6 +40,7 @@ public final class LoadgenCommand implements Callable<Integer> {
     @Option(names = "--clients", defaultValue = "1", description = "concurrent clients (default 1)") int clients;
     @Option(names = "--seconds", defaultValue = "10", description = "how long to send, after the warm-up (default 10)") double seconds;
     @Option(names = "--warmup", defaultValue = "0", description = "seconds of load before measuring, not counted (default 0)") double warmup;
+    @Option(names = "--requests", defaultValue = "0", description = "stop after this many measured requests, or at --seconds, whichever comes first (default 0: time only)") long requests;
     @Option(names = "--json", description = "send JSON data instead of the binary tensor extension") boolean json;
 
     @Override
@@ -53,6 +54,7 @@ public final class LoadgenCommand implements Callable<Integer> {
         if (clients < 1 || clients > 4096) throw new IllegalArgumentException("--clients must be in 1..4096, got " + clients);
         if (!(seconds > 0) || seconds > 3600) throw new IllegalArgumentException("--seconds must be in (0, 3600], got " + seconds);
         if (!(warmup >= 0) || warmup > 600) throw new IllegalArgumentException("--warmup must be in [0, 600], got " + warmup);
+        if (requests < 0) throw new IllegalArgumentException("--requests must be >= 0 (0: bounded by --seconds only), got " + requests);
         URI base = URI.create(url.endsWith("/") ? url.substring(0, url.length() - 1) : url);
         if (!"http".equals(base.getScheme()) || base.getHost() == null) throw new IllegalArgumentException("--url must be http://HOST:PORT, got " + url);
         for (InetAddress a : InetAddress.getAllByName(base.getHost())) {
@@ -94,6 +96,7 @@ public final class LoadgenCommand implements Callable<Integer> {
             long measureFrom = t0 + (long) (warmup * 1e9);
             long end = measureFrom + (long) (seconds * 1e9);
             AtomicLong errors = new AtomicLong();
+            AtomicLong permits = new AtomicLong(requests > 0 ? requests : Long.MAX_VALUE);
             AtomicReference<String> firstError = new AtomicReference<>();
             long[][] lat = new long[clients][];
             int[] counts = new int[clients];
@@ -119,6 +122,7 @@ public final class LoadgenCommand implements Callable<Integer> {
                     while (true) {
                         long s = System.nanoTime();
                         if (s - end >= 0) return;
+                        if (s - measureFrom >= 0 && permits.getAndDecrement() <= 0) return;
                         boolean ok;
                         String err = null;
                         try {
@@ -145,7 +149,7 @@ public final class LoadgenCommand implements Callable<Integer> {
             }
             for (Thread t : threads) t.join();
             if (scrape != null) scrape.join();
-            double elapsed = (Math.max(System.nanoTime(), end) - measureFrom) / 1e9;
+            double elapsed = (System.nanoTime() - measureFrom) / 1e9;
             double[] after = batchStats(http, base);
             int n = 0;
             for (int c : counts) n += c;

@@ -114,7 +114,7 @@ class ServeCommandTest {
         try (ModelServer s = ModelServer.start(cfg)) {
             for (String mode : new String[] {"--json", "--clients"}) {
                 ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-                List<String> args = new ArrayList<>(List.of("loadgen", "--url", s.url(), "--model", "lenet", "--input", input.toString(), "--clients", "4", "--seconds", "1.5", "--warmup", "0.5"));
+                List<String> args = new ArrayList<>(List.of("loadgen", "--url", s.url(), "--model", "lenet", "--input", input.toString(), "--clients", "4", "--requests", "40", "--seconds", "600"));
                 if (mode.equals("--json")) args.add("--json");
                 int code = run(out, err, args.toArray(String[]::new));
                 String text = out.toString(StandardCharsets.UTF_8);
@@ -123,7 +123,7 @@ class ServeCommandTest {
                 assertEquals(1, lines.length, "exactly one line: " + text);
                 Matcher m = Pattern.compile("^loadgen: clients 4, requests (\\d+), errors 0, throughput ([0-9.]+) req/s, p50 ([0-9.]+) ms, p90 ([0-9.]+) ms, p99 ([0-9.]+) ms, mean batch ([0-9.]+)$").matcher(lines[0]);
                 assertTrue(m.matches(), lines[0]);
-                assertTrue(Long.parseLong(m.group(1)) > 0, lines[0]);
+                assertEquals(40, Long.parseLong(m.group(1)), "bounded by --requests: " + lines[0]);
                 double p50 = Double.parseDouble(m.group(3)), p90 = Double.parseDouble(m.group(4)), p99 = Double.parseDouble(m.group(5));
                 assertTrue(p50 <= p90 && p90 <= p99, lines[0]);
                 double meanBatch = Double.parseDouble(m.group(6));
