@@ -26,7 +26,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "1", description = "batch size (default 1)") int batch;
     @Option(names = "--threads", defaultValue = "0", description = "intra-op threads (default: all cores)") int threads;
     @Option(names = "--iterations", defaultValue = "100", description = "timed runs after warm-up (default 100)") int iterations;
-    @Option(names = "--profile", description = "after the latency runs, time every step: node, op, algorithm, ms, % of total") boolean profile;
+    @Option(names = "--profile", description = "after the latency runs, time every step: node, op, algorithm, ms, %% of total") boolean profile;
     @Option(names = "--top", defaultValue = "25", description = "steps listed by --profile (default 25)") int top;
 
     @Override

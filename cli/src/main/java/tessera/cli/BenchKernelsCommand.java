@@ -40,7 +40,7 @@ import tessera.cli.bench.TorchComparison;
  * <p>Scores are converted by the conventions documented on {@link JmhResultTable}.
  */
 @Command(name = "kernels", mixinStandardHelpOptions = true,
-        description = "Run the JMH kernel benchmarks (FMA peak, GEMM, conv, pooling, ...) and report GFLOP/s / GB/s and % of peak.")
+        description = "Run the JMH kernel benchmarks (FMA peak, GEMM, conv, pooling, ...) and report GFLOP/s / GB/s and %% of peak.")
 public final class BenchKernelsCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "24 cases instead of every parameter (the same 8 s warm-up and 5 s measurement per case)")
     boolean quick;

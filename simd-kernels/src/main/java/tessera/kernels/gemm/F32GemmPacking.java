@@ -62,19 +62,44 @@ final class F32GemmPacking {
     static void packBSegmented(MemorySegment b, long bOff, int ldb, int segCols, long bSegStride, int pc, int kc,
             int jc, int nc, int nr, float[] dst) {
         int strips = (nc + nr - 1) / nr, stripStride = nr * kc;
+        int seg0 = jc / segCols, jj0 = jc - seg0 * segCols;
+        boolean wholeVectors = nr % V == 0; // a kernel of a narrower species than the copies' has NR < V
         for (int p = 0; p < kc; p++) {
             long rowOff = bOff + (long) (pc + p) * ldb;
+            // the strip's batch and column advance incrementally (a division per strip and row cost as much as the copy)
+            int seg = seg0, jj = jj0;
             for (int s = 0, d = p * nr; s < strips; s++, d += stripStride) {
-                int col = jc + s * nr, cols = Math.min(nr, nc - s * nr), done = 0;
-                while (done < cols) {
-                    int seg = (col + done) / segCols, jj = (col + done) - seg * segCols;
-                    int run = Math.min(cols - done, segCols - jj);
-                    copyRun(b, (rowOff + seg * bSegStride + jj) * 4, run, dst, d + done);
-                    done += run;
+                int cols = Math.min(nr, nc - s * nr);
+                if (cols == nr && jj + nr <= segCols && wholeVectors) {
+                    copyStrip(b, (rowOff + seg * bSegStride + jj) * 4, nr, dst, d);
+                } else {
+                    copySpanning(b, rowOff, segCols, bSegStride, jc + s * nr, cols, nr, dst, d);
                 }
-                if (cols < nr) Arrays.fill(dst, d + cols, d + nr, 0f);
+                jj += nr;
+                while (jj >= segCols) {
+                    jj -= segCols;
+                    seg++;
+                }
             }
         }
+    }
+
+    /** One full strip row: {@code nr} (a multiple of the vector length) floats from byte offset {@code sb}. */
+    private static void copyStrip(MemorySegment b, long sb, int nr, float[] dst, int d) {
+        for (int c = 0; c < nr; c += V) FloatVector.fromMemorySegment(S, b, sb + c * 4L, NO).intoArray(dst, d + c);
+    }
+
+    /** One strip row whose columns cross a batch boundary or end the panel: run by run, zero-padded to {@code nr}. */
+    private static void copySpanning(MemorySegment b, long rowOff, int segCols, long bSegStride, int col, int cols, int nr,
+            float[] dst, int d) {
+        int done = 0;
+        while (done < cols) {
+            int seg = (col + done) / segCols, jj = (col + done) - seg * segCols;
+            int run = Math.min(cols - done, segCols - jj);
+            copyRun(b, (rowOff + seg * bSegStride + jj) * 4, run, dst, d + done);
+            done += run;
+        }
+        if (cols < nr) Arrays.fill(dst, d + cols, d + nr, 0f);
     }
 
     /** {@code cols} floats from byte offset {@code sb} to {@code dst[d..]}. */

@@ -44,7 +44,7 @@ class ConvPointwiseTransposedTest {
                  Tensor ref = Tensor.zeros(DType.F64, s.outputShape()); Tensor abs = Tensor.zeros(DType.F64, s.outputShape());
                  Tensor y = Tensor.zeros(DType.F32, s.outputShape());
                  ConvPlan plan = ConvPlan.create(planned, ConvAlgorithm.IM2COL, w, b, act)) {
-                assertEquals("gemm-transposed", plan.describe());
+                assertEquals("gemm|transposed@b1", plan.describe());
                 PostOps post = mode == 2 ? PostOps.NONE.withResidual(res64) : null;
                 Conv2d.forward(s, ConvAlgorithm.DIRECT, x64, w64, b64, post, ref);
                 Conv2d.forward(s, ConvAlgorithm.DIRECT, ax, aw, ab, mode == 2 ? PostOps.NONE.withResidual(ares) : null, abs);
