@@ -17,7 +17,8 @@ import tessera.memory.TensorArena;
  * p = 2; {@code LayerNormalization} = (x − mean) / √(var + ε) · scale + bias over the axes from {@code axis} on
  * (a non-negative axis flattens them into one first, by Reshape), with the optional Mean and InvStdDev outputs.
  * {@code InstanceNormalization} = the same over [N, C, S] (every axis after the channels flattened) with a per-channel
- * scale and bias; {@code DepthToSpace} (DCR and CRD) and {@code SpaceToDepth} = Reshape → 6-D Transpose → Reshape;
+ * scale and bias; training-mode {@code BatchNormalization} = the same with the statistics over N and S, plus the
+ * running-statistics outputs; {@code DepthToSpace} (DCR and CRD) and {@code SpaceToDepth} = Reshape → 6-D Transpose → Reshape;
  * {@code Split} = one Slice per output (sizes from the {@code split} input — {@link OpsetNormalizer} turns the
  * attribute of opsets before 13 into it — or equal parts of ⌈d / outputs⌉, the last one shorter, as in opset 18;
  * sizes that do not add up to the axis, and an axis the outputs do not divide without {@code num_outputs}, are
@@ -153,6 +154,10 @@ final class Decompositions {
                 add(b + "shape", "Shape", List.of(n.input(0)), b + "shape", Map.of());
                 add(n.name(), "Reshape", List.of(b + "shifted", b + "shape"), y, Map.of());
             }
+            case "BatchNormalization" -> {
+                if (n.getInt("training_mode", 0) == 1 && n.inputs().size() == 5) batchNormTraining(n, b, y);
+                else out.add(n); // inference form (or an invalid node, refused by its parser)
+            }
             case "DepthToSpace", "SpaceToDepth" -> spaceDepth(n, b, y);
             case "Split" -> split(n, b);
             case "Expand" -> expand(n, b, n.input(0), n.input(1), y);
@@ -172,6 +177,43 @@ final class Decompositions {
                 add(n.name(), "Reshape", List.of(b + "expanded", b + "oshape"), y, Map.of());
             }
             default -> out.add(n);
+        }
+    }
+
+    /**
+     * Training-mode BatchNormalization (opset 14+): statistics of the batch per channel over [N, C, S] (every axis
+     * after the channels flattened), population variance, Y = (x − mean) / √(var + ε) · scale + B; the optional
+     * outputs are the running statistics input_mean · momentum + mean · (1 − momentum) and the same for the
+     * variance (population, as ONNX's reference computes it), each [C].
+     */
+    private void batchNormTraining(OnnxNode n, String b, String y) {
+        float eps = n.getFloat("epsilon", 1e-5f), momentum = n.getFloat("momentum", 0.9f);
+        if (!(eps >= 0)) throw OpParsers.bad(n, "attribute 'epsilon' must be >= 0");
+        add(b + "flat", "Reshape", List.of(n.input(0), constant(n, "ncs", longs(0, 0, -1))), b + "flat", Map.of());
+        String ax = constant(n, "axes", longs(0, 2));
+        add(b + "mean", "ReduceMean", List.of(b + "flat", ax), b + "mean", Map.of());
+        add(b + "d", "Sub", List.of(b + "flat", b + "mean"), b + "d", Map.of());
+        add(b + "d2", "Mul", List.of(b + "d", b + "d"), b + "d2", Map.of());
+        add(b + "var", "ReduceMean", List.of(b + "d2", ax), b + "var", Map.of());
+        add(b + "veps", "Add", List.of(b + "var", constant(n, "eps", floats(eps))), b + "veps", Map.of());
+        add(b + "std", "Sqrt", List.of(b + "veps"), b + "std", Map.of());
+        add(b + "norm", "Div", List.of(b + "d", b + "std"), b + "norm", Map.of());
+        String c = constant(n, "c", longs(1, -1, 1));
+        add(b + "scale", "Reshape", List.of(n.input(1), c), b + "scale", Map.of());
+        add(b + "bias", "Reshape", List.of(n.input(2), c), b + "bias", Map.of());
+        add(b + "scaled", "Mul", List.of(b + "norm", b + "scale"), b + "scaled", Map.of());
+        add(b + "shifted", "Add", List.of(b + "scaled", b + "bias"), b + "shifted", Map.of());
+        add(b + "shape", "Shape", List.of(n.input(0)), b + "shape", Map.of());
+        add(n.name(), "Reshape", List.of(b + "shifted", b + "shape"), y, Map.of());
+        String keep = constant(n, "momentum", floats(momentum)), take = constant(n, "one_minus_momentum", floats(1.0 - momentum));
+        String[] stat = {"mean", "var"};
+        for (int k = 0; k < 2; k++) {
+            if (n.outputs().size() <= k + 1 || n.outputs().get(k + 1).isEmpty()) continue;
+            String r = b + "running_" + stat[k];
+            add(r + "_batch", "Reshape", List.of(b + stat[k], constant(n, "c_" + stat[k], longs(-1))), r + "_batch", Map.of());
+            add(r + "_new", "Mul", List.of(r + "_batch", take), r + "_new", Map.of());
+            add(r + "_old", "Mul", List.of(n.input(3 + k), keep), r + "_old", Map.of());
+            add(r, "Add", List.of(r + "_old", r + "_new"), n.outputs().get(k + 1), Map.of());
         }
     }
 

@@ -49,7 +49,7 @@ public final class OnnxOps {
         op("MaxUnpool", 2, 3, OpParsers::maxUnpool);
         op("BatchNormalization", 5, 5, OpParsers::batchNorm);
         op("LRN", 1, 1, OpParsers::lrn);
-        foldable("Dropout", 1, 3, OpParsers::none);
+        foldable("Dropout", 1, 3, OpParsers::dropout);
         op("Relu", 1, 1, n -> new OpArgs.Act(ActivationFn.relu()));
         op("LeakyRelu", 1, 1, n -> OpParsers.act(n, () -> ActivationFn.leakyRelu(n.getFloat("alpha", 0.01f))));
         op("Elu", 1, 1, n -> OpParsers.act(n, () -> ActivationFn.elu(n.getFloat("alpha", 1f))));

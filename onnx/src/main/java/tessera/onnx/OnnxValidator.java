@@ -43,21 +43,13 @@ public final class OnnxValidator {
     }
 
     /**
-     * Dropout's {@code training_mode} input (opset 12+) must be a constant false (or true with ratio 0, which is the
-     * identity too): training-mode dropout zeroes random elements, which inference never does.
+     * Dropout's {@code training_mode} input (opset 12+) must be known at load (an initializer or a Constant): false
+     * is the identity, true zeroes random elements (training-mode dropout, planned by the inference engine).
      */
     private static void checkDropout(OnnxGraph g, OnnxNode n) {
-        if (!n.hasInput(2)) return;
-        double[] mode = constant(g, n.input(2));
-        if (mode == null) {
-            throw OpParsers.bad(n, "input 2 'training_mode' ('" + n.input(2) + "') is computed; Tessera runs Dropout in inference mode only "
-                    + "and needs it to be a constant false");
-        }
-        if (mode.length == 1 && mode[0] == 0) return;
-        double[] ratio = n.hasInput(1) ? constant(g, n.input(1)) : new double[] {0.5};
-        if (ratio != null && ratio.length == 1 && ratio[0] == 0) return; // training with ratio 0 keeps everything
-        throw OpParsers.bad(n, "input 2 'training_mode' is true with ratio " + (ratio == null ? "computed" : ratio.length == 1 ? "" + ratio[0] : "?")
-                + ": training-mode dropout (random zeroing, scaling by 1/(1 - ratio)) is not supported; Tessera runs inference only");
+        if (!n.hasInput(2) || constant(g, n.input(2)) != null) return;
+        throw OpParsers.bad(n, "input 2 'training_mode' ('" + n.input(2) + "') is computed; Tessera needs it to be a constant "
+                + "(an initializer or a Constant)");
     }
 
     /** The values of an initializer or Constant-node output, or null when the value is computed. */

@@ -165,6 +165,12 @@ public sealed interface OpArgs {
 
     record BatchNorm(double epsilon) implements OpArgs {}
 
+    /**
+     * Dropout: the {@code seed} attribute (opset 12+) as an unsigned 32-bit value (the attribute modulo 2^32), or
+     * null when the node has none. Ratio and training_mode are inputs.
+     */
+    record Dropout(Long seed) implements OpArgs {}
+
     record Lrn(int size, double alpha, double beta, double bias) implements OpArgs {}
 
     /**

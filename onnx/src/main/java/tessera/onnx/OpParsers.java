@@ -161,10 +161,15 @@ final class OpParsers {
     }
 
     static OpArgs batchNorm(OnnxNode n) {
-        if (n.getInt("training_mode", 0) != 0) throw bad(n, "attribute 'training_mode' = 1 is not supported (inference only)");
+        // training mode (1) is rewritten into table operators at load (Decompositions) when the node has its 5 inputs
+        if (flag(n, "training_mode", 0)) throw bad(n, "attribute 'training_mode' = 1 on a node that was not rewritten for training mode");
         float eps = n.getFloat("epsilon", 1e-5f);
         if (eps < 0) throw bad(n, "attribute 'epsilon' must be >= 0");
         return new OpArgs.BatchNorm(eps);
+    }
+
+    static OpArgs dropout(OnnxNode n) {
+        return new OpArgs.Dropout(n.has("seed") ? n.getInt("seed", 0) & 0xFFFF_FFFFL : null);
     }
 
     static OpArgs lrn(OnnxNode n) {

@@ -105,10 +105,10 @@ public final class OpsetNormalizer {
      * Opsets 1–8 to opset 9: drops {@code consumed_inputs} (opset < 6 in-place hints); opset-6 binary broadcasting
      * ({@code broadcast}, {@code axis}) becomes numpy broadcasting, with the axis kept as {@link #LEGACY_AXIS} so the
      * interpreters refuse an axis that is not numpy's (trailing) alignment; Gemm's {@code broadcast} is dropped (C
-     * broadcasts in every opset); BatchNormalization's and Dropout's {@code is_test} must be 1 (training mode is
-     * refused) and BatchNormalization's {@code spatial} must be 1 (per-activation statistics are refused); Reshape's
-     * {@code shape} attribute (opset < 5) becomes an input; Concat's axis defaults to 1 before opset 4; Pad's
-     * {@code paddings} (opset 1) is renamed {@code pads}.
+     * broadcasts in every opset); BatchNormalization's and Dropout's {@code is_test} must be 1 (their training mode of
+     * opsets before 7 is refused) and BatchNormalization's {@code spatial} must be 1 (per-activation statistics are
+     * refused); Reshape's {@code shape} attribute (opset < 5) becomes an input; Concat's axis defaults to 1 before
+     * opset 4; Pad's {@code paddings} (opset 1) is renamed {@code pads}.
      */
     private OnnxNode legacy(OnnxNode n, long opset) {
         Map<String, OnnxAttribute> a = new LinkedHashMap<>(n.attributes());
@@ -131,7 +131,8 @@ public final class OpsetNormalizer {
                 OnnxAttribute t = a.remove("is_test");
                 if (opset < 7 && (t == null || t.i() == 0)) {
                     throw OpParsers.bad(n, "attribute 'is_test' = " + (t == null ? "0 (default)" : t.i()) + " (opset " + opset
-                            + ") asks for training mode, which is not supported; Tessera runs inference only (is_test = 1)");
+                            + ") asks for training mode, which Tessera supports in the opset-12+ Dropout and opset-14+ BatchNormalization forms"
+                            + " only (is_test = 1 is inference)");
                 }
                 OnnxAttribute sp = a.remove("spatial");
                 if (sp != null && sp.i() != 1) {

@@ -32,12 +32,13 @@ import tessera.onnx.proto.OnnxProto.TensorProto;
 /**
  * Central finite differences of L = Σ Y⊙GY (GY Gaussian) against {@code DifferentiableGraph.vjp} in float64, for
  * the operators with their own gradient map ({@code Resize}: every mode and several coordinate transformations,
- * scales up and down, sizes) and for the operators run as rewrites into table operators (LayerNormalization,
- * InstanceNormalization, ReduceL2/SumSquare/Min, GlobalLpPool, Mean, DepthToSpace/SpaceToDepth, Split, Tile,
- * Expand), end to end through the load-time rewrite: the input gradient at 8 coordinates and every float
- * initializer's gradient at 4 coordinates each. Input steps are 1e-6 on float64 inputs; initializers are float32,
- * so their step is 2^-12 and the quotient uses the perturbation actually stored. Check: |fd − analytic| ≤ 1e-5 +
- * 1e-3·|fd|. The inference session's output must also match the vjp forward (1e-4, float32 kernels).
+ * scales up and down, sizes; seeded training-mode {@code Dropout}) and for the operators run as rewrites into table
+ * operators (LayerNormalization, InstanceNormalization, training-mode BatchNormalization, ReduceL2/SumSquare/Min,
+ * GlobalLpPool, Mean, DepthToSpace/SpaceToDepth, Split, Tile, Expand), end to end through the load-time rewrite: the
+ * input gradient at 8 coordinates and every float initializer's gradient at 4 coordinates each. Input steps are 1e-6
+ * on float64 inputs; initializers are float32, so their step is 2^-12 and the quotient uses the perturbation actually
+ * stored. Check: |fd − analytic| ≤ 1e-5 + 1e-3·|fd|. The inference session's output must also match the vjp forward
+ * (1e-4, float32 kernels).
  */
 class GraphFiniteDifferenceTest {
     static final int[] X = {2, 3, 5, 4};
@@ -111,6 +112,13 @@ class GraphFiniteDifferenceTest {
                     ints("pads", 1, 1, 0, 2, 0, 1), ints("dilations", 1, 2, 1), i("count_include_pad", cip)));
         }
         c.add(one("LpPool 3-D", v, "LpPool", List.of("x"), List.of(), ints("kernel_shape", 2, 2, 2), ints("strides", 1, 2, 2)));
+        // training mode: BatchNormalization through the batch statistics; seeded Dropout (ratio and mode as Constants, not parameters)
+        c.add(one("BatchNormalization training_mode", X, "BatchNormalization", List.of("x", "bs", "bb", "bm", "bv"), List.of(floats("bs", 0.5, 1.5, 3),
+                floats("bb", -0.3, 0.3, 3), floats("bm", -0.5, 0.5, 3), floats("bv", 0.5, 1.5, 3)), i("training_mode", 1), f("epsilon", 1e-3f)));
+        c.add(Arguments.of("Dropout training_mode seeded", ex(X, false, List.of(
+                node("Constant", List.of(), "r", OpTableWalkTest.t("value", floats("rv", 0.4, 0.4, new int[0]))),
+                node("Constant", List.of(), "t", OpTableWalkTest.t("value", TrainingModeTest.bool("tv", true))),
+                node("Dropout", List.of("x", "r", "t"), "y", i("seed", 3))))));
         // Split: parts recombined with different weights so every part's gradient is visible
         for (boolean sizes : new boolean[] {true, false}) {
             var sp = NodeProto.newBuilder().setName("split").setOpType("Split").addInput("x").addOutput("p0").addOutput("p1").addOutput("p2")

@@ -53,8 +53,14 @@ final class ConstEval {
                 case OpArgs.Eltwise e -> elementwise(e.op(), in);
                 case OpArgs.Where w -> where(in.get(0), in.get(1), in.get(2));
                 case OpArgs.ConstantOfShape c -> constantOfShape(in.get(0).toLongs(), c.value());
+                case OpArgs.Dropout d -> {
+                    if (TrainingDropout.ratio(n, k -> k < in.size() ? in.get(k) : null) > 0) {
+                        throw new IllegalStateException("training-mode Dropout is not folded (the planner and vjp draw its mask)");
+                    }
+                    yield in.get(0); // inference: the identity
+                }
                 case OpArgs.None none -> switch (n.opType()) {
-                    case "Identity", "Dropout" -> in.get(0);
+                    case "Identity" -> in.get(0);
                     case "Squeeze" -> {
                         CVal x = in.get(0);
                         yield new CVal(x.dtype(), ShapeMath.squeeze(x.shape(), in.size() > 1 && in.get(1) != null ? in.get(1).toLongs() : null), x.data());

@@ -28,15 +28,18 @@ import tessera.onnx.OpArgs;
 import tessera.onnx.Elementwise;
 
 /**
- * Vector-Jacobian products through an imported ONNX graph, in eval semantics (batch norm with its running
- * statistics, dropout off). The graph is interpreted as it is in the file — no batch-norm folding, no fusion — so
+ * Vector-Jacobian products through an imported ONNX graph, in the mode each node states: batch norm with its
+ * running statistics and dropout off in inference mode (the usual export); training-mode BatchNormalization with
+ * the batch's statistics (rewritten at load into table operators, so the gradient flows through them) and
+ * training-mode Dropout multiplying by its mask ({@link TrainingDropout}; a fresh one per call unless seeded).
+ * The graph is interpreted as it is in the file — no batch-norm folding, no fusion — so
  * gradients are with respect to the model's original initializers. Each node maps to {@link Ops} calls of the
  * autograd engine; shape-computing subgraphs (Shape → Gather → Unsqueeze → Concat → Reshape, Constant, integer
  * initializers) are folded with {@link ConstEval}. Every float initializer is a parameter, including batch-norm
  * running statistics, whose gradients are the exact derivatives of the eval-mode formula
  * {@code y = (x − mean)·γ/√(var + ε) + β}.
  *
- * <p>Float initializers that a node needs as a plain number (Clip bounds, Pad value) are read as constants and get
+ * <p>Float initializers that a node needs as a plain number (Clip bounds, Pad value, Dropout ratio) are read as constants and get
  * no gradient through that use. Booleans (Equal, Greater, Less results) are 0/1 constants in the computation dtype;
  * nothing differentiates through them. Operators without a differentiable mapping are reported with the node's name.
  */
@@ -396,6 +399,35 @@ public final class DifferentiableGraph {
         values.put(n.outputs().get(1), new CVal(DType.U8, s, ones));
     }
 
+    /** Input k as a constant (see {@link #cval}), or null when it is absent or computed. */
+    private CVal constantOrNull(OnnxNode n, int k) {
+        if (!n.hasInput(k)) return null;
+        Object o = value(n, k);
+        if (o instanceof Variable v && !(v.isLeaf() && v.value().numel() <= ConstEval.MAX_ELEMENTS)) return null;
+        return o instanceof PoolIndices ? null : cval(n, k);
+    }
+
+    /**
+     * Training-mode Dropout ({@link TrainingDropout}): y = x · (mask / (1 − r)) with the mask a constant of this pass,
+     * so ∂y/∂x = mask / (1 − r); the mask output is a bool constant.
+     */
+    private void trainingDropout(OnnxNode n, double r) {
+        int[] s = shapeOf(n, 0);
+        double[] keep = TrainingDropout.keep(TrainingDropout.seed(n), r, (int) ShapeMath.numel(s));
+        double scale = 1 / (1 - r);
+        double[] scaled = new double[keep.length];
+        for (int i = 0; i < keep.length; i++) scaled[i] = keep[i] * scale;
+        if (value(n, 0) instanceof CVal c) {
+            if (!c.dtype().isFloatingPoint()) throw bad(n, "input '" + n.input(0) + "' is " + c.dtype() + ", expected a floating-point type");
+            double[] y = new double[keep.length];
+            for (int i = 0; i < y.length; i++) y[i] = tessera.memory.Elements.round(c.dtype(), keep[i] * c.data()[i] * scale);
+            put(n, new CVal(c.dtype(), s, y));
+        } else {
+            put(n, eltwise.binary(Elementwise.MUL, var(n, 0), Variable.constant(eltwise.tensor(s, scaled))));
+        }
+        if (n.outputs().size() > 1 && !n.outputs().get(1).isEmpty()) values.put(n.outputs().get(1), new CVal(DType.U8, s, keep));
+    }
+
     // ------------------------------------------------------------------ nodes
 
     private void node(OnnxNode n) {
@@ -411,6 +443,13 @@ public final class DifferentiableGraph {
             return;
         }
         if (n.has(tessera.onnx.OpsetNormalizer.LEGACY_AXIS)) tessera.onnx.OpsetNormalizer.checkLegacyBroadcast(n, shapeOf(n, 0), shapeOf(n, 1));
+        if (op.equals("Dropout")) {
+            double r = TrainingDropout.ratio(n, k -> constantOrNull(n, k));
+            if (r > 0) {
+                trainingDropout(n, r);
+                return;
+            }
+        }
         boolean allConst = true;
         for (int k = 0; k < n.inputs().size(); k++) if (n.hasInput(k) && !(value(n, k) instanceof CVal)) allConst = false;
         if (allConst && ConstEval.FOLDABLE.contains(op)) {

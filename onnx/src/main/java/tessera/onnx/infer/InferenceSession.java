@@ -28,7 +28,10 @@ import tessera.onnx.OnnxValidator;
  * <p>Run: each calling thread gets its own execution context (activation block and bound kernel calls) cached in a
  * thread-local, so {@link #run(Tensor, Tensor)} allocates nothing on the Java heap in steady state. Inputs are float32
  * {@code [N, C, H, W]} (any strides); outputs have the element type the graph computes (float32 for CNNs; any numeric
- * type after a Cast, bool as U8).
+ * type after a Cast, bool as U8). A dimension may be 0 (an empty tensor): views, copies and elementwise operators
+ * pass it on without running a kernel, Concat and constant Pad fill around it, other operators refuse it naming the
+ * node. Training-mode BatchNormalization and Dropout nodes run as the file states them (batch statistics; a random
+ * mask, numpy's for a seeded Dropout).
  *
  * <p>Release: {@link #close()} frees the weights and every context's activations at once. It may be called while
  * requests are running: it waits for every call already inside the session (run, profile, outputShape,
@@ -191,9 +194,9 @@ public final class InferenceSession implements AutoCloseable {
                         + ", expected rank " + decl.length + " " + java.util.Arrays.toString(decl) + " (-1 = any)");
             }
             for (int d = 0; d < decl.length; d++) {
-                if ((decl[d] >= 0 && decl[d] != shapes[i][d]) || shapes[i][d] < 1) {
+                if ((decl[d] >= 0 && decl[d] != shapes[i][d]) || shapes[i][d] < 0) {
                     throw new IllegalArgumentException("input '" + graph.inputs().get(i).name() + "' has shape " + java.util.Arrays.toString(shapes[i])
-                            + ", expected " + java.util.Arrays.toString(decl) + " (-1 = any size >= 1)");
+                            + ", expected " + java.util.Arrays.toString(decl) + " (-1 = any size >= 0)");
                 }
             }
         }

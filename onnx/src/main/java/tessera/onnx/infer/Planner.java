@@ -15,7 +15,7 @@ import tessera.onnx.OpArgs;
 /**
  * Builds a {@link Specialization} for concrete input shapes: shape inference, folding of everything whose inputs
  * are known (Shape/Gather/Unsqueeze/Concat chains included), view ops as aliases, one step per kernel call, and the
- * liveness-based memory plan. Errors name the node.
+ * liveness-based memory plan. Errors name the node. Empty tensors (a 0-size dimension) follow {@link EmptyTensors}.
  */
 final class Planner {
     private final SessionModel model;
@@ -106,18 +106,24 @@ final class Planner {
         return add(new Specialization.Value(name, shape.clone(), src.dtype, null, src.root));
     }
 
+    /** Adds a step; one whose outputs are all empty runs nothing ({@link EmptyTensors#noKernel}). */
     void step(String node, int[] reads, int[] writes, Specialization.Binder b) {
+        boolean empty = EmptyTensors.noKernel(current, values, reads, writes);
         for (int w : writes) {
             Specialization.Value v = values.get(w);
             v.def = steps.size();
             v.lastUse = Math.max(v.lastUse, steps.size());
         }
-        steps.add(new Specialization.Step(node, opLabel(current), "", reads, writes, b));
+        steps.add(new Specialization.Step(node, opLabel(current), empty ? "empty" : "", reads, writes, empty ? EmptyTensors.NOTHING : b));
     }
 
     /** Names the algorithm of the step just added (shown by profiles). */
     void algorithm(String name) {
         Specialization.Step s = steps.removeLast();
+        if (s.binder() == EmptyTensors.NOTHING) {
+            steps.add(s);
+            return;
+        }
         steps.add(new Specialization.Step(s.node(), s.op(), name, s.reads(), s.writes(), s.binder()));
     }
 
@@ -193,6 +199,14 @@ final class Planner {
             args.add(new CVal(x.dtype, x.shape, new double[0]));
             defineConst(n, 0, ConstEval.eval(n, args));
             return;
+        }
+        EmptyTensors.checkInputs(n, values, k -> in(n, k));
+        if (op.equals("Dropout")) {
+            double r = TrainingDropout.ratio(n, k -> isConst(n, k) ? cval(n, k) : null);
+            if (r > 0) {
+                TrainingDropout.plan(this, n, r); // never folded: an unseeded mask is drawn afresh every run
+                return;
+            }
         }
         if (allConst && ConstEval.FOLDABLE.contains(op) && size <= ConstEval.MAX_ELEMENTS) {
             List<CVal> args = new ArrayList<>();
