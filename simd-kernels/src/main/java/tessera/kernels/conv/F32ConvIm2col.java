@@ -183,7 +183,7 @@ final class F32ConvIm2col {
             forwardImplicit(g, x, xo, packed, bias, bo, res, ro, act, y, yo);
             return;
         }
-        if (packed != null && plain && g.n() > 1 && pq < PER_IMAGE_PIXELS) {
+        if (packed != null && plain && g.n() > 1) {
             forwardBatched(g, x, xo, packed, bias, bo, res, ro, act, y, yo);
             return;
         }
@@ -215,14 +215,6 @@ final class F32ConvIm2col {
             }
         }
     }
-
-    /**
-     * Planned pointwise convolutions on maps of at least this many pixels run one product per image: each image's
-     * columns then fill whole NR strips and its B panel is packed from one contiguous plane per channel (measured on
-     * ResNet-50's 1×1 layers at batch 16, thread CPU time: 56² 256→64 28.7 → 25.1 ms, 28² 128→512 20.0 → 18.3 ms;
-     * at 14² the batch-folded product stays ahead, 20.9 against 22.1 ms).
-     */
-    static final int PER_IMAGE_PIXELS = 512;
 
     /**
      * Weights packed for one unplanned call (autograd's forward: the weights change every training step), into

@@ -77,8 +77,12 @@ final class F32GemmDriver {
         float[] aSrc = g.packed == null ? scratch.packedA(F32GemmBlocking.roundUp(Math.min(mcBlock, i1 - i0), mr) * kcMax)
                 : g.packed.data;
         float[] tile = scratch.tile(mr * nr);
-        for (int jc = j0; jc < j1; jc += ncBlock) {
-            int nc = Math.min(ncBlock, j1 - jc);
+        // column-batched B whose batches are whole NR strips: panels end at batch boundaries (ResNet-50's 56² 1×1
+        // 256→64 at batch 16, thread CPU: 27.4 → 24.8 ms; no gain measured at 28² or 14², where they are not aligned)
+        boolean batchPanels = g.segCols > 0 && g.segCols % nr == 0;
+        for (int jc = j0, nc; jc < j1; jc += nc) {
+            nc = Math.min(ncBlock, j1 - jc);
+            if (batchPanels) nc = Math.min(nc, (jc / g.segCols + 1) * g.segCols - jc);
             for (int pc = 0; pc < g.k; pc += kcBlock) {
                 int kc = Math.min(kcBlock, g.k - pc);
                 boolean first = pc == 0, last = pc + kc >= g.k;

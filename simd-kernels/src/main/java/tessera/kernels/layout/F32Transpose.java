@@ -4,12 +4,14 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * f32-transpose: {@code dst[c·dstLd + r] = src[r·srcLd + c]} for a {@code rows × cols} float matrix, the engine of
  * the layout conversions in {@link Layouts}. Full square tiles of the vector length (16 on AVX-512, 8 on AVX2) are
- * transposed in registers with two-source lane selects (log2(L) butterfly stages); the ragged edges use scalar loops.
+ * transposed in registers with two-source lane selects (log2(L) butterfly stages); the ragged edges as partial tiles
+ * (masked loads and stores around a heap tile); without a 256-bit species, scalar loops.
  */
 public final class F32Transpose {
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
@@ -45,8 +47,52 @@ public final class F32Transpose {
                 }
             }
         }
-        scalar(src, srcOff, srcLd, dst, dstOff, dstLd, 0, fullRows, fullCols, cols);
-        scalar(src, srcOff, srcLd, dst, dstOff, dstLd, fullRows, rows, 0, cols);
+        if (tile == 0) {
+            scalar(src, srcOff, srcLd, dst, dstOff, dstLd, 0, rows, 0, cols);
+            return;
+        }
+        // ragged edges as partial tiles through a small heap tile (a 14- or 7-wide map is all edge: scalar copies
+        // were a fifth of a Winograd convolution's time on 14×14 and 56×56 maps)
+        for (int r0 = 0; r0 < fullRows; r0 += tile)
+            if (fullCols < cols) edgeTile(src, srcOff, srcLd, dst, dstOff, dstLd, r0, fullCols, tile, cols - fullCols, tile);
+        for (int c0 = 0; c0 < cols; c0 += tile)
+            if (fullRows < rows) edgeTile(src, srcOff, srcLd, dst, dstOff, dstLd, fullRows, c0, rows - fullRows,
+                    Math.min(tile, cols - c0), tile);
+    }
+
+    /** Per-thread 16×16 (or 8×8) tiles for the partial-tile path: the gathered source and its transpose. */
+    private static final class EdgeScratch {
+        final float[] in = new float[256], out = new float[256];
+        final MemorySegment inSeg = MemorySegment.ofArray(in), outSeg = MemorySegment.ofArray(out);
+    }
+
+    private static final ThreadLocal<EdgeScratch> EDGE = ThreadLocal.withInitial(EdgeScratch::new);
+
+    /**
+     * Rows [r0, r0 + nRows) × columns [c0, c0 + nCols) (each ≤ tile): masked row loads into a heap tile, the register
+     * transpose, masked stores of the nCols destination rows. Lanes outside the block are never read from src nor
+     * written to dst.
+     */
+    private static void edgeTile(MemorySegment src, long srcOff, long srcLd, MemorySegment dst, long dstOff, long dstLd,
+                                 int r0, int c0, int nRows, int nCols, int tile) {
+        EdgeScratch e = EDGE.get();
+        if (tile == 16) {
+            VectorSpecies<Float> sp = FloatVector.SPECIES_512;
+            VectorMask<Float> cm = sp.indexInRange(0, nCols), rm = sp.indexInRange(0, nRows);
+            for (int i = 0; i < nRows; i++)
+                FloatVector.fromMemorySegment(sp, src, (srcOff + (r0 + i) * srcLd + c0) * 4, NATIVE, cm).intoArray(e.in, i * 16);
+            tile16(e.inSeg, 0, 64, e.outSeg, 0, 64);
+            for (int k = 0; k < nCols; k++)
+                FloatVector.fromArray(sp, e.out, k * 16).intoMemorySegment(dst, (dstOff + (c0 + k) * dstLd + r0) * 4, NATIVE, rm);
+        } else {
+            VectorSpecies<Float> sp = FloatVector.SPECIES_256;
+            VectorMask<Float> cm = sp.indexInRange(0, nCols), rm = sp.indexInRange(0, nRows);
+            for (int i = 0; i < nRows; i++)
+                FloatVector.fromMemorySegment(sp, src, (srcOff + (r0 + i) * srcLd + c0) * 4, NATIVE, cm).intoArray(e.in, i * 8);
+            tile8(e.inSeg, 0, 32, e.outSeg, 0, 32);
+            for (int k = 0; k < nCols; k++)
+                FloatVector.fromArray(sp, e.out, k * 8).intoMemorySegment(dst, (dstOff + (c0 + k) * dstLd + r0) * 4, NATIVE, rm);
+        }
     }
 
     /** Plain loops over rows [r0, r1) and columns [c0, c1), walking the destination sequentially. */

@@ -110,6 +110,9 @@ class LayoutsPropertiesTest {
                             if (want != null) assertArrayEquals(want, got, "tile " + tile);
                             want = got;
                             assertEquals(0f, dst.getAtIndex(ValueLayout.JAVA_FLOAT, 0), "wrote before the destination");
+                            for (int cc = 0; cc < cols; cc++) // the padding between destination rows is never written
+                                for (long rr = rows; rr < dstLd; rr++)
+                                    assertEquals(0f, dst.getAtIndex(ValueLayout.JAVA_FLOAT, 1 + cc * dstLd + rr), "tile " + tile + " wrote padding");
                         }
                     }
                 });
