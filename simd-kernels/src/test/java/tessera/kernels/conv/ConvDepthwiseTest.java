@@ -21,10 +21,18 @@ import tessera.memory.Tensor;
  * multiples of the vector length, narrow (bulk plane copy) and wide (row copies, stride-2 lane compaction).
  */
 class ConvDepthwiseTest {
-    static ConvSpec spec(int raw, int raw2) {
+    static ConvSpec spec(int raw, int raw2) { return spec(raw, raw2, false); }
+
+    /** A random depthwise geometry; {@code threeByThree}: 3×3 stride 1 or 2 undilated (MobileNet's, with register taps). */
+    static ConvSpec spec(int raw, int raw2, boolean threeByThree) {
         java.util.Random r = new java.util.Random(raw * 31L + raw2);
         int c = 2 + r.nextInt(11), kh = 1 + r.nextInt(5), kw = 1 + r.nextInt(5);
         int sh = 1 + r.nextInt(3), sw = 1 + r.nextInt(3), dh = 1 + r.nextInt(2), dw = 1 + r.nextInt(2);
+        if (threeByThree) {
+            kh = kw = 3;
+            dh = dw = 1;
+            sh = sw = 1 + r.nextInt(2);
+        }
         int pt = r.nextInt(3), pb = r.nextInt(3), pl = r.nextInt(3), pr = r.nextInt(3);
         int h = Math.max(dh * (kh - 1) + 1, 3 + r.nextInt(18)), w = Math.max(dw * (kw - 1) + 1, 3 + r.nextInt(60));
         pt = Math.min(pt, dh * (kh - 1)); pb = Math.min(pb, dh * (kh - 1));
@@ -34,8 +42,21 @@ class ConvDepthwiseTest {
 
     @Test
     void depthwiseForwardMatchesReferenceInBothEntryPoints() {
-        qt().withExamples(120).forAll(integers().between(0, 999), integers().between(0, 1 << 20)).checkAssert((raw, seed) -> {
-            ConvSpec s = spec(raw, seed);
+        checkAgainstReference(120, false);
+    }
+
+    /**
+     * MobileNet's cases with their own register paths: 3×3 stride 1 (output rows in pairs: odd and even heights,
+     * widths below and above a vector) and 3×3 stride 2.
+     */
+    @Test
+    void threeByThreeStrideOneAndTwoMatchReference() {
+        checkAgainstReference(80, true);
+    }
+
+    private static void checkAgainstReference(int examples, boolean threeByThree) {
+        qt().withExamples(examples).forAll(integers().between(0, 999), integers().between(0, 1 << 20)).checkAssert((raw, seed) -> {
+            ConvSpec s = spec(raw, seed, threeByThree);
             assertTrue(F32ConvDepthwise.applies(s.geom()), s::toString);
             try (Tensor x = randomF32(seed, s.inputShape()); Tensor w = randomF32(seed + 1, s.weightShape());
                  Tensor b = randomF32(seed + 2, s.outChannels()); Tensor res = randomF32(seed + 3, s.outputShape());
