@@ -17,7 +17,8 @@ import tessera.memory.Tensor;
  * A development probe, not a benchmark to quote: the median <em>thread CPU time</em> of one {@link ConvBench} layer on
  * one thread, for A/B comparisons of a kernel change while other processes load the machine (wall-clock JMH scores
  * are then meaningless; CPU time is disturbed only through shared caches). Figures for reports come from JMH.
- * {@code java -cp benchmarks.jar tessera.bench.ConvCpuTimeProbe LAYER ALGO BATCH [RUNS]}.
+ * {@code java -cp benchmarks.jar tessera.bench.ConvCpuTimeProbe LAYER ALGO BATCH [RUNS]}; {@code -Dprobe.nobias=true}
+ * plans without a bias (no GEMM epilogue), to price the epilogue.
  */
 public final class ConvCpuTimeProbe {
     private ConvCpuTimeProbe() {}
@@ -32,7 +33,7 @@ public final class ConvCpuTimeProbe {
              Tensor w = RandomFill.uniform(Tensor.zeros(DType.F32, s.weightShape()), 2, -0.1, 0.1);
              Tensor b = RandomFill.uniform(Tensor.zeros(DType.F32, s.outChannels()), 3, -0.1, 0.1);
              Tensor y = Tensor.zeros(DType.F32, s.outputShape());
-             ConvPlan plan = ConvPlan.create(s, ConvBench.algorithm(algo), w, b, Activation.IDENTITY, 0f)) {
+             ConvPlan plan = ConvPlan.create(s, ConvBench.algorithm(algo), w, Boolean.getBoolean("probe.nobias") ? null : b, Activation.IDENTITY, 0f)) {
             long warmEnd = System.nanoTime() + 3_000_000_000L;
             while (System.nanoTime() < warmEnd) plan.execute(x, null, y);
             double[] ms = new double[runs];

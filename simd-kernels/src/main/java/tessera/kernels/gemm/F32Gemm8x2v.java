@@ -1,6 +1,7 @@
 package tessera.kernels.gemm;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -28,6 +29,7 @@ final class F32Gemm8x2v {
         private static final int V = 4, NR = 2 * V;
         private static final long VB = V * 4L;
         private static final ByteOrder NO = ByteOrder.nativeOrder();
+        private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
         V128() { super(8, 2, S); }
 
@@ -163,6 +165,30 @@ final class F32Gemm8x2v {
         }
 
         @Override
+        void epilogue(MemorySegment c, long cByte, long ldcBytes, MemorySegment bias, long biasByte, MemorySegment res,
+                long resByte, long ldResBytes, boolean clamp, float lo, float hi) {
+            // row by row: few live vectors, so C1 compiles it too
+            for (int r = 0; r < 8; r++) {
+                long cr = cByte + r * ldcBytes, rr = resByte + r * ldResBytes;
+                FloatVector v0 = FloatVector.fromMemorySegment(S, c, cr, NO);
+                FloatVector v1 = FloatVector.fromMemorySegment(S, c, cr + VB, NO);
+                if (bias != null) {
+                    float br = bias.get(F, biasByte + 4L * r);
+                    v0 = v0.add(br); v1 = v1.add(br);
+                }
+                if (res != null) {
+                    v0 = v0.add(FloatVector.fromMemorySegment(S, res, rr, NO));
+                    v1 = v1.add(FloatVector.fromMemorySegment(S, res, rr + VB, NO));
+                }
+                if (clamp) {
+                    v0 = v0.max(lo).min(hi); v1 = v1.max(lo).min(hi);
+                }
+                v0.intoMemorySegment(c, cr, NO);
+                v1.intoMemorySegment(c, cr + VB, NO);
+            }
+        }
+
+        @Override
         void computeNarrow(float[] a, int aOff, float[] b, int bOff, int kc, float[] t) {
             FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S), c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
             FloatVector c4 = FloatVector.zero(S), c5 = FloatVector.zero(S), c6 = FloatVector.zero(S), c7 = FloatVector.zero(S);
@@ -193,6 +219,7 @@ final class F32Gemm8x2v {
         private static final int V = 8, NR = 2 * V;
         private static final long VB = V * 4L;
         private static final ByteOrder NO = ByteOrder.nativeOrder();
+        private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
         V256() { super(8, 2, S); }
 
@@ -328,6 +355,30 @@ final class F32Gemm8x2v {
         }
 
         @Override
+        void epilogue(MemorySegment c, long cByte, long ldcBytes, MemorySegment bias, long biasByte, MemorySegment res,
+                long resByte, long ldResBytes, boolean clamp, float lo, float hi) {
+            // row by row: few live vectors, so C1 compiles it too
+            for (int r = 0; r < 8; r++) {
+                long cr = cByte + r * ldcBytes, rr = resByte + r * ldResBytes;
+                FloatVector v0 = FloatVector.fromMemorySegment(S, c, cr, NO);
+                FloatVector v1 = FloatVector.fromMemorySegment(S, c, cr + VB, NO);
+                if (bias != null) {
+                    float br = bias.get(F, biasByte + 4L * r);
+                    v0 = v0.add(br); v1 = v1.add(br);
+                }
+                if (res != null) {
+                    v0 = v0.add(FloatVector.fromMemorySegment(S, res, rr, NO));
+                    v1 = v1.add(FloatVector.fromMemorySegment(S, res, rr + VB, NO));
+                }
+                if (clamp) {
+                    v0 = v0.max(lo).min(hi); v1 = v1.max(lo).min(hi);
+                }
+                v0.intoMemorySegment(c, cr, NO);
+                v1.intoMemorySegment(c, cr + VB, NO);
+            }
+        }
+
+        @Override
         void computeNarrow(float[] a, int aOff, float[] b, int bOff, int kc, float[] t) {
             FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S), c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
             FloatVector c4 = FloatVector.zero(S), c5 = FloatVector.zero(S), c6 = FloatVector.zero(S), c7 = FloatVector.zero(S);
@@ -358,6 +409,7 @@ final class F32Gemm8x2v {
         private static final int V = 16, NR = 2 * V;
         private static final long VB = V * 4L;
         private static final ByteOrder NO = ByteOrder.nativeOrder();
+        private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
         V512() { super(8, 2, S); }
 
@@ -490,6 +542,30 @@ final class F32Gemm8x2v {
             c61.intoMemorySegment(c, cByte + 6 * ldcBytes + VB, NO);
             c70.intoMemorySegment(c, cByte + 7 * ldcBytes, NO);
             c71.intoMemorySegment(c, cByte + 7 * ldcBytes + VB, NO);
+        }
+
+        @Override
+        void epilogue(MemorySegment c, long cByte, long ldcBytes, MemorySegment bias, long biasByte, MemorySegment res,
+                long resByte, long ldResBytes, boolean clamp, float lo, float hi) {
+            // row by row: few live vectors, so C1 compiles it too
+            for (int r = 0; r < 8; r++) {
+                long cr = cByte + r * ldcBytes, rr = resByte + r * ldResBytes;
+                FloatVector v0 = FloatVector.fromMemorySegment(S, c, cr, NO);
+                FloatVector v1 = FloatVector.fromMemorySegment(S, c, cr + VB, NO);
+                if (bias != null) {
+                    float br = bias.get(F, biasByte + 4L * r);
+                    v0 = v0.add(br); v1 = v1.add(br);
+                }
+                if (res != null) {
+                    v0 = v0.add(FloatVector.fromMemorySegment(S, res, rr, NO));
+                    v1 = v1.add(FloatVector.fromMemorySegment(S, res, rr + VB, NO));
+                }
+                if (clamp) {
+                    v0 = v0.max(lo).min(hi); v1 = v1.max(lo).min(hi);
+                }
+                v0.intoMemorySegment(c, cr, NO);
+                v1.intoMemorySegment(c, cr + VB, NO);
+            }
         }
 
         @Override

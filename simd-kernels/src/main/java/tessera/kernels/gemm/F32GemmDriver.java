@@ -166,10 +166,15 @@ final class F32GemmDriver {
         boolean direct = g.alpha == 1f && (!first || g.beta == 0f || g.beta == 1f);
         if (direct && mrHere == mr && nrHere == nr && oneBatch) {
             long cBatch = g.cOff + seg * g.cSegStride;
-            kern.computeInto(aSrc, aOff + ir * kc, bPack, bOff, kc, g.c, (cBatch + (long) row * g.ldc + jj) * 4,
-                    g.ldc * 4L, !first || g.beta != 0f);
+            long cByte = (cBatch + (long) row * g.ldc + jj) * 4;
+            kern.computeInto(aSrc, aOff + ir * kc, bPack, bOff, kc, g.c, cByte, g.ldc * 4L, !first || g.beta != 0f);
             GemmEpilogue ep = last ? g.epilogue : null;
-            if (ep != null) {
+            if (ep != null && g.tileEpilogue) {
+                long resByte = ep.residual() == null ? 0
+                        : (ep.residualOffset() + (long) row * ep.ldResidual() + epilogueColumn(g, seg, jj)) * 4;
+                kern.epilogue(g.c, cByte, g.ldc * 4L, ep.rowBias(), (ep.rowBiasOffset() + row) * 4, ep.residual(), resByte,
+                        ep.ldResidual() * 4L, g.clamp, g.clampLo, g.clampHi);
+            } else if (ep != null) {
                 int ec = epilogueColumn(g, seg, jj);
                 F32GemmTileStore.applyEpilogue(g.c, cBatch + jj - ec, g.ldc, row, ec, mr, nr, ep);
             }

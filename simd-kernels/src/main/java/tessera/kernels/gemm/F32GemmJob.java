@@ -18,6 +18,13 @@ final class F32GemmJob implements IntConsumer {
     long aOff, bOff, cOff;
     int lda, ldb, ldc;
     GemmEpilogue epilogue;
+    /**
+     * True when whole tiles apply the epilogue with the microkernel's straight-line {@link F32GemmMicrokernel#epilogue}:
+     * a row bias and/or a residual, then identity, ReLU or Clip ({@link #clamp} with bounds {@link #clampLo},
+     * {@link #clampHi}); no column bias. Set by {@link #setEpilogue}.
+     */
+    boolean tileEpilogue, clamp;
+    float clampLo, clampHi;
     PackedA packed;
     /**
      * Column batching ({@link Gemm#sgemmColumnBatched}): 0 for a plain product; otherwise logical column j lies in
@@ -47,7 +54,7 @@ final class F32GemmJob implements IntConsumer {
     /** Drops references to the caller's memory and makes the job reusable. */
     void release() {
         a = b = c = null;
-        epilogue = null;
+        setEpilogue(null);
         packed = null;
         config = null;
         segCols = 0;
@@ -58,6 +65,17 @@ final class F32GemmJob implements IntConsumer {
     }
 
     int tasks() { return rowTasks * colTasks; }
+
+    /** Sets the epilogue (null: none) and whether and how whole tiles apply it in registers. */
+    void setEpilogue(GemmEpilogue ep) {
+        epilogue = ep;
+        tessera.kernels.Activation act = ep == null ? tessera.kernels.Activation.IDENTITY : ep.act();
+        tileEpilogue = ep != null && ep.colBias() == null && (act == tessera.kernels.Activation.IDENTITY
+                || act == tessera.kernels.Activation.RELU || act == tessera.kernels.Activation.CLIP);
+        clamp = tileEpilogue && act != tessera.kernels.Activation.IDENTITY;
+        clampLo = act == tessera.kernels.Activation.CLIP ? ep.activation().a() : 0f;
+        clampHi = act == tessera.kernels.Activation.CLIP ? ep.activation().b() : Float.POSITIVE_INFINITY;
+    }
 
     @Override
     public void accept(int t) {

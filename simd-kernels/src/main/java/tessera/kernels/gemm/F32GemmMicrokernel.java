@@ -45,6 +45,16 @@ abstract class F32GemmMicrokernel {
             long ldcBytes, boolean accumulate);
 
     /**
+     * The GEMM's epilogue on a whole MR × NR tile of C just written by {@link #computeInto} (still in L1):
+     * {@code C[r][c] = clamp(C[r][c] + bias[r] + res[r][c])}, where bias (nullable) is MR floats from byte offset
+     * {@code biasByte}, res (nullable) MR rows {@code ldResBytes} apart from {@code resByte}, and {@code clamp} applies
+     * {@code min(max(·, lo), hi)} (ReLU: 0, +∞; Clip: its bounds). Straight-line per species: the generic
+     * {@link F32GemmTileStore} epilogue cost as much as the multiply-adds of a shallow product.
+     */
+    abstract void epilogue(MemorySegment c, long cByte, long ldcBytes, MemorySegment bias, long biasByte, MemorySegment res,
+            long resByte, long ldResBytes, boolean clamp, float lo, float hi);
+
+    /**
      * The narrow edge: only the first vector of columns (for a strip of at most {@link #v} columns); the same packed
      * layout (B rows still NR floats apart). Writes t[r·NR + c] for c &lt; v and leaves the other columns untouched.
      */

@@ -391,7 +391,7 @@ public final class Gemm {
             job.c = c;
             job.cOff = cOffset;
             job.ldc = ldc;
-            job.epilogue = ep;
+            job.setEpilogue(ep);
             job.config = cfg;
             job.segCols = segCols;
             job.bSegStride = bSegStride;

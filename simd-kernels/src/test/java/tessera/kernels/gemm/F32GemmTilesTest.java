@@ -107,12 +107,14 @@ class F32GemmTilesTest {
     void driverWithEveryFamilyAndSpeciesHandlesEdgeTilesAndKBlocks() {
         for (F32GemmMicrokernel kern : F32GemmTiles.ALL) {
             // blocking: KC in [1, 24] so k crosses several blocks (and k = 1, k < KC occur), MC and NC of a few tiles
-            qt().withExamples(10).forAll(integers().between(1, 3 * kern.mr + 2), integers().between(1, 3 * kern.nr + 3),
+            qt().withExamples(40).forAll(integers().between(1, 3 * kern.mr + 2), integers().between(1, 3 * kern.nr + 3),
                     integers().between(1, 60), integers().between(0, (1 << 21) - 1)).checkAssert((m, n, k, bits) -> {
                         int kc = 1 + (bits >>> 3) % 24, mc = kern.mr * (1 + (bits >>> 5) % 3), nc = kern.nr * (1 + (bits >>> 7) % 2);
                         F32GemmConfig cfg = F32GemmConfig.of(kern, kc, mc, nc);
+                        // identity, ReLU and Clip run the kernel's own tile epilogue, sigmoid the generic one
+                        Activation[] acts = {Activation.RELU, Activation.CLIP, Activation.IDENTITY, Activation.SIGMOID};
                         GemmEpilogueSpec epi = (bits & 1) == 0 ? null
-                                : new GemmEpilogueSpec((bits & 2) == 0 ? Activation.RELU : Activation.SIGMOID, true, false, true);
+                                : new GemmEpilogueSpec(acts[(bits >>> 1) & 3], (bits & 8) == 0 || (bits & 16) == 0, false, (bits & 16) != 0);
                         GemmPropertiesTest.checkCase(cfg, m, n, k, bits, epi);
                     });
             GemmPropertiesTest.checkCase(F32GemmConfig.of(kern, 4, kern.mr, kern.nr), 1, 1, 1, 0, null);
