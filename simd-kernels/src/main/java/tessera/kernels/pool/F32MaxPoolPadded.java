@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -26,9 +27,11 @@ final class F32MaxPoolPadded {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final java.nio.ByteOrder NO = java.nio.ByteOrder.nativeOrder();
 
-    /** Per-thread heap buffers: the padded plane, one stride-1 output row, the output plane. */
+    /** Per-thread heap buffers: the padded plane, one stride-1 output row, the output plane; their argmax twins. */
     private static final class Scratch {
         float[] pad = new float[0], row = new float[0], out = new float[0];
+        int[] rowIdx = new int[0];
+        long[] outIdx = new long[0];
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -47,15 +50,7 @@ final class F32MaxPoolPadded {
         if (sc.row.length < rowVecs * L) sc.row = new float[rowVecs * L];
         if (sc.out.length < P * Q + rowVecs * L) sc.out = new float[P * Q + rowVecs * L];
         float[] pad = sc.pad, row = sc.row, out = sc.out;
-        Arrays.fill(pad, 0, hp * wp, Float.NEGATIVE_INFINITY);
-        // rows by vector loops: a copy call per row cost more than the row's window maxima
-        VectorMask<Float> tail = SP.indexInRange(W - W % L, W);
-        for (int ih = 0; ih < H; ih++) {
-            long from = xb + (long) ih * W * 4;
-            int to = (ih + pT) * wp + pL, c = 0;
-            for (; c + L <= W; c += L) FloatVector.fromMemorySegment(SP, x, from + c * 4L, NO).intoArray(pad, to + c);
-            if (c < W) FloatVector.fromMemorySegment(SP, x, from + c * 4L, NO, tail).intoArray(pad, to + c, tail);
-        }
+        fillPadded(x, xb, H, W, pT, pL, hp, wp, pad); // rows by vector loops: a copy call per row cost more than the row
         int sW = s.strideW();
         for (int p = 0; p < P; p++) {
             if (sW == 1) { // straight into the output plane: rows in order, each one's excess lanes overwritten by the next
@@ -67,6 +62,91 @@ final class F32MaxPoolPadded {
         }
         MemorySegment.copy(out, 0, y, F, yb, P * Q);
     }
+
+    /**
+     * {@link #plane} with the argmax: {@code idx} at byte offset {@code ib} gets P×Q longs, each the flat index
+     * {@code h·W + w} in the input plane of the window's first maximum in row-major tap order, or of its last NaN —
+     * PyTorch's rule, as {@link F32PoolForward#argmax}. (Training's pools: LeNet's 2×2 pools on 28×28 and 10×10 maps
+     * were one scalar window per output.) A window whose taps are all −∞ takes the scalar path for its index.
+     */
+    static void planeIndexed(PoolSpec s, int H, int W, int P, int Q, MemorySegment x, long xb, MemorySegment y, long yb,
+                             MemorySegment idx, long ib) {
+        int kH = s.kernelH(), kW = s.kernelW(), dH = s.dilationH(), dW = s.dilationW();
+        int pT = s.padTop(), pL = s.padLeft(), sW = s.strideW();
+        int rowsNeeded = (P - 1) * s.strideH() + (kH - 1) * dH + 1;
+        int colsOut = (Q - 1) * sW + 1;
+        int rowVecs = (colsOut + L - 1) / L;
+        int wp = Math.max(W + pL, rowVecs * L + (kW - 1) * dW);
+        int hp = Math.max(H + pT, rowsNeeded);
+        Scratch sc = SCRATCH.get();
+        if (sc.pad.length < hp * wp) sc.pad = new float[hp * wp];
+        if (sc.row.length < rowVecs * L) sc.row = new float[rowVecs * L];
+        if (sc.rowIdx.length < rowVecs * L) sc.rowIdx = new int[rowVecs * L];
+        if (sc.out.length < P * Q) sc.out = new float[P * Q];
+        if (sc.outIdx.length < P * Q) sc.outIdx = new long[P * Q];
+        float[] pad = sc.pad, row = sc.row, out = sc.out;
+        int[] rowIdx = sc.rowIdx;
+        long[] outIdx = sc.outIdx;
+        fillPadded(x, xb, H, W, pT, pL, hp, wp, pad);
+        for (int p = 0; p < P; p++) {
+            int first = (p * s.strideH() - pT) * W - pL; // flat input index of padded (row p·sH, column 0)
+            windowArgmaxRow(pad, p * s.strideH() * wp, wp, kH, dH, kW, dW, rowVecs, W, first, row, rowIdx);
+            for (int q = 0, o = p * Q; q < Q; q++) {
+                int at = q * sW, i = rowIdx[at];
+                if (i < 0) { // every tap −∞ (or padding): the scalar rule picks the first tap inside the input
+                    int h0 = p * s.strideH() - pT, w0 = q * sW - pL;
+                    long best = F32PoolForward.argmax(x, xb, W, h0, w0, dH, dW, PoolWindows.firstTap(h0, dH),
+                            PoolWindows.endTap(h0, kH, dH, H), PoolWindows.firstTap(w0, dW), PoolWindows.endTap(w0, kW, dW, W));
+                    out[o + q] = x.get(F, xb + best * 4);
+                    outIdx[o + q] = best;
+                } else {
+                    out[o + q] = row[at];
+                    outIdx[o + q] = i;
+                }
+            }
+        }
+        MemorySegment.copy(out, 0, y, F, yb, P * Q);
+        MemorySegment.copy(outIdx, 0, idx, ValueLayout.JAVA_LONG_UNALIGNED, ib, P * Q);
+    }
+
+    /** The −∞ border and the plane's rows (vector loops with a masked tail). */
+    private static void fillPadded(MemorySegment x, long xb, int H, int W, int pT, int pL, int hp, int wp, float[] pad) {
+        Arrays.fill(pad, 0, hp * wp, Float.NEGATIVE_INFINITY);
+        VectorMask<Float> tail = SP.indexInRange(W - W % L, W);
+        for (int ih = 0; ih < H; ih++) {
+            long from = xb + (long) ih * W * 4;
+            int to = (ih + pT) * wp + pL, c = 0;
+            for (; c + L <= W; c += L) FloatVector.fromMemorySegment(SP, x, from + c * 4L, NO).intoArray(pad, to + c);
+            if (c < W) FloatVector.fromMemorySegment(SP, x, from + c * 4L, NO, tail).intoArray(pad, to + c, tail);
+        }
+    }
+
+    /**
+     * {@link #windowMaxRow} with the argmax: rowIdx[j] = flat input index ({@code first + r·dH·W + j + c·dW}) of the
+     * winning tap, −1 when no tap won (all −∞).
+     */
+    private static void windowArgmaxRow(float[] pad, int base, int wp, int kH, int dH, int kW, int dW, int rowVecs, int W,
+                                        int first, float[] row, int[] rowIdx) {
+        IntVector lanes = IntVector.zero(ISP).addIndex(1);
+        for (int v = 0; v < rowVecs; v++) {
+            int j = v * L;
+            FloatVector m = FloatVector.broadcast(SP, Float.NEGATIVE_INFINITY);
+            IntVector mi = IntVector.broadcast(ISP, -1);
+            for (int r = 0; r < kH; r++) {
+                int at = base + r * dH * wp + j, flat = first + r * dH * W + j;
+                for (int c = 0; c < kW; c++) {
+                    FloatVector t = FloatVector.fromArray(SP, pad, at + c * dW);
+                    VectorMask<Float> take = t.compare(VectorOperators.GT, m).or(t.compare(VectorOperators.NE, t));
+                    m = m.blend(t, take);
+                    mi = mi.blend(lanes.add(flat + c * dW), take.cast(ISP));
+                }
+            }
+            m.intoArray(row, j);
+            mi.intoArray(rowIdx, j);
+        }
+    }
+
+    private static final VectorSpecies<Integer> ISP = VectorSpecies.of(int.class, SP.vectorShape());
 
     /** row[out + j] = max over taps (r, c) of pad[base + r·dH·wp + j + c·dW] for j below rowVecs·L. */
     private static void windowMaxRow(float[] pad, int base, int wp, int kH, int dH, int kW, int dW, int rowVecs, float[] row,

@@ -52,9 +52,10 @@ final class F32PoolForward {
         boolean vector = sW <= 2 && qHi - qLo >= L && (long) H * W < Integer.MAX_VALUE;
         // stride-1 windows have a scalar edge output per row end (a fifth of a 28×28 plane's work at 10× the cost):
         // the −∞-bordered plane has none
-        if ((!vector || sW == 1) && s.type() == PoolType.MAX && idx == null && (long) (H + 2 * s.effectiveKernelH()) * (W + 2 * L
-                + 2 * s.effectiveKernelW()) < SMALL_PLANE_FLOATS) {
-            F32MaxPoolPadded.plane(s, H, W, P, Q, x, xb, y, yb);
+        boolean small = (long) (H + 2 * s.effectiveKernelH()) * (W + 2 * L + 2 * s.effectiveKernelW()) < SMALL_PLANE_FLOATS;
+        if ((!vector || sW == 1) && s.type() == PoolType.MAX && small) {
+            if (idx == null) F32MaxPoolPadded.plane(s, H, W, P, Q, x, xb, y, yb);
+            else F32MaxPoolPadded.planeIndexed(s, H, W, P, Q, x, xb, y, yb, idx, ib);
             return;
         }
         if (!vector) { qLo = Q; qHi = Q; }
