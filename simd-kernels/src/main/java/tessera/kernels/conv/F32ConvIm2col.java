@@ -87,7 +87,7 @@ final class F32ConvIm2col {
                             ConvEpilogue.zero(col, d, run);
                         } else {
                             if (a > 0) ConvEpilogue.zero(col, d, a);
-                            MemorySegment.copy(x, (srow + iw0 + a) * 4, col, (d + a) * 4, (long) (b - a) * 4);
+                            copyRun(x, (srow + iw0 + a) * 4, col, (d + a) * 4, b - a);
                             if (b < run) ConvEpilogue.zero(col, d + b, (run - b));
                         }
                     } else {
@@ -97,6 +97,25 @@ final class F32ConvIm2col {
                 }
                 j += run;
             }
+        }
+    }
+
+    /**
+     * {@code n} floats from byte offset {@code from} of src to {@code to} of dst: short runs (a narrow map's output
+     * row, 10 floats in LeNet) by vector loops with a masked tail, whose cost is a fraction of a bulk copy call's.
+     */
+    private static void copyRun(MemorySegment src, long from, MemorySegment dst, long to, int n) {
+        if (n > 4 * VF.length()) {
+            MemorySegment.copy(src, from, dst, to, n * 4L);
+            return;
+        }
+        int i = 0, lanes = VF.length();
+        java.nio.ByteOrder no = java.nio.ByteOrder.nativeOrder();
+        for (; i + lanes <= n; i += lanes)
+            jdk.incubator.vector.FloatVector.fromMemorySegment(VF, src, from + i * 4L, no).intoMemorySegment(dst, to + i * 4L, no);
+        if (i < n) {
+            jdk.incubator.vector.VectorMask<Float> m = VF.indexInRange(i, n);
+            jdk.incubator.vector.FloatVector.fromMemorySegment(VF, src, from + i * 4L, no, m).intoMemorySegment(dst, to + i * 4L, no, m);
         }
     }
 
@@ -309,7 +328,7 @@ final class F32ConvIm2col {
             }
     }
 
-    /** dst[d .. d+len) += src[o .. o+len) (float offsets), vectorized with a scalar tail. */
+    /** dst[d .. d+len) += src[o .. o+len) (float offsets), vectorized with a masked tail. */
     private static void addRow(MemorySegment dst, long d, MemorySegment src, long o, int len) {
         int i = 0;
         int lanes = VF.length();
@@ -318,7 +337,12 @@ final class F32ConvIm2col {
             jdk.incubator.vector.FloatVector b = jdk.incubator.vector.FloatVector.fromMemorySegment(VF, src, (o + i) * 4, java.nio.ByteOrder.nativeOrder());
             a.add(b).intoMemorySegment(dst, (d + i) * 4, java.nio.ByteOrder.nativeOrder());
         }
-        for (; i < len; i++) dst.setAtIndex(F, d + i, dst.getAtIndex(F, d + i) + src.getAtIndex(F, o + i));
+        if (i < len) { // masked tail: rows narrower than a vector (LeNet's 10-wide maps) were all scalar
+            jdk.incubator.vector.VectorMask<Float> m = VF.indexInRange(i, len);
+            jdk.incubator.vector.FloatVector a = jdk.incubator.vector.FloatVector.fromMemorySegment(VF, dst, (d + i) * 4, java.nio.ByteOrder.nativeOrder(), m);
+            jdk.incubator.vector.FloatVector b = jdk.incubator.vector.FloatVector.fromMemorySegment(VF, src, (o + i) * 4, java.nio.ByteOrder.nativeOrder(), m);
+            a.add(b).intoMemorySegment(dst, (d + i) * 4, java.nio.ByteOrder.nativeOrder(), m);
+        }
     }
 
     private static final jdk.incubator.vector.VectorSpecies<Float> VF = tessera.kernels.Species.FLOAT;
