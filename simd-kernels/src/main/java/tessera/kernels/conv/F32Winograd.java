@@ -77,32 +77,68 @@ final class F32Winograd {
      * (w belongs to the convolution whose input gradient g computes: transposed per group and flipped).
      */
     void transformWeights(ConvGeom g, MemorySegment w, long wo, boolean adjoint, float[] u) {
+        java.util.Arrays.fill(u, 0, Math.toIntExact(transformedSize(g)), 0f);
+        // split over output channels: training transforms every layer's filters on every step (a fifth of a
+        // ResNet-18 forward pass on two threads when it ran on one)
+        int rows = g.groups() * g.kg();
+        int perTask = Math.max(1, (rows + 4 * ComputePool.threads() - 1) / (4 * ComputePool.threads()));
+        FilterJob job = FILTER_JOB.get();
+        job.wino = this; job.g = g; job.w = w; job.wo = wo; job.adjoint = adjoint; job.u = u; job.perTask = perTask;
+        job.rows = rows;
+        try {
+            ComputePool.parallelFor((rows + perTask - 1) / perTask, job);
+        } finally {
+            job.w = null; job.u = null;
+        }
+    }
+
+    /** One task of {@link #transformWeights}: filters of (group, output channel) rows [t·perTask, …). */
+    private static final class FilterJob implements IntConsumer {
+        F32Winograd wino;
+        ConvGeom g;
+        MemorySegment w;
+        long wo;
+        boolean adjoint;
+        float[] u;
+        int perTask, rows;
+
+        @Override
+        public void accept(int t) {
+            int r0 = t * perTask;
+            wino.transformRows(g, w, wo, adjoint, u, r0, Math.min(rows, r0 + perTask));
+        }
+    }
+
+    private static final ThreadLocal<FilterJob> FILTER_JOB = ThreadLocal.withInitial(FilterJob::new);
+
+    /** {@link #transformWeights} for rows [row0, row1) of (group, output channel), in float64 rounded once. */
+    private void transformRows(ConvGeom g, MemorySegment w, long wo, boolean adjoint, float[] u, int row0, int row1) {
         double[][] gm = m == 2 ? G2 : G4;
         int cg = g.cg(), kg = g.kg(), nb = nb(g), kbs = kBlocks(g), cp = cPad(g), a2 = alpha * alpha;
-        java.util.Arrays.fill(u, 0, Math.toIntExact(transformedSize(g)), 0f);
-        double[] f = new double[9];
-        double[] t = new double[alpha * 3];
-        for (int gi = 0; gi < g.groups(); gi++)
-            for (int ko = 0; ko < kg; ko++)
-                for (int c = 0; c < cg; c++) {
-                    for (int r = 0; r < 3; r++)
-                        for (int s = 0; s < 3; s++) {
-                            long src = adjoint
-                                    ? ((((long) gi * cg + c) * kg + ko) * 3 + (2 - r)) * 3 + (2 - s)
-                                    : ((((long) gi * kg + ko) * cg + c) * 3 + r) * 3 + s;
-                            f[r * 3 + s] = w.getAtIndex(F, wo + src);
-                        }
-                    for (int i = 0; i < alpha; i++)
-                        for (int s = 0; s < 3; s++)
-                            t[i * 3 + s] = gm[i][0] * f[s] + gm[i][1] * f[3 + s] + gm[i][2] * f[6 + s];
-                    int kb = ko / nb, j = ko % nb;
-                    for (int i = 0; i < alpha; i++)
-                        for (int l = 0; l < alpha; l++) {
-                            double v = t[i * 3] * gm[l][0] + t[i * 3 + 1] * gm[l][1] + t[i * 3 + 2] * gm[l][2];
-                            int dst = (((gi * a2 + i * alpha + l) * kbs + kb) * cp + c) * nb + j;
-                            u[dst] = (float) v;
-                        }
-                }
+        Scratch sc = SCRATCH.get();
+        double[] f = sc.filterTaps, t = sc.filterRows;
+        for (int row = row0; row < row1; row++) {
+            int gi = row / kg, ko = row % kg;
+            for (int c = 0; c < cg; c++) {
+                for (int r = 0; r < 3; r++)
+                    for (int s = 0; s < 3; s++) {
+                        long src = adjoint
+                                ? ((((long) gi * cg + c) * kg + ko) * 3 + (2 - r)) * 3 + (2 - s)
+                                : ((((long) gi * kg + ko) * cg + c) * 3 + r) * 3 + s;
+                        f[r * 3 + s] = w.getAtIndex(F, wo + src);
+                    }
+                for (int i = 0; i < alpha; i++)
+                    for (int s = 0; s < 3; s++)
+                        t[i * 3 + s] = gm[i][0] * f[s] + gm[i][1] * f[3 + s] + gm[i][2] * f[6 + s];
+                int kb = ko / nb, j = ko % nb;
+                for (int i = 0; i < alpha; i++)
+                    for (int l = 0; l < alpha; l++) {
+                        double v = t[i * 3] * gm[l][0] + t[i * 3 + 1] * gm[l][1] + t[i * 3 + 2] * gm[l][2];
+                        int dst = (((gi * a2 + i * alpha + l) * kbs + kb) * cp + c) * nb + j;
+                        u[dst] = (float) v;
+                    }
+            }
+        }
     }
 
     // ------------------------------------------------------------------ forward
@@ -432,6 +468,8 @@ final class F32Winograd {
     private static final class Scratch {
         float[] patchArray = new float[0], productArray = new float[0], filters = new float[0];
         float[] inputArray = new float[0], outputArray = new float[0];
+        /** A 3×3 filter and its G·g rows (α × 3) in float64, for the filter transform. */
+        final double[] filterTaps = new double[9], filterRows = new double[6 * 3];
         MemorySegment inputSegment = MemorySegment.ofArray(inputArray), outputSegment = MemorySegment.ofArray(outputArray);
 
         MemorySegment input(long floats) {
