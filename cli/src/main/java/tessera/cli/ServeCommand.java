@@ -41,7 +41,7 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--queue", defaultValue = "64", description = "requests waiting per model before 503 overloaded (default 64)") int queue;
     @Option(names = "--threads", defaultValue = "0", description = "intra-op compute threads (default: all cores)") int threads;
     @Option(names = "--timeout-ms", defaultValue = "30000", description = "a request not started within this many ms is answered 503 (default 30000)") long timeoutMs;
-    @Option(names = "--concurrency", defaultValue = "1", description = "batches of one model running at once (default 1: each run uses every thread)") int concurrency;
+    @Option(names = "--concurrency", defaultValue = "2", description = "batches of one model running at once (default 2: while one batch waits for its requests' HTTP work, the other computes)") int concurrency;
     @Option(names = "--max-body-mb", defaultValue = "64", description = "largest request body in MiB; larger ones get 413 (default 64)") long maxBodyMb;
     @Option(names = "--body-timeout-s", defaultValue = "30",
             description = "a request body still arriving this many seconds after the request started gets 408 and its connection is closed; a body that stops arriving, or an answer the client stops reading, is cut off (default 30)")
