@@ -152,8 +152,9 @@ final class F32Winograd {
         }
     }
 
-    /** Float64 lanes for the filter transform: as many as the float kernels' vectors hold floats / 2. */
-    private static final VectorSpecies<Double> DSP = DoubleVector.SPECIES_PREFERRED;
+    /** Float64 lanes for the filter transform: the kernels' vector width ({@link tessera.kernels.Species#FLOAT}) in doubles. */
+    private static final VectorSpecies<Double> DSP = VectorSpecies.of(double.class,
+            jdk.incubator.vector.VectorShape.forBitSize(SP.vectorBitSize()));
     private static final VectorSpecies<Float> FSP_HALF = VectorSpecies.of(float.class,
             jdk.incubator.vector.VectorShape.forBitSize(Math.max(64, DSP.vectorBitSize() / 2)));
 
