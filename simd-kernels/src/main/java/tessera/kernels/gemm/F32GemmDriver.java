@@ -96,7 +96,7 @@ final class F32GemmDriver {
                 } else if (g.segCols > 0) {
                     F32GemmPacking.packBSegmented(g.b, g.bOff, g.ldb, g.segCols, g.bSegStride, pc, kc, jc, nc, nr, bPack);
                 } else {
-                    F32GemmPacking.packB(g.transB, g.b, g.bOff, g.ldb, pc, kc, jc, nc, nr, bPack);
+                    F32GemmPacking.packB(g.transB, g.b, g.bOff, g.ldb, pc, kc, jc, nc, nr, bPack, scratch.packedBSegment());
                 }
                 for (int ic = i0; ic < i1; ic += mcBlock) {
                     int mc = Math.min(mcBlock, i1 - ic);

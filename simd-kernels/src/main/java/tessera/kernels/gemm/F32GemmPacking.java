@@ -28,11 +28,17 @@ final class F32GemmPacking {
      */
     static void packB(boolean transB, MemorySegment b, long bOff, int ldb, int pc, int kc, int jc, int nc, int nr,
             float[] dst) {
+        packB(transB, b, bOff, ldb, pc, kc, jc, nc, nr, dst, null);
+    }
+
+    /** As above; {@code dstHeap} is dst as a segment (null: made here), reused by per-call packing to allocate nothing. */
+    static void packB(boolean transB, MemorySegment b, long bOff, int ldb, int pc, int kc, int jc, int nc, int nr,
+            float[] dst, MemorySegment dstHeap) {
         if (!transB) {
             packBRows(b, bOff + (long) pc * ldb + jc, ldb, kc, nc, nr, dst);
             return;
         }
-        MemorySegment heap = MemorySegment.ofArray(dst);
+        MemorySegment heap = dstHeap != null ? dstHeap : MemorySegment.ofArray(dst);
         for (int s = 0; s * nr < nc; s++) {
             int cols = Math.min(nr, nc - s * nr);
             packBTransposedStrip(b, bOff + (long) (jc + s * nr) * ldb + pc, ldb, kc, cols, nr, dst, heap, s * nr * kc);

@@ -10,6 +10,8 @@ final class F32GemmScratch {
     private static final ThreadLocal<F32GemmScratch> PER_THREAD = ThreadLocal.withInitial(F32GemmScratch::new);
 
     private float[] packedB = new float[0];
+    /** {@link #packedB} as a heap segment, made once per growth (the transposed-B packing writes through it). */
+    private java.lang.foreign.MemorySegment packedBSegment = java.lang.foreign.MemorySegment.ofArray(packedB);
     private float[] packedA = new float[0];
     private float[] tile = new float[0];
     private float[] row = new float[0];
@@ -18,9 +20,15 @@ final class F32GemmScratch {
     static F32GemmScratch ofCurrentThread() { return PER_THREAD.get(); }
 
     float[] packedB(int floats) {
-        if (packedB.length < floats) packedB = new float[floats];
+        if (packedB.length < floats) {
+            packedB = new float[floats];
+            packedBSegment = java.lang.foreign.MemorySegment.ofArray(packedB);
+        }
         return packedB;
     }
+
+    /** The segment over the current {@link #packedB} array. */
+    java.lang.foreign.MemorySegment packedBSegment() { return packedBSegment; }
 
     float[] packedA(int floats) {
         if (packedA.length < floats) packedA = new float[floats];
