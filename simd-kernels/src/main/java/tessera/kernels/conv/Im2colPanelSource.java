@@ -76,24 +76,21 @@ final class Im2colPanelSource implements PackedBSource {
      * rows are copied to the heap once and read by its R·S taps.
      */
     private void packImage(int n, int pix0, int pix1, int col0, int p0, int kc, int nr, float[] dst) {
-        if (g.r() * g.s() < PHASED_TAPS) {
-            packImageClipped(n, pix0, pix1, col0, p0, kc, nr, dst);
-            return;
-        }
         int q = g.q(), w = g.w(), rs = g.r() * g.s(), sw = g.sw();
         int[] runs = runTable(pix0, pix1, col0, kc, nr);
         int runCount = RUN_COUNT.get()[0];
         int oh0 = pix0 / q, oh1 = (pix1 - 1) / q;
         int rowLo = Math.max(0, oh0 * g.sh() - g.pt());
         int rowHi = Math.min(g.h() - 1, oh1 * g.sh() - g.pt() + (g.r() - 1) * g.dh());
-        int nRows = Math.max(0, rowHi - rowLo + 1);
-        // each needed input row split into its sw column phases with the zero padding included, once per channel:
-        // every tap's run is then one contiguous copy (no clipping, no lane compaction per run)
+        int nRows = Math.max(0, rowHi - rowLo + 1), rowFloats = nRows * w;
+        float[] rows = rowBuffer(rowFloats);
+        // filters of many taps per channel: the needed rows split into their sw column phases with the zero padding
+        // included, once per channel, so every tap's run is one contiguous copy; 3×3 clips each run instead (phases
+        // cost more than its R·S runs per row)
+        boolean phased = rs >= PHASED_TAPS;
         int lead = (g.pl() + sw - 1) / sw * sw;
         int wq = ((q - 1) * sw + (g.s() - 1) * g.dw() + lead) / sw + 1;
-        int rowFloats = nRows * w;
-        float[] rows = rowBuffer(rowFloats);
-        float[] phases = phaseBuffer(sw * nRows * wq);
+        float[] phases = phased ? phaseBuffer(sw * nRows * wq) : null;
         long image = xGroup + n * imageStride;
         int cachedChannel = -1;
         for (int p = 0; p < kc; p++) {
@@ -101,49 +98,17 @@ final class Im2colPanelSource implements PackedBSource {
             if (c != cachedChannel) {
                 long plane = image + (long) c * g.h() * w;
                 if (rowFloats > 0) MemorySegment.copy(x, F, (plane + (long) rowLo * w) * 4, rows, 0, rowFloats);
-                splitPhases(rows, nRows, w, sw, lead, wq, phases);
+                if (phased) splitPhases(rows, nRows, w, sw, lead, wq, phases);
                 cachedChannel = c;
             }
-            int ihShift = r * g.dh() - g.pt(), off = s * g.dw() - g.pl() + lead;
+            int ihShift = r * g.dh() - g.pt(), iwShift = s * g.dw() - g.pl(), off = iwShift + lead;
             int phaseBase = (off % sw) * nRows * wq, shift = off / sw;
             for (int i = 0; i < runCount; i++) {
                 int o = 4 * i;
                 int ih = runs[o] * g.sh() + ihShift, d = runs[o + 2] + p * nr, len = runs[o + 3];
                 if (ih < 0 || ih >= g.h()) Arrays.fill(dst, d, d + len, 0f);
-                else copyRun(phases, phaseBase + (ih - rowLo) * wq + runs[o + 1] + shift, len, dst, d);
-            }
-        }
-    }
-
-    /**
-     * The same panel columns for filters of few taps per channel (3×3): each run is clipped to the input row and
-     * stride-2 runs are compacted from the row copy, which costs less than splitting the rows into phases for only
-     * R·S runs per row.
-     */
-    private void packImageClipped(int n, int pix0, int pix1, int col0, int p0, int kc, int nr, float[] dst) {
-        int q = g.q(), w = g.w(), rs = g.r() * g.s();
-        int[] runs = runTable(pix0, pix1, col0, kc, nr);
-        int runCount = RUN_COUNT.get()[0];
-        int oh0 = pix0 / q, oh1 = (pix1 - 1) / q;
-        int rowLo = Math.max(0, oh0 * g.sh() - g.pt());
-        int rowHi = Math.min(g.h() - 1, oh1 * g.sh() - g.pt() + (g.r() - 1) * g.dh());
-        int rowFloats = Math.max(0, rowHi - rowLo + 1) * w;
-        float[] rows = rowBuffer(rowFloats);
-        long image = xGroup + n * imageStride;
-        int cachedChannel = -1;
-        for (int p = 0; p < kc; p++) {
-            int tap = p0 + p, c = tap / rs, r = (tap % rs) / g.s(), s = tap % g.s();
-            if (c != cachedChannel) {
-                long plane = image + (long) c * g.h() * w;
-                if (rowFloats > 0) MemorySegment.copy(x, F, (plane + (long) rowLo * w) * 4, rows, 0, rowFloats);
-                cachedChannel = c;
-            }
-            int ihShift = r * g.dh() - g.pt(), iwShift = s * g.dw() - g.pl();
-            for (int i = 0; i < runCount; i++) {
-                int o = 4 * i;
-                int ih = runs[o] * g.sh() + ihShift, d = runs[o + 2] + p * nr, len = runs[o + 3];
-                if (ih < 0 || ih >= g.h()) Arrays.fill(dst, d, d + len, 0f);
-                else fillRun(rows, (ih - rowLo) * w, runs[o + 1] * g.sw() + iwShift, g.sw(), w, len, dst, d);
+                else if (phased) copyRun(phases, phaseBase + (ih - rowLo) * wq + runs[o + 1] + shift, len, dst, d);
+                else fillRun(rows, (ih - rowLo) * w, runs[o + 1] * sw + iwShift, sw, w, len, dst, d);
             }
         }
     }
