@@ -45,7 +45,7 @@ import tessera.onnx.infer.SessionOptions;
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 3)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-        "--sun-misc-unsafe-memory-access=allow", "-Xmx4g"})
+        "--sun-misc-unsafe-memory-access=allow", "-Xmx4g", "-XX:+UseParallelGC"})
 public class ModelBench {
     @Param({"resnet18", "resnet50", "mobilenet_v2", "googlenet", "vgg16"})
     public String model;
