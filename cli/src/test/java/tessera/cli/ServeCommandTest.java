@@ -52,9 +52,9 @@ class ServeCommandTest {
     void sigtermFinishesTheAcceptedRequestAndExitsZero() throws Exception {
         Path model = resource("lenet5.onnx");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        // a batch waits up to 1.5 s to fill: the request below is still queued when SIGTERM arrives
+        // a batch waits up to 5 s to fill: the request below, seen queued, is still queued when SIGTERM follows at once
         Process p = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-cp", classpath(),
-                "tessera.cli.TesseraCli", "serve", "--model", "lenet=" + model, "--port", "0", "--max-delay-us", "1500000", "--no-warmup")
+                "tessera.cli.TesseraCli", "serve", "--model", "lenet=" + model, "--port", "0", "--max-delay-us", "5000000", "--no-warmup")
                 .redirectErrorStream(true).start();
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
@@ -76,9 +76,13 @@ class ServeCommandTest {
             String body = "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,1,28,28],\"datatype\":\"FP32\",\"data\":[" + data + "]}]}";
             CompletableFuture<HttpResponse<String>> accepted = http.sendAsync(HttpRequest.newBuilder(URI.create(url + "/v2/models/lenet/infer"))
                     .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            // wait until the server has queued it (a hang guard: polls at most 4,000 times)
+            int polls = 0;
             while (!http.send(HttpRequest.newBuilder(URI.create(url + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body()
-                    .contains("tessera_queue_depth{model=\"lenet\"} 1.0") && System.nanoTime() < until) Thread.sleep(5);
+                    .contains("tessera_queue_depth{model=\"lenet\"} 1.0")) {
+                assertTrue(++polls < 4000, "the request never showed in the queue depth");
+                Thread.sleep(5);
+            }
             p.toHandle().destroy(); // SIGTERM (Process.destroy would also close our end of its output)
             HttpResponse<String> r = accepted.get(60, TimeUnit.SECONDS);
             assertEquals(200, r.statusCode(), r.body());

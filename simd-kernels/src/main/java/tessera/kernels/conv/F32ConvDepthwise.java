@@ -10,6 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
 import tessera.kernels.Activation;
 import tessera.kernels.ActivationFn;
 import tessera.kernels.ComputePool;
+import tessera.kernels.layout.F32Copy;
 
 /**
  * f32-dwconv: depthwise convolution forward (groups = C = K, one filter per channel, as in MobileNet), vectorized
@@ -23,7 +24,6 @@ final class F32ConvDepthwise {
     private static final VectorSpecies<Float> SP = tessera.kernels.Species.FLOAT;
     private static final int VL = SP.length();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
-    private static final java.nio.ByteOrder NO = java.nio.ByteOrder.nativeOrder();
 
     private F32ConvDepthwise() {}
 
@@ -152,13 +152,7 @@ final class F32ConvDepthwise {
      * one vector loop per row (masked tail): a bulk copy call per row cost more than the row's arithmetic.
      */
     private static void copyInterior(MemorySegment x, long src, int h, int w, int pt, int pl, int wp, float[] pad) {
-        VectorMask<Float> tail = SP.indexInRange(w - w % VL, w);
-        for (int ih = 0; ih < h; ih++) {
-            long from = (src + (long) ih * w) * 4;
-            int to = (ih + pt) * wp + pl, c = 0;
-            for (; c + VL <= w; c += VL) FloatVector.fromMemorySegment(SP, x, from + c * 4L, NO).intoArray(pad, to + c);
-            if (c < w) FloatVector.fromMemorySegment(SP, x, from + c * 4L, NO, tail).intoArray(pad, to + c, tail);
-        }
+        for (int ih = 0; ih < h; ih++) F32Copy.toArray(x, (src + (long) ih * w) * 4, pad, (ih + pt) * wp + pl, w);
     }
 
     /**

@@ -87,7 +87,7 @@ final class F32ConvIm2col {
                             ConvEpilogue.zero(col, d, run);
                         } else {
                             if (a > 0) ConvEpilogue.zero(col, d, a);
-                            copyRun(x, (srow + iw0 + a) * 4, col, (d + a) * 4, b - a);
+                            tessera.kernels.layout.F32Copy.toSegment(x, (srow + iw0 + a) * 4, col, (d + a) * 4, b - a);
                             if (b < run) ConvEpilogue.zero(col, d + b, (run - b));
                         }
                     } else {
@@ -97,25 +97,6 @@ final class F32ConvIm2col {
                 }
                 j += run;
             }
-        }
-    }
-
-    /**
-     * {@code n} floats from byte offset {@code from} of src to {@code to} of dst: short runs (a narrow map's output
-     * row, 10 floats in LeNet) by vector loops with a masked tail, whose cost is a fraction of a bulk copy call's.
-     */
-    private static void copyRun(MemorySegment src, long from, MemorySegment dst, long to, int n) {
-        if (n > 4 * VF.length()) {
-            MemorySegment.copy(src, from, dst, to, n * 4L);
-            return;
-        }
-        int i = 0, lanes = VF.length();
-        java.nio.ByteOrder no = java.nio.ByteOrder.nativeOrder();
-        for (; i + lanes <= n; i += lanes)
-            jdk.incubator.vector.FloatVector.fromMemorySegment(VF, src, from + i * 4L, no).intoMemorySegment(dst, to + i * 4L, no);
-        if (i < n) {
-            jdk.incubator.vector.VectorMask<Float> m = VF.indexInRange(i, n);
-            jdk.incubator.vector.FloatVector.fromMemorySegment(VF, src, from + i * 4L, no, m).intoMemorySegment(dst, to + i * 4L, no, m);
         }
     }
 

@@ -5,8 +5,8 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
+import tessera.kernels.layout.F32Copy;
 import tessera.kernels.gemm.PackedBSource;
 
 /**
@@ -107,7 +107,7 @@ final class Im2colPanelSource implements PackedBSource {
                 int o = 4 * i;
                 int ih = runs[o] * g.sh() + ihShift, d = runs[o + 2] + p * nr, len = runs[o + 3];
                 if (ih < 0 || ih >= g.h()) Arrays.fill(dst, d, d + len, 0f);
-                else if (phased) copyRun(phases, phaseBase + (ih - rowLo) * wq + runs[o + 1] + shift, len, dst, d);
+                else if (phased) F32Copy.within(phases, phaseBase + (ih - rowLo) * wq + runs[o + 1] + shift, dst, d, len);
                 else fillRun(rows, (ih - rowLo) * w, runs[o + 1] * sw + iwShift, sw, w, len, dst, d);
             }
         }
@@ -132,16 +132,6 @@ final class Im2colPanelSource implements PackedBSource {
                 else for (int i = iLo, iw = iLo * sw + ph - lead; i < iHi; i++, iw += sw) phases[d + i] = rows[src + iw];
                 Arrays.fill(phases, d + iHi, d + wq, 0f);
             }
-    }
-
-    /** dst[d + i] = src[from + i] for i in [0, len): whole vectors and a masked tail (runs are at most one NR strip). */
-    private static void copyRun(float[] src, int from, int len, float[] dst, int d) {
-        int i = 0;
-        for (; i + V <= len; i += V) FloatVector.fromArray(S, src, from + i).intoArray(dst, d + i);
-        if (i < len) {
-            VectorMask<Float> m = S.indexInRange(i, len);
-            FloatVector.fromArray(S, src, from + i, m).intoArray(dst, d + i, m);
-        }
     }
 
     /**

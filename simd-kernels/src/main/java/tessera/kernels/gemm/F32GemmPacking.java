@@ -2,24 +2,18 @@ package tessera.kernels.gemm;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.Arrays;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorSpecies;
+import tessera.kernels.layout.F32Copy;
 import tessera.kernels.layout.F32Transpose;
 
 /**
  * Copies blocks of A and B (off-heap, row-major, offsets and leading dimensions in float elements) into the
  * contiguous, zero-padded micro-panel layouts of {@link F32GemmMicrokernel} (Java arrays). MR and NR are the tile's;
- * the copies use the preferred species whatever the kernel's.
+ * the copies ({@link F32Copy}) use the kernels' species whatever the tile's.
  */
 final class F32GemmPacking {
     private F32GemmPacking() {}
 
-    private static final VectorSpecies<Float> S = tessera.kernels.Species.FLOAT;
-    private static final int V = S.length();
-    private static final ByteOrder NO = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     /**
@@ -69,15 +63,14 @@ final class F32GemmPacking {
             int jc, int nc, int nr, float[] dst) {
         int strips = (nc + nr - 1) / nr, stripStride = nr * kc;
         int seg0 = jc / segCols, jj0 = jc - seg0 * segCols;
-        boolean wholeVectors = nr % V == 0; // a kernel of a narrower species than the copies' has NR < V
         for (int p = 0; p < kc; p++) {
             long rowOff = bOff + (long) (pc + p) * ldb;
             // the strip's batch and column advance incrementally (a division per strip and row cost as much as the copy)
             int seg = seg0, jj = jj0;
             for (int s = 0, d = p * nr; s < strips; s++, d += stripStride) {
                 int cols = Math.min(nr, nc - s * nr);
-                if (cols == nr && jj + nr <= segCols && wholeVectors) {
-                    copyStrip(b, (rowOff + seg * bSegStride + jj) * 4, nr, dst, d);
+                if (cols == nr && jj + nr <= segCols) {
+                    F32Copy.toArray(b, (rowOff + seg * bSegStride + jj) * 4, dst, d, nr);
                 } else {
                     copySpanning(b, rowOff, segCols, bSegStride, jc + s * nr, cols, nr, dst, d);
                 }
@@ -90,11 +83,6 @@ final class F32GemmPacking {
         }
     }
 
-    /** One full strip row: {@code nr} (a multiple of the vector length) floats from byte offset {@code sb}. */
-    private static void copyStrip(MemorySegment b, long sb, int nr, float[] dst, int d) {
-        for (int c = 0; c < nr; c += V) FloatVector.fromMemorySegment(S, b, sb + c * 4L, NO).intoArray(dst, d + c);
-    }
-
     /** One strip row whose columns cross a batch boundary or end the panel: run by run, zero-padded to {@code nr}. */
     private static void copySpanning(MemorySegment b, long rowOff, int segCols, long bSegStride, int col, int cols, int nr,
             float[] dst, int d) {
@@ -102,30 +90,15 @@ final class F32GemmPacking {
         while (done < cols) {
             int seg = (col + done) / segCols, jj = (col + done) - seg * segCols;
             int run = Math.min(cols - done, segCols - jj);
-            copyRun(b, (rowOff + seg * bSegStride + jj) * 4, run, dst, d + done);
+            F32Copy.toArray(b, (rowOff + seg * bSegStride + jj) * 4, dst, d + done, run);
             done += run;
         }
         if (cols < nr) Arrays.fill(dst, d + cols, d + nr, 0f);
     }
 
-    /** {@code cols} floats from byte offset {@code sb} to {@code dst[d..]}. */
-    private static void copyRun(MemorySegment b, long sb, int cols, float[] dst, int d) {
-        int c = 0;
-        for (; c + V <= cols; c += V) FloatVector.fromMemorySegment(S, b, sb + c * 4L, NO).intoArray(dst, d + c);
-        if (c < cols) {
-            VectorMask<Float> m = S.indexInRange(c, cols);
-            FloatVector.fromMemorySegment(S, b, sb + c * 4L, NO, m).intoArray(dst, d + c, m);
-        }
-    }
-
     /** {@code cols} floats from byte offset {@code sb} to {@code dst[d..]}, then zeros up to {@code nr}. */
     private static void copyPadded(MemorySegment b, long sb, int cols, int nr, float[] dst, int d) {
-        int c = 0;
-        for (; c + V <= cols; c += V) FloatVector.fromMemorySegment(S, b, sb + c * 4L, NO).intoArray(dst, d + c);
-        if (c < cols) {
-            VectorMask<Float> m = S.indexInRange(c, cols);
-            FloatVector.fromMemorySegment(S, b, sb + c * 4L, NO, m).intoArray(dst, d + c, m);
-        }
+        F32Copy.toArray(b, sb, dst, d, cols);
         Arrays.fill(dst, d + cols, d + nr, 0f);
     }
 

@@ -9,6 +9,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import tessera.kernels.layout.F32Copy;
 
 /**
  * f32-maxpool-padded: max pooling of one small plane, for windows of stride 1 (an Inception branch's 3×3 pool on
@@ -25,7 +26,6 @@ final class F32MaxPoolPadded {
     private static final VectorSpecies<Float> SP = tessera.kernels.Species.FLOAT;
     private static final int L = SP.length();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
-    private static final java.nio.ByteOrder NO = java.nio.ByteOrder.nativeOrder();
 
     /** Per-thread heap buffers: the padded plane, one stride-1 output row, the output plane; their argmax twins. */
     private static final class Scratch {
@@ -112,13 +112,7 @@ final class F32MaxPoolPadded {
     /** The −∞ border and the plane's rows (vector loops with a masked tail). */
     private static void fillPadded(MemorySegment x, long xb, int H, int W, int pT, int pL, int hp, int wp, float[] pad) {
         Arrays.fill(pad, 0, hp * wp, Float.NEGATIVE_INFINITY);
-        VectorMask<Float> tail = SP.indexInRange(W - W % L, W);
-        for (int ih = 0; ih < H; ih++) {
-            long from = xb + (long) ih * W * 4;
-            int to = (ih + pT) * wp + pL, c = 0;
-            for (; c + L <= W; c += L) FloatVector.fromMemorySegment(SP, x, from + c * 4L, NO).intoArray(pad, to + c);
-            if (c < W) FloatVector.fromMemorySegment(SP, x, from + c * 4L, NO, tail).intoArray(pad, to + c, tail);
-        }
+        for (int ih = 0; ih < H; ih++) F32Copy.toArray(x, xb + (long) ih * W * 4, pad, (ih + pT) * wp + pL, W);
     }
 
     /**

@@ -88,6 +88,30 @@ class LayoutsPropertiesTest {
                 });
     }
 
+    /** Every F32Copy form copies exactly the run: equal floats inside it, nothing changed around it (masked tails). */
+    @Test
+    void shortRunCopiesTouchOnlyTheRun() {
+        qt().withExamples(300).forAll(integers().between(0, 200), integers().between(0, 40), integers().between(0, 40), longs().all())
+                .checkAssert((n, from, to, seed) -> {
+                    int len = n + from + 40;
+                    float[] src = new float[len];
+                    java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+                    for (int i = 0; i < len; i++) src[i] = (float) r.nextDouble() + 1f;
+                    MemorySegment srcSeg = MemorySegment.ofArray(src);
+                    float[] a = new float[len], c = new float[len];
+                    MemorySegment b = MemorySegment.ofArray(new float[len]);
+                    F32Copy.toArray(srcSeg, from * 4L, a, to, n);
+                    F32Copy.toSegment(srcSeg, from * 4L, b, to * 4L, n);
+                    F32Copy.within(src, from, c, to, n);
+                    for (int i = 0; i < len; i++) {
+                        float want = i >= to && i < to + n ? src[from + i - to] : 0f;
+                        assertEquals(want, a[i], "toArray element " + i + " (n " + n + ", from " + from + ", to " + to + ")");
+                        assertEquals(want, b.getAtIndex(ValueLayout.JAVA_FLOAT, i), "toSegment element " + i);
+                        assertEquals(want, c[i], "within element " + i);
+                    }
+                });
+    }
+
     @Test
     void everyTransposeTileAgreesWithPlainLoops() {
         qt().withExamples(200).forAll(integers().between(1, 70), integers().between(1, 70), integers().between(0, 5), longs().all())
