@@ -14,15 +14,10 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-import tessera.autograd.GradMode;
-import tessera.autograd.Ops;
-import tessera.autograd.Variable;
 import tessera.kernels.ComputePool;
-import tessera.layers.ForwardContext;
 import tessera.layers.Model;
 import tessera.layers.optim.Sgd;
 import tessera.memory.DType;
-import tessera.memory.RandomFill;
 import tessera.memory.Tensor;
 import tessera.zoo.models.Zoo;
 
@@ -55,10 +50,8 @@ public class ResNet18StepBench {
         ComputePool.setThreads(threads);
         model = Model.build(Zoo.spec("resnet18", 1000, null), DType.F32, 1).train();
         sgd = Sgd.of(List.copyOf(model.parameters().values()), 0.01, 0.9, 0, 0, false);
-        x = RandomFill.normal(Tensor.zeros(DType.F32, BATCH, 3, 224, 224), 2, 0, 1);
-        long[] l = new long[BATCH];
-        for (int i = 0; i < BATCH; i++) l[i] = (i * 37L) % 1000;
-        labels = Tensor.ofLongs(l, BATCH);
+        x = TrainingRuns.images(BATCH, 224);
+        labels = TrainingRuns.labels(BATCH, 1000, 37);
     }
 
     @TearDown
@@ -72,24 +65,11 @@ public class ResNet18StepBench {
 
     @Benchmark
     public double forward() {
-        try (tessera.autograd.Scope s = tessera.autograd.Scope.open(); GradMode off = GradMode.off()) {
-            return model.forward(Variable.constant(x), new ForwardContext(1)).value().getDouble(0, 0);
-        }
+        return TrainingRuns.forward(model, x);
     }
 
     @Benchmark
     public double trainStep() {
-        return step(model, sgd, x, labels);
-    }
-
-    /** One SGD step: zero the gradients, forward, cross-entropy, backward, update; returns the loss. */
-    static double step(Model model, Sgd sgd, Tensor x, Tensor labels) {
-        try (tessera.autograd.Scope s = tessera.autograd.Scope.open()) {
-            sgd.zeroGrad();
-            Variable loss = Ops.crossEntropy(model.forward(Variable.constant(x), new ForwardContext(1)), labels, true, 0);
-            loss.backward();
-            sgd.step();
-            return loss.value().getDouble(0);
-        }
+        return TrainingRuns.step(model, sgd, x, labels);
     }
 }

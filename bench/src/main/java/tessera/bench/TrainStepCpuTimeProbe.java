@@ -4,14 +4,10 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
 import java.util.List;
-import tessera.autograd.GradMode;
-import tessera.autograd.Variable;
 import tessera.kernels.ComputePool;
-import tessera.layers.ForwardContext;
 import tessera.layers.Model;
 import tessera.layers.optim.Sgd;
 import tessera.memory.DType;
-import tessera.memory.RandomFill;
 import tessera.memory.Tensor;
 import tessera.zoo.models.Zoo;
 
@@ -34,20 +30,16 @@ public final class TrainStepCpuTimeProbe {
         tessera.layers.ModelSpec spec = small ? tessera.layers.ModelSpec.parse(TrainingStepBench.RESNET_STYLE) : Zoo.spec(name, 1000, null);
         int hw = small ? 32 : 224;
         try (Model model = Model.build(spec, DType.F32, 1).train();
-             Tensor x = RandomFill.normal(Tensor.zeros(DType.F32, batch, 3, hw, hw), 2, 0, 1)) {
+             Tensor x = TrainingRuns.images(batch, hw)) {
             Sgd sgd = Sgd.of(List.copyOf(model.parameters().values()), 0.01, 0.9, 0, 0, false);
-            long[] l = new long[batch];
-            for (int i = 0; i < batch; i++) l[i] = (i * 37L) % (small ? 10 : 1000);
-            try (Tensor labels = Tensor.ofLongs(l, batch)) {
+            try (Tensor labels = TrainingRuns.labels(batch, small ? 10 : 1000, 37)) {
                 double[] fwd = new double[runs], step = new double[runs];
                 long a0 = allocated(mx);
                 for (int i = small ? -runs : -2; i < runs; i++) { // the small network needs many steps to warm up
                     long t0 = mx.getCurrentThreadCpuTime();
-                    try (tessera.autograd.Scope s = tessera.autograd.Scope.open(); GradMode off = GradMode.off()) {
-                        model.forward(Variable.constant(x), new ForwardContext(1));
-                    }
+                    TrainingRuns.forward(model, x);
                     long t1 = mx.getCurrentThreadCpuTime();
-                    double loss = ResNet18StepBench.step(model, sgd, x, labels);
+                    double loss = TrainingRuns.step(model, sgd, x, labels);
                     long t2 = mx.getCurrentThreadCpuTime();
                     if (i >= 0) {
                         fwd[i] = (t1 - t0) / 1e6;

@@ -13,15 +13,10 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-import tessera.autograd.GradMode;
-import tessera.autograd.Ops;
-import tessera.autograd.Variable;
 import tessera.kernels.ComputePool;
-import tessera.layers.ForwardContext;
 import tessera.layers.Model;
 import tessera.layers.ModelSpec;
 import tessera.memory.DType;
-import tessera.memory.RandomFill;
 import tessera.memory.Tensor;
 
 /**
@@ -62,10 +57,8 @@ public class TrainingStepBench {
         savedThreads = ComputePool.threads();
         ComputePool.setThreads(threads);
         model = Model.build(ModelSpec.parse(RESNET_STYLE), DType.F32, 1).train();
-        x = RandomFill.normal(Tensor.zeros(DType.F32, 16, 3, 32, 32), 2, 0, 1);
-        long[] l = new long[16];
-        for (int i = 0; i < 16; i++) l[i] = i % 10;
-        labels = Tensor.ofLongs(l, 16);
+        x = TrainingRuns.images(16, 32);
+        labels = TrainingRuns.labels(16, 10, 1);
     }
 
     @TearDown
@@ -78,19 +71,11 @@ public class TrainingStepBench {
 
     @Benchmark
     public double forward() {
-        try (tessera.autograd.Scope s = tessera.autograd.Scope.open(); GradMode off = GradMode.off()) {
-            return model.forward(Variable.constant(x), new ForwardContext(1)).value().getDouble(0, 0);
-        }
+        return TrainingRuns.forward(model, x);
     }
 
     @Benchmark
     public double forwardBackward() {
-        try (tessera.autograd.Scope s = tessera.autograd.Scope.open()) {
-            model.zeroGrad();
-            Variable loss = Ops.crossEntropy(model.forward(Variable.constant(x), new ForwardContext(1)), labels, true, 0);
-            loss.backward();
-            return loss.value().getDouble(0);
-        }
+        return TrainingRuns.step(model, null, x, labels);
     }
-
 }
