@@ -70,6 +70,8 @@ public class ConvBench {
             case "r18_256_14" -> ConvSpec.of(batch, 256, 14, 256, 3, 1, 1);
             case "r18_512_7" -> ConvSpec.of(batch, 512, 7, 512, 3, 1, 1);
             case "r18_down_128_56" -> ConvSpec.of(batch, 64, 56, 128, 3, 2, 1);
+            case "r18_down_256_28" -> ConvSpec.of(batch, 128, 28, 256, 3, 2, 1);
+            case "r18_down_512_14" -> ConvSpec.of(batch, 256, 14, 512, 3, 2, 1);
             case "r50_1x1_256_64_56" -> ConvSpec.of(batch, 256, 56, 64, 1, 1, 0);
             case "r50_1x1_64_64_56" -> ConvSpec.of(batch, 64, 56, 64, 1, 1, 0);
             case "r50_1x1_64_256_56" -> ConvSpec.of(batch, 64, 56, 256, 1, 1, 0);

@@ -33,19 +33,22 @@ public final class ConvCpuTimeProbe {
              Tensor w = RandomFill.uniform(Tensor.zeros(DType.F32, s.weightShape()), 2, -0.1, 0.1);
              Tensor b = RandomFill.uniform(Tensor.zeros(DType.F32, s.outChannels()), 3, -0.1, 0.1);
              Tensor y = Tensor.zeros(DType.F32, s.outputShape());
-             ConvPlan plan = ConvPlan.create(s, ConvBench.algorithm(algo), w, Boolean.getBoolean("probe.nobias") ? null : b, Activation.IDENTITY, 0f)) {
+             ConvPlan plan = ConvPlan.create(s, ConvBench.algorithm(algo), w, Boolean.getBoolean("probe.nobias") ? null : b, Boolean.getBoolean("probe.relu") ? Activation.RELU : Activation.IDENTITY, 0f)) {
             long warmEnd = System.nanoTime() + 3_000_000_000L;
             while (System.nanoTime() < warmEnd) plan.execute(x, null, y);
             double[] ms = new double[runs];
+            com.sun.management.ThreadMXBean heap = (com.sun.management.ThreadMXBean) mx;
+            long a0 = heap.getCurrentThreadAllocatedBytes();
             for (int i = 0; i < runs; i++) {
                 long t0 = mx.getCurrentThreadCpuTime();
                 plan.execute(x, null, y);
                 ms[i] = (mx.getCurrentThreadCpuTime() - t0) / 1e6;
             }
+            long heapPerRun = (heap.getCurrentThreadAllocatedBytes() - a0) / runs;
             Arrays.sort(ms);
             double med = ms[runs / 2];
-            System.out.printf("%s %s batch %d: median CPU %.3f ms (min %.3f), %.1f GFLOP/s of CPU time%n", layer,
-                    plan.describe(), batch, med, ms[0], s.flops() / med / 1e6);
+            System.out.printf("%s %s batch %d: median CPU %.3f ms (min %.3f), %.1f GFLOP/s of CPU time, %d heap bytes per run%n",
+                    layer, plan.describe(), batch, med, ms[0], s.flops() / med / 1e6, heapPerRun);
         }
     }
 }

@@ -12,6 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
 import tessera.kernels.Activation;
 import tessera.kernels.ActivationFn;
 import tessera.kernels.ComputePool;
+import tessera.kernels.gemm.Gemm;
 import tessera.kernels.layout.F32Transpose;
 
 /**
@@ -277,16 +278,26 @@ final class F32Winograd {
         int tiles = images * tilesH(g) * tilesW(g);
         int a2 = this.alpha * this.alpha;
         int cp = cPad(g), kp = kBlocks(g) * nb(g);
-        int budget = 80_000 / (a2 * (cp + kp));
-        int tb = Math.max(MR, budget / MR * MR);
-        tb = Math.min(tb, 24 * MR);
         int threads = ComputePool.threads();
-        if (threads > 1) {
-            int perTask = (tiles + 2 * threads - 1) / (2 * threads);
-            tb = Math.max(MR, Math.min(tb, (perTask + MR - 1) / MR * MR));
+        int tb;
+        if (streamsFilters(g)) {
+            // the transformed filters do not fit the last-level cache, so every block of tiles reads them from memory
+            // (512 channels: 37.7 MB): one block of up to STREAM_TILES tiles (V and M then live in L3, ~150 KB per
+            // tile), with the threads splitting the output channels instead of the tiles (512→512 7×7 at batch 8,
+            // 1 thread: 15.8 → 8.6 ms; batch 1 1.90 → 1.48 ms)
+            tb = Math.min((tiles + MR - 1) / MR * MR, STREAM_TILES);
+        } else {
+            int budget = 80_000 / (a2 * (cp + kp));
+            tb = Math.max(MR, budget / MR * MR);
+            tb = Math.min(tb, 24 * MR);
+            if (threads > 1) {
+                int perTask = (tiles + 2 * threads - 1) / (2 * threads);
+                tb = Math.max(MR, Math.min(tb, (perTask + MR - 1) / MR * MR));
+            }
         }
         int blocks = (tiles + tb - 1) / tb, kbs = kBlocks(g);
-        int kSplits = Math.max(1, Math.min(kbs, (2 * threads + blocks - 1) / blocks));
+        int want = streamsFilters(g) ? threads : 2 * threads; // streaming: each split repeats the input transform
+        int kSplits = Math.max(1, Math.min(kbs, (want + blocks - 1) / blocks));
         if (threads == 1) kSplits = 1;
         int kbPerSplit = (kbs + kSplits - 1) / kSplits;
         kSplits = (kbs + kbPerSplit - 1) / kbPerSplit;
@@ -295,6 +306,20 @@ final class F32Winograd {
         job.wino = this; job.g = g; job.u = u; job.in = in; job.out = out; job.tb = tb; job.tiles = tiles;
         ComputePool.parallelFor(blocks * kSplits, job);
         job.u = null; job.in = null; job.out = null;
+    }
+
+    /** Tiles per block when the transformed filters are streamed from memory ({@link #streamsFilters}). */
+    private static final int STREAM_TILES = 64;
+
+    /**
+     * Transformed filters larger than this many bytes are streamed ({@link #streamsFilters}): half the last-level
+     * cache. Package-private and mutable so that tests can force either blocking on small layers.
+     */
+    static volatile long filterCacheBytes = Gemm.lastLevelCacheBytes() / 2;
+
+    /** Whether the transformed filters (α²·Cp·Kp floats per group) exceed {@link #filterCacheBytes}. */
+    boolean streamsFilters(ConvGeom g) {
+        return 4L * alpha * alpha * cPad(g) * kBlocks(g) * nb(g) * g.groups() > filterCacheBytes;
     }
 
     /** Padded row {@code row} of image n0+nl, group gi: zeros, then (inside the input) x's row transposed to [w][c]. */
