@@ -29,6 +29,9 @@ public final class Gemm {
     /** The last-level (L3) cache of one core's cluster in bytes, from /sys (8 MiB when the system does not say). */
     public static long lastLevelCacheBytes() { return F32GemmConfig.DEFAULT.cpu().l3(); }
 
+    /** One core's L2 cache in bytes, from /sys (1 MiB when the system does not say). */
+    public static long l2CacheBytes() { return F32GemmConfig.DEFAULT.cpu().l2(); }
+
     /** C[m×n] = alpha·op(A)·op(B) + beta·C. Row-major; offsets and leading dimensions in elements; op(A) is m×k. */
     public static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
             MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset, int ldb,
