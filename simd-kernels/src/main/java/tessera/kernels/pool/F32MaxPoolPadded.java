@@ -29,7 +29,7 @@ final class F32MaxPoolPadded {
 
     /** Per-thread heap buffers: the padded plane, one stride-1 output row, the output plane; their argmax twins. */
     private static final class Scratch {
-        float[] pad = new float[0], row = new float[0], out = new float[0];
+        float[] pad = new float[0], row = new float[0], out = new float[0], rowMax = new float[0];
         int[] rowIdx = new int[0];
         long[] outIdx = new long[0];
     }
@@ -52,6 +52,25 @@ final class F32MaxPoolPadded {
         float[] pad = sc.pad, row = sc.row, out = sc.out;
         fillPadded(x, xb, H, W, pT, pL, hp, wp, pad); // rows by vector loops: a copy call per row cost more than the row
         int sW = s.strideW();
+        if (kH == 3 && kW == 3 && dH == 1 && dW == 1) {
+            // separable: each padded row's 3-wide maxima once, then 3 of those rows per output row (4 maxima per
+            // output instead of 8; a stride-1 pool reuses every row's maxima three times)
+            if (sc.rowMax.length < rowsNeeded * rowVecs * L) sc.rowMax = new float[rowsNeeded * rowVecs * L];
+            float[] hm = sc.rowMax;
+            int hw = rowVecs * L;
+            for (int r = 0; r < rowsNeeded; r++) rowMax3(pad, r * wp, rowVecs, hm, r * hw);
+            for (int p = 0; p < P; p++) {
+                int h0 = p * s.strideH() * hw;
+                if (sW == 1) {
+                    columnMax3(hm, h0, hw, rowVecs, out, p * Q);
+                    continue;
+                }
+                columnMax3(hm, h0, hw, rowVecs, row, 0);
+                for (int q = 0, o = p * Q; q < Q; q++) out[o + q] = row[q * sW];
+            }
+            MemorySegment.copy(out, 0, y, F, yb, P * Q);
+            return;
+        }
         for (int p = 0; p < P; p++) {
             if (sW == 1) { // straight into the output plane: rows in order, each one's excess lanes overwritten by the next
                 windowMaxRow(pad, p * s.strideH() * wp, wp, kH, dH, kW, dW, rowVecs, out, p * Q);
@@ -107,6 +126,32 @@ final class F32MaxPoolPadded {
         }
         MemorySegment.copy(out, 0, y, F, yb, P * Q);
         MemorySegment.copy(outIdx, 0, idx, ValueLayout.JAVA_LONG_UNALIGNED, ib, P * Q);
+    }
+
+    /** hm[out + j] = max of pad[base + j + c], c = 0..2, for j below rowVecs·L (first maximum; NaN wins). */
+    private static void rowMax3(float[] pad, int base, int rowVecs, float[] hm, int out) {
+        for (int v = 0; v < rowVecs; v++) {
+            int j = base + v * L;
+            FloatVector m = FloatVector.fromArray(SP, pad, j);
+            FloatVector t = FloatVector.fromArray(SP, pad, j + 1);
+            m = m.blend(t, t.compare(VectorOperators.GT, m).or(t.compare(VectorOperators.NE, t)));
+            t = FloatVector.fromArray(SP, pad, j + 2);
+            m = m.blend(t, t.compare(VectorOperators.GT, m).or(t.compare(VectorOperators.NE, t)));
+            m.intoArray(hm, out + v * L);
+        }
+    }
+
+    /** row[out + j] = max of hm rows h0, h0 + hw, h0 + 2·hw at column j (first maximum; NaN wins). */
+    private static void columnMax3(float[] hm, int h0, int hw, int rowVecs, float[] row, int out) {
+        for (int v = 0; v < rowVecs; v++) {
+            int j = h0 + v * L;
+            FloatVector m = FloatVector.fromArray(SP, hm, j);
+            FloatVector t = FloatVector.fromArray(SP, hm, j + hw);
+            m = m.blend(t, t.compare(VectorOperators.GT, m).or(t.compare(VectorOperators.NE, t)));
+            t = FloatVector.fromArray(SP, hm, j + 2 * hw);
+            m = m.blend(t, t.compare(VectorOperators.GT, m).or(t.compare(VectorOperators.NE, t)));
+            m.intoArray(row, out + v * L);
+        }
     }
 
     /** The −∞ border and the plane's rows (vector loops with a masked tail). */
