@@ -63,6 +63,28 @@ public final class ComputePool {
         }
     }
 
+    /** Jobs (see {@link #beginJob}) running now, across all threads. */
+    private static final AtomicInteger ACTIVE_JOBS = new AtomicInteger();
+
+    /**
+     * Starts one of several independent jobs that may run at the same time on different threads (a batcher's
+     * concurrent batches): the first job alone uses the whole pool; a job that starts while another is running runs
+     * every {@link #parallelFor} of this thread single-threaded until {@link #endJob}. Two such jobs on two cores then
+     * take one core each, instead of three threads (two callers and a worker) taking turns on two cores with the
+     * waiting caller spinning. Returns whether this job runs single-threaded; pass it to {@link #endJob}.
+     */
+    public static boolean beginJob() {
+        boolean single = ACTIVE_JOBS.incrementAndGet() > 1 && !INSIDE.get();
+        if (single) INSIDE.set(Boolean.TRUE);
+        return single;
+    }
+
+    /** Ends a job started by {@link #beginJob} on this thread; {@code single} is what beginJob returned. */
+    public static void endJob(boolean single) {
+        ACTIVE_JOBS.decrementAndGet();
+        if (single) INSIDE.set(Boolean.FALSE);
+    }
+
     /** Runs {@code body.accept(i)} for i in [0, tasks), in parallel when the pool is free. */
     public static void parallelFor(int tasks, IntConsumer body) {
         if (tasks <= 0) return;

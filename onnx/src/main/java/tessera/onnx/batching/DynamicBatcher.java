@@ -432,7 +432,12 @@ public final class DynamicBatcher implements AutoCloseable {
                 long end = (long) runShape[0] * rowElems;
                 if (at < end) in.asSlice(base + at * 4, (end - at) * 4).fill((byte) 0);
                 t0 = System.nanoTime();
-                session.run(inputs, outputs);
+                boolean single = tessera.kernels.ComputePool.beginJob(); // a second batch in flight runs on its own thread
+                try {
+                    session.run(inputs, outputs);
+                } finally {
+                    tessera.kernels.ComputePool.endJob(single);
+                }
                 long runNanos = System.nanoTime() - t0;
                 int row = 0;
                 for (Request r : b.requests) {
