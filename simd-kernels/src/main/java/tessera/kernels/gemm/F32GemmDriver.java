@@ -76,7 +76,7 @@ final class F32GemmDriver {
         float[] bPack = g.packedB != null ? g.packedB.data : scratch.packedB(kcMax * ncMax);
         float[] aSrc = g.packed == null ? scratch.packedA(F32GemmBlocking.roundUp(Math.min(mcBlock, i1 - i0), mr) * kcMax)
                 : g.packed.data;
-        float[] tile = scratch.tile(mr * nr);
+        float[] tile = scratch.tile(F32GemmTileStore.tileFloats(mr, nr));
         // column-batched B whose batches are whole NR strips: panels end at batch boundaries (ResNet-50's 56² 1×1
         // 256→64 at batch 16, thread CPU: 27.4 → 24.8 ms; no gain measured at 28² or 14², where they are not aligned)
         boolean batchPanels = g.segCols > 0 && g.segCols % nr == 0;

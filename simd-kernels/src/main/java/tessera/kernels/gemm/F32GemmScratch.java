@@ -4,7 +4,8 @@ package tessera.kernels.gemm;
  * Per-thread packing buffers of the float32 GEMM: the packed B panel, the packed A block, the MR×NR tile
  * and a row of A being packed.
  * They are Java arrays (the microkernels read arrays fastest: C2 hoists their range checks) that only grow, so
- * steady-state calls allocate nothing; at most KC×NC + MC×KC + MR×NR floats per thread.
+ * steady-state calls allocate nothing; at most KC×NC + MC×KC + MR×NR floats per thread (the tile buffer has one vector
+ * more, {@link F32GemmTileStore#tileFloats}).
  */
 final class F32GemmScratch {
     private static final ThreadLocal<F32GemmScratch> PER_THREAD = ThreadLocal.withInitial(F32GemmScratch::new);
