@@ -60,6 +60,15 @@ final class ChannelLastPatchSource implements PackedBSource {
         }
     }
 
+    /** Per packing thread: the run table of {@link #pack}. */
+    private static final ThreadLocal<int[][]> RUNS = ThreadLocal.withInitial(() -> new int[1][0]);
+
+    private static int[] runTable(int ints) {
+        int[][] holder = RUNS.get();
+        if (holder[0].length < ints) holder[0] = new int[ints];
+        return holder[0];
+    }
+
     /** Drops the reference to the buffer after the product. */
     void clear() { xpad = null; }
 
@@ -74,17 +83,25 @@ final class ChannelLastPatchSource implements PackedBSource {
             for (int p = 0; p < kc; p++) Arrays.fill(dst, last + p * nr + tail, last + p * nr + nr, 0f);
         }
         int c = g.c(), q = g.q(), pq = g.p() * q, s = g.s();
+        // the runs (one tap's channels inside one strip) are the same for every pixel: laid out once per call as
+        // {offset from the pixel's tap-(0, 0) channel 0 in xpad, offset in the pixel's strip row, length}
+        int[] runs = runTable(3 * (nc + nr));
+        int count = 0;
+        for (int j = j0; j < j0 + nc; ) {
+            int tap = j / c, ch = j - tap * c, r = tap / s, ss = tap - r * s;
+            int inStrip = (j - j0) % nr;
+            int run = Math.min(Math.min(c - ch, j0 + nc - j), nr - inStrip);
+            runs[3 * count] = Math.toIntExact(((long) r * g.dh() * wp + (long) ss * g.dw()) * c + ch);
+            runs[3 * count + 1] = (j - j0 - inStrip) * kc + inStrip;
+            runs[3 * count + 2] = run;
+            count++;
+            j += run;
+        }
         int pix = p0, n = pix / pq, rem = pix - n * pq, oh = rem / q, ow = rem - oh * q;
         for (int p = 0; p < kc; p++) {
             long origin = (((long) n * hp + (long) oh * g.sh()) * wp + (long) ow * g.sw()) * c; // tap (0, 0), channel 0
-            for (int j = j0; j < j0 + nc; ) {
-                int tap = j / c, ch = j - tap * c, r = tap / s, ss = tap - r * s;
-                int inStrip = (j - j0) % nr;
-                int run = Math.min(Math.min(c - ch, j0 + nc - j), nr - inStrip);
-                long src = origin + ((long) r * g.dh() * wp + (long) ss * g.dw()) * c + ch;
-                F32Copy.toArray(xpad, src * 4, dst, (j - j0 - inStrip) * kc + p * nr + inStrip, run);
-                j += run;
-            }
+            for (int i = 0, o = 0; i < count; i++, o += 3)
+                F32Copy.toArray(xpad, (origin + runs[o]) * 4, dst, runs[o + 1] + p * nr, runs[o + 2]);
             if (++ow == q) {
                 ow = 0;
                 if (++oh == g.p()) {
