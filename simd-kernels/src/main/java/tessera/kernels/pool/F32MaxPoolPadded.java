@@ -47,26 +47,29 @@ final class F32MaxPoolPadded {
         int hp = Math.max(H + pT, rowsNeeded);
         Scratch sc = SCRATCH.get();
         if (sc.pad.length < hp * wp) sc.pad = new float[hp * wp];
-        if (sc.row.length < rowVecs * L) sc.row = new float[rowVecs * L];
+        if (sc.row.length < rowVecs * L + 2 * L) sc.row = new float[rowVecs * L + 2 * L];
         if (sc.out.length < P * Q + rowVecs * L) sc.out = new float[P * Q + rowVecs * L];
         float[] pad = sc.pad, row = sc.row, out = sc.out;
         fillPadded(x, xb, H, W, pT, pL, hp, wp, pad); // rows by vector loops: a copy call per row cost more than the row
         int sW = s.strideW();
-        if (kH == 3 && kW == 3 && dH == 1 && dW == 1) {
-            // separable: each padded row's 3-wide maxima once, then 3 of those rows per output row (4 maxima per
-            // output instead of 8; a stride-1 pool reuses every row's maxima three times)
+        if (dH == 1 && dW == 1) {
+            // separable: each padded row's kW-wide maxima once, then kH of those rows per output row (3×3: 4 maxima per
+            // output instead of 8; a stride-1 pool reuses every row's maxima three times). Every undilated window
+            // shape shares these two small methods, so they are hot enough for C2 (a rarely called variant for
+            // GoogLeNet's one 2×2 pool stayed in C1 in some JVMs, boxing its vectors: 5.4 MB per run)
             if (sc.rowMax.length < rowsNeeded * rowVecs * L) sc.rowMax = new float[rowsNeeded * rowVecs * L];
             float[] hm = sc.rowMax;
             int hw = rowVecs * L;
-            for (int r = 0; r < rowsNeeded; r++) rowMax3(pad, r * wp, rowVecs, hm, r * hw);
+            for (int r = 0; r < rowsNeeded; r++) rowMax(pad, r * wp, rowVecs, kW, hm, r * hw);
             for (int p = 0; p < P; p++) {
                 int h0 = p * s.strideH() * hw;
                 if (sW == 1) {
-                    columnMax3(hm, h0, hw, rowVecs, out, p * Q);
+                    columnMax(hm, h0, hw, rowVecs, kH, out, p * Q);
                     continue;
                 }
-                columnMax3(hm, h0, hw, rowVecs, row, 0);
-                for (int q = 0, o = p * Q; q < Q; q++) out[o + q] = row[q * sW];
+                columnMax(hm, h0, hw, rowVecs, kH, row, 0);
+                if (sW == 2) pickEven(row, Q, out, p * Q);
+                else for (int q = 0, o = p * Q; q < Q; q++) out[o + q] = row[q * sW];
             }
             MemorySegment.copy(out, 0, y, F, yb, P * Q);
             return;
@@ -128,29 +131,41 @@ final class F32MaxPoolPadded {
         MemorySegment.copy(outIdx, 0, idx, ValueLayout.JAVA_LONG_UNALIGNED, ib, P * Q);
     }
 
-    /** hm[out + j] = max of pad[base + j + c], c = 0..2, for j below rowVecs·L (first maximum; NaN wins). */
-    private static void rowMax3(float[] pad, int base, int rowVecs, float[] hm, int out) {
+    /** hm[out + j] = max of pad[base + j + c], c below kW, for j below rowVecs·L (first maximum; NaN wins). */
+    private static void rowMax(float[] pad, int base, int rowVecs, int kW, float[] hm, int out) {
         for (int v = 0; v < rowVecs; v++) {
             int j = base + v * L;
             FloatVector m = FloatVector.fromArray(SP, pad, j);
-            FloatVector t = FloatVector.fromArray(SP, pad, j + 1);
-            m = m.blend(t, t.compare(VectorOperators.GT, m).or(t.compare(VectorOperators.NE, t)));
-            t = FloatVector.fromArray(SP, pad, j + 2);
-            m = m.blend(t, t.compare(VectorOperators.GT, m).or(t.compare(VectorOperators.NE, t)));
+            for (int c = 1; c < kW; c++) {
+                FloatVector t = FloatVector.fromArray(SP, pad, j + c);
+                m = m.blend(t, t.compare(VectorOperators.GT, m).or(t.compare(VectorOperators.NE, t)));
+            }
             m.intoArray(hm, out + v * L);
         }
     }
 
-    /** row[out + j] = max of hm rows h0, h0 + hw, h0 + 2·hw at column j (first maximum; NaN wins). */
-    private static void columnMax3(float[] hm, int h0, int hw, int rowVecs, float[] row, int out) {
+    /** row[out + j] = max over r below kH of hm[h0 + r·hw + j] (first maximum; NaN wins). */
+    private static void columnMax(float[] hm, int h0, int hw, int rowVecs, int kH, float[] row, int out) {
         for (int v = 0; v < rowVecs; v++) {
             int j = h0 + v * L;
             FloatVector m = FloatVector.fromArray(SP, hm, j);
-            FloatVector t = FloatVector.fromArray(SP, hm, j + hw);
-            m = m.blend(t, t.compare(VectorOperators.GT, m).or(t.compare(VectorOperators.NE, t)));
-            t = FloatVector.fromArray(SP, hm, j + 2 * hw);
-            m = m.blend(t, t.compare(VectorOperators.GT, m).or(t.compare(VectorOperators.NE, t)));
+            for (int r = 1; r < kH; r++) {
+                FloatVector t = FloatVector.fromArray(SP, hm, j + r * hw);
+                m = m.blend(t, t.compare(VectorOperators.GT, m).or(t.compare(VectorOperators.NE, t)));
+            }
             m.intoArray(row, out + v * L);
+        }
+    }
+
+    /**
+     * out[o + q] = row[2q] for q below Q, whole vectors by compacting the even lanes of two loads (row holds 2·L floats
+     * of slack; out's lanes past Q are overwritten by the next output row or lie in its slack).
+     */
+    private static void pickEven(float[] row, int q, float[] out, int o) {
+        FloatVector even = FloatVector.zero(SP).addIndex(2); // selectFrom indices 2j into [lo | hi]
+        for (int i = 0; i < q; i += L) {
+            FloatVector lo = FloatVector.fromArray(SP, row, 2 * i), hi = FloatVector.fromArray(SP, row, 2 * i + L);
+            even.selectFrom(lo, hi).intoArray(out, o + i);
         }
     }
 

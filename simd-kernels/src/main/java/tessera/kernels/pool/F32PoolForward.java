@@ -53,7 +53,9 @@ final class F32PoolForward {
         // stride-1 windows have a scalar edge output per row end (a fifth of a 28×28 plane's work at 10× the cost):
         // the −∞-bordered plane has none
         boolean small = (long) (H + 2 * s.effectiveKernelH()) * (W + 2 * L + 2 * s.effectiveKernelW()) < SMALL_PLANE_FLOATS;
-        if ((!vector || sW == 1) && s.type() == PoolType.MAX && small) {
+        // 3×3 stride-2 windows (GoogLeNet's and ResNet's pools) too: separable maxima and no scalar edge outputs
+        boolean separable2 = sW == 2 && s.strideH() == 2 && kW == 3 && s.kernelH() == 3 && dW == 1 && s.dilationH() == 1;
+        if ((!vector || sW == 1 || (separable2 && idx == null)) && s.type() == PoolType.MAX && small) {
             if (idx == null) F32MaxPoolPadded.plane(s, H, W, P, Q, x, xb, y, yb);
             else F32MaxPoolPadded.planeIndexed(s, H, W, P, Q, x, xb, y, yb, idx, ib);
             return;
