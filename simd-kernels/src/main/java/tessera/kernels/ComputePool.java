@@ -79,6 +79,9 @@ public final class ComputePool {
         return single;
     }
 
+    /** Whether {@link #parallelFor} on this thread runs its tasks inline (inside a task, or in a single-threaded job). */
+    static boolean runsInline() { return INSIDE.get(); }
+
     /** Ends a job started by {@link #beginJob} on this thread; {@code single} is what beginJob returned. */
     public static void endJob(boolean single) {
         ACTIVE_JOBS.decrementAndGet();

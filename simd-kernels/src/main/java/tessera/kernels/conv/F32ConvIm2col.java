@@ -318,6 +318,10 @@ final class F32ConvIm2col {
             jdk.incubator.vector.FloatVector b = jdk.incubator.vector.FloatVector.fromMemorySegment(VF, src, (o + i) * 4, java.nio.ByteOrder.nativeOrder());
             a.add(b).intoMemorySegment(dst, (d + i) * 4, java.nio.ByteOrder.nativeOrder());
         }
+        if (i < len && ((d + i + lanes) * 4 > dst.byteSize() || (o + i + lanes) * 4 > src.byteSize())) {
+            // a whole vector would reach past a segment's end (the masked access there may allocate its mask): scalar
+            for (; i < len; i++) dst.setAtIndex(F, d + i, dst.getAtIndex(F, d + i) + src.getAtIndex(F, o + i));
+        }
         if (i < len) { // masked tail: rows narrower than a vector (LeNet's 10-wide maps) were all scalar
             jdk.incubator.vector.VectorMask<Float> m = VF.indexInRange(i, len);
             jdk.incubator.vector.FloatVector a = jdk.incubator.vector.FloatVector.fromMemorySegment(VF, dst, (d + i) * 4, java.nio.ByteOrder.nativeOrder(), m);

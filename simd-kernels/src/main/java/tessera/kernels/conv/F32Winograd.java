@@ -286,11 +286,12 @@ final class F32Winograd {
         int cp = cPad(g), kp = kBlocks(g) * nb(g);
         int threads = ComputePool.threads();
         int tb;
-        if (streamsFilters(g)) {
+        boolean stream = streamsFilters(g);
+        if (stream) {
             // the transformed filters do not fit the last-level cache, so every block of tiles reads them from memory
             // (512 channels: 37.7 MB): one block of up to STREAM_TILES tiles (V and M then live in L3, ~150 KB per
             // tile), with the threads splitting the output channels instead of the tiles (512→512 7×7 at batch 8,
-            // 1 thread: 15.8 → 8.6 ms; batch 1 1.90 → 1.48 ms)
+            // 1 thread: 15.8 → 8.3 ms; at batch 1 the 4 tiles were one block already)
             tb = Math.min((tiles + MR - 1) / MR * MR, STREAM_TILES);
         } else {
             int budget = 80_000 / (a2 * (cp + kp));
@@ -302,7 +303,7 @@ final class F32Winograd {
             }
         }
         int blocks = (tiles + tb - 1) / tb, kbs = kBlocks(g);
-        int want = streamsFilters(g) ? threads : 2 * threads; // streaming: each split repeats the input transform
+        int want = stream ? threads : 2 * threads; // streaming: each split repeats the input transform
         int kSplits = Math.max(1, Math.min(kbs, (want + blocks - 1) / blocks));
         if (threads == 1) kSplits = 1;
         int kbPerSplit = (kbs + kSplits - 1) / kSplits;

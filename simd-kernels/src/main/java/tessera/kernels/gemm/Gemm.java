@@ -361,7 +361,7 @@ public final class Gemm {
         if (b == null) throw new IllegalArgumentException("sgemmSourceB: the B source must not be null");
         GemmChecks.sizes("sgemmSourceB", m, n, k);
         GemmChecks.matrix("sgemmSourceB", "A", "lda", a, aOffset, lda, m, k, "m×k", 4);
-        GemmChecks.matrix("sgemmSourceB", "C", "ldc", c, cOffset, ldc, m, n, "m×n", 4, false);
+        GemmChecks.matrix("sgemmSourceB", "C", "ldc", c, cOffset, ldc, m, n, "m×n", 4);
         if (m == 0 || n == 0) return;
         if (k == 0) {
             F32GemmTileStore.scaleOnly(m, n, beta, c, cOffset, ldc, null);

@@ -13,12 +13,13 @@ import tessera.kernels.layout.F32Copy;
 
 /**
  * f32-maxpool-padded: max pooling of one small plane, for windows of stride 1 (an Inception branch's 3×3 pool on
- * 28×28 or 14×14 maps: no scalar edge outputs) and planes too narrow for {@link F32PoolForward}'s row vectors (a
- * stride-2 pool down to 7×7). The plane is copied once into a
- * heap array bordered with −∞ (so padding and ceil-mode overhang never win and no tap needs a bounds test); each
- * output row is the stride-1 window maximum over whole vectors of padded columns, from which every stride-th column
- * is taken; the output plane goes back in one copy. NaN propagates as in the row kernel. Any kernel, stride,
- * dilation and padding; no indices.
+ * 28×28 or 14×14 maps: no scalar edge outputs), 3×3 stride-2 windows (no scalar edge outputs either) and planes too
+ * narrow for {@link F32PoolForward}'s row vectors (a stride-2 pool down to 7×7). The plane is copied once into a
+ * heap array bordered with −∞ (so padding and ceil-mode overhang never win and no tap needs a bounds test). Undilated
+ * windows are taken separably — each padded row's kW-wide maxima, then the maximum of kH of those rows — over whole
+ * vectors of stride-1 columns, from which every stride-th column is picked; dilated windows take every tap per output
+ * vector. The output plane goes back in one copy. NaN propagates as in the row kernel. Any kernel, stride, dilation
+ * and padding; {@link #planeIndexed} also returns the argmax.
  */
 final class F32MaxPoolPadded {
     private F32MaxPoolPadded() {}
