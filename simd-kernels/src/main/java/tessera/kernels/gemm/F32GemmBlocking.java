@@ -1,9 +1,9 @@
 package tessera.kernels.gemm;
 
 /**
- * Cache blocking of the float32 GEMM (Goto/BLIS loop nest), in elements: a packed B micro-panel (KC × NR floats)
- * is reused from L1 across the A strips of a block, a packed A block (MC × KC floats) stays in L2 and a packed B
- * panel (KC × NC floats) in L3.
+ * Cache blocking of the float32 GEMM (Goto/BLIS loop nest), in elements: a packed A strip (MR × KC floats) is reused
+ * from L1 across the B micro-panels of a sub-panel held in L2 (see {@code F32GemmDriver.macroKernel}), the packed
+ * A block (MC × KC floats) is sized to half of L2 and a packed B panel (KC × NC floats) to a quarter of L3.
  *
  * @param kc depth of one rank-KC update (k block), ≥ 1
  * @param mc rows of A packed at once, a multiple of the tile's MR
@@ -15,9 +15,9 @@ record F32GemmBlocking(int kc, int mc, int nc) {
     }
 
     /**
-     * Blocking derived from cache sizes (bytes) for tile {@code k}: KC so that a B micro-panel (KC·NR floats) fills
-     * L1d, clamped to [64, 512]; MC so that the A block fills half of L2; NC so that the B panel takes a quarter of
-     * L3, at most 4096 columns.
+     * Blocking derived from cache sizes (bytes) for tile {@code k}: KC as deep as L1d holds a B micro-panel (KC·NR
+     * floats; fewer k blocks means fewer passes over C), clamped to [64, 512]; MC so that the A block fills half of
+     * L2; NC so that the B panel takes a quarter of L3, at most 4096 columns.
      */
     static F32GemmBlocking forCaches(F32GemmMicrokernel k, long l1d, long l2, long l3) {
         int kc = (int) Math.max(64, Math.min(512, l1d / (4L * k.nr) / 8 * 8));

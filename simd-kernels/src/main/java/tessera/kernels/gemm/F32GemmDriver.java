@@ -6,7 +6,8 @@ import tessera.kernels.ComputePool;
 /**
  * The float32 GEMM engine (Goto/BLIS loop nest): C is split into one block per thread (along N when N ≥ M,
  * otherwise along M); each block runs jc (NC) → pc (KC, pack B into an L3-sized panel) → ic (MC, pack A into an
- * L2-sized block) → jr (NR) → ir (MR) → the job's {@link F32GemmMicrokernel} into a tile, merged into C by
+ * L2-sized block) → B sub-panel (half of L2) → ir (MR) → jr (NR) → the job's {@link F32GemmMicrokernel} into a
+ * tile (see {@link #macroKernel} for why rows run outside), merged into C by
  * {@link F32GemmTileStore}. Every C element is reduced in the same order whatever the partition, so results do not
  * depend on the thread count.
  *
@@ -118,44 +119,31 @@ final class F32GemmDriver {
      * into C when no scaling is needed (alpha = 1 and, on the first k block, beta 0 or 1); the epilogue, if any, is
      * then applied in place on the last k block. Edge tiles and scaled products go through the tile buffer.
      *
-     * <p>Loop order: for deep products the BLIS order (column strips outside, row strips inside) keeps one B
-     * micro-panel in L1 while the A block streams from L2. For shallow ones (KC ≤ {@link #SHALLOW_KC}, e.g. a 1×1
-     * convolution with 64 input channels) the arithmetic per C element is small and the C stores dominate: the
-     * BLIS order then writes MC rows of C at once, a stride-ldc stream per row that the hardware prefetchers cannot
-     * follow; rows outside, columns inside writes MR rows sequentially instead, over a B sub-panel sized to stay
-     * in L2 ({@link #shallowPanelColumns}); so do single-block products with few rows ({@link #SINGLE_BLOCK_ROWS}).
+     * <p>Loop order: rows outside, columns inside, over B sub-panels sized to half of L2
+     * ({@link #subPanelColumns}): one A strip (MR × KC floats, 6 KiB for 6x2v at KC 256) stays in L1 while the B
+     * micro-panels stream from L2, and C is written MR rows at a time, sequentially. The BLIS order (columns outside,
+     * rows inside) instead keeps one B micro-panel in L1 and streams A strips; it needs that micro-panel to fit in
+     * about half of L1, but KC·NR floats is all of L1 for our tiles (256 × 32 floats = 32 KiB for 6x2v on 512-bit,
+     * 512 × 16 for 4x2v on 256-bit), and it writes MC interleaved row streams of C that the prefetchers do not follow.
+     * Measured on Zen 4 (AVX-512, 1 thread, JMH GemmBench, ops/s, BLIS order → this one): 1024³ 41.4 → 45.3,
+     * 2048³ 5.23 → 5.85, im2col 64×3136×576 322 → 346, 128×784×1152 359 → 373, 256×196×2304 313 → 323, 512×49×4608
+     * 161 → 163; with 256-bit vectors (-XX:UseAVX=2, 4x2v) 1024³ 40.0 → 41.2, 64×3136×576 248 → 274; ResNet-50
+     * batch 16, 1 thread: 1,550 / 1,447 → 1,403 / 1,382 ms.
      */
     private static void macroKernel(F32GemmJob g, F32GemmMicrokernel kern, float[] aSrc, int aOff, float[] bPack,
             int bBase, int bStrip, float[] tile, int ic, int mc, int jc, int nc, int kc, boolean first, boolean last) {
         int mr = kern.mr, nr = kern.nr;
-        if (kc <= SHALLOW_KC || (first && last && mc <= SINGLE_BLOCK_ROWS)) {
-            int panel = shallowPanelColumns(g, kc, nr);
-            for (int jb = 0; jb < nc; jb += panel) {
-                int jbEnd = Math.min(nc, jb + panel);
-                for (int ir = 0; ir < mc; ir += mr)
-                    for (int jr = jb; jr < jbEnd; jr += nr)
-                        tile(g, kern, aSrc, aOff, bPack, bBase + jr / nr * bStrip, tile, ic, ir, mc, jc, jr, nc, kc, first, last);
-            }
-            return;
-        }
-        for (int jr = 0; jr < nc; jr += nr)
+        int panel = subPanelColumns(g, kc, nr);
+        for (int jb = 0; jb < nc; jb += panel) {
+            int jbEnd = Math.min(nc, jb + panel);
             for (int ir = 0; ir < mc; ir += mr)
-                tile(g, kern, aSrc, aOff, bPack, bBase + jr / nr * bStrip, tile, ic, ir, mc, jc, jr, nc, kc, first, last);
+                for (int jr = jb; jr < jbEnd; jr += nr)
+                    tile(g, kern, aSrc, aOff, bPack, bBase + jr / nr * bStrip, tile, ic, ir, mc, jc, jr, nc, kc, first, last);
+        }
     }
 
-    /** Products at most this deep (one k block) run rows-outside in {@link #macroKernel}. */
-    static final int SHALLOW_KC = 128;
-
-    /**
-     * A product of one k block and at most this many rows also runs rows-outside: each C tile is final when stored,
-     * and for a few output channels over a large map (the 7×7 stem: 64 × 12,544 per image) the BLIS order's
-     * 64 interleaved row streams of C stores miss in cache, while rows-outside writes 6 rows sequentially (stem,
-     * 1 thread CPU: batch 1 3.50 → 2.95 ms, batch 16 57.9 → 52.2 ms; a 1024-row product was 3% slower, hence the cap).
-     */
-    static final int SINGLE_BLOCK_ROWS = 128;
-
-    /** Columns of the B sub-panel the shallow loop order sweeps per row strip: KC × columns floats in half of L2. */
-    private static int shallowPanelColumns(F32GemmJob g, int kc, int nr) {
+    /** Columns of the B sub-panel {@link #macroKernel} sweeps per A strip: KC × columns floats in half of L2. */
+    private static int subPanelColumns(F32GemmJob g, int kc, int nr) {
         long cols = g.config.cpu().l2() / 2 / (4L * kc);
         return (int) Math.max(nr, Math.min(Integer.MAX_VALUE, cols) / nr * nr);
     }
