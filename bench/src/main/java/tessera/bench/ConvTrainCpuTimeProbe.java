@@ -16,7 +16,8 @@ import tessera.memory.Tensor;
  * A development probe, not a benchmark to quote: median one-thread <em>CPU time</em> of the forward, input-gradient
  * and weight-gradient convolution (AUTO algorithms, unplanned as autograd calls them) of every distinct ResNet-18
  * convolution at a batch, times the number of such layers in the network, for A/B comparisons of backward kernels
- * under machine load. {@code java -cp benchmarks.jar tessera.bench.ConvTrainCpuTimeProbe [BATCH] [RUNS]}.
+ * under machine load; with {@code small}, the convolutions of {@link TrainingStepBench}'s network instead.
+ * {@code java -cp benchmarks.jar tessera.bench.ConvTrainCpuTimeProbe [BATCH] [RUNS] [resnet18|small]}.
  */
 public final class ConvTrainCpuTimeProbe {
     private ConvTrainCpuTimeProbe() {}
@@ -35,18 +36,27 @@ public final class ConvTrainCpuTimeProbe {
             {"256->512 1x1/2 14", 256, 14, 512, 1, 2, 0, 1},
             {"512->512 3x3 7", 512, 7, 512, 3, 1, 1, 3}};
 
+    /** The same for {@link TrainingStepBench}'s small ResNet-style network (32×32 inputs). */
+    private static final Object[][] SMALL_LAYERS = {
+            {"stem 3->32 3x3 32", 3, 32, 32, 3, 1, 1, 1},
+            {"32->32 3x3 32", 32, 32, 32, 3, 1, 1, 2},
+            {"32->64 3x3/2 32", 32, 32, 64, 3, 2, 1, 1},
+            {"32->64 1x1/2 32", 32, 32, 64, 1, 2, 0, 1},
+            {"64->64 3x3 16", 64, 16, 64, 3, 1, 1, 1}};
+
     public static void main(String[] args) {
         int batch = args.length > 0 ? Integer.parseInt(args[0]) : 16, runs = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        Object[][] layers = args.length > 2 && args[2].equals("small") ? SMALL_LAYERS : LAYERS;
         ComputePool.setThreads(1);
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        measure(batch, 1, mx, false); // warms every kernel up
-        measure(batch, runs, mx, true);
+        measure(layers, batch, 1, mx, false); // warms every kernel up
+        measure(layers, batch, runs, mx, true);
     }
 
-    private static void measure(int batch, int runs, ThreadMXBean mx, boolean print) {
+    private static void measure(Object[][] layers, int batch, int runs, ThreadMXBean mx, boolean print) {
         double[] total = new double[3];
         if (print) System.out.printf("%-24s %5s %10s %10s %10s  (ms CPU per layer, batch %d)%n", "layer", "count", "forward", "bwd data", "bwd weight", batch);
-        for (Object[] l : LAYERS) {
+        for (Object[] l : layers) {
             ConvSpec s = ConvSpec.of(batch, (int) l[1], (int) l[2], (int) l[3], (int) l[4], (int) l[5], (int) l[6]);
             int count = (int) l[7];
             try (Tensor x = RandomFill.uniform(Tensor.zeros(DType.F32, s.inputShape()), 1, -1, 1);
@@ -76,7 +86,7 @@ public final class ConvTrainCpuTimeProbe {
                 if (print) System.out.printf("%-24s %5d %10.1f %10.1f %10.1f%n", l[0], count, med[0], med[1], med[2]);
             }
         }
-        if (print) System.out.printf("%-24s %5s %10.0f %10.0f %10.0f  backward/forward %.2f%n", "ResNet-18 total", "", total[0], total[1],
+        if (print) System.out.printf("%-24s %5s %10.1f %10.1f %10.1f  backward/forward %.2f%n", "network total", "", total[0], total[1],
                 total[2], (total[1] + total[2]) / total[0]);
     }
 }

@@ -420,58 +420,15 @@ final class F32ConvIm2col {
         }
     }
 
-    /** Channel-last weight gradients need runs of at least this many channels per tap to pay. */
-    static final int CHANNEL_LAST_MIN_CHANNELS = 16;
-
-    /** Whether {@link #backwardWeights} takes the channel-last path: one group, several channels, not a plain 1×1. */
+    /**
+     * Whether {@link #backwardWeights} takes the channel-last implicit GEMM ({@link F32ConvWeightGradNhwc}): one group,
+     * not a plain 1×1 (whose weight gradient is a GEMM on x itself). Batch 16, 1 thread, against im2col + GEMM
+     * (with a channel-last packed operand from 16 channels): 32→32 3×3 at 32² 5.4 → 3.2 ms, 64→64 3×3 at 16² 3.85 →
+     * 3.5 ms, 32→64 3×3/2 2.3 → 1.9 ms, 3→32 3×3 at 32² 1.35 → 0.85 ms, 3→64 7×7/2 at 224² 85 → 68 ms.
+     */
     static boolean usesChannelLast(ConvGeom g) {
-        return g.groups() == 1 && g.c() >= CHANNEL_LAST_MIN_CHANNELS && !g.isPointwise();
+        return g.groups() == 1 && !g.isPointwise();
     }
-
-    /** The zero-padded channel-last copy of a run of images ({@link ChannelLastPatchSource}). */
-    static final Workspace.Slot CHANNEL_LAST = Workspace.slot("conv.wgrad.channel-last");
-    /** dW in tap-major order [K][R][S][C] before it is permuted to [K][C][R][S]. */
-    static final Workspace.Slot TAP_MAJOR = Workspace.slot("conv.wgrad.tap-major");
-    private static final ThreadLocal<ChannelLastPatchSource> PATCHES = ThreadLocal.withInitial(ChannelLastPatchSource::new);
-
-    /**
-     * dW (overwritten) = Σ over images of dy_n · colᵀ_n as one product per run of images: A = dy with the images side
-     * by side ([K × N·P·Q], a copy), B = colᵀ packed from a channel-last copy of x with taps in (r, s, c) order
-     * ({@link ChannelLastPatchSource}), then dW[k][c][r][s] = dWᵀ-order[k][r][s][c]. Replaces im2col + the
-     * transposing pack of col (small ResNet training step, 1 thread: most of the step's transposes).
-     */
-    static void backwardWeightsChannelLast(ConvGeom g, MemorySegment x, long xo, MemorySegment dy, long dyo,
-                                           MemorySegment dw, long dwo) {
-        int k = g.k(), c = g.c(), pq = g.p() * g.q(), rs = g.r() * g.s(), taps = rs * c, npq = g.n() * pq;
-        long perImage = ChannelLastPatchSource.imageFloats(g);
-        int run = (int) Math.max(1, Math.min(g.n(), channelLastFloats / perImage));
-        Workspace ws = Workspace.ofCurrentThread();
-        MemorySegment dyT = ws.floats(DY_TRANSPOSED, (long) k * npq);
-        MemorySegment xpad = ws.floats(CHANNEL_LAST, run * perImage);
-        MemorySegment tapMajor = ws.floats(TAP_MAJOR, (long) k * taps);
-        for (int n = 0; n < g.n(); n++)
-            for (int kk = 0; kk < k; kk++)
-                MemorySegment.copy(dy, (dyo + ((long) n * k + kk) * pq) * 4, dyT, ((long) kk * npq + (long) n * pq) * 4, (long) pq * 4);
-        ChannelLastPatchSource src = PATCHES.get();
-        try {
-            for (int n0 = 0; n0 < g.n(); n0 += run) {
-                int images = Math.min(run, g.n() - n0);
-                src.fill(g, x, xo, n0, images, xpad);
-                Gemm.sgemmSourceB(k, taps, images * pq, dyT, (long) n0 * pq, npq, src, n0 == 0 ? 0f : 1f, tapMajor, 0, taps);
-            }
-        } finally {
-            src.clear();
-        }
-        // [K][R·S][C] -> [K][C][R·S]: per output channel a C × R·S transpose
-        for (int kk = 0; kk < k; kk++)
-            tessera.kernels.layout.F32Transpose.transpose(tapMajor, (long) kk * taps, c, dw, dwo + (long) kk * taps, rs, rs, c);
-    }
-
-    /**
-     * Channel-last copies of at most this many floats (64 MB) per product; longer batches take several runs.
-     * Package-private and mutable so that tests can force runs of one image.
-     */
-    static volatile long channelLastFloats = 16L << 20;
 
     /** dW_g = Σ_n dy_g · colᵀ (overwritten); db = Σ dy when non-null. */
     static void backwardWeights(ConvGeom g, MemorySegment x, long xo, MemorySegment dy, long dyo,
@@ -479,7 +436,7 @@ final class F32ConvIm2col {
         int cg = g.cg(), kg = g.kg(), pq = g.p() * g.q(), crs = cg * g.r() * g.s();
         boolean plain = g.isPointwise();
         if (usesChannelLast(g)) {
-            backwardWeightsChannelLast(g, x, xo, dy, dyo, dw, dwo);
+            F32ConvWeightGradNhwc.backwardWeights(g, x, xo, dy, dyo, dw, dwo);
             if (db != null) F32ConvDirect.biasGrad(g, dy, dyo, db, dbo);
             return;
         }

@@ -351,28 +351,6 @@ public final class Gemm {
                 cols, 0, cBatchStride, ep == null || ep.residual() == null ? 0 : residualBatchStride);
     }
 
-    /**
-     * {@code C[m×n] = A·B + beta·C} with A row-major (m×k at {@code aOffset}, row stride lda) and B (k×n) supplied
-     * panel by panel by {@code b} ({@link PackedBSource}): a weight gradient passes its transposed im2col operand
-     * this way, packed straight from a channel-last copy of the input.
-     */
-    public static void sgemmSourceB(int m, int n, int k, MemorySegment a, long aOffset, int lda, PackedBSource b,
-            float beta, MemorySegment c, long cOffset, int ldc) {
-        if (b == null) throw new IllegalArgumentException("sgemmSourceB: the B source must not be null");
-        GemmChecks.sizes("sgemmSourceB", m, n, k);
-        GemmChecks.matrix("sgemmSourceB", "A", "lda", a, aOffset, lda, m, k, "m×k", 4);
-        GemmChecks.matrix("sgemmSourceB", "C", "ldc", c, cOffset, ldc, m, n, "m×n", 4);
-        if (m == 0 || n == 0) return;
-        if (k == 0) {
-            F32GemmTileStore.scaleOnly(m, n, beta, c, cOffset, ldc, null);
-            return;
-        }
-        F32GemmJob job = F32GemmJob.acquire();
-        job.bSource = b;
-        execute(job, F32GemmConfig.DEFAULT, false, false, m, n, k, 1f, a, aOffset, lda, null, null, 0, n, beta, c, cOffset,
-                ldc, null, 0, 0, 0, 0);
-    }
-
     /** The float32 product with an explicit kernel and blocking; operands already validated (tests use it directly). */
     static void run(F32GemmConfig cfg, boolean transA, boolean transB, int m, int n, int k, float alpha,
             MemorySegment a, long aOffset, int lda, PackedA packed, MemorySegment b, long bOffset, int ldb,
