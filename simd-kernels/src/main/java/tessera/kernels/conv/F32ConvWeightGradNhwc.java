@@ -27,9 +27,9 @@ import tessera.memory.Workspace;
  *
  * <p>Taps are ordered (r, s, c) — channels fastest — and grouped in strips of 6; a task is one block of output
  * channels × a range of strips, and it sweeps the pixels in blocks of whole output rows (≈ 512 pixels) so that a
- * block's dyP and xpad rows stay in L2 while every strip of the task reads them (blocks of 64 pixels, which fit L1,
- * were 15% slower: the accumulators' round trips cost more). Each (block, strip) accumulator lives in a workspace
- * between pixel blocks; every dW element is reduced in the same pixel order whatever the thread
+ * block's dyP and xpad rows stay in L2 while every strip of the task reads them (blocks of 128 pixels, which fit
+ * L1, were 2–4% slower: the accumulators' round trips cost more). The strips' tap offsets are tabulated once per
+ * call. Each (block, strip) accumulator lives in a workspace between pixel blocks; every dW element is reduced in the same pixel order whatever the thread
  * count. Images are processed in chunks whose buffers fit {@link #chunkBudgetBytes}.
  */
 final class F32ConvWeightGradNhwc {
@@ -73,11 +73,14 @@ final class F32ConvWeightGradNhwc {
         buf.ensure(chunk * xpadImage, chunk * dyImage);
         MemorySegment acc = ws.floats(ACCUMULATORS, (long) kbs * strips * MR * nb);
         ConvEpilogue.zero(acc, 0, (long) kbs * strips * MR * nb);
+        int[] offsets = buf.offsets(strips * MR);
+        for (int t = 0; t < strips * MR; t++) offsets[t] = tapOffset(g, paddedW(g), Math.min(t, taps - 1));
         int threads = ComputePool.threads();
         int splits = Math.max(1, Math.min(strips, (2 * threads + kbs - 1) / kbs));
         if (threads == 1) splits = 1;
         Job job = JOB.get();
         job.set(g, x, xo, dy, dyo, buf, acc, nb, kbs, strips, splits, chunk);
+        job.offsets = offsets;
         try {
             for (int n0 = 0; n0 < g.n(); n0 += chunk) {
                 job.n0 = n0;
@@ -116,6 +119,14 @@ final class F32ConvWeightGradNhwc {
         float[] xpad = new float[0], dy = new float[0];
         MemorySegment xpadView = MemorySegment.ofArray(xpad), dyView = MemorySegment.ofArray(dy);
 
+        int[] offsets = new int[0];
+
+        /** The tap-offset table ({@link #tapOffset} of every strip row, clamped to the last tap). */
+        int[] offsets(int n) {
+            if (offsets.length < n) offsets = new int[n];
+            return offsets;
+        }
+
         void ensure(long xpadFloats, long dyFloats) {
             if (xpad.length < xpadFloats) {
                 xpad = new float[arrayLength("xpad", xpadFloats)];
@@ -145,6 +156,7 @@ final class F32ConvWeightGradNhwc {
         ConvGeom g;
         MemorySegment x, dy, acc;
         Buffers buf;
+        int[] offsets;
         long xo, dyo;
         int nb, kbs, strips, splits, chunk, n0, images;
         boolean prepare;
@@ -155,7 +167,7 @@ final class F32ConvWeightGradNhwc {
             this.acc = acc; this.nb = nb; this.kbs = kbs; this.strips = strips; this.splits = splits; this.chunk = chunk;
         }
 
-        void clear() { g = null; x = null; dy = null; buf = null; acc = null; }
+        void clear() { g = null; x = null; dy = null; buf = null; acc = null; offsets = null; }
 
         @Override
         public void accept(int t) {
@@ -167,7 +179,7 @@ final class F32ConvWeightGradNhwc {
             }
             int kb = t / splits, split = t % splits;
             int per = (strips + splits - 1) / splits, s0 = split * per, s1 = Math.min(strips, s0 + per);
-            if (s0 < s1) compute(g, buf.xpad, buf.dy, acc, nb, kb, strips, s0, s1, images);
+            if (s0 < s1) compute(g, buf.xpad, buf.dy, offsets, acc, nb, kb, strips, s0, s1, images);
         }
     }
 
@@ -203,9 +215,9 @@ final class F32ConvWeightGradNhwc {
     }
 
     /** Strips [s0, s1) of output-channel block kb over every pixel of the chunk's images, into acc. */
-    static void compute(ConvGeom g, float[] xpad, float[] dyP, MemorySegment acc, int nb, int kb, int strips,
+    static void compute(ConvGeom g, float[] xpad, float[] dyP, int[] offsets, MemorySegment acc, int nb, int kb, int strips,
                         int s0, int s1, int images) {
-        int c = g.c(), s = g.s(), taps = c * g.r() * s, hp = paddedH(g), wp = paddedW(g), p = g.p(), q = g.q();
+        int c = g.c(), hp = paddedH(g), wp = paddedW(g), p = g.p(), q = g.q();
         int rowsPerBlock = Math.max(1, Math.min(p, BLOCK_PIXELS / q));
         int xImage = hp * wp * c, rowStep = g.sh() * wp * c, pixStep = g.sw() * c;
         int dyBlock = kb * images * p * q * nb;
@@ -216,9 +228,8 @@ final class F32ConvWeightGradNhwc {
                 int d = dyBlock + (i * p + p0) * q * nb;
                 for (int st = s0; st < s1; st++) {
                     int t0 = st * MR;
-                    int o0 = tapOffset(g, wp, Math.min(t0, taps - 1)), o1 = tapOffset(g, wp, Math.min(t0 + 1, taps - 1)),
-                            o2 = tapOffset(g, wp, Math.min(t0 + 2, taps - 1)), o3 = tapOffset(g, wp, Math.min(t0 + 3, taps - 1)),
-                            o4 = tapOffset(g, wp, Math.min(t0 + 4, taps - 1)), o5 = tapOffset(g, wp, Math.min(t0 + 5, taps - 1));
+                    int o0 = offsets[t0], o1 = offsets[t0 + 1], o2 = offsets[t0 + 2], o3 = offsets[t0 + 3],
+                            o4 = offsets[t0 + 4], o5 = offsets[t0 + 5];
                     long a = ((long) kb * strips + st) * MR * nb;
                     if (nb == 2 * VL) tile6x2(xpad, xBase, rowStep, pixStep, rows, q, o0, o1, o2, o3, o4, o5, dyP, d, acc, a);
                     else tile6x1(xpad, xBase, rowStep, pixStep, rows, q, o0, o1, o2, o3, o4, o5, dyP, d, acc, a);
