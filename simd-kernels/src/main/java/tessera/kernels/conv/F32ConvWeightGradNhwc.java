@@ -29,8 +29,9 @@ import tessera.memory.Workspace;
  * channels × a range of strips, and it sweeps the pixels in blocks of whole output rows (≈ 512 pixels) so that a
  * block's dyP and xpad rows stay in L2 while every strip of the task reads them (blocks of 128 pixels, which fit
  * L1, were 2–4% slower: the accumulators' round trips cost more). The strips' tap offsets are tabulated once per
- * call. Each (block, strip) accumulator lives in a workspace between pixel blocks; every dW element is reduced in the same pixel order whatever the thread
- * count. Images are processed in chunks whose buffers fit {@link #chunkBudgetBytes}.
+ * call. Each (block, strip) accumulator lives in a workspace between pixel blocks; every dW element is reduced in
+ * the same pixel order whatever the thread count. Images are processed in chunks whose buffers fit
+ * {@link #chunkBudgetBytes}; xpad and dyP are per-thread Java arrays ({@code Buffers}).
  */
 final class F32ConvWeightGradNhwc {
     private F32ConvWeightGradNhwc() {}
