@@ -149,20 +149,11 @@ final class F32ConvIm2col {
 
     private static final ThreadLocal<ColJob> COL = ThreadLocal.withInitial(ColJob::new);
 
+    /** im2col of output columns [j0, j1) into col (rows j1 − j0 floats apart, from element 0), rows split over the pool. */
     private static void im2col(ConvGeom g, MemorySegment x, long xImage, MemorySegment col, int j0, int j1) {
-        im2col(g, x, xImage, col, 0, j0, j1);
-    }
-
-    /** im2col of output columns [j0, j1) into col from element {@code colBase}, rows split over the pool. */
-    private static void im2col(ConvGeom g, MemorySegment x, long xImage, MemorySegment col, long colBase, int j0, int j1) {
-        im2col(g, x, xImage, col, colBase, j1 - j0, j0, j1);
-    }
-
-    /** As above, col's rows {@code ld} floats apart. */
-    private static void im2col(ConvGeom g, MemorySegment x, long xImage, MemorySegment col, long colBase, int ld, int j0, int j1) {
         int rows = g.cg() * g.r() * g.s();
         ColJob job = COL.get();
-        job.g = g; job.x = x; job.col = col; job.xImage = xImage; job.colBase = colBase; job.ld = ld; job.j0 = j0; job.j1 = j1; job.rows = rows;
+        job.g = g; job.x = x; job.col = col; job.xImage = xImage; job.colBase = 0; job.ld = j1 - j0; job.j0 = j0; job.j1 = j1; job.rows = rows;
         job.scatter = false;
         int tasks = Math.min(rows, 4 * ComputePool.threads());
         job.rowsPerTask = (rows + tasks - 1) / tasks;
@@ -371,11 +362,11 @@ final class F32ConvIm2col {
      * whose interleave pass covers the whole plane).
      */
     static void col2imChannels(ConvGeom g, MemorySegment col, long colBase, int ld, MemorySegment dx, long dxGroup, int c0, int c1) {
-        int hw = g.h() * g.w(), w = g.w(), sw = g.s() == 1 ? 1 : g.sw(); // sw: the phases the buffer splits columns into
         if (g.s() == 1 && g.sw() > 1) {
             col2imNarrowStrided(g, col, colBase, ld, dx, dxGroup, c0, c1);
             return;
         }
+        int hw = g.h() * g.w(), w = g.w(), sw = g.sw();
         int runW = (w + sw - 1) / sw;                       // floats per phase run
         MemorySegment phases = sw == 1 ? null : Workspace.ofCurrentThread().floats(PHASES, (long) g.h() * sw * runW);
         for (int c = c0; c < c1; c++) {
@@ -388,9 +379,7 @@ final class F32ConvIm2col {
                 for (int s = 0; s < g.s(); s++) {
                     long row = colBase + ((long) (c * g.r() + r) * g.s() + s) * ld;
                     int shift = s * g.dw() - g.pl();
-                    // valid q: column q·sw + shift in [0, w)
-                    int qlo = shift >= 0 ? 0 : (-shift + sw - 1) / sw;
-                    int qhi = Math.min(g.q(), shift >= w ? 0 : (w - 1 - shift) / sw + 1);
+                    int qlo = firstValidColumn(shift, sw), qhi = endValidColumn(shift, sw, w, g.q());
                     if (qhi <= qlo) continue;
                     int phase = Math.floorMod(shift, sw), j0 = Math.floorDiv(shift, sw); // column q·sw + shift = (q + j0)·sw + phase
                     for (int p = 0; p < g.p(); p++) {
@@ -409,8 +398,7 @@ final class F32ConvIm2col {
     private static void col2imNarrowStrided(ConvGeom g, MemorySegment col, long colBase, int ld, MemorySegment dx, long dxGroup,
                                             int c0, int c1) {
         int hw = g.h() * g.w(), w = g.w(), sw = g.sw(), shift = -g.pl();
-        int qlo = shift >= 0 ? 0 : (-shift + sw - 1) / sw;
-        int qhi = Math.min(g.q(), shift >= w ? 0 : (w - 1 - shift) / sw + 1);
+        int qlo = firstValidColumn(shift, sw), qhi = endValidColumn(shift, sw, w, g.q());
         for (int c = c0; c < c1; c++) {
             long plane = dxGroup + (long) c * hw;
             ConvEpilogue.zero(dx, plane, hw);
@@ -424,6 +412,14 @@ final class F32ConvIm2col {
                 }
             }
         }
+    }
+
+    /** The first output column q whose input column q·sw + shift is ≥ 0. */
+    private static int firstValidColumn(int shift, int sw) { return shift >= 0 ? 0 : (-shift + sw - 1) / sw; }
+
+    /** One past the last output column q below {@code q} whose input column q·sw + shift is below w. */
+    private static int endValidColumn(int shift, int sw, int w, int q) {
+        return Math.min(q, shift >= w ? 0 : (w - 1 - shift) / sw + 1);
     }
 
     /** dx[plane + ih·w + j·sw + a] = phases[(ih·sw + a)·runW + j] for every column of every row. */
@@ -440,55 +436,26 @@ final class F32ConvIm2col {
     /** The phase-split plane of a strided col2im ({@link #col2imChannels}). */
     static final Workspace.Slot PHASES = Workspace.slot("conv.col2im.phases");
 
-    /** Output maps below this many pixels get their weight gradient from products over several images at once. */
-    private static final int BATCHED_WEIGHT_PIXELS = 1024;
-
-    /**
-     * Weight gradient of small output maps (groups = 1): with one product per image the reduction is only P·Q long
-     * (49 at 7×7) while the whole dW (up to 512×4608) is read and written per image. Here dyᵀ [K, N·P·Q] is a copy of
-     * dy with the images side by side and col holds the im2col matrices of a run of images side by side (at most
-     * {@link #BATCHED_COL_LIMIT} floats), so each product {@code dW += dyᵀ_run · col_runᵀ} reduces over the run's
-     * pixels.
-     */
-    private static void backwardWeightsBatched(ConvGeom g, MemorySegment x, long xo, MemorySegment dy, long dyo,
-                                               MemorySegment dw, long dwo) {
-        int k = g.k(), pq = g.p() * g.q(), crs = g.cg() * g.r() * g.s(), npq = g.n() * pq;
-        long inImage = (long) g.c() * g.h() * g.w();
-        int run = (int) Math.max(1, Math.min(g.n(), BATCHED_COL_LIMIT / ((long) crs * pq)));
-        MemorySegment dyT = Workspace.ofCurrentThread().floats(DY_TRANSPOSED, (long) k * npq);
-        MemorySegment col = Workspace.ofCurrentThread().floats(COLUMNS, (long) crs * run * pq);
-        for (int n = 0; n < g.n(); n++)
-            for (int kk = 0; kk < k; kk++)
-                MemorySegment.copy(dy, (dyo + ((long) n * k + kk) * pq) * 4, dyT, ((long) kk * npq + (long) n * pq) * 4, (long) pq * 4);
-        for (int n0 = 0; n0 < g.n(); n0 += run) {
-            int imgs = Math.min(run, g.n() - n0), len = imgs * pq;
-            for (int i = 0; i < imgs; i++) im2col(g, x, xo + (n0 + i) * inImage, col, (long) i * pq, len, 0, pq);
-            Gemm.sgemm(false, true, k, crs, len, 1f, dyT, (long) n0 * pq, npq, col, 0, len, n0 == 0 ? 0f : 1f, dw, dwo, crs);
-        }
-    }
-
     /**
      * Whether {@link #backwardWeights} takes the channel-last implicit GEMM ({@link F32ConvWeightGradNhwc}): one group,
      * not a plain 1×1 (whose weight gradient is a GEMM on x itself). Batch 16, 1 thread, against im2col + GEMM
-     * (with a channel-last packed operand from 16 channels): 32→32 3×3 at 32² 5.4 → 3.2 ms, 64→64 3×3 at 16² 3.85 →
-     * 3.5 ms, 32→64 3×3/2 2.3 → 1.9 ms, 3→32 3×3 at 32² 1.35 → 0.85 ms, 3→64 7×7/2 at 224² 85 → 68 ms.
+     * (with a channel-last packed operand from 16 channels): 32→32 3×3 at 32² 5.4 → 3.6 ms, 64→64 3×3 at 16² 3.85 →
+     * 3.5 ms, 32→64 3×3/2 2.3 → 2.1 ms, 3→32 3×3 at 32² 1.35 → 0.63 ms.
      */
     static boolean usesChannelLast(ConvGeom g) {
         return g.groups() == 1 && !g.isPointwise();
     }
 
-    /** dW_g = Σ_n dy_g · colᵀ (overwritten); db = Σ dy when non-null. */
+    /**
+     * dW_g = Σ_n dy_g · colᵀ (overwritten); db = Σ dy when non-null. Dense non-1×1 layers go to
+     * {@link F32ConvWeightGradNhwc}; grouped ones build col per image, plain 1×1 ones use x itself.
+     */
     static void backwardWeights(ConvGeom g, MemorySegment x, long xo, MemorySegment dy, long dyo,
                                 MemorySegment dw, long dwo, MemorySegment db, long dbo) {
         int cg = g.cg(), kg = g.kg(), pq = g.p() * g.q(), crs = cg * g.r() * g.s();
         boolean plain = g.isPointwise();
         if (usesChannelLast(g)) {
             F32ConvWeightGradNhwc.backwardWeights(g, x, xo, dy, dyo, dw, dwo);
-            if (db != null) F32ConvDirect.biasGrad(g, dy, dyo, db, dbo);
-            return;
-        }
-        if (g.groups() == 1 && g.n() > 1 && !plain && pq < BATCHED_WEIGHT_PIXELS) {
-            backwardWeightsBatched(g, x, xo, dy, dyo, dw, dwo);
             if (db != null) F32ConvDirect.biasGrad(g, dy, dyo, db, dbo);
             return;
         }

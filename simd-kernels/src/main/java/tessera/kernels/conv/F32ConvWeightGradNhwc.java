@@ -80,8 +80,7 @@ final class F32ConvWeightGradNhwc {
         int splits = Math.max(1, Math.min(strips, (2 * threads + kbs - 1) / kbs));
         if (threads == 1) splits = 1;
         Job job = JOB.get();
-        job.set(g, x, xo, dy, dyo, buf, acc, nb, kbs, strips, splits, chunk);
-        job.offsets = offsets;
+        job.set(g, x, xo, dy, dyo, buf, offsets, acc, nb, kbs, strips, splits, chunk);
         try {
             for (int n0 = 0; n0 < g.n(); n0 += chunk) {
                 job.n0 = n0;
@@ -162,9 +161,9 @@ final class F32ConvWeightGradNhwc {
         int nb, kbs, strips, splits, chunk, n0, images;
         boolean prepare;
 
-        void set(ConvGeom g, MemorySegment x, long xo, MemorySegment dy, long dyo, Buffers buf,
+        void set(ConvGeom g, MemorySegment x, long xo, MemorySegment dy, long dyo, Buffers buf, int[] offsets,
                  MemorySegment acc, int nb, int kbs, int strips, int splits, int chunk) {
-            this.g = g; this.x = x; this.xo = xo; this.dy = dy; this.dyo = dyo; this.buf = buf;
+            this.g = g; this.x = x; this.xo = xo; this.dy = dy; this.dyo = dyo; this.buf = buf; this.offsets = offsets;
             this.acc = acc; this.nb = nb; this.kbs = kbs; this.strips = strips; this.splits = splits; this.chunk = chunk;
         }
 
