@@ -19,10 +19,11 @@ import tessera.memory.Tensor;
  *
  * <p>Backward per algorithm: DIRECT computes the input gradient as a stride-1 direct convolution of the
  * stride-upsampled dy with transposed, flipped weights and the weight gradient with a direct kernel vectorized over
- * output channels; IM2COL uses GEMM + col2im and GEMM with colᵀ (for output maps under 1024 pixels one product per
- * run of images, so the reduction is not just one image's P·Q); WINOGRAD computes the input gradient (itself a 3×3
- * stride-1 convolution) with Winograd, and the weight gradient — which is not a 3×3 output convolution — with the
- * im2col GEMM path.
+ * output channels; IM2COL uses GEMM + col2im for the input gradient and, for the weight gradient, the channel-last implicit GEMM
+ * {@link F32ConvWeightGradNhwc} (dense non-1×1 layers) or GEMM with colᵀ per image (1×1 on x itself, grouped); WINOGRAD computes the input gradient (itself a 3×3
+ * stride-1 convolution) with Winograd, and the weight gradient of a dense layer in the Winograd domain too
+ * ({@link F32WinogradWeightGrad}: dU = Σ_tiles (A·dY·Aᵀ) ⊙ (Bᵀ·d·B), dW = Gᵀ·dU·G); grouped layers take the
+ * im2col path for it.
  *
  * <p>Unplanned calls (autograd's: the weights change every training step) pack IM2COL weights once per call into
  * reused per-thread arrays and run the planned whole-batch paths; Winograd filters are transformed once per call.
@@ -115,6 +116,8 @@ public final class Conv2d {
             ConvAlgorithmSelector.requireApplicable(a, g);
             return a;
         }
+        if (F32WinogradWeightGrad.applies(g) && g.cg() >= 16 && g.kg() >= 16)
+            return g.h() >= 8 && g.w() >= 8 ? ConvAlgorithm.WINOGRAD_F4X3 : ConvAlgorithm.WINOGRAD_F2X3;
         return g.groups() == 1 && g.kg() >= 16 ? ConvAlgorithm.IM2COL : ConvAlgorithm.DIRECT;
     }
 
@@ -163,7 +166,15 @@ public final class Conv2d {
                                    MemorySegment dw, long dwo, MemorySegment db, long dbo) {
         switch (alg) {
             case DIRECT -> F32ConvDirect.backwardWeights(g, x, xo, dy, dyo, dw, dwo, db, dbo);
-            case IM2COL, WINOGRAD_F2X3, WINOGRAD_F4X3 -> F32ConvIm2col.backwardWeights(g, x, xo, dy, dyo, dw, dwo, db, dbo);
+            case WINOGRAD_F2X3, WINOGRAD_F4X3 -> {
+                if (!F32WinogradWeightGrad.applies(g)) { // grouped: the im2col path
+                    F32ConvIm2col.backwardWeights(g, x, xo, dy, dyo, dw, dwo, db, dbo);
+                    return;
+                }
+                F32WinogradWeightGrad.backwardWeights(F32Winograd.of(alg), g, x, xo, dy, dyo, dw, dwo);
+                if (db != null) F32ConvDirect.biasGrad(g, dy, dyo, db, dbo);
+            }
+            case IM2COL -> F32ConvIm2col.backwardWeights(g, x, xo, dy, dyo, dw, dwo, db, dbo);
             default -> throw new IllegalArgumentException("unresolved algorithm " + alg);
         }
     }

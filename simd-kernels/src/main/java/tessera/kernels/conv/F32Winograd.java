@@ -44,14 +44,17 @@ final class F32Winograd {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     private static final int MR = 4;
 
-    static final F32Winograd F2 = new F32Winograd(2);
-    static final F32Winograd F4 = new F32Winograd(4);
-
     final int m, alpha;
+
+    private final float[] filterMatrixFloat;
 
     private F32Winograd(int m) {
         this.m = m;
         this.alpha = m + 2;
+        double[][] gm = m == 2 ? G2 : G4;
+        filterMatrixFloat = new float[alpha * 3];
+        for (int i = 0; i < alpha; i++)
+            for (int r = 0; r < 3; r++) filterMatrixFloat[i * 3 + r] = (float) gm[i][r];
     }
 
     static F32Winograd of(ConvAlgorithm a) {
@@ -73,6 +76,13 @@ final class F32Winograd {
     private static final double[][] G2 = {{1, 0, 0}, {.5, .5, .5}, {.5, -.5, .5}, {0, 0, 1}};
     private static final double[][] G4 = {{1 / 4.0, 0, 0}, {-1 / 6.0, -1 / 6.0, -1 / 6.0}, {-1 / 6.0, 1 / 6.0, -1 / 6.0},
             {1 / 24.0, 1 / 12.0, 1 / 6.0}, {1 / 24.0, -1 / 12.0, 1 / 6.0}, {0, 0, 1}};
+
+    // after G2 and G4, which the constructor reads
+    static final F32Winograd F2 = new F32Winograd(2);
+    static final F32Winograd F4 = new F32Winograd(4);
+
+    /** G (α × 3) in float32, row-major ({@code [ξ·3 + r]}), for the weight gradient's dW = Gᵀ·dU·G. Not to be modified. */
+    float[] filterMatrixFloat() { return filterMatrixFloat; }
 
     /**
      * U = G·w·Gᵀ per (k, c), packed, computed in float64 and rounded once (a float32 transform added enough error to
@@ -330,7 +340,7 @@ final class F32Winograd {
     }
 
     /** Padded row {@code row} of image n0+nl, group gi: zeros, then (inside the input) x's row transposed to [w][c]. */
-    private void prepareInput(ConvGeom g, MemorySegment x, long xo, int n0, int nl, int gi, int row, MemorySegment in) {
+    void prepareInput(ConvGeom g, MemorySegment x, long xo, int n0, int nl, int gi, int row, MemorySegment in) {
         int hp = paddedH(g), wp = paddedW(g), cp = cPad(g), cg = g.cg();
         long dst = (((long) nl * g.groups() + gi) * hp + row) * wp * cp;
         ConvEpilogue.zero(in, dst, (long) wp * cp);
@@ -378,7 +388,7 @@ final class F32Winograd {
                 int tile = t0 + t, nl = tile / (th * tw), rem = tile % (th * tw), ty = rem / tw, tx = rem % tw;
                 int base = (((nl * g.groups() + gi) * hp + ty * m) * wp + tx * m) * cp;
                 for (int cv = 0; cv < cp; cv += VL)
-                    inputTransform(in, base + cv, wp * cp, cp, vs, tmpBase, vBase + t * cp + cv, tbp * cp);
+                    inputTransform(in, base + cv, wp * cp, cp, vs, tmpBase, vs, vBase + t * cp + cv, tbp * cp);
             }
             // 2. GEMM per point
             int uGroup = gi * a2 * kbs * cp * nb;
@@ -406,21 +416,63 @@ final class F32Winograd {
 
     /**
      * V = Bᵀ d B on one channel vector: d element (i, j) at {@code src[base + i·rowStride + j·colStride]}, V point p
-     * at {@code s[vOff + p·pointStride]}; {@code tmp} is α² vectors of scratch in s.
+     * at {@code s[vOff + p·pointStride]}; {@code t[tmp ..]} is α² vectors of scratch.
      */
-    private void inputTransform(float[] src, int base, int rowStride, int colStride, float[] s, int tmp, int vOff,
-                                int pointStride) {
+    void inputTransform(float[] src, int base, int rowStride, int colStride, float[] t, int tmp, float[] s, int vOff,
+                        int pointStride) {
         int a = alpha;
         // rows: for each column j, transform down the α rows -> tmp[i][j]
         for (int j = 0; j < a; j++) {
-            if (m == 2) in4(src, base + j * colStride, rowStride, s, tmp + j * VL, a * VL);
-            else in6(src, base + j * colStride, rowStride, s, tmp + j * VL, a * VL);
+            if (m == 2) in4(src, base + j * colStride, rowStride, t, tmp + j * VL, a * VL);
+            else in6(src, base + j * colStride, rowStride, t, tmp + j * VL, a * VL);
         }
         // columns: for each row i, transform along j -> V[i·α + l]
         for (int i = 0; i < a; i++) {
-            if (m == 2) in4(s, tmp + i * a * VL, VL, s, vOff + i * a * pointStride, pointStride);
-            else in6(s, tmp + i * a * VL, VL, s, vOff + i * a * pointStride, pointStride);
+            if (m == 2) in4(t, tmp + i * a * VL, VL, s, vOff + i * a * pointStride, pointStride);
+            else in6(t, tmp + i * a * VL, VL, s, vOff + i * a * pointStride, pointStride);
         }
+    }
+
+    /**
+     * Z = A·dY·Aᵀ on one output-channel vector — the adjoint of the output transform, for the weight gradient: dY
+     * element (i, j) of an m×m tile at {@code src[base + i·rowStride + j·colStride]}, Z point p at
+     * {@code z[zOff + p·pointStride]}; {@code t[tmp ..]} is α·m vectors of scratch.
+     */
+    void outputAdjoint(float[] src, int base, int rowStride, int colStride, float[] t, int tmp, float[] z, int zOff,
+                       int pointStride) {
+        int a = alpha;
+        // columns: for each column j, A down the m rows -> tmp[ξ][j]
+        for (int j = 0; j < m; j++) {
+            if (m == 2) adj4(src, base + j * colStride, rowStride, t, tmp + j * VL, m * VL);
+            else adj6(src, base + j * colStride, rowStride, t, tmp + j * VL, m * VL);
+        }
+        // rows: for each ξ, A along j -> Z[ξ·α + l]
+        for (int i = 0; i < a; i++) {
+            if (m == 2) adj4(t, tmp + i * m * VL, VL, z, zOff + i * a * pointStride, pointStride);
+            else adj6(t, tmp + i * m * VL, VL, z, zOff + i * a * pointStride, pointStride);
+        }
+    }
+
+    /** F(2,3) A (4 × 2, the transpose of {@link #out4}'s Aᵀ): 2 vectors at s[src + i·ss] → 4 at d[dst + i·ds]. */
+    static void adj4(float[] s, int src, int ss, float[] d, int dst, int ds) {
+        FloatVector y0 = ld(s, src), y1 = ld(s, src + ss);
+        y0.intoArray(d, dst);
+        y0.add(y1).intoArray(d, dst + ds);
+        y0.sub(y1).intoArray(d, dst + 2 * ds);
+        y1.neg().intoArray(d, dst + 3 * ds);
+    }
+
+    /** F(4,3) A (6 × 4, the transpose of {@link #out6}'s Aᵀ): 4 vectors → 6. */
+    static void adj6(float[] s, int src, int ss, float[] d, int dst, int ds) {
+        FloatVector y0 = ld(s, src), y1 = ld(s, src + ss), y2 = ld(s, src + 2 * ss), y3 = ld(s, src + 3 * ss);
+        FloatVector e = y0.add(y2), o = y1.add(y3);                    // y0 + y2, y1 + y3
+        FloatVector e4 = y2.mul(4f).add(y0), o4 = y3.mul(4f).add(y1).mul(2f); // y0 + 4y2, 2y1 + 8y3
+        y0.intoArray(d, dst);
+        e.add(o).intoArray(d, dst + ds);
+        e.sub(o).intoArray(d, dst + 2 * ds);
+        e4.add(o4).intoArray(d, dst + 3 * ds);
+        e4.sub(o4).intoArray(d, dst + 4 * ds);
+        y3.intoArray(d, dst + 5 * ds);
     }
 
     private static FloatVector ld(float[] s, int i) { return FloatVector.fromArray(SP, s, i); }

@@ -42,4 +42,36 @@ class ConvWinogradErrorTest {
             }
         }
     }
+
+    /**
+     * The Winograd weight gradient ({@link F32WinogradWeightGrad}) against the float64 reference, beside the
+     * implicit-GEMM one (IM2COL), as max |err| / max Σ|terms|, on batches whose reduction spans many tiles.
+     */
+    @Test
+    void winogradWeightGradientErrorStaysWithinTheDocumentedBound() {
+        int[][] shapes = {{16, 16, 14, 4}, {64, 64, 14, 2}, {32, 32, 32, 4}, {128, 64, 9, 2}, {256, 32, 8, 2}};
+        for (int[] sh : shapes) {
+            ConvSpec s = new ConvSpec(sh[3], sh[0], sh[2], sh[2], sh[1], 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+            try (Tensor x = randomF32(21, s.inputShape()); Tensor dy = randomF32(22, s.outputShape());
+                 Tensor x64 = x.to(DType.F64); Tensor dy64 = dy.to(DType.F64); Tensor ax = abs64(x); Tensor ady = abs64(dy);
+                 Tensor ref = Tensor.zeros(DType.F64, s.weightShape()); Tensor abs = Tensor.zeros(DType.F64, s.weightShape())) {
+                Conv2d.backwardWeights(s, ConvAlgorithm.AUTO, x64, dy64, ref, null);
+                Conv2d.backwardWeights(s, ConvAlgorithm.AUTO, ax, ady, abs, null);
+                StringBuilder line = new StringBuilder("winograd weight-gradient error C=" + sh[0] + " K=" + sh[1] + " "
+                        + sh[2] + "x" + sh[2] + " N=" + sh[3] + ":");
+                for (ConvAlgorithm a : new ConvAlgorithm[] {ConvAlgorithm.IM2COL, ConvAlgorithm.WINOGRAD_F2X3,
+                        ConvAlgorithm.WINOGRAD_F4X3}) {
+                    try (Tensor dw = Tensor.zeros(DType.F32, s.weightShape())) {
+                        Conv2d.backwardWeights(s, a, x, dy, dw, null);
+                        double rel = ConvTestSupport.relError(dw, ref, abs);
+                        double inU = rel / U;
+                        line.append(String.format(" %s %.3g (%.2f u);", a, rel, inU));
+                        double bound = Math.max(ConvPropertiesTest.factor(a), (double) s.batch() * sh[2] * sh[2] + 2);
+                        assertTrue(inU <= bound, a + " weight-gradient error " + inU + " u exceeds " + bound + " u for " + s);
+                    }
+                }
+                System.out.println(line);
+            }
+        }
+    }
 }

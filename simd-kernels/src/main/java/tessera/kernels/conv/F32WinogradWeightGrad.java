@@ -1,0 +1,285 @@
+package tessera.kernels.conv;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.function.IntConsumer;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+import tessera.kernels.ComputePool;
+import tessera.kernels.gemm.Gemm;
+import tessera.kernels.layout.F32Transpose;
+import tessera.memory.Workspace;
+
+/**
+ * f32-conv-wgrad-winograd-6x2v: the weight gradient of a dense 3×3 stride-1 convolution by Winograd F(m×m, 3×3)
+ * (m = 2 or 4, α = m + 2). The forward pass computes each output tile as {@code Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A}; it is
+ * linear in {@code U = G g Gᵀ}, so
+ * <pre>
+ *   dU[ξ][k][c] = Σ_tiles Z[ξ][tile][k] · V[ξ][tile][c],   Z = A·dY·Aᵀ,  V = Bᵀ·d·B   (ξ one of the α² points)
+ *   dW[k][c]    = Gᵀ · dU[k][c] · G
+ * </pre>
+ * — α² independent products of depth = tiles, against 9 taps of depth = pixels for the direct weight gradient:
+ * 36 / 16 = 2.25 multiply-adds per output pixel for F(4×4) instead of 9 (F(2×2): 16 / 4 = 4).
+ *
+ * <p>Pipeline per chunk of images (as many as keep V and Z within {@link #chunkBudgetBytes}): (1) x padded
+ * channel-last by {@link F32Winograd#prepareInput} and dy channel-last over whole tiles ({@code [tile rows·m][tile
+ * columns·m][Kp]}, zero outside P × Q and beyond K); (2) per block of tiles, V (input transform, as the forward
+ * pass) and Z ({@link F32Winograd#outputAdjoint}) into {@code V[ξ][tile][Cp]} and {@code Z[ξ][kBlock][tile][NB]};
+ * (3) per (ξ, output-channel block): dU += Zᵀ·V with {@link F32ConvWeightGradNhwc}'s 6-channel × NB register tile
+ * ({@code tile6x2}: a 1×1 weight gradient whose "pixels" are the tiles), accumulators in a workspace between chunks.
+ * Finally {@code Gᵀ dU G} per (k, c), vectorized over k. Every element is reduced in the same tile order whatever the thread
+ * count (the threads split points, not tiles), so results do not depend on it.
+ *
+ * <p>Numerical error follows Winograd's forward (the transforms' constants reach 8 in A and 1/24 in G): measured in
+ * {@code ConvWinogradErrorTest}, bounded in {@code ConvPropertiesTest} by the same floors as the forward pass.
+ */
+final class F32WinogradWeightGrad {
+    private F32WinogradWeightGrad() {}
+
+    private static final VectorSpecies<Float> SP = F32Winograd.SP;
+    private static final int VL = F32Winograd.VL;
+    private static final ByteOrder NO = ByteOrder.nativeOrder();
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    /** Input channels per strip: the rows of the register tile. */
+    private static final int MR = F32ConvWeightGradNhwc.MR;
+    /** Tiles per transform task. */
+    private static final int TILES_PER_TASK = 16;
+
+    static final Workspace.Slot ACCUMULATORS = Workspace.slot("conv.wgrad-winograd.acc");
+
+    /**
+     * Bytes of V + Z per chunk of images (at least one image per chunk): half of L2, so that the layout copies, V
+     * and Z of a chunk are still in L2 for the next phase (32→32 3×3 at 32², batch 16, 1 thread: 2.9 ms with 4 × L2,
+     * 2.5 ms with one image per chunk). Package-private and mutable so that tests can force chunks of one image.
+     */
+    static volatile long chunkBudgetBytes = Gemm.l2CacheBytes() / 2;
+
+    /** Dense 3×3, stride 1, dilation 1 (any padding). */
+    static boolean applies(ConvGeom g) {
+        return g.isWinogradShape() && g.groups() == 1;
+    }
+
+    /** dw (overwritten, [K][C][3][3]) for x [N][C][H][W] and dy [N][K][P][Q]. */
+    static void backwardWeights(F32Winograd wino, ConvGeom g, MemorySegment x, long xo, MemorySegment dy, long dyo,
+                                MemorySegment dw, long dwo) {
+        if (!applies(g)) {
+            throw new IllegalArgumentException("Winograd weight gradient needs a dense 3×3 stride-1 dilation-1 "
+                    + "convolution, got kernel " + g.r() + "×" + g.s() + ", stride " + g.sh() + "×" + g.sw()
+                    + ", dilation " + g.dh() + "×" + g.dw() + ", groups " + g.groups());
+        }
+        int a2 = wino.alpha * wino.alpha, cp = F32Winograd.cPad(g), nb = F32ConvWeightGradNhwc.nb(g);
+        int kbs = (g.k() + nb - 1) / nb, kp = kbs * nb, strips = (g.c() + MR - 1) / MR;
+        int tilesPerImage = wino.tilesH(g) * wino.tilesW(g);
+        long perImage = 4L * a2 * tilesPerImage * (cp + kp);
+        int chunk = (int) Math.max(1, Math.min(g.n(), chunkBudgetBytes / perImage));
+        int chunks = (g.n() + chunk - 1) / chunk;
+        chunk = (g.n() + chunks - 1) / chunks; // even chunks
+        Buffers buf = BUFFERS.get();
+        long dyImage = (long) wino.tilesH(g) * wino.m * wino.tilesW(g) * wino.m * kp;
+        buf.ensure(chunk * wino.inputFloats(g), chunk * dyImage, (long) a2 * chunk * tilesPerImage * cp,
+                (long) a2 * chunk * tilesPerImage * kp);
+        long accFloats = (long) a2 * kbs * strips * MR * nb;
+        MemorySegment acc = Workspace.ofCurrentThread().floats(ACCUMULATORS, accFloats);
+        ConvEpilogue.zero(acc, 0, accFloats);
+        int[] channels = buf.channels(strips * MR);
+        for (int i = 0; i < strips * MR; i++) channels[i] = Math.min(i, g.c() - 1);
+        Job job = JOB.get();
+        job.set(wino, g, x, xo, dy, dyo, buf, channels, acc, cp, nb, kbs, strips, tilesPerImage);
+        try {
+            for (int n0 = 0; n0 < g.n(); n0 += chunk) {
+                int images = Math.min(chunk, g.n() - n0);
+                job.n0 = n0;
+                job.images = images;
+                job.tiles = images * tilesPerImage;
+                job.phase = Phase.LAYOUT;
+                ComputePool.parallelFor(images * (wino.paddedH(g) + wino.tilesH(g) * wino.m), job);
+                job.phase = Phase.TRANSFORM;
+                ComputePool.parallelFor((job.tiles + TILES_PER_TASK - 1) / TILES_PER_TASK, job);
+                job.phase = Phase.PRODUCT;
+                ComputePool.parallelFor(a2 * kbs, job);
+            }
+            job.phase = Phase.FILTER;
+            job.dw = dw;
+            job.dwo = dwo;
+            ComputePool.parallelFor(kbs * g.c(), job);
+        } finally {
+            job.clear();
+        }
+    }
+
+    private enum Phase { LAYOUT, TRANSFORM, PRODUCT, FILTER }
+
+    /** One task of a phase; fields set per call, cleared after it. */
+    private static final class Job implements IntConsumer {
+        F32Winograd wino;
+        ConvGeom g;
+        MemorySegment x, dy, acc, dw;
+        long xo, dyo, dwo;
+        Buffers buf;
+        int[] channels;
+        int cp, nb, kbs, strips, tilesPerImage, n0, images, tiles;
+        Phase phase;
+
+        void set(F32Winograd wino, ConvGeom g, MemorySegment x, long xo, MemorySegment dy, long dyo, Buffers buf,
+                 int[] channels, MemorySegment acc, int cp, int nb, int kbs, int strips, int tilesPerImage) {
+            this.wino = wino; this.g = g; this.x = x; this.xo = xo; this.dy = dy; this.dyo = dyo; this.buf = buf;
+            this.channels = channels; this.acc = acc; this.cp = cp; this.nb = nb; this.kbs = kbs; this.strips = strips;
+            this.tilesPerImage = tilesPerImage;
+        }
+
+        void clear() { wino = null; g = null; x = null; dy = null; acc = null; dw = null; buf = null; channels = null; }
+
+        @Override
+        public void accept(int t) {
+            switch (phase) {
+                case LAYOUT -> layout(t);
+                case TRANSFORM -> transform(t * TILES_PER_TASK, Math.min(tiles, (t + 1) * TILES_PER_TASK));
+                case PRODUCT -> product(t / kbs, t % kbs);
+                case FILTER -> filterAdjoint(t);
+            }
+        }
+
+        /** Task t: padded input row t of the chunk's images, then (t ≥ images·paddedH) one dy row. */
+        private void layout(int t) {
+            int hp = wino.paddedH(g);
+            if (t < images * hp) {
+                wino.prepareInput(g, x, xo, n0, t / hp, 0, t % hp, buf.inView);
+                return;
+            }
+            int u = t - images * hp, pt = wino.tilesH(g) * wino.m, qt = wino.tilesW(g) * wino.m;
+            int nl = u / pt, row = u % pt, k = g.k(), q = g.q(), kp = kbs * nb;
+            long dst = ((long) nl * pt + row) * qt * kp;
+            if (row >= g.p() || kp != k) {
+                ConvEpilogue.zero(buf.dyView, dst, (long) qt * kp);
+            } else if (qt > q) {
+                ConvEpilogue.zero(buf.dyView, dst + (long) q * kp, (long) (qt - q) * kp);
+            }
+            if (row < g.p()) {
+                long src = dyo + ((long) (n0 + nl) * k * g.p() + row) * q;
+                F32Transpose.transpose(dy, src, (long) g.p() * q, buf.dyView, dst, kp, k, q);
+            }
+        }
+
+        /** V and Z of tiles [t0, t1) of the chunk. */
+        private void transform(int t0, int t1) {
+            int m = wino.m, hp = wino.paddedH(g), wp = wino.paddedW(g), tw = wino.tilesW(g);
+            int qt = tw * m, pt = wino.tilesH(g) * m, kp = kbs * nb;
+            float[] tmp = TMP.get();
+            if (tmp.length < wino.alpha * wino.alpha * VL) {
+                tmp = new float[wino.alpha * wino.alpha * VL];
+                TMP.set(tmp);
+            }
+            for (int t = t0; t < t1; t++) {
+                int nl = t / tilesPerImage, rem = t % tilesPerImage, ty = rem / tw, tx = rem % tw;
+                int in = ((nl * hp + ty * m) * wp + tx * m) * cp;
+                for (int cv = 0; cv < cp; cv += VL)
+                    wino.inputTransform(buf.in, in + cv, wp * cp, cp, tmp, 0, buf.v, t * cp + cv, tiles * cp);
+                int d = ((nl * pt + ty * m) * qt + tx * m) * kp;
+                for (int kv = 0; kv < kp; kv += VL) {
+                    int kb = kv / nb;
+                    wino.outputAdjoint(buf.dy, d + kv, qt * kp, kp, tmp, 0, buf.z, (kb * tiles + t) * nb + kv - kb * nb,
+                            kbs * tiles * nb);
+                }
+            }
+        }
+
+        /** dU[point][kb] += Z[point][kb]ᵀ · V[point] over the chunk's tiles, one strip of 6 input channels at a time. */
+        private void product(int point, int kb) {
+            int vBase = point * tiles * cp, zBase = (point * kbs + kb) * tiles * nb;
+            for (int st = 0; st < strips; st++) {
+                int c0 = st * MR;
+                long a = ((long) (point * kbs + kb) * strips + st) * MR * nb;
+                if (nb == 2 * VL) {
+                    F32ConvWeightGradNhwc.tile6x2(buf.v, vBase, 0, cp, 1, tiles, channels[c0], channels[c0 + 1],
+                            channels[c0 + 2], channels[c0 + 3], channels[c0 + 4], channels[c0 + 5], buf.z, zBase, acc, a);
+                } else {
+                    F32ConvWeightGradNhwc.tile6x1(buf.v, vBase, 0, cp, 1, tiles, channels[c0], channels[c0 + 1],
+                            channels[c0 + 2], channels[c0 + 3], channels[c0 + 4], channels[c0 + 5], buf.z, zBase, acc, a);
+                }
+            }
+        }
+
+        /**
+         * dw[k][c] = Gᵀ · dU[k][c] · G for input channel c = t mod C and the output channels of block t / C, vectorized
+         * over those output channels (float32: its rounding is far below that of the sums that formed dU).
+         */
+        private void filterAdjoint(int t) {
+            int c = g.c(), kb = t / c, ch = t - kb * c, st = ch / MR, i = ch - st * MR, a = wino.alpha;
+            float[] gm = wino.filterMatrixFloat();
+            float[] rows = FILTER_TMP.get();
+            int tOff = 9 * nb; // rows[0, 9·nb): dw[r·3 + s][lane]; then α·3 vectors of Σ_ξ2 dU[ξ1][ξ2]·G[ξ2][s]
+            for (int v = 0; v < nb; v += VL) {
+                for (int x1 = 0; x1 < a; x1++) {
+                    FloatVector s0 = FloatVector.zero(SP), s1 = s0, s2 = s0;
+                    for (int x2 = 0; x2 < a; x2++) {
+                        long idx = ((((long) (x1 * a + x2) * kbs + kb) * strips + st) * MR + i) * nb + v;
+                        FloatVector d = FloatVector.fromMemorySegment(SP, acc, 4 * idx, NO);
+                        s0 = d.fma(FloatVector.broadcast(SP, gm[x2 * 3]), s0);
+                        s1 = d.fma(FloatVector.broadcast(SP, gm[x2 * 3 + 1]), s1);
+                        s2 = d.fma(FloatVector.broadcast(SP, gm[x2 * 3 + 2]), s2);
+                    }
+                    s0.intoArray(rows, tOff + (x1 * 3) * VL);
+                    s1.intoArray(rows, tOff + (x1 * 3 + 1) * VL);
+                    s2.intoArray(rows, tOff + (x1 * 3 + 2) * VL);
+                }
+                for (int r = 0; r < 3; r++)
+                    for (int s = 0; s < 3; s++) {
+                        FloatVector o = FloatVector.zero(SP);
+                        for (int x1 = 0; x1 < a; x1++)
+                            o = FloatVector.fromArray(SP, rows, tOff + (x1 * 3 + s) * VL).fma(FloatVector.broadcast(SP, gm[x1 * 3 + r]), o);
+                        o.intoArray(rows, (r * 3 + s) * nb + v);
+                    }
+            }
+            for (int j = 0, k0 = kb * nb, kn = Math.min(nb, g.k() - k0); j < kn; j++) {
+                long out = dwo + ((long) (k0 + j) * c + ch) * 9;
+                for (int rs = 0; rs < 9; rs++) dw.setAtIndex(F, out + rs, rows[rs * nb + j]);
+            }
+        }
+    }
+
+    private static final ThreadLocal<Job> JOB = ThreadLocal.withInitial(Job::new);
+    /** Transform scratch (α² vectors) of each worker thread. */
+    private static final ThreadLocal<float[]> TMP = ThreadLocal.withInitial(() -> new float[0]);
+    /** The filter adjoint's scratch per worker thread: 9 rows of 2 vectors (dw) and 6·3 vectors (G applied once). */
+    private static final ThreadLocal<float[]> FILTER_TMP = ThreadLocal.withInitial(() -> new float[9 * 2 * VL + 18 * VL]);
+
+    /**
+     * The calling thread's layout buffers (padded x, dy over whole tiles) and transformed operands (V, Z): Java
+     * arrays, which the product reads fastest (see {@link F32ConvWeightGradNhwc}), with segment views for the copies
+     * that fill them. They only grow.
+     */
+    private static final class Buffers {
+        float[] in = new float[0], dy = new float[0], v = new float[0], z = new float[0];
+        MemorySegment inView = MemorySegment.ofArray(in), dyView = MemorySegment.ofArray(dy);
+        int[] channels = new int[0];
+
+        int[] channels(int n) {
+            if (channels.length < n) channels = new int[n];
+            return channels;
+        }
+
+        void ensure(long inFloats, long dyFloats, long vFloats, long zFloats) {
+            if (in.length < inFloats) {
+                in = new float[arrayLength("padded input", inFloats)];
+                inView = MemorySegment.ofArray(in);
+            }
+            if (dy.length < dyFloats) {
+                dy = new float[arrayLength("channel-last dy", dyFloats)];
+                dyView = MemorySegment.ofArray(dy);
+            }
+            if (v.length < vFloats) v = new float[arrayLength("transformed input", vFloats)];
+            if (z.length < zFloats) z = new float[arrayLength("transformed dy", zFloats)];
+        }
+
+        private static int arrayLength(String what, long floats) {
+            if (floats > Integer.MAX_VALUE - 16) {
+                throw new IllegalArgumentException("Winograd weight gradient: the " + what + " of one image needs "
+                        + floats + " floats, more than a Java array holds");
+            }
+            return (int) floats;
+        }
+    }
+
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+}
