@@ -24,12 +24,16 @@ import tessera.memory.Workspace;
  *
  * <p>Pipeline per chunk of images (as many as keep V and Z within {@link #chunkBudgetBytes}): (1) x padded
  * channel-last by {@link F32Winograd#prepareInput} and dy channel-last over whole tiles ({@code [tile rows·m][tile
- * columns·m][Kp]}, zero outside P × Q and beyond K); (2) per block of tiles, V (input transform, as the forward
- * pass) and Z ({@link F32Winograd#outputAdjoint}) into {@code V[ξ][tile][Cp]} and {@code Z[ξ][kBlock][tile][NB]};
- * (3) per (ξ, output-channel block): dU += Zᵀ·V with {@link F32ConvWeightGradNhwc}'s 6-channel × NB register tile
+ * columns·m][Kp]}, zero outside P × Q and beyond K); (2) V (input transform, as the forward pass) and Z
+ * ({@link F32Winograd#outputAdjoint}) into {@code V[ξ][tile][Cp]} and {@code Z[ξ][kBlock][tile][NB]}; (3) per
+ * (ξ, output-channel block): dU += Zᵀ·V with {@link F32ConvWeightGradNhwc}'s 6-channel × NB register tile
  * ({@code tile6x2}: a 1×1 weight gradient whose "pixels" are the tiles), accumulators in a workspace between chunks.
- * Finally {@code Gᵀ dU G} per (k, c), vectorized over k. Every element is reduced in the same tile order whatever the thread
- * count (the threads split points, not tiles), so results do not depend on it.
+ * The batch is split into up to {@link #maxPartials} runs of images with partial sums of their own (while they fit
+ * {@link #PARTIALS_BYTES}): a task takes one run through the whole pipeline on its thread, and the partial sums are
+ * added in order at the end; a single run (one image, or large channel counts) has the threads split each chunk's
+ * rows, tiles and points instead. Finally {@code Gᵀ dU G} per (k, c), vectorized over k. The number of runs depends
+ * on the batch and shape only and every sum is formed in one fixed order, so results do not depend on the thread
+ * count.
  *
  * <p>Numerical error follows Winograd's forward (the transforms' constants reach 8 in A and 1/24 in G): measured in
  * {@code ConvWinogradErrorTest}, bounded in {@code ConvPropertiesTest} by the same floors as the forward pass.
@@ -55,6 +59,13 @@ final class F32WinogradWeightGrad {
      */
     static volatile long chunkBudgetBytes = Gemm.l2CacheBytes() / 2;
 
+    /**
+     * Tiles per chunk at least (when images are small): each strip's accumulators are loaded and stored once per chunk,
+     * and with 16 tiles that cost as much as the products (64→64 at 16², batch 16, 2 threads: 1.6 → 1.0 ms with 4
+     * images per chunk instead of 1).
+     */
+    private static final int MIN_TILES = 64;
+
     /** Dense 3×3, stride 1, dilation 1 (any padding). */
     static boolean applies(ConvGeom g) {
         return g.isWinogradShape() && g.groups() == 1;
@@ -69,34 +80,32 @@ final class F32WinogradWeightGrad {
                     + ", dilation " + g.dh() + "×" + g.dw() + ", groups " + g.groups());
         }
         int a2 = wino.alpha * wino.alpha, cp = F32Winograd.cPad(g), nb = F32ConvWeightGradNhwc.nb(g);
-        int kbs = (g.k() + nb - 1) / nb, kp = kbs * nb, strips = (g.c() + MR - 1) / MR;
-        int tilesPerImage = wino.tilesH(g) * wino.tilesW(g);
-        long perImage = 4L * a2 * tilesPerImage * (cp + kp);
-        int chunk = (int) Math.max(1, Math.min(g.n(), chunkBudgetBytes / perImage));
-        int chunks = (g.n() + chunk - 1) / chunk;
-        chunk = (g.n() + chunks - 1) / chunks; // even chunks
-        Buffers buf = BUFFERS.get();
-        long dyImage = (long) wino.tilesH(g) * wino.m * wino.tilesW(g) * wino.m * kp;
-        buf.ensure(chunk * wino.inputFloats(g), chunk * dyImage, (long) a2 * chunk * tilesPerImage * cp,
-                (long) a2 * chunk * tilesPerImage * kp);
+        int kbs = (g.k() + nb - 1) / nb, strips = (g.c() + MR - 1) / MR;
         long accFloats = (long) a2 * kbs * strips * MR * nb;
-        MemorySegment acc = Workspace.ofCurrentThread().floats(ACCUMULATORS, accFloats);
-        ConvEpilogue.zero(acc, 0, accFloats);
-        int[] channels = buf.channels(strips * MR);
-        for (int i = 0; i < strips * MR; i++) channels[i] = Math.min(i, g.c() - 1);
+        int partials = partials(g.n(), accFloats);
+        MemorySegment acc = Workspace.ofCurrentThread().floats(ACCUMULATORS, partials * accFloats);
+        ConvEpilogue.zero(acc, 0, partials * accFloats);
         Job job = JOB.get();
-        job.set(wino, g, x, xo, dy, dyo, buf, channels, acc, cp, nb, kbs, strips, tilesPerImage);
+        Pass shared = SHARED_PASS.get();
+        job.set(wino, g, x, xo, dy, dyo, acc, accFloats, cp, nb, kbs, strips, partials, shared);
         try {
-            for (int n0 = 0; n0 < g.n(); n0 += chunk) {
-                int images = Math.min(chunk, g.n() - n0);
-                job.n0 = n0;
-                job.images = images;
-                job.tiles = images * tilesPerImage;
-                job.phase = Phase.LAYOUT;
-                ComputePool.parallelFor(images * (wino.paddedH(g) + wino.tilesH(g) * wino.m), job);
-                job.phase = Phase.TRANSFORM;
-                ComputePool.parallelFor((job.tiles + TILES_PER_TASK - 1) / TILES_PER_TASK, job);
-                job.phase = Phase.PRODUCT;
+            if (partials == 1) {
+                // the threads split each chunk's rows, tiles and points
+                job.ensure(shared);
+                for (int n0 = 0; n0 < g.n(); n0 += job.chunk) {
+                    shared.start(n0, Math.min(job.chunk, g.n() - n0), job.tilesPerImage, 0);
+                    job.phase = Phase.LAYOUT;
+                    ComputePool.parallelFor(shared.images * (wino.paddedH(g) + wino.tilesH(g) * wino.m), job);
+                    job.phase = Phase.TRANSFORM;
+                    ComputePool.parallelFor((shared.tiles + TILES_PER_TASK - 1) / TILES_PER_TASK, job);
+                    job.phase = Phase.PRODUCT;
+                    ComputePool.parallelFor(a2 * kbs, job);
+                }
+            } else {
+                // each task runs the whole pipeline on its own images into its own partial sums, then they are added
+                job.phase = Phase.PARTIAL;
+                ComputePool.parallelFor(partials, job);
+                job.phase = Phase.REDUCE;
                 ComputePool.parallelFor(a2 * kbs, job);
             }
             job.phase = Phase.FILTER;
@@ -108,43 +117,126 @@ final class F32WinogradWeightGrad {
         }
     }
 
-    private enum Phase { LAYOUT, TRANSFORM, PRODUCT, FILTER }
+    /**
+     * Partial sums (each over a fixed run of images, added in order at the end): as many as {@link #maxPartials} and
+     * {@link #PARTIALS_BYTES} allow, at most one per image. A function of the batch and the shape only, so results do
+     * not depend on the thread count.
+     */
+    static int partials(int n, long accFloats) {
+        long byBudget = Math.max(1, PARTIALS_BYTES / (4 * accFloats));
+        return (int) Math.max(1, Math.min(Math.min(n, maxPartials), byBudget));
+    }
+
+    /** Bytes all partial sums may take. */
+    private static final long PARTIALS_BYTES = 16L << 20;
+
+    /**
+     * Most partial sums: the batch is split into this many runs of images, one task each, with no barrier per chunk.
+     * Batch 16, 32→32 at 32² / 64→64 at 16², ms (median): one sum split by the threads 2.2 / 1.6 (1 thread),
+     * 1.6 / 1.1 (2 threads); 2 runs 2.1–2.3 / 1.6–1.9, 1.1–1.2 / 0.9–1.0; 4 runs 2.4 / 2.1, 1.2 / 1.1; 8 runs 2.5 / 2.1,
+     * 1.3 / 1.3. Four, not two, so that up to four cores share the work (the count must not depend on the thread count,
+     * or results would). Package-private and mutable so that tests can force the single-sum path.
+     */
+    static volatile int maxPartials = 4;
+
+    private enum Phase { LAYOUT, TRANSFORM, PRODUCT, PARTIAL, REDUCE, FILTER }
+
+    /** One chunk of images in flight: the buffers it uses, its images and tiles, and where its sums go. */
+    private static final class Pass {
+        Buffers buf = new Buffers();
+        int n0, images, tiles;
+        long accBase;
+
+        void start(int n0, int images, int tilesPerImage, long accBase) {
+            this.n0 = n0; this.images = images; this.tiles = images * tilesPerImage; this.accBase = accBase;
+        }
+    }
+
+    /** The calling thread's pass (single-sum path) and each worker's own (partial-sum path). */
+    private static final ThreadLocal<Pass> SHARED_PASS = ThreadLocal.withInitial(Pass::new);
+    private static final ThreadLocal<Pass> WORKER_PASS = ThreadLocal.withInitial(Pass::new);
 
     /** One task of a phase; fields set per call, cleared after it. */
     private static final class Job implements IntConsumer {
         F32Winograd wino;
         ConvGeom g;
         MemorySegment x, dy, acc, dw;
-        long xo, dyo, dwo;
-        Buffers buf;
-        int[] channels;
-        int cp, nb, kbs, strips, tilesPerImage, n0, images, tiles;
+        long xo, dyo, dwo, accFloats;
+        Pass shared;
+        int[] channels = new int[0];
+        int cp, nb, kbs, strips, tilesPerImage, partials, chunk;
         Phase phase;
 
-        void set(F32Winograd wino, ConvGeom g, MemorySegment x, long xo, MemorySegment dy, long dyo, Buffers buf,
-                 int[] channels, MemorySegment acc, int cp, int nb, int kbs, int strips, int tilesPerImage) {
-            this.wino = wino; this.g = g; this.x = x; this.xo = xo; this.dy = dy; this.dyo = dyo; this.buf = buf;
-            this.channels = channels; this.acc = acc; this.cp = cp; this.nb = nb; this.kbs = kbs; this.strips = strips;
-            this.tilesPerImage = tilesPerImage;
+        void set(F32Winograd wino, ConvGeom g, MemorySegment x, long xo, MemorySegment dy, long dyo, MemorySegment acc,
+                 long accFloats, int cp, int nb, int kbs, int strips, int partials, Pass shared) {
+            this.wino = wino; this.g = g; this.x = x; this.xo = xo; this.dy = dy; this.dyo = dyo; this.acc = acc;
+            this.accFloats = accFloats; this.cp = cp; this.nb = nb; this.kbs = kbs; this.strips = strips;
+            this.partials = partials; this.shared = shared;
+            this.tilesPerImage = wino.tilesH(g) * wino.tilesW(g);
+            if (channels.length < strips * MR) channels = new int[strips * MR];
+            for (int i = 0; i < strips * MR; i++) channels[i] = Math.min(i, g.c() - 1);
+            // images per chunk: V and Z within the budget or at least MIN_TILES tiles, chunks of even size
+            long perImage = 4L * wino.alpha * wino.alpha * tilesPerImage * (cp + kbs * nb);
+            long byTiles = (MIN_TILES + tilesPerImage - 1) / tilesPerImage;
+            int per = (int) Math.max(1, Math.min(g.n(), Math.max(byTiles, chunkBudgetBytes / perImage)));
+            int chunks = (g.n() + per - 1) / per;
+            chunk = (g.n() + chunks - 1) / chunks;
         }
 
-        void clear() { wino = null; g = null; x = null; dy = null; acc = null; dw = null; buf = null; channels = null; }
+        /** Grows pass's buffers to one chunk. */
+        void ensure(Pass pass) {
+            int a2 = wino.alpha * wino.alpha, kp = kbs * nb;
+            long dyImage = (long) wino.tilesH(g) * wino.m * wino.tilesW(g) * wino.m * kp;
+            pass.buf.ensure(chunk * wino.inputFloats(g), chunk * dyImage, (long) a2 * chunk * tilesPerImage * cp,
+                    (long) a2 * chunk * tilesPerImage * kp);
+        }
+
+        void clear() { wino = null; g = null; x = null; dy = null; acc = null; dw = null; shared = null; }
 
         @Override
         public void accept(int t) {
             switch (phase) {
-                case LAYOUT -> layout(t);
-                case TRANSFORM -> transform(t * TILES_PER_TASK, Math.min(tiles, (t + 1) * TILES_PER_TASK));
-                case PRODUCT -> product(t / kbs, t % kbs);
+                case LAYOUT -> layout(shared, t);
+                case TRANSFORM -> transform(shared, t * TILES_PER_TASK, Math.min(shared.tiles, (t + 1) * TILES_PER_TASK));
+                case PRODUCT -> product(shared, t / kbs, t % kbs);
+                case PARTIAL -> partial(t);
+                case REDUCE -> reduce(t);
                 case FILTER -> filterAdjoint(t);
             }
         }
 
-        /** Task t: padded input row t of the chunk's images, then (t ≥ images·paddedH) one dy row. */
-        private void layout(int t) {
-            int hp = wino.paddedH(g);
+        /** Partial sum p: images [p·N/P, (p+1)·N/P) through the whole pipeline on this thread, chunk by chunk. */
+        private void partial(int p) {
+            Pass pass = WORKER_PASS.get();
+            ensure(pass);
+            int n = g.n(), i0 = (int) ((long) n * p / partials), i1 = (int) ((long) n * (p + 1) / partials);
+            int rows = wino.paddedH(g) + wino.tilesH(g) * wino.m, a2 = wino.alpha * wino.alpha;
+            for (int n0 = i0; n0 < i1; n0 += chunk) {
+                pass.start(n0, Math.min(chunk, i1 - n0), tilesPerImage, p * accFloats);
+                for (int t = 0; t < pass.images * rows; t++) layout(pass, t);
+                transform(pass, 0, pass.tiles);
+                for (int u = 0; u < a2 * kbs; u++) product(pass, u / kbs, u % kbs);
+            }
+        }
+
+        /** Partial sums 1 … P−1 of (point, kb) = (t / kbs, t mod kbs) added, in order, into partial 0. */
+        private void reduce(int t) {
+            long len = (long) strips * MR * nb, base = t * len;
+            for (int p = 1; p < partials; p++) {
+                long src = p * accFloats + base;
+                for (long i = 0; i < len; i += VL) {
+                    FloatVector a = FloatVector.fromMemorySegment(SP, acc, 4 * (base + i), NO);
+                    a.add(FloatVector.fromMemorySegment(SP, acc, 4 * (src + i), NO)).intoMemorySegment(acc, 4 * (base + i), NO);
+                }
+            }
+        }
+
+        /** Task t: padded input row t of the pass's images, then (t ≥ images·paddedH) one dy row. */
+        private void layout(Pass pass, int t) {
+            int hp = wino.paddedH(g), images = pass.images;
+            Buffers buf = pass.buf;
             if (t < images * hp) {
-                wino.prepareInput(g, x, xo, n0, t / hp, 0, t % hp, buf.inView);
+                wino.prepareInput(g, x, xo, pass.n0, t / hp, 0, t % hp, buf.inView);
                 return;
             }
             int u = t - images * hp, pt = wino.tilesH(g) * wino.m, qt = wino.tilesW(g) * wino.m;
@@ -156,13 +248,15 @@ final class F32WinogradWeightGrad {
                 ConvEpilogue.zero(buf.dyView, dst + (long) q * kp, (long) (qt - q) * kp);
             }
             if (row < g.p()) {
-                long src = dyo + ((long) (n0 + nl) * k * g.p() + row) * q;
+                long src = dyo + ((long) (pass.n0 + nl) * k * g.p() + row) * q;
                 F32Transpose.transpose(dy, src, (long) g.p() * q, buf.dyView, dst, kp, k, q);
             }
         }
 
-        /** V and Z of tiles [t0, t1) of the chunk. */
-        private void transform(int t0, int t1) {
+        /** V and Z of tiles [t0, t1) of the pass. */
+        private void transform(Pass pass, int t0, int t1) {
+            Buffers buf = pass.buf;
+            int tiles = pass.tiles;
             int m = wino.m, hp = wino.paddedH(g), wp = wino.paddedW(g), tw = wino.tilesW(g);
             int qt = tw * m, pt = wino.tilesH(g) * m, kp = kbs * nb;
             float[] tmp = TMP.get();
@@ -185,11 +279,13 @@ final class F32WinogradWeightGrad {
         }
 
         /** dU[point][kb] += Z[point][kb]ᵀ · V[point] over the chunk's tiles, one strip of 6 input channels at a time. */
-        private void product(int point, int kb) {
+        private void product(Pass pass, int point, int kb) {
+            Buffers buf = pass.buf;
+            int tiles = pass.tiles;
             int vBase = point * tiles * cp, zBase = (point * kbs + kb) * tiles * nb;
             for (int st = 0; st < strips; st++) {
                 int c0 = st * MR;
-                long a = ((long) (point * kbs + kb) * strips + st) * MR * nb;
+                long a = pass.accBase + ((long) (point * kbs + kb) * strips + st) * MR * nb;
                 if (nb == 2 * VL) {
                     F32ConvWeightGradNhwc.tile6x2(buf.v, vBase, 0, cp, 1, tiles, channels[c0], channels[c0 + 1],
                             channels[c0 + 2], channels[c0 + 3], channels[c0 + 4], channels[c0 + 5], buf.z, zBase, acc, a);
@@ -252,13 +348,6 @@ final class F32WinogradWeightGrad {
     private static final class Buffers {
         float[] in = new float[0], dy = new float[0], v = new float[0], z = new float[0];
         MemorySegment inView = MemorySegment.ofArray(in), dyView = MemorySegment.ofArray(dy);
-        int[] channels = new int[0];
-
-        int[] channels(int n) {
-            if (channels.length < n) channels = new int[n];
-            return channels;
-        }
-
         void ensure(long inFloats, long dyFloats, long vFloats, long zFloats) {
             if (in.length < inFloats) {
                 in = new float[arrayLength("padded input", inFloats)];
@@ -281,5 +370,4 @@ final class F32WinogradWeightGrad {
         }
     }
 
-    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 }
