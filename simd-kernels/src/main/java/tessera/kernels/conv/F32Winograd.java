@@ -325,6 +325,16 @@ final class F32Winograd {
         job.u = null; job.in = null; job.out = null;
     }
 
+    /**
+     * The distance in floats between consecutive point planes of a transformed-tile buffer holding {@code floats} per
+     * point: rounded up to 4 KiB and one cache line added, so that the α² planes a transform writes start on α²
+     * different lines modulo 4 KiB. (Planes a multiple of 4 KiB apart made every transform's stores alias its loads
+     * of the next tile in the store buffer.)
+     */
+    static int planeStride(int floats) {
+        return (floats + 1023) / 1024 * 1024 + 16;
+    }
+
     /** Tiles per block when the transformed filters are streamed from memory ({@link #streamsFilters}). */
     private static final int STREAM_TILES = 64;
 
@@ -376,11 +386,11 @@ final class F32Winograd {
         int cp = cPad(g), nb = nb(g), kbs = kBlocks(g), kp = kbs * nb, kt = g.groups() * kp;
         int tbp = (tbMax + MR - 1) / MR * MR, count = t1 - t0;
         Scratch sc = SCRATCH.get();
-        int vSize = a2 * tbp * cp;
+        int vStride = planeStride(tbp * cp), mStride = planeStride(tbp * kp), vSize = a2 * vStride;
         float[] vs = sc.patches(vSize + a2 * VL);
         int vBase = 0, tmpBase = vSize;
-        float[] ms = sc.products(a2 * tbp * kp + a2 * VL);
-        int mBase = 0, tmp2Base = a2 * tbp * kp;
+        float[] ms = sc.products(a2 * mStride + a2 * VL);
+        int mBase = 0, tmp2Base = a2 * mStride;
         int th = tilesH(g), tw = tilesW(g), hp = paddedH(g), wp = paddedW(g), pt = th * m, qt = tw * m;
         for (int gi = 0; gi < g.groups(); gi++) {
             // 1. input transform of each tile's α×α patch (read in place from the padded buffer) into V[point][tile][c]
@@ -388,7 +398,7 @@ final class F32Winograd {
                 int tile = t0 + t, nl = tile / (th * tw), rem = tile % (th * tw), ty = rem / tw, tx = rem % tw;
                 int base = (((nl * g.groups() + gi) * hp + ty * m) * wp + tx * m) * cp;
                 for (int cv = 0; cv < cp; cv += VL)
-                    inputTransform(in, base + cv, wp * cp, cp, vs, tmpBase, vs, vBase + t * cp + cv, tbp * cp);
+                    inputTransform(in, base + cv, wp * cp, cp, vs, tmpBase, vs, vBase + t * cp + cv, vStride);
             }
             // 2. GEMM per point
             int uGroup = gi * a2 * kbs * cp * nb;
@@ -396,8 +406,8 @@ final class F32Winograd {
                 for (int kb = kb0; kb < kb1; kb++) {
                     int uOff = uGroup + (pt2 * kbs + kb) * cp * nb;
                     for (int r0 = 0; r0 < count; r0 += MR) {
-                        int vOff = vBase + (pt2 * tbp + r0) * cp;
-                        int mOff = mBase + (pt2 * tbp + r0) * kp + kb * nb;
+                        int vOff = vBase + pt2 * vStride + r0 * cp;
+                        int mOff = mBase + pt2 * mStride + r0 * kp + kb * nb;
                         if (nb == 2 * VL) gemm4x2(vs, vOff, cp, u, uOff, g.cg(), ms, mOff, kp);
                         else gemm4x1(vs, vOff, cp, u, uOff, g.cg(), ms, mOff, kp);
                     }
@@ -408,7 +418,7 @@ final class F32Winograd {
                 int dst = ((nl * pt + ty * m) * qt + tx * m) * kt + gi * kp;
                 for (int kv = kb0 * nb; kv < kb1 * nb; kv += VL) {
                     if (kv >= g.kg()) break;
-                    outputTransform(ms, mBase + t * kp + kv, tbp * kp, tmp2Base, out, dst + kv, qt * kt, kt);
+                    outputTransform(ms, mBase + t * kp + kv, mStride, tmp2Base, out, dst + kv, qt * kt, kt);
                 }
             }
         }

@@ -187,8 +187,9 @@ final class F32WinogradWeightGrad {
         void ensure(Pass pass) {
             int a2 = wino.alpha * wino.alpha, kp = kbs * nb;
             long dyImage = (long) wino.tilesH(g) * wino.m * wino.tilesW(g) * wino.m * kp;
-            pass.buf.ensure(chunk * wino.inputFloats(g), chunk * dyImage, (long) a2 * chunk * tilesPerImage * cp,
-                    (long) a2 * chunk * tilesPerImage * kp);
+            int tiles = chunk * tilesPerImage;
+            pass.buf.ensure(chunk * wino.inputFloats(g), chunk * dyImage, (long) a2 * F32Winograd.planeStride(tiles * cp),
+                    (long) a2 * F32Winograd.planeStride(kbs * tiles * nb));
         }
 
         void clear() { wino = null; g = null; x = null; dy = null; acc = null; dw = null; shared = null; }
@@ -259,6 +260,7 @@ final class F32WinogradWeightGrad {
             int tiles = pass.tiles;
             int m = wino.m, hp = wino.paddedH(g), wp = wino.paddedW(g), tw = wino.tilesW(g);
             int qt = tw * m, pt = wino.tilesH(g) * m, kp = kbs * nb;
+            int vStride = F32Winograd.planeStride(tiles * cp), zStride = F32Winograd.planeStride(kbs * tiles * nb);
             float[] tmp = TMP.get();
             if (tmp.length < wino.alpha * wino.alpha * VL) {
                 tmp = new float[wino.alpha * wino.alpha * VL];
@@ -268,12 +270,12 @@ final class F32WinogradWeightGrad {
                 int nl = t / tilesPerImage, rem = t % tilesPerImage, ty = rem / tw, tx = rem % tw;
                 int in = ((nl * hp + ty * m) * wp + tx * m) * cp;
                 for (int cv = 0; cv < cp; cv += VL)
-                    wino.inputTransform(buf.in, in + cv, wp * cp, cp, tmp, 0, buf.v, t * cp + cv, tiles * cp);
+                    wino.inputTransform(buf.in, in + cv, wp * cp, cp, tmp, 0, buf.v, t * cp + cv, vStride);
                 int d = ((nl * pt + ty * m) * qt + tx * m) * kp;
                 for (int kv = 0; kv < kp; kv += VL) {
                     int kb = kv / nb;
                     wino.outputAdjoint(buf.dy, d + kv, qt * kp, kp, tmp, 0, buf.z, (kb * tiles + t) * nb + kv - kb * nb,
-                            kbs * tiles * nb);
+                            zStride);
                 }
             }
         }
@@ -282,7 +284,8 @@ final class F32WinogradWeightGrad {
         private void product(Pass pass, int point, int kb) {
             Buffers buf = pass.buf;
             int tiles = pass.tiles;
-            int vBase = point * tiles * cp, zBase = (point * kbs + kb) * tiles * nb;
+            int vBase = point * F32Winograd.planeStride(tiles * cp);
+            int zBase = point * F32Winograd.planeStride(kbs * tiles * nb) + kb * tiles * nb;
             for (int st = 0; st < strips; st++) {
                 int c0 = st * MR;
                 long a = pass.accBase + ((long) (point * kbs + kb) * strips + st) * MR * nb;
