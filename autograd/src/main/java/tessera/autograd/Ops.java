@@ -48,7 +48,7 @@ public final class Ops {
 
     /** y = a + b (NumPy broadcasting).   ∂a = Σ_broadcast g,  ∂b = Σ_broadcast g */
     public static Variable add(Variable a, Variable b) {
-        Tensor y = alloc(a, broadcast(a, b));
+        Tensor y = output(a, broadcast(a, b));
         Binary.apply(Binary.Op.ADD, a.value(), b.value(), y);
         return Graph.record("add", y, g -> new Tensor[]{reduceTo(g, a), reduceTo(g, b)}, a, b);
     }
@@ -167,18 +167,18 @@ public final class Ops {
      */
     public static Variable conv2d(Variable x, Variable w, Variable bias, ConvArgs args) {
         ConvSpec s = convSpec(x.shape(), w.shape(), args);
-        Tensor y = alloc(x, s.batch(), s.outChannels(), s.outH(), s.outW());
+        Tensor y = output(x, s.batch(), s.outChannels(), s.outH(), s.outW()); // Conv2d overwrites its outputs
         Conv2d.forward(s, ConvAlgorithm.AUTO, x.value(), w.value(), bias == null ? null : bias.value(), PostOps.NONE, y);
         return Graph.record("conv2d", y, g -> {
             Tensor dx = null, dw = null, db = null;
             if (x.requiresGrad()) {
-                dx = alloc(x, x.shape());
+                dx = output(x, x.shape());
                 Conv2d.backwardData(s, ConvAlgorithm.AUTO, g, w.value(), dx);
             }
             boolean needW = w.requiresGrad(), needB = bias != null && bias.requiresGrad();
             if (needW || needB) {
-                Tensor dwOut = alloc(w, w.shape());
-                db = needB ? alloc(bias, bias.shape()) : null;
+                Tensor dwOut = output(w, w.shape());
+                db = needB ? output(bias, bias.shape()) : null;
                 Conv2d.backwardWeights(s, ConvAlgorithm.AUTO, x.value(), g, dwOut, db);
                 dw = needW ? dwOut : null;
             }
@@ -343,10 +343,10 @@ public final class Ops {
      */
     public static Variable activation(Variable x, ActivationFn act) {
         if (act == null) throw new IllegalArgumentException("act must not be null (use ActivationFn.IDENTITY)");
-        Tensor y = alloc(x, x.shape());
+        Tensor y = output(x, x.shape()); // Activations overwrite their outputs
         Activations.forward(act, x.value(), y);
         return Graph.record(act.kind().name().toLowerCase(), y, g -> {
-            Tensor dx = alloc(x, x.shape());
+            Tensor dx = output(x, x.shape());
             Activations.backward(act, x.value(), y, g, dx);
             return new Tensor[]{dx};
         }, x);
@@ -396,12 +396,12 @@ public final class Ops {
     public static Variable batchNorm(Variable x, Variable gamma, Variable beta, Tensor runningMean, Tensor runningVar,
                                      boolean training, double momentum, double eps) {
         int c = x.dim(1);
-        Tensor y = alloc(x, x.shape());
+        Tensor y = output(x, x.shape()); // BatchNorm overwrites y (and dx, dgamma, dbeta)
         if (training) {
             Tensor mean = alloc(x, c), invStd = alloc(x, c);
             BatchNorm.forwardTraining(x.value(), gamma.value(), beta.value(), runningMean, runningVar, momentum, eps, y, mean, invStd);
             return Graph.record("batch_norm", y, g -> {
-                Tensor dx = alloc(x, x.shape()), dg = alloc(gamma, c), db = alloc(beta, c);
+                Tensor dx = output(x, x.shape()), dg = alloc(gamma, c), db = alloc(beta, c);
                 BatchNorm.backward(x.value(), gamma.value(), mean, invStd, g, dx, dg, db);
                 return new Tensor[]{dx, gamma.requiresGrad() ? dg : null, beta.requiresGrad() ? db : null};
             }, x, gamma, beta);
@@ -669,6 +669,9 @@ public final class Ops {
     // ================================================================ helpers
 
     static Tensor alloc(Variable like, int... shape) { return Scope.alloc(like.dtype(), shape); }
+
+    /** Uninitialized scope memory for the output of a kernel that overwrites all of it (see {@link Scope#allocUninitialized}). */
+    static Tensor output(Variable like, int... shape) { return Scope.allocUninitialized(like.dtype(), shape); }
 
     private static int[] broadcast(Variable a, Variable b) { return Shapes.broadcast(a.shape(), b.shape()); }
 

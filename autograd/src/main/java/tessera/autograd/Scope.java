@@ -1,6 +1,7 @@
 package tessera.autograd;
 
 import java.util.ArrayDeque;
+import tessera.memory.BlockCache;
 import tessera.memory.DType;
 import tessera.memory.Tensor;
 import tessera.memory.TensorArena;
@@ -16,12 +17,15 @@ import tessera.memory.TensorArena;
  *     optimizer.step();
  * }                             // activations, graph state and temporaries are freed here
  * }</pre>
- * Scopes nest; the innermost open scope on the thread is used.
+ * Scopes nest; the innermost open scope on the thread is used. A closed scope's memory is kept for the next scopes'
+ * allocations of the same sizes ({@link BlockCache}: at most one scope's worth; {@code BlockCache.shared().trim()}
+ * frees it), and is never reachable through the closed scope's tensors.
  */
 public final class Scope implements AutoCloseable {
     private static final ThreadLocal<ArrayDeque<Scope>> STACK = ThreadLocal.withInitial(ArrayDeque::new);
 
-    private final TensorArena arena = new TensorArena();
+    /** Recycling: a step's blocks serve the next step's allocations of the same sizes ({@link BlockCache}). */
+    private final TensorArena arena = new TensorArena(BlockCache.shared());
     private final Thread owner = Thread.currentThread();
     private boolean closed;
 
@@ -46,6 +50,14 @@ public final class Scope implements AutoCloseable {
 
     /** A zero-filled tensor in the current scope. */
     public static Tensor alloc(DType type, int... shape) { return current().arena.allocate(type, shape); }
+
+    /**
+     * A tensor in the current scope whose contents are unspecified (a recycled block's previous data): only for an
+     * output the caller overwrites entirely, e.g. a kernel documented to overwrite its output. Saves the zero fill.
+     */
+    public static Tensor allocUninitialized(DType type, int... shape) {
+        return current().arena.allocateUninitialized(type, shape);
+    }
 
     /** Off-heap bytes held by this scope. */
     public long bytes() { return arena.bytes(); }

@@ -121,7 +121,7 @@ public final class Variable {
                 if (prev == null) {
                     pending.put(in, gi);
                 } else {
-                    Tensor sum = Scope.alloc(prev.dtype(), prev.shape());
+                    Tensor sum = Scope.allocUninitialized(prev.dtype(), prev.shape());
                     Binary.apply(Binary.Op.ADD, prev, gi, sum);
                     pending.put(in, sum);
                 }

@@ -2,6 +2,8 @@ package tessera.memory;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A deterministic lifetime for off-heap memory: every tensor allocated from the arena is freed when it closes.
@@ -13,8 +15,39 @@ public final class TensorArena implements AutoCloseable {
     public static final long ALIGNMENT = 64;
 
     private final Arena arena = Arena.ofShared();
+    private final BlockCache cache;
+    private final List<BlockCache.Block> blocks;
     private long bytes;
     private boolean closed;
+
+    /** An arena whose allocations are freed to the system when it closes. */
+    public TensorArena() {
+        this(null);
+    }
+
+    /**
+     * A recycling arena when {@code cache} is non-null: allocations come from the cache when it holds a block of the
+     * same size (zero-filled again), and go back to it when the arena closes. Tensors allocated here still become
+     * inaccessible when the arena closes (each block is seen through a view bound to this arena's lifetime). Views
+     * are a restricted operation: without {@code --enable-native-access} for Tessera the JVM prints a warning once;
+     * where restricted operations are denied the arena allocates and frees as a plain one.
+     */
+    public TensorArena(BlockCache cache) {
+        this.cache = cache != null && RECYCLING ? cache : null;
+        this.blocks = this.cache == null ? null : new ArrayList<>();
+    }
+
+    /** Whether this JVM lets a block be viewed with another arena's lifetime (restricted methods allowed). */
+    private static final boolean RECYCLING = recyclingAllowed();
+
+    private static boolean recyclingAllowed() {
+        try (Arena probe = Arena.ofConfined()) {
+            MemorySegment.ofAddress(0).reinterpret(0, probe, null);
+            return true;
+        } catch (IllegalCallerException | UnsupportedOperationException denied) {
+            return false;
+        }
+    }
 
     /** A zero-filled contiguous tensor of {@code shape}; dimensions may be 0. */
     public Tensor allocate(DType type, int... shape) {
@@ -28,21 +61,48 @@ public final class TensorArena implements AutoCloseable {
         return new Tensor(seg, type, shape.clone(), Shapes.contiguousStrides(shape), 0, layout, null);
     }
 
+    /**
+     * A contiguous tensor whose contents are unspecified — in a recycling arena, whatever the reused block last held
+     * (a plain arena zero-fills anyway) — for an output the caller overwrites entirely before anything reads it.
+     */
+    public Tensor allocateUninitialized(DType type, int... shape) {
+        long count = Shapes.numel(shape);
+        MemorySegment seg = allocateBytes(Shapes.bytes(count, type), false);
+        return new Tensor(seg, type, shape.clone(), Shapes.contiguousStrides(shape), 0, Layout.defaultFor(shape.length), null);
+    }
+
     /** Raw zeroed bytes, aligned and padded as described above. */
-    public synchronized MemorySegment allocateBytes(long size) {
+    public MemorySegment allocateBytes(long size) {
+        return allocateBytes(size, true);
+    }
+
+    private synchronized MemorySegment allocateBytes(long size, boolean zero) {
         if (closed) throw new IllegalStateException("TensorArena is closed: cannot allocate " + size + " bytes");
         if (size < 0) throw new IllegalArgumentException("allocation size " + size + " is negative");
         if (size > Long.MAX_VALUE - ALIGNMENT) throw new IllegalArgumentException("allocation size " + size + " bytes is too large");
         long padded = Math.max(ALIGNMENT, (size + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT);
         MemorySegment seg;
         try {
-            seg = arena.allocate(padded, ALIGNMENT);
+            seg = cache == null ? arena.allocate(padded, ALIGNMENT) : recycled(padded, zero);
         } catch (OutOfMemoryError e) {
             throw new IllegalArgumentException("cannot allocate " + size + " bytes off-heap: " + e.getMessage());
         }
         bytes += padded;
         MemoryStats.allocated(padded);
         return seg.asSlice(0, size == 0 ? 0 : padded);
+    }
+
+    /** A block of {@code padded} bytes from the cache (or new, zeroed), seen with this arena's lifetime. */
+    private MemorySegment recycled(long padded, boolean zero) {
+        BlockCache.Block b = cache.take(padded);
+        if (b == null) {
+            Arena owner = Arena.ofShared();
+            b = new BlockCache.Block(owner, owner.allocate(padded, ALIGNMENT));
+        } else if (zero) {
+            b.raw().fill((byte) 0);
+        }
+        blocks.add(b);
+        return b.raw().reinterpret(padded, arena, null);
     }
 
     /** Bytes currently held by this arena. */
@@ -56,6 +116,10 @@ public final class TensorArena implements AutoCloseable {
         if (closed) return;
         closed = true;
         arena.close();
+        if (cache != null) {
+            cache.release(blocks);
+            blocks.clear();
+        }
         MemoryStats.freed(bytes);
         bytes = 0;
     }
