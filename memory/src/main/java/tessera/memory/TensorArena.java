@@ -37,6 +37,12 @@ public final class TensorArena implements AutoCloseable {
         this.blocks = this.cache == null ? null : new ArrayList<>();
     }
 
+    /**
+     * {@code -Dtessera.memory.poison=true}: uninitialized allocations are filled with NaN (all bits set) instead of
+     * being left as they were, so that an op reading memory it did not write fails loudly (the tests run this way).
+     */
+    private static final boolean POISON = Boolean.getBoolean("tessera.memory.poison");
+
     /** Whether this JVM lets a block be viewed with another arena's lifetime (restricted methods allowed). */
     private static final boolean RECYCLING = recyclingAllowed();
 
@@ -101,6 +107,7 @@ public final class TensorArena implements AutoCloseable {
         } else if (zero) {
             b.raw().fill((byte) 0);
         }
+        if (!zero && POISON) b.raw().fill((byte) 0xFF); // NaN everywhere: a reader of memory nobody wrote shows up
         blocks.add(b);
         return b.raw().reinterpret(padded, arena, null);
     }
