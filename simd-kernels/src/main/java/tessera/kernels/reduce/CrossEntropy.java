@@ -1,11 +1,11 @@
 package tessera.kernels.reduce;
 
-import static jdk.incubator.vector.VectorOperators.EXP;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import tessera.kernels.VectorMath;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -164,7 +164,7 @@ public final class CrossEntropy {
         for (int i = 0; i < c; i += l) {
             VectorMask<Float> m = S.indexInRange(i, c);
             FloatVector d = FloatVector.fromMemorySegment(S, xs, xo + 4L * i, NO, m).sub(max);
-            sv = sv.add(d.lanewise(EXP), m);
+            sv = sv.add(VectorMath.exp(d), m); // not lanewise(EXP): see VectorMath
             dv = dv.add(d, m);
         }
         double lse = Math.log(tessera.kernels.Lanes.sum(sv));

@@ -1,10 +1,10 @@
 package tessera.kernels.reduce;
 
-import static jdk.incubator.vector.VectorOperators.EXP;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import tessera.kernels.VectorMath;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -19,9 +19,9 @@ import tessera.memory.Tensor;
  *
  * <p>Shapes: any rank; x, y, dy, dx of one shape. Viewing the tensor as {@code [outer, len, inner]} around the
  * axis, the F32 path vectorizes along the axis when {@code inner == 1} and across {@code inner} otherwise; every
- * softmax row is computed by one thread in a fixed order (results independent of the thread count). exp is the
- * Vector API's lanewise EXP (1-ulp accuracy as {@link Math#exp}); sums accumulate in float32 lanes, so the relative
- * error grows like {@code len·ε₃₂} in the worst case. F64 tensors take the float64 reference. Non-contiguous tensors
+ * softmax row is computed by one thread in a fixed order (results independent of the thread count). exp is
+ * {@link tessera.kernels.VectorMath#exp} (within 2 ulp; the same bits before and after JIT compilation); sums
+ * accumulate in float32 lanes, so the relative error grows like {@code len·ε₃₂} in the worst case. F64 tensors take the float64 reference. Non-contiguous tensors
  * go through a contiguous copy.
  */
 public final class Softmax {
@@ -156,13 +156,13 @@ public final class Softmax {
         FloatVector sv = FloatVector.zero(S);
         long i = 0;
         for (long end = S.loopBound(len); i < end; i += S.length()) {
-            FloatVector e = FloatVector.fromMemorySegment(S, xs, xo + 4 * i, NO).sub(max).lanewise(EXP);
+            FloatVector e = VectorMath.exp(FloatVector.fromMemorySegment(S, xs, xo + 4 * i, NO).sub(max));
             sv = sv.add(e);
             if (store) e.intoMemorySegment(os, oo + 4 * i, NO);
         }
         if (i < len) {
             VectorMask<Float> m = S.indexInRange(i, len);
-            FloatVector e = ld(xs, xo + 4 * i, m).sub(max).lanewise(EXP);
+            FloatVector e = VectorMath.exp(ld(xs, xo + 4 * i, m).sub(max));
             sv = sv.add(e, m);
             if (store) e.intoMemorySegment(os, oo + 4 * i, NO, m);
         }
@@ -204,7 +204,7 @@ public final class Softmax {
         float sum = tessera.kernels.Lanes.sum(sv);
         for (long i = 0; i < len; i += S.length()) {
             VectorMask<Float> m = S.indexInRange(i, len);
-            ld(gs, go + 4 * i, m).sub(ld(xs, xo + 4 * i, m).lanewise(EXP).mul(sum)).intoMemorySegment(os, oo + 4 * i, NO, m);
+            ld(gs, go + 4 * i, m).sub(VectorMath.exp(ld(xs, xo + 4 * i, m)).mul(sum)).intoMemorySegment(os, oo + 4 * i, NO, m);
         }
     }
 
@@ -217,7 +217,7 @@ public final class Softmax {
             for (long k = 0; k < len; k++) max = max.max(ld(xs, xo + k * st, m));
             FloatVector sum = FloatVector.zero(S);
             for (long k = 0; k < len; k++) {
-                FloatVector e = ld(xs, xo + k * st, m).sub(max).lanewise(EXP);
+                FloatVector e = VectorMath.exp(ld(xs, xo + k * st, m).sub(max));
                 sum = sum.add(e);
                 if (kind == FWD) e.intoMemorySegment(os, oo + k * st, NO, m);
             }
@@ -225,7 +225,8 @@ public final class Softmax {
                 FloatVector inv = FloatVector.broadcast(S, 1f).div(sum);
                 for (long k = 0; k < len; k++) ld(os, oo + k * st, m).mul(inv).intoMemorySegment(os, oo + k * st, NO, m);
             } else {
-                FloatVector logSum = sum.lanewise(VectorOperators.LOG);
+                FloatVector logSum = sum;
+                for (int j = 0; j < S.length(); j++) logSum = logSum.withLane(j, (float) Math.log(sum.lane(j))); // not lanewise(LOG): see VectorMath
                 for (long k = 0; k < len; k++) ld(xs, xo + k * st, m).sub(max).sub(logSum).intoMemorySegment(os, oo + k * st, NO, m);
             }
         } else if (kind == BWD) {
@@ -238,7 +239,7 @@ public final class Softmax {
             FloatVector sum = FloatVector.zero(S);
             for (long k = 0; k < len; k++) sum = sum.add(ld(gs, go + k * st, m));
             for (long k = 0; k < len; k++) {
-                ld(gs, go + k * st, m).sub(ld(xs, xo + k * st, m).lanewise(EXP).mul(sum)).intoMemorySegment(os, oo + k * st, NO, m);
+                ld(gs, go + k * st, m).sub(VectorMath.exp(ld(xs, xo + k * st, m)).mul(sum)).intoMemorySegment(os, oo + k * st, NO, m);
             }
         }
     }

@@ -1,0 +1,44 @@
+package tessera.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.floats;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+import org.junit.jupiter.api.Test;
+
+/** {@link VectorMath#exp}: within 2 ulp of the correctly rounded e^x across the float range, and exact at the edges. */
+class VectorMathTest {
+    private static final VectorSpecies<Float> S = Species.FLOAT;
+
+    private static float exp(float x) {
+        float[] in = new float[S.length()], out = new float[S.length()];
+        java.util.Arrays.fill(in, x);
+        VectorMath.exp(FloatVector.fromArray(S, in, 0)).intoArray(out, 0);
+        return out[S.length() - 1];
+    }
+
+    @Test
+    void withinTwoUlpOfTheCorrectlyRoundedValue() {
+        qt().withExamples(20_000).forAll(floats().between(-103f, 88.7f)).checkAssert(x -> {
+            float want = (float) Math.exp(x), got = exp(x);
+            // subnormal results carry fewer bits: there, compare against the smallest normal's ulp
+            double ulps = Math.abs(got - want) / Math.ulp(Math.max(want, Float.MIN_NORMAL));
+            assertTrue(ulps <= 2, () -> "exp(" + x + ") = " + got + ", want " + want + " (" + ulps + " ulp)");
+        });
+    }
+
+    @Test
+    void edges() {
+        assertEquals(1f, exp(0f));
+        assertEquals(1f, exp(-0f));
+        assertEquals(0f, exp(Float.NEGATIVE_INFINITY));
+        assertEquals(0f, exp(-200f));
+        assertEquals(Float.POSITIVE_INFINITY, exp(Float.POSITIVE_INFINITY));
+        assertEquals(Float.POSITIVE_INFINITY, exp(100f));
+        assertTrue(Float.isNaN(exp(Float.NaN)));
+        assertEquals((float) Math.exp(-87.5), exp(-87.5f), Math.ulp(Float.MIN_NORMAL) * 2, "a subnormal result");
+    }
+}
