@@ -15,6 +15,7 @@ import jdk.incubator.vector.VectorSpecies;
 import tessera.kernels.Activation;
 import tessera.kernels.ActivationFn;
 import tessera.kernels.ComputePool;
+import tessera.kernels.VectorMath;
 import tessera.memory.DType;
 import tessera.memory.Tensor;
 
@@ -438,7 +439,7 @@ public final class Activations {
                 FloatVector mid = g.mul(x.div(3f).add(0.5f));
                 yield mid.blend(0f, x.compare(VectorOperators.LT, -3f)).blend(g, x.compare(VectorOperators.GT, 3f));
             }
-            case SELU -> g.mul(b).blend(g.mul(x.lanewise(EXP).mul(a * b)), x.compare(VectorOperators.LE, 0f));
+            case SELU -> g.mul(b).blend(g.mul(VectorMath.exp(x).mul(a * b)), x.compare(VectorOperators.LE, 0f));
             default -> throw new IllegalArgumentException(kind + " has its own backward kernel");
         };
     }
@@ -510,7 +511,7 @@ public final class Activations {
     }
 
     private static FloatVector sigmoid(FloatVector v) {
-        return v.broadcast(1f).div(v.neg().lanewise(EXP).add(1f));
+        return v.broadcast(1f).div(VectorMath.exp(v.neg()).add(1f));
     }
 
     /** log(1 + e^x) = max(x,0) + log1p(e^-|x|); x above the threshold passes through. */
@@ -620,7 +621,7 @@ public final class Activations {
     }
 
     private static FloatVector dElu(FloatVector x, FloatVector g, float alpha) {
-        return g.blend(g.mul(x.lanewise(EXP).mul(alpha)), x.compare(VectorOperators.LE, 0f));
+        return g.blend(g.mul(VectorMath.exp(x).mul(alpha)), x.compare(VectorOperators.LE, 0f));
     }
 
     private static FloatVector dSigmoid(FloatVector x, FloatVector g) {
