@@ -5,7 +5,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Transcendental functions on float vectors built only from IEEE-exact operations (add, multiply, fused multiply-add,
+ * Transcendental functions (exp, tanh) on float vectors built only from IEEE-exact operations (add, multiply, fused multiply-add,
  * integer bit manipulation), so they return the same bits in interpreted, C1- and C2-compiled code. The Vector API's
  * {@code lanewise(EXP)} does not: C2 calls a vectorized math library while the interpreter falls back to
  * {@code Math.exp}, and the two differ in the last bit, so a training run's losses depended on when the JIT compiled
@@ -45,5 +45,22 @@ public final class VectorMath {
         FloatVector e = y.mul(s1).mul(s2);
         // above the clamp: +∞; NaN: its integer conversion is 0, so restore it
         return e.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, HI)).blend(x, x.test(VectorOperators.IS_NAN));
+    }
+
+    /**
+     * tanh lane by lane, within 3 ulp of {@link Math#tanh} (Cephes' tanhf: an odd polynomial below |x| = 0.625, else
+     * 1 − 2 / (e^{2|x|} + 1) with {@link #exp}); ±1 for large |x|, NaN stays NaN.
+     */
+    public static FloatVector tanh(FloatVector x) {
+        FloatVector z = x.mul(x);
+        FloatVector p = z.fma(-5.70498872745e-3f, 2.06390887954e-2f);
+        p = p.fma(z, FloatVector.broadcast(x.species(), -5.37397155531e-2f));
+        p = p.fma(z, FloatVector.broadcast(x.species(), 1.33314422036e-1f));
+        p = p.fma(z, FloatVector.broadcast(x.species(), -3.33332819422e-1f));
+        FloatVector small = p.mul(z).fma(x, x);
+        FloatVector a = x.abs();
+        FloatVector large = x.broadcast(1f).sub(x.broadcast(2f).div(exp(a.add(a)).add(1f)));
+        large = large.blend(large.neg(), x.compare(VectorOperators.LT, 0f));
+        return large.blend(small, a.compare(VectorOperators.LE, 0.625f)).blend(x, x.test(VectorOperators.IS_NAN));
     }
 }

@@ -9,7 +9,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.junit.jupiter.api.Test;
 
-/** {@link VectorMath#exp}: within 2 ulp of the correctly rounded e^x across the float range, and exact at the edges. */
+/** {@link VectorMath}: exp within 2 ulp and tanh within 3 ulp of the correctly rounded values, and exact at the edges. */
 class VectorMathTest {
     private static final VectorSpecies<Float> S = Species.FLOAT;
 
@@ -40,5 +40,26 @@ class VectorMathTest {
         assertEquals(Float.POSITIVE_INFINITY, exp(100f));
         assertTrue(Float.isNaN(exp(Float.NaN)));
         assertEquals((float) Math.exp(-87.5), exp(-87.5f), Math.ulp(Float.MIN_NORMAL) * 2, "a subnormal result");
+    }
+
+    private static float tanh(float x) {
+        float[] in = new float[S.length()], out = new float[S.length()];
+        java.util.Arrays.fill(in, x);
+        VectorMath.tanh(FloatVector.fromArray(S, in, 0)).intoArray(out, 0);
+        return out[S.length() - 1];
+    }
+
+    @Test
+    void tanhWithinThreeUlp() {
+        qt().withExamples(20_000).forAll(floats().between(-12f, 12f)).checkAssert(x -> {
+            float want = (float) Math.tanh(x), got = tanh(x);
+            double ulps = Math.abs(got - want) / Math.ulp(Math.max(Math.abs(want), Float.MIN_NORMAL));
+            assertTrue(ulps <= 3, () -> "tanh(" + x + ") = " + got + ", want " + want + " (" + ulps + " ulp)");
+        });
+        assertEquals(1f, tanh(50f));
+        assertEquals(-1f, tanh(Float.NEGATIVE_INFINITY));
+        assertEquals(0f, tanh(0f));
+        assertEquals(1e-30f, tanh(1e-30f));
+        assertTrue(Float.isNaN(tanh(Float.NaN)));
     }
 }

@@ -420,7 +420,7 @@ public final class Activations {
             case LEAKY_RELU -> v.blend(v.mul(a), v.compare(VectorOperators.LE, 0f));
             case ELU -> elu(v, a);
             case SIGMOID -> sigmoid(v);
-            case TANH -> v.lanewise(TANH);
+            case TANH -> VectorMath.tanh(v);
             case SILU -> v.mul(sigmoid(v));
             case MISH -> mish(v);
             case SOFTPLUS -> softplus(v);
@@ -549,11 +549,11 @@ public final class Activations {
     private static void f32Tanh(MemorySegment xs, long xo, MemorySegment ys, long yo, long from, long to) {
         long i = from;
         for (long end = from + S.loopBound(to - from); i < end; i += S.length()) {
-            load(xs, xo, i).lanewise(TANH).intoMemorySegment(ys, yo + 4 * i, NO);
+            VectorMath.tanh(load(xs, xo, i)).intoMemorySegment(ys, yo + 4 * i, NO);
         }
         if (i < to) {
             VectorMask<Float> m = S.indexInRange(i, to);
-            load(xs, xo, i, m).lanewise(TANH).intoMemorySegment(ys, yo + 4 * i, NO, m);
+            VectorMath.tanh(load(xs, xo, i, m)).intoMemorySegment(ys, yo + 4 * i, NO, m);
         }
     }
 
@@ -630,7 +630,7 @@ public final class Activations {
     }
 
     private static FloatVector dTanh(FloatVector x, FloatVector g) {
-        FloatVector t = x.lanewise(TANH);
+        FloatVector t = VectorMath.tanh(x);
         return g.mul(t.mul(t).neg().add(1f));
     }
 
