@@ -33,7 +33,7 @@ public final class TensorArena implements AutoCloseable {
      * where restricted operations are denied the arena allocates and frees as a plain one.
      */
     public TensorArena(BlockCache cache) {
-        this.cache = cache != null && RECYCLING ? cache : null;
+        this.cache = cache != null && Recycling.ALLOWED ? cache : null;
         this.blocks = this.cache == null ? null : new ArrayList<>();
     }
 
@@ -43,15 +43,20 @@ public final class TensorArena implements AutoCloseable {
      */
     private static final boolean POISON = Boolean.getBoolean("tessera.memory.poison");
 
-    /** Whether this JVM lets a block be viewed with another arena's lifetime (restricted methods allowed). */
-    private static final boolean RECYCLING = recyclingAllowed();
+    /**
+     * Whether this JVM lets a block be viewed with another arena's lifetime (restricted methods allowed); probed when
+     * the first recycling arena is made, so plain arenas never call a restricted method.
+     */
+    private static final class Recycling {
+        static final boolean ALLOWED = probe();
 
-    private static boolean recyclingAllowed() {
-        try (Arena probe = Arena.ofConfined()) {
-            MemorySegment.ofAddress(0).reinterpret(0, probe, null);
-            return true;
-        } catch (IllegalCallerException | UnsupportedOperationException denied) {
-            return false;
+        private static boolean probe() {
+            try (Arena probe = Arena.ofConfined()) {
+                MemorySegment.ofAddress(0).reinterpret(0, probe, null);
+                return true;
+            } catch (IllegalCallerException | UnsupportedOperationException denied) {
+                return false;
+            }
         }
     }
 

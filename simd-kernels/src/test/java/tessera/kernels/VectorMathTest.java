@@ -13,12 +13,16 @@ import org.junit.jupiter.api.Test;
 class VectorMathTest {
     private static final VectorSpecies<Float> S = Species.FLOAT;
 
-    private static float exp(float x) {
-        float[] in = new float[S.length()], out = new float[S.length()];
-        java.util.Arrays.fill(in, x);
-        VectorMath.exp(FloatVector.fromArray(S, in, 0)).intoArray(out, 0);
+    /** f applied to a vector of x, its last lane. */
+    private static float lane(java.util.function.UnaryOperator<FloatVector> f, float x) {
+        float[] out = new float[S.length()];
+        f.apply(FloatVector.broadcast(S, x)).intoArray(out, 0);
         return out[S.length() - 1];
     }
+
+    private static float exp(float x) { return lane(VectorMath::exp, x); }
+
+    private static float tanh(float x) { return lane(VectorMath::tanh, x); }
 
     @Test
     void withinTwoUlpOfTheCorrectlyRoundedValue() {
@@ -40,13 +44,6 @@ class VectorMathTest {
         assertEquals(Float.POSITIVE_INFINITY, exp(100f));
         assertTrue(Float.isNaN(exp(Float.NaN)));
         assertEquals((float) Math.exp(-87.5), exp(-87.5f), Math.ulp(Float.MIN_NORMAL) * 2, "a subnormal result");
-    }
-
-    private static float tanh(float x) {
-        float[] in = new float[S.length()], out = new float[S.length()];
-        java.util.Arrays.fill(in, x);
-        VectorMath.tanh(FloatVector.fromArray(S, in, 0)).intoArray(out, 0);
-        return out[S.length() - 1];
     }
 
     @Test

@@ -308,29 +308,22 @@ final class F32ConvIm2col {
     private static void addBlock(MemorySegment dst, long d, long dStride, MemorySegment src, long o, long sStride, int rows,
                                  int len) {
         int lanes = VF.length(), full = len - len % lanes;
-        if (full == len || rows == 0) {
-            for (int p = 0; p < rows; p++, d += dStride, o += sStride)
-                for (int i = 0; i < full; i += lanes) {
-                    jdk.incubator.vector.FloatVector a = jdk.incubator.vector.FloatVector.fromMemorySegment(VF, dst, (d + i) * 4, java.nio.ByteOrder.nativeOrder());
-                    jdk.incubator.vector.FloatVector b = jdk.incubator.vector.FloatVector.fromMemorySegment(VF, src, (o + i) * 4, java.nio.ByteOrder.nativeOrder());
-                    a.add(b).intoMemorySegment(dst, (d + i) * 4, java.nio.ByteOrder.nativeOrder());
-                }
-            return;
-        }
-        jdk.incubator.vector.VectorMask<Float> m = VF.indexInRange(full, len);
+        jdk.incubator.vector.VectorMask<Float> m = full < len ? VF.indexInRange(full, len) : null;
+        java.nio.ByteOrder no = java.nio.ByteOrder.nativeOrder();
         for (int p = 0; p < rows; p++, d += dStride, o += sStride) {
             for (int i = 0; i < full; i += lanes) {
-                jdk.incubator.vector.FloatVector a = jdk.incubator.vector.FloatVector.fromMemorySegment(VF, dst, (d + i) * 4, java.nio.ByteOrder.nativeOrder());
-                jdk.incubator.vector.FloatVector b = jdk.incubator.vector.FloatVector.fromMemorySegment(VF, src, (o + i) * 4, java.nio.ByteOrder.nativeOrder());
-                a.add(b).intoMemorySegment(dst, (d + i) * 4, java.nio.ByteOrder.nativeOrder());
+                jdk.incubator.vector.FloatVector a = jdk.incubator.vector.FloatVector.fromMemorySegment(VF, dst, (d + i) * 4, no);
+                jdk.incubator.vector.FloatVector b = jdk.incubator.vector.FloatVector.fromMemorySegment(VF, src, (o + i) * 4, no);
+                a.add(b).intoMemorySegment(dst, (d + i) * 4, no);
             }
+            if (m == null) continue;
             if ((d + full + lanes) * 4 > dst.byteSize() || (o + full + lanes) * 4 > src.byteSize()) {
                 // a whole vector would reach past a segment's end: scalar
                 for (int i = full; i < len; i++) dst.setAtIndex(F, d + i, dst.getAtIndex(F, d + i) + src.getAtIndex(F, o + i));
             } else {
-                jdk.incubator.vector.FloatVector a = jdk.incubator.vector.FloatVector.fromMemorySegment(VF, dst, (d + full) * 4, java.nio.ByteOrder.nativeOrder(), m);
-                jdk.incubator.vector.FloatVector b = jdk.incubator.vector.FloatVector.fromMemorySegment(VF, src, (o + full) * 4, java.nio.ByteOrder.nativeOrder(), m);
-                a.add(b).intoMemorySegment(dst, (d + full) * 4, java.nio.ByteOrder.nativeOrder(), m);
+                jdk.incubator.vector.FloatVector a = jdk.incubator.vector.FloatVector.fromMemorySegment(VF, dst, (d + full) * 4, no, m);
+                jdk.incubator.vector.FloatVector b = jdk.incubator.vector.FloatVector.fromMemorySegment(VF, src, (o + full) * 4, no, m);
+                a.add(b).intoMemorySegment(dst, (d + full) * 4, no, m);
             }
         }
     }

@@ -1,15 +1,14 @@
 package tessera.kernels.reduce;
 
-
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import tessera.kernels.VectorMath;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import tessera.kernels.ComputePool;
+import tessera.kernels.VectorMath;
 import tessera.kernels.eltwise.TensorArgs;
 import tessera.memory.DType;
 import tessera.memory.Tensor;

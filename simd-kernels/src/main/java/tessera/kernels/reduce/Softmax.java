@@ -1,14 +1,13 @@
 package tessera.kernels.reduce;
 
-
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import tessera.kernels.VectorMath;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import tessera.kernels.ComputePool;
+import tessera.kernels.VectorMath;
 import tessera.kernels.eltwise.TensorArgs;
 import tessera.memory.DType;
 import tessera.memory.Tensor;
@@ -20,9 +19,9 @@ import tessera.memory.Tensor;
  * <p>Shapes: any rank; x, y, dy, dx of one shape. Viewing the tensor as {@code [outer, len, inner]} around the
  * axis, the F32 path vectorizes along the axis when {@code inner == 1} and across {@code inner} otherwise; every
  * softmax row is computed by one thread in a fixed order (results independent of the thread count). exp is
- * {@link tessera.kernels.VectorMath#exp} (within 2 ulp; the same bits before and after JIT compilation); sums
- * accumulate in float32 lanes, so the relative error grows like {@code len·ε₃₂} in the worst case. F64 tensors take the float64 reference. Non-contiguous tensors
- * go through a contiguous copy.
+ * {@link VectorMath#exp} (within 2 ulp; the same bits before and after JIT compilation); sums accumulate in float32
+ * lanes, so the relative error grows like {@code len·ε₃₂} in the worst case. F64 tensors take the float64 reference.
+ * Non-contiguous tensors go through a contiguous copy.
  */
 public final class Softmax {
     private static final VectorSpecies<Float> S = tessera.kernels.Species.FLOAT;
@@ -226,7 +225,8 @@ public final class Softmax {
                 for (long k = 0; k < len; k++) ld(os, oo + k * st, m).mul(inv).intoMemorySegment(os, oo + k * st, NO, m);
             } else {
                 FloatVector logSum = sum;
-                for (int j = 0; j < S.length(); j++) logSum = logSum.withLane(j, (float) Math.log(sum.lane(j))); // not lanewise(LOG): see VectorMath
+                // Math.log per lane, not lanewise(LOG), whose bits change when the JIT compiles it (see VectorMath)
+                for (int j = 0; j < S.length(); j++) logSum = logSum.withLane(j, (float) Math.log(sum.lane(j)));
                 for (long k = 0; k < len; k++) ld(xs, xo + k * st, m).sub(max).sub(logSum).intoMemorySegment(os, oo + k * st, NO, m);
             }
         } else if (kind == BWD) {
