@@ -353,11 +353,18 @@ final class F32Winograd {
     void prepareInput(ConvGeom g, MemorySegment x, long xo, int n0, int nl, int gi, int row, MemorySegment in) {
         int hp = paddedH(g), wp = paddedW(g), cp = cPad(g), cg = g.cg();
         long dst = (((long) nl * g.groups() + gi) * hp + row) * wp * cp;
-        ConvEpilogue.zero(in, dst, (long) wp * cp);
         int ih = row - g.pt();
-        if (ih < 0 || ih >= g.h()) return;
         int pl = g.pl(), w0 = Math.max(0, -pl), w1 = Math.min(g.w(), wp - pl);
-        if (w0 >= w1) return;
+        if (ih < 0 || ih >= g.h() || w0 >= w1) {
+            ConvEpilogue.zero(in, dst, (long) wp * cp);
+            return;
+        }
+        // zeros only where the transpose below writes nothing: the padding columns, or all if channels are padded
+        if (cp > cg) ConvEpilogue.zero(in, dst, (long) wp * cp);
+        else {
+            ConvEpilogue.zero(in, dst, (long) (w0 + pl) * cp);
+            ConvEpilogue.zero(in, dst + (long) (w1 + pl) * cp, (long) (wp - w1 - pl) * cp);
+        }
         long src = xo + (((long) (n0 + nl) * g.c() + (long) gi * cg) * g.h() + ih) * g.w() + w0;
         F32Transpose.transpose(x, src, (long) g.h() * g.w(), in, dst + (long) (w0 + pl) * cp, cp, cg, w1 - w0);
     }

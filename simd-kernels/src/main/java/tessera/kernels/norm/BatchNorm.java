@@ -17,13 +17,13 @@ import tessera.memory.Workspace;
  * ({@code track_running_stats=False}); saveMean/saveInvStd/dgamma/dbeta may be null when not wanted.
  *
  * <p>F32: each (n, c) plane is summed with float32 vector lanes, plane sums are added per channel in float64 in
- * plane order (independent of the thread count); variance is two-pass (Σ(x − mean)²). F64 tensors take the float64
+ * plane order (independent of the thread count); variance is two-pass (Σ(x − mean)²). Training work is split by
+ * channel: one task takes a channel's N planes through all its passes, so the later passes read them from cache. F64 tensors take the float64
  * reference. x/y/dy/dx must be contiguous for F32 (non-contiguous ones go through a contiguous copy).
  */
 public final class BatchNorm {
-    /** Per-plane partial sums; per-channel statistics and coefficients. */
-    private static final Workspace.Slot SLOT_PARTIAL = Workspace.slot("norm.batch.plane-partials"),
-            SLOT_CHANNEL = Workspace.slot("norm.batch.channel-stats");
+    /** Per-channel coefficients (inference). */
+    private static final Workspace.Slot SLOT_CHANNEL = Workspace.slot("norm.batch.channel-stats");
 
     private BatchNorm() {}
 
@@ -60,45 +60,33 @@ public final class BatchNorm {
             return;
         }
         int n = x.dim(0);
-        long planes = (long) n * c, inner = m / n;
+        long inner = m / n;
         MemorySegment xs = x.segment(), ys = y.segment();
         long xo = TensorArgs.byteOffset(x), yo = TensorArgs.byteOffset(y);
-        MemorySegment part = Workspace.ofCurrentThread().doubles(SLOT_PARTIAL, planes);
-        MemorySegment ch = Workspace.ofCurrentThread().doubles(SLOT_CHANNEL, 3L * c);   // mean, then [a_c, mean_c, beta_c]
-        int tasks = tasks(planes, x.numel());
-        // pass 1: plane sums → mean
+        int tasks = tasks(c, x.numel());
         ComputePool.parallelFor(tasks, t -> {
-            for (long p = planes * t / tasks; p < planes * (t + 1) / tasks; p++) {
-                part.setAtIndex(ValueLayout.JAVA_DOUBLE, p, PlaneF32.sum(xs, xo + 4 * p * inner, inner));
+            for (int k = c * t / tasks; k < c * (t + 1) / tasks; k++) {
+                long first = xo + 4L * k * inner, planeStride = 4L * c * inner;
+                // the channel's n planes: sums → mean, Σ (x − mean)² → var, then y (passes 2 and 3 from cache)
+                double s = 0;
+                for (int i = 0; i < n; i++) s += PlaneF32.sum(xs, first + i * planeStride, inner);
+                double mean = s / m;
+                double ssd = 0;
+                for (int i = 0; i < n; i++) ssd += PlaneF32.sumSquaredDeviation(xs, first + i * planeStride, inner, (float) mean);
+                double var = ssd / m, invStd = 1 / Math.sqrt(var + eps);
+                if (saveMean != null) setParam(saveMean, k, mean);
+                if (saveInvStd != null) setParam(saveInvStd, k, invStd);
+                if (runningMean != null) setParam(runningMean, k, (1 - momentum) * param(runningMean, k) + momentum * mean);
+                if (runningVar != null) setParam(runningVar, k, (1 - momentum) * param(runningVar, k) + momentum * var * m / (m - 1));
+                double a = invStd * (gamma == null ? 1 : param(gamma, k));
+                float meanHi = (float) mean, meanLo = (float) (mean - meanHi), af = (float) a;
+                float bf = beta == null ? 0f : (float) param(beta, k);
+                long yFirst = yo + 4L * k * inner;
+                for (int i = 0; i < n; i++) {
+                    PlaneF32.centredScaleShift(xs, first + i * planeStride, ys, yFirst + i * planeStride, inner, meanHi, meanLo, af, bf);
+                }
             }
         });
-        for (int k = 0; k < c; k++) {
-            double s = 0;
-            for (int i = 0; i < n; i++) s += part.getAtIndex(ValueLayout.JAVA_DOUBLE, (long) i * c + k);
-            ch.setAtIndex(ValueLayout.JAVA_DOUBLE, k, s / m);
-        }
-        // pass 2: Σ (x − mean)² per plane → var
-        ComputePool.parallelFor(tasks, t -> {
-            for (long p = planes * t / tasks; p < planes * (t + 1) / tasks; p++) {
-                float mean = (float) ch.getAtIndex(ValueLayout.JAVA_DOUBLE, p % c);
-                part.setAtIndex(ValueLayout.JAVA_DOUBLE, p, PlaneF32.sumSquaredDeviation(xs, xo + 4 * p * inner, inner, mean));
-            }
-        });
-        for (int k = 0; k < c; k++) {
-            double s = 0;
-            for (int i = 0; i < n; i++) s += part.getAtIndex(ValueLayout.JAVA_DOUBLE, (long) i * c + k);
-            double mean = ch.getAtIndex(ValueLayout.JAVA_DOUBLE, k);
-            double var = s / m, invStd = 1 / Math.sqrt(var + eps);
-            if (saveMean != null) saveMean.set(mean, k);
-            if (saveInvStd != null) saveInvStd.set(invStd, k);
-            if (runningMean != null) runningMean.set((1 - momentum) * runningMean.getDouble(k) + momentum * mean, k);
-            if (runningVar != null) runningVar.set((1 - momentum) * runningVar.getDouble(k) + momentum * var * m / (m - 1), k);
-            double a = invStd * (gamma == null ? 1 : gamma.getDouble(k));
-            ch.setAtIndex(ValueLayout.JAVA_DOUBLE, k, a);
-            ch.setAtIndex(ValueLayout.JAVA_DOUBLE, c + k, mean);
-            ch.setAtIndex(ValueLayout.JAVA_DOUBLE, 2L * c + k, beta == null ? 0 : beta.getDouble(k));
-        }
-        applyAffine(xs, xo, ys, yo, ch, c, planes, inner, tasks);
     }
 
     /** Inference: {@code y = (x − runningMean)/sqrt(runningVar + eps)·gamma + beta}; running stats required. y may be x. */
@@ -137,7 +125,7 @@ public final class BatchNorm {
             ch.setAtIndex(ValueLayout.JAVA_DOUBLE, 2L * c + k, beta == null ? 0 : param(beta, k));
         }
         applyAffine(x.segment(), TensorArgs.byteOffset(x), y.segment(), TensorArgs.byteOffset(y), ch, c, planes, inner,
-                tasks(planes, x.numel()));
+                (int) Math.min(planes, tasks(Integer.MAX_VALUE, x.numel())));
     }
 
     /**
@@ -168,46 +156,30 @@ public final class BatchNorm {
             return;
         }
         int n = x.dim(0);
-        long planes = (long) n * c, inner = m / Math.max(n, 1);
+        long inner = m / Math.max(n, 1);
         MemorySegment xs = x.segment(), gs = dy.segment(), ds = dx.segment();
         long xo = TensorArgs.byteOffset(x), go = TensorArgs.byteOffset(dy), dso = TensorArgs.byteOffset(dx);
-        MemorySegment part = Workspace.ofCurrentThread().doubles(SLOT_PARTIAL, 2 * planes);
-        MemorySegment ch = Workspace.ofCurrentThread().doubles(SLOT_CHANNEL, 4L * c);   // mean, k1, k2, k3
-        for (int k = 0; k < c; k++) ch.setAtIndex(ValueLayout.JAVA_DOUBLE, k, saveMean.getDouble(k));
-        int tasks = tasks(planes, x.numel());
+        int tasks = tasks(c, x.numel());
         ComputePool.parallelFor(tasks, t -> {
-            for (long p = planes * t / tasks; p < planes * (t + 1) / tasks; p++) {
-                float mean = (float) ch.getAtIndex(ValueLayout.JAVA_DOUBLE, p % c);
-                part.setAtIndex(ValueLayout.JAVA_DOUBLE, 2 * p, PlaneF32.sum(gs, go + 4 * p * inner, inner));
-                part.setAtIndex(ValueLayout.JAVA_DOUBLE, 2 * p + 1,
-                        PlaneF32.dotCentered(gs, go + 4 * p * inner, xs, xo + 4 * p * inner, inner, mean));
-            }
-        });
-        for (int k = 0; k < c; k++) {
-            double sdy = 0, sdyx = 0;
-            for (int i = 0; i < n; i++) {
-                sdy += part.getAtIndex(ValueLayout.JAVA_DOUBLE, 2 * ((long) i * c + k));
-                sdyx += part.getAtIndex(ValueLayout.JAVA_DOUBLE, 2 * ((long) i * c + k) + 1);
-            }
-            double mean = saveMean.getDouble(k), is = saveInvStd.getDouble(k), g = gamma == null ? 1 : gamma.getDouble(k);
-            double dg = sdyx * is;
-            if (dgamma != null) dgamma.set(dg, k);
-            if (dbeta != null) dbeta.set(sdy, k);
-            double k1 = g * is;
-            double k2 = -g * is * is * dg / m;
-            double k3 = -g * is * sdy / m;                 // dx = k1·dy + k2·(x − mean) + k3
-            ch.setAtIndex(ValueLayout.JAVA_DOUBLE, c + k, k1);
-            ch.setAtIndex(ValueLayout.JAVA_DOUBLE, 2L * c + k, k2);
-            ch.setAtIndex(ValueLayout.JAVA_DOUBLE, 3L * c + k, k3);
-        }
-        ComputePool.parallelFor(tasks, t -> {
-            for (long p = planes * t / tasks; p < planes * (t + 1) / tasks; p++) {
-                int k = (int) (p % c);
-                PlaneF32.linear2(gs, go + 4 * p * inner, xs, xo + 4 * p * inner, ds, dso + 4 * p * inner, inner,
-                        (float) ch.getAtIndex(ValueLayout.JAVA_DOUBLE, c + k),
-                        (float) ch.getAtIndex(ValueLayout.JAVA_DOUBLE, 2L * c + k),
-                        (float) ch.getAtIndex(ValueLayout.JAVA_DOUBLE, k),
-                        (float) ch.getAtIndex(ValueLayout.JAVA_DOUBLE, 3L * c + k));
+            for (int k = c * t / tasks; k < c * (t + 1) / tasks; k++) {
+                long planeStride = 4L * c * inner, at = 4L * k * inner;
+                // the channel's n planes: Σ dy and Σ dy·(x − mean), then dx (the second pass from cache)
+                double mean = param(saveMean, k), is = param(saveInvStd, k), g = gamma == null ? 1 : param(gamma, k);
+                float meanF = (float) mean;
+                double sdy = 0, sdyx = 0;
+                for (int i = 0; i < n; i++) {
+                    long off = at + i * planeStride;
+                    sdy += PlaneF32.sum(gs, go + off, inner);
+                    sdyx += PlaneF32.dotCentered(gs, go + off, xs, xo + off, inner, meanF);
+                }
+                double dg = sdyx * is;
+                if (dgamma != null) setParam(dgamma, k, dg);
+                if (dbeta != null) setParam(dbeta, k, sdy);
+                float k1 = (float) (g * is), k2 = (float) (-g * is * is * dg / m), k3 = (float) (-g * is * sdy / m);
+                for (int i = 0; i < n; i++) {                // dx = k1·dy + k2·(x − mean) + k3
+                    long off = at + i * planeStride;
+                    PlaneF32.linear2(gs, go + off, xs, xo + off, ds, dso + off, inner, k1, k2, meanF, k3);
+                }
             }
         });
     }
@@ -221,8 +193,16 @@ public final class BatchNorm {
                 : t.segment().getAtIndex(ValueLayout.JAVA_DOUBLE_UNALIGNED, e);
     }
 
-    private static int tasks(long planes, long numel) {
-        return (int) Math.max(1, Math.min(planes, numel < (1 << 15) ? 1 : ComputePool.threads()));
+    /** Element k of a float [C] tensor (any stride) set to v, without varargs allocation. */
+    private static void setParam(Tensor t, int k, double v) {
+        long e = t.offset() + k * t.stride(0);
+        if (t.dtype() == DType.F32) t.segment().setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, e, (float) v);
+        else t.segment().setAtIndex(ValueLayout.JAVA_DOUBLE_UNALIGNED, e, v);
+    }
+
+    /** Tasks for work split by channel: one below 32 Ki elements, else one per pool thread (at most one per channel). */
+    private static int tasks(int channels, long numel) {
+        return (int) Math.max(1, Math.min(channels, numel < (1 << 15) ? 1 : ComputePool.threads()));
     }
 
     /** y plane p = x plane p · a[p % c] + b[p % c] (coefficients as doubles in ch[0..2c)). */

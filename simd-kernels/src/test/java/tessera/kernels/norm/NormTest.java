@@ -55,6 +55,41 @@ class NormTest {
     @Test
     void batchNormTrainingOutputOfCloseValuesInASmallChannel() { checkBatchNorm(2, 2, 1, 849L); }
 
+    /**
+     * Above 32 Ki elements the channels are split between threads: every output, statistic and gradient has the
+     * same bits on one and two threads, and still matches the float64 reference.
+     */
+    @Test
+    void batchNormIsThreadCountIndependent() {
+        qt().withExamples(6).forAll(integers().between(2, 4), integers().between(1, 7), integers().between(4000, 9000), longs().between(1, 1_000_000))
+                .checkAssert((n, c, hw, seed) -> {
+                    int saved = ComputePool.threads();
+                    try {
+                        ComputePool.setThreads(1);
+                        float[][] one = batchNormOutputs(n, c, hw, seed);
+                        ComputePool.setThreads(2);
+                        float[][] two = batchNormOutputs(n, c, hw, seed);
+                        for (int i = 0; i < one.length; i++) assertArrayEquals(one[i], two[i], "output " + i);
+                        checkBatchNorm(n, c, hw, seed);
+                    } finally {
+                        ComputePool.setThreads(saved);
+                    }
+                });
+    }
+
+    /** y, saveMean, saveInvStd, running mean and variance, dx, dgamma, dbeta of one training step's batch norm. */
+    private static float[][] batchNormOutputs(int n, int c, int hw, long seed) {
+        try (Tensor x = uniform(seed, -2, 3, n, c, hw); Tensor g = uniform(seed + 1, 0.5, 1.5, c); Tensor b = uniform(seed + 2, -1, 1, c);
+             Tensor dy = uniform(seed + 3, -1, 1, n, c, hw); Tensor rm = uniform(seed + 4, -1, 1, c); Tensor rv = uniform(seed + 5, 0.5, 2, c);
+             Tensor y = Tensor.zeros(n, c, hw); Tensor sm = Tensor.zeros(c); Tensor si = Tensor.zeros(c);
+             Tensor dx = Tensor.zeros(n, c, hw); Tensor dg = Tensor.zeros(c); Tensor db = Tensor.zeros(c)) {
+            BatchNorm.forwardTraining(x, g, b, rm, rv, 0.1, 1e-5, y, sm, si);
+            BatchNorm.backward(x, g, sm, si, dy, dx, dg, db);
+            return new float[][] {y.toFloatArray(), sm.toFloatArray(), si.toFloatArray(), rm.toFloatArray(), rv.toFloatArray(),
+                    dx.toFloatArray(), dg.toFloatArray(), db.toFloatArray()};
+        }
+    }
+
     private static void checkBatchNorm(int n, int c, int hw, long seed) {
                 if (n * hw < 2) return;
                 try (Tensor x = uniform(seed, -2, 3, n, c, hw); Tensor g = uniform(seed + 1, 0.5, 1.5, c); Tensor b = uniform(seed + 2, -1, 1, c);
