@@ -3,6 +3,7 @@ package tessera.kernels.conv;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.function.IntConsumer;
 
 import jdk.incubator.vector.FloatVector;
@@ -21,12 +22,10 @@ import tessera.memory.Workspace;
  * a stride-1 one), so the microkernel needs no bounds checks. The microkernel computes 6 output pixels (consecutive in
  * the flattened P·Q index, so row ends cost nothing) × NB channels: 12 (or 6) accumulators, one broadcast input load
  * per pixel and tap. Any stride, dilation, padding (even negative) and group count. Threads: per image,
- * groups × kBlocks × pixel chunks. Scratch: workspace slots 0 (padded input), 1 (packed weights), 2 (dw accumulator),
- * 3 (transposed dy), 5 (per-task tile).
+ * groups × kBlocks × pixel chunks. Scratch: a per-thread Java array (padded input, {@link #paddedPlanes}), workspace
+ * slots for the packed weights, dw accumulator, transposed dy and per-task tile.
  */
 final class F32ConvDirect {
-    /** Zero-padded copy of the input planes (forward and input-gradient passes). */
-    static final Workspace.Slot PADDED_INPUT = Workspace.slot("conv.direct.padded-input");
     /** Weights repacked into output-channel blocks ({@link #packWeights}). */
     static final Workspace.Slot PACKED_WEIGHTS = Workspace.slot("conv.direct.packed-weights");
     /** One row tile of outputs × channel blocks. */
@@ -88,33 +87,51 @@ final class F32ConvDirect {
      * element (i, j) = logical(i − pt, j − pl), where the logical input is the source upsampled by (uh, uw) with zeros.
      */
     static void padPlanes(MemorySegment x, long xo, int srcH, int srcW, int uh, int uw, int pt, int pl,
-                          MemorySegment xp, int hp, int wp, int c0, int c1) {
+                          float[] xp, int hp, int wp, int c0, int c1) {
         int logH = (srcH - 1) * uh + 1, logW = (srcW - 1) * uw + 1;
         for (int c = c0; c < c1; c++) {
-            long src = xo + (long) c * srcH * srcW, dst = (long) c * hp * wp;
+            long src = xo + (long) c * srcH * srcW;
+            int dst = c * hp * wp;
             for (int i = 0; i < hp; i++) {
-                long row = dst + (long) i * wp;
+                int row = dst + i * wp;
                 int li = i - pt;
                 if (li < 0 || li >= logH || li % uh != 0) {
-                    ConvEpilogue.zero(xp, row, wp);
+                    Arrays.fill(xp, row, row + wp, 0f);
                     continue;
                 }
                 long srow = src + (long) (li / uh) * srcW;
                 if (uw == 1) {
                     int j0 = Math.max(0, pl), j1 = Math.min(wp, pl + srcW);
-                    if (j0 > 0) ConvEpilogue.zero(xp, row, Math.min(j0, wp));
-                    if (j1 > j0) MemorySegment.copy(x, (srow + j0 - pl) * 4, xp, (row + j0) * 4, (long) (j1 - j0) * 4);
+                    if (j0 > 0) Arrays.fill(xp, row, row + Math.min(j0, wp), 0f);
+                    if (j1 > j0) MemorySegment.copy(x, F, (srow + j0 - pl) * 4, xp, row + j0, j1 - j0);
                     int z = Math.max(j1, j0);
-                    if (z < wp) ConvEpilogue.zero(xp, row + z, (wp - z));
+                    if (z < wp) Arrays.fill(xp, row + z, row + wp, 0f);
                 } else {
                     for (int j = 0; j < wp; j++) {
                         int lj = j - pl;
-                        float v = (lj < 0 || lj >= logW || lj % uw != 0) ? 0f : x.getAtIndex(F, srow + lj / uw);
-                        xp.setAtIndex(F, row + j, v);
+                        xp[row + j] = (lj < 0 || lj >= logW || lj % uw != 0) ? 0f : x.getAtIndex(F, srow + lj / uw);
                     }
                 }
             }
         }
+    }
+
+    /**
+     * The calling thread's padded-input planes: a Java array, whose scalar loads C2 compiles to plain moves. With a
+     * segment, the broadcasts' loads went through calls that C2 sometimes did not inline, and then boxed the live
+     * accumulators on the heap around each call (in about half of the JVM runs: 24–36 MB per training step, forward
+     * 30% slower). Grows only.
+     */
+    private static final ThreadLocal<float[][]> PLANES = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
+
+    static float[] paddedPlanes(ConvGeom g, long floats) {
+        if (floats > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("direct convolution: the zero-padded input of one image (" + g.c() + " channels of "
+                    + padH(g) + "x" + padW(g) + ") needs " + floats + " floats, more than a Java array holds");
+        }
+        float[][] holder = PLANES.get();
+        if (holder[0].length < floats) holder[0] = new float[(int) floats];
+        return holder[0];
     }
 
     // ---------------------------------------------------------------- forward
@@ -122,7 +139,8 @@ final class F32ConvDirect {
     /** Reusable per-calling-thread job (no allocation per call). */
     private static final class Fwd implements IntConsumer {
         ConvGeom g;
-        MemorySegment xp, pw, y, bias, res;
+        float[] xp;
+        MemorySegment pw, y, bias, res;
         long yo, bo, ro;
         int hp, wp, chunks, chunk;
         ActivationFn act;
@@ -149,7 +167,7 @@ final class F32ConvDirect {
                         MemorySegment y, long yo) {
         int hp = padH(g), wp = padW(g);
         long planeFloats = (long) g.c() * hp * wp + PX * (long) Math.max(g.sw(), 1) + 64;
-        MemorySegment xp = Workspace.ofCurrentThread().floats(PADDED_INPUT, planeFloats);
+        float[] xp = paddedPlanes(g, planeFloats);
         int pq = g.p() * g.q();
         int blocks = g.groups() * kBlocks(g);
         int threads = ComputePool.threads();
@@ -172,18 +190,18 @@ final class F32ConvDirect {
     static int roundUp(int v, int m) { return (v + m - 1) / m * m; }
 
     /** Output pixels [j0, j1) (flattened p·Q+q) of k-block kb in group gi. */
-    static void forwardTask(ConvGeom g, MemorySegment xp, int hp, int wp, MemorySegment pw, int gi, int kb, int j0, int j1,
+    static void forwardTask(ConvGeom g, float[] xp, int hp, int wp, MemorySegment pw, int gi, int kb, int j0, int j1,
                             MemorySegment y, long yo, MemorySegment bias, long bo, MemorySegment res, long ro,
                             ActivationFn act) {
         int nb = nb(g), cg = g.cg(), kg = g.kg(), q = g.q(), pq = g.p() * q;
         long wOff = ((long) gi * kBlocks(g) + kb) * cg * g.r() * g.s() * nb;
-        long xOff = (long) gi * cg * hp * wp;
+        int xOff = gi * cg * hp * wp;
         MemorySegment tile = Workspace.ofCurrentThread().floats(OUTPUT_TILE, (long) PX * nb);
         int kLo = gi * kg + kb * nb, kCount = Math.min(nb, kg - kb * nb);
-        long hpwp = (long) hp * wp;
+        int hpwp = hp * wp;
         for (int j = j0; j < j1; j += PX) {
             int last = Math.min(j1, pq) - 1;
-            long b0 = xOff + base(g, wp, j), b1 = xOff + base(g, wp, Math.min(j + 1, last)),
+            int b0 = xOff + base(g, wp, j), b1 = xOff + base(g, wp, Math.min(j + 1, last)),
                     b2 = xOff + base(g, wp, Math.min(j + 2, last)), b3 = xOff + base(g, wp, Math.min(j + 3, last)),
                     b4 = xOff + base(g, wp, Math.min(j + 4, last)), b5 = xOff + base(g, wp, Math.min(j + 5, last));
             if (nb == 2 * VL) kernel6x2(xp, b0, b1, b2, b3, b4, b5, cg, g.r(), g.s(), g.dh(), g.dw(), hpwp, wp, pw, wOff, tile);
@@ -202,33 +220,33 @@ final class F32ConvDirect {
         }
     }
 
-    private static long base(ConvGeom g, int wp, int j) {
+    private static int base(ConvGeom g, int wp, int j) {
         int p = j / g.q(), q = j - p * g.q();
-        return (long) p * g.sh() * wp + (long) q * g.sw();
+        return p * g.sh() * wp + q * g.sw();
     }
 
-    static void kernel6x2(MemorySegment xp, long b0, long b1, long b2, long b3, long b4, long b5, int cg, int R, int S,
-                          int dh, int dw, long hpwp, int wp, MemorySegment pw, long wOff, MemorySegment tile) {
+    static void kernel6x2(float[] xp, int b0, int b1, int b2, int b3, int b4, int b5, int cg, int R, int S,
+                          int dh, int dw, int hpwp, int wp, MemorySegment pw, long wOff, MemorySegment tile) {
         FloatVector a00 = FloatVector.zero(SP), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00,
                 a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
         long wi = wOff * 4;
         for (int c = 0; c < cg; c++) {
             for (int r = 0; r < R; r++) {
-                long t = c * hpwp + (long) r * dh * wp;
+                int t = c * hpwp + r * dh * wp;
                 for (int s = 0; s < S; s++, t += dw, wi += 8L * VL) {
                     FloatVector w0 = FloatVector.fromMemorySegment(SP, pw, wi, NO);
                     FloatVector w1 = FloatVector.fromMemorySegment(SP, pw, wi + 4L * VL, NO);
-                    FloatVector x = FloatVector.broadcast(SP, xp.getAtIndex(F, b0 + t));
+                    FloatVector x = FloatVector.broadcast(SP, xp[b0 + t]);
                     a00 = w0.fma(x, a00); a01 = w1.fma(x, a01);
-                    x = FloatVector.broadcast(SP, xp.getAtIndex(F, b1 + t));
+                    x = FloatVector.broadcast(SP, xp[b1 + t]);
                     a10 = w0.fma(x, a10); a11 = w1.fma(x, a11);
-                    x = FloatVector.broadcast(SP, xp.getAtIndex(F, b2 + t));
+                    x = FloatVector.broadcast(SP, xp[b2 + t]);
                     a20 = w0.fma(x, a20); a21 = w1.fma(x, a21);
-                    x = FloatVector.broadcast(SP, xp.getAtIndex(F, b3 + t));
+                    x = FloatVector.broadcast(SP, xp[b3 + t]);
                     a30 = w0.fma(x, a30); a31 = w1.fma(x, a31);
-                    x = FloatVector.broadcast(SP, xp.getAtIndex(F, b4 + t));
+                    x = FloatVector.broadcast(SP, xp[b4 + t]);
                     a40 = w0.fma(x, a40); a41 = w1.fma(x, a41);
-                    x = FloatVector.broadcast(SP, xp.getAtIndex(F, b5 + t));
+                    x = FloatVector.broadcast(SP, xp[b5 + t]);
                     a50 = w0.fma(x, a50); a51 = w1.fma(x, a51);
                 }
             }
@@ -242,21 +260,21 @@ final class F32ConvDirect {
         a50.intoMemorySegment(tile, 10 * v, NO); a51.intoMemorySegment(tile, 11 * v, NO);
     }
 
-    static void kernel6x1(MemorySegment xp, long b0, long b1, long b2, long b3, long b4, long b5, int cg, int R, int S,
-                          int dh, int dw, long hpwp, int wp, MemorySegment pw, long wOff, MemorySegment tile) {
+    static void kernel6x1(float[] xp, int b0, int b1, int b2, int b3, int b4, int b5, int cg, int R, int S,
+                          int dh, int dw, int hpwp, int wp, MemorySegment pw, long wOff, MemorySegment tile) {
         FloatVector a0 = FloatVector.zero(SP), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
         long wi = wOff * 4;
         for (int c = 0; c < cg; c++) {
             for (int r = 0; r < R; r++) {
-                long t = c * hpwp + (long) r * dh * wp;
+                int t = c * hpwp + r * dh * wp;
                 for (int s = 0; s < S; s++, t += dw, wi += 4L * VL) {
                     FloatVector w0 = FloatVector.fromMemorySegment(SP, pw, wi, NO);
-                    a0 = w0.fma(FloatVector.broadcast(SP, xp.getAtIndex(F, b0 + t)), a0);
-                    a1 = w0.fma(FloatVector.broadcast(SP, xp.getAtIndex(F, b1 + t)), a1);
-                    a2 = w0.fma(FloatVector.broadcast(SP, xp.getAtIndex(F, b2 + t)), a2);
-                    a3 = w0.fma(FloatVector.broadcast(SP, xp.getAtIndex(F, b3 + t)), a3);
-                    a4 = w0.fma(FloatVector.broadcast(SP, xp.getAtIndex(F, b4 + t)), a4);
-                    a5 = w0.fma(FloatVector.broadcast(SP, xp.getAtIndex(F, b5 + t)), a5);
+                    a0 = w0.fma(FloatVector.broadcast(SP, xp[b0 + t]), a0);
+                    a1 = w0.fma(FloatVector.broadcast(SP, xp[b1 + t]), a1);
+                    a2 = w0.fma(FloatVector.broadcast(SP, xp[b2 + t]), a2);
+                    a3 = w0.fma(FloatVector.broadcast(SP, xp[b3 + t]), a3);
+                    a4 = w0.fma(FloatVector.broadcast(SP, xp[b4 + t]), a4);
+                    a5 = w0.fma(FloatVector.broadcast(SP, xp[b5 + t]), a5);
                 }
             }
         }
@@ -288,7 +306,8 @@ final class F32ConvDirect {
 
     private static final class Bwd implements IntConsumer {
         ConvGeom g;
-        MemorySegment xp, dyT, acc;
+        float[] xp;
+        MemorySegment dyT, acc;
         int hp, wp, tapBlocks;
 
         @Override
@@ -308,7 +327,7 @@ final class F32ConvDirect {
         int tapBlocks = (taps + PX - 1) / PX;
         int blocks = g.groups() * kbs;
         Workspace ws = Workspace.ofCurrentThread();
-        MemorySegment xp = ws.floats(PADDED_INPUT, (long) g.c() * hp * wp + 64);
+        float[] xp = paddedPlanes(g, (long) g.c() * hp * wp + 64);
         MemorySegment dyT = ws.floats(DY_BLOCKED, (long) blocks * pq * nb);
         MemorySegment acc = ws.floats(WEIGHT_GRAD_ACC, (long) blocks * tapBlocks * PX * nb);
         acc.asSlice(0, (long) blocks * tapBlocks * PX * nb * 4).fill((byte) 0);
@@ -353,11 +372,11 @@ final class F32ConvDirect {
     }
 
     /** acc[kbAll][tap block tb][6 taps][nb] += Σ_pixels dyT[pix][nb]·x[tap at pix]. */
-    static void weightTask(ConvGeom g, MemorySegment xp, int hp, int wp, MemorySegment dyT, MemorySegment acc, int kbAll, int tb) {
+    static void weightTask(ConvGeom g, float[] xp, int hp, int wp, MemorySegment dyT, MemorySegment acc, int kbAll, int tb) {
         int nb = nb(g), kbs = kBlocks(g), gi = kbAll / kbs;
         int taps = g.cg() * g.r() * g.s(), pq = g.p() * g.q();
-        long xOff = (long) gi * g.cg() * hp * wp;
-        long o0 = xOff + tapOffset(g, hp, wp, Math.min(tb * PX, taps - 1)),
+        int xOff = gi * g.cg() * hp * wp;
+        int o0 = xOff + tapOffset(g, hp, wp, Math.min(tb * PX, taps - 1)),
                 o1 = xOff + tapOffset(g, hp, wp, Math.min(tb * PX + 1, taps - 1)),
                 o2 = xOff + tapOffset(g, hp, wp, Math.min(tb * PX + 2, taps - 1)),
                 o3 = xOff + tapOffset(g, hp, wp, Math.min(tb * PX + 3, taps - 1)),
@@ -366,38 +385,39 @@ final class F32ConvDirect {
         long dBase = (long) kbAll * pq * nb;
         long aBase = ((long) kbAll * ((taps + PX - 1) / PX) + tb) * PX * nb;
         for (int p = 0; p < g.p(); p++) {
-            long rowBase = (long) p * g.sh() * wp;
+            int rowBase = p * g.sh() * wp;
             long d = dBase + (long) p * g.q() * nb;
             if (nb == 2 * VL) weightRow6x2(xp, rowBase, g.sw(), g.q(), o0, o1, o2, o3, o4, o5, dyT, d, acc, aBase);
             else weightRow6x1(xp, rowBase, g.sw(), g.q(), o0, o1, o2, o3, o4, o5, dyT, d, acc, aBase);
         }
     }
 
-    private static long tapOffset(ConvGeom g, int hp, int wp, int tap) {
+    private static int tapOffset(ConvGeom g, int hp, int wp, int tap) {
         int rs = g.r() * g.s();
         int c = tap / rs, r = (tap % rs) / g.s(), s = tap % g.s();
-        return (long) c * hp * wp + (long) r * g.dh() * wp + (long) s * g.dw();
+        return c * hp * wp + r * g.dh() * wp + s * g.dw();
     }
 
-    static void weightRow6x2(MemorySegment xp, long rowBase, int sw, int q, long o0, long o1, long o2, long o3, long o4,
-                             long o5, MemorySegment dyT, long d, MemorySegment acc, long aBase) {
+    static void weightRow6x2(float[] xp, int rowBase, int sw, int q, int o0, int o1, int o2, int o3, int o4,
+                             int o5, MemorySegment dyT, long d, MemorySegment acc, long aBase) {
         FloatVector a00 = FloatVector.zero(SP), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00,
                 a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
-        long b = rowBase, di = d * 4;
+        int b = rowBase;
+        long di = d * 4;
         for (int j = 0; j < q; j++, b += sw, di += 8L * VL) {
             FloatVector w0 = FloatVector.fromMemorySegment(SP, dyT, di, NO);
             FloatVector w1 = FloatVector.fromMemorySegment(SP, dyT, di + 4L * VL, NO);
-            FloatVector x = FloatVector.broadcast(SP, xp.getAtIndex(F, b + o0));
+            FloatVector x = FloatVector.broadcast(SP, xp[b + o0]);
             a00 = w0.fma(x, a00); a01 = w1.fma(x, a01);
-            x = FloatVector.broadcast(SP, xp.getAtIndex(F, b + o1));
+            x = FloatVector.broadcast(SP, xp[b + o1]);
             a10 = w0.fma(x, a10); a11 = w1.fma(x, a11);
-            x = FloatVector.broadcast(SP, xp.getAtIndex(F, b + o2));
+            x = FloatVector.broadcast(SP, xp[b + o2]);
             a20 = w0.fma(x, a20); a21 = w1.fma(x, a21);
-            x = FloatVector.broadcast(SP, xp.getAtIndex(F, b + o3));
+            x = FloatVector.broadcast(SP, xp[b + o3]);
             a30 = w0.fma(x, a30); a31 = w1.fma(x, a31);
-            x = FloatVector.broadcast(SP, xp.getAtIndex(F, b + o4));
+            x = FloatVector.broadcast(SP, xp[b + o4]);
             a40 = w0.fma(x, a40); a41 = w1.fma(x, a41);
-            x = FloatVector.broadcast(SP, xp.getAtIndex(F, b + o5));
+            x = FloatVector.broadcast(SP, xp[b + o5]);
             a50 = w0.fma(x, a50); a51 = w1.fma(x, a51);
         }
         long v = 4L * VL, a = aBase * 4;
@@ -406,18 +426,19 @@ final class F32ConvDirect {
         addInto(acc, a + 8 * v, a40); addInto(acc, a + 9 * v, a41); addInto(acc, a + 10 * v, a50); addInto(acc, a + 11 * v, a51);
     }
 
-    static void weightRow6x1(MemorySegment xp, long rowBase, int sw, int q, long o0, long o1, long o2, long o3, long o4,
-                             long o5, MemorySegment dyT, long d, MemorySegment acc, long aBase) {
+    static void weightRow6x1(float[] xp, int rowBase, int sw, int q, int o0, int o1, int o2, int o3, int o4,
+                             int o5, MemorySegment dyT, long d, MemorySegment acc, long aBase) {
         FloatVector a0 = FloatVector.zero(SP), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
-        long b = rowBase, di = d * 4;
+        int b = rowBase;
+        long di = d * 4;
         for (int j = 0; j < q; j++, b += sw, di += 4L * VL) {
             FloatVector w0 = FloatVector.fromMemorySegment(SP, dyT, di, NO);
-            a0 = w0.fma(FloatVector.broadcast(SP, xp.getAtIndex(F, b + o0)), a0);
-            a1 = w0.fma(FloatVector.broadcast(SP, xp.getAtIndex(F, b + o1)), a1);
-            a2 = w0.fma(FloatVector.broadcast(SP, xp.getAtIndex(F, b + o2)), a2);
-            a3 = w0.fma(FloatVector.broadcast(SP, xp.getAtIndex(F, b + o3)), a3);
-            a4 = w0.fma(FloatVector.broadcast(SP, xp.getAtIndex(F, b + o4)), a4);
-            a5 = w0.fma(FloatVector.broadcast(SP, xp.getAtIndex(F, b + o5)), a5);
+            a0 = w0.fma(FloatVector.broadcast(SP, xp[b + o0]), a0);
+            a1 = w0.fma(FloatVector.broadcast(SP, xp[b + o1]), a1);
+            a2 = w0.fma(FloatVector.broadcast(SP, xp[b + o2]), a2);
+            a3 = w0.fma(FloatVector.broadcast(SP, xp[b + o3]), a3);
+            a4 = w0.fma(FloatVector.broadcast(SP, xp[b + o4]), a4);
+            a5 = w0.fma(FloatVector.broadcast(SP, xp[b + o5]), a5);
         }
         long v = 4L * VL, a = aBase * 4;
         addInto(acc, a, a0); addInto(acc, a + v, a1); addInto(acc, a + 2 * v, a2);
