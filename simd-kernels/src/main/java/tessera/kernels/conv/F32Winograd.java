@@ -132,24 +132,25 @@ final class F32Winograd {
         double[] f = sc.filterTaps, t = sc.filterRows;
         if (sc.filterRow.length < cg * 9) sc.filterRow = new double[cg * 9];
         double[] taps = sc.filterRow;
-        int[] gather = sc.filterGather(), scatter = sc.filterScatter(nb);
+        float[] lanes = sc.filterLanes;
         int vd = DSP.length(), cVec = cg - cg % vd;
         for (int row = row0; row < row1; row++) {
             int gi = row / kg, ko = row % kg;
-            // the row's filters as float64, taps[c·9 + r·3 + s] (the adjoint reads them transposed and flipped)
+            // the row's filters as float64, tap-major: taps[(r·3 + s)·cg + c] (the adjoint reads them transposed and flipped)
             for (int c = 0; c < cg; c++)
                 for (int r = 0; r < 3; r++)
                     for (int s = 0; s < 3; s++) {
                         long src = adjoint
                                 ? ((((long) gi * cg + c) * kg + ko) * 3 + (2 - r)) * 3 + (2 - s)
                                 : ((((long) gi * kg + ko) * cg + c) * 3 + r) * 3 + s;
-                        taps[c * 9 + r * 3 + s] = w.getAtIndex(F, wo + src);
+                        taps[(r * 3 + s) * cg + c] = w.getAtIndex(F, wo + src);
                     }
             int kb = ko / nb, j = ko % nb;
             // input channels vd at a time: the same products and sums, lane by lane, as the scalar loop below
-            for (int c0 = 0; c0 < cVec; c0 += vd) filterVector(gm, taps, c0, gather, u, (gi * a2 * kbs + kb) * cp * nb + c0 * nb + j, kbs * cp * nb, scatter);
+            for (int c0 = 0; c0 < cVec; c0 += vd)
+                filterVector(gm, taps, cg, c0, u, (gi * a2 * kbs + kb) * cp * nb + c0 * nb + j, kbs * cp * nb, nb, lanes);
             for (int c = cVec; c < cg; c++) {
-                System.arraycopy(taps, c * 9, f, 0, 9);
+                for (int k = 0; k < 9; k++) f[k] = taps[k * cg + c];
                 for (int i = 0; i < alpha; i++)
                     for (int s = 0; s < 3; s++)
                         t[i * 3 + s] = gm[i][0] * f[s] + gm[i][1] * f[3 + s] + gm[i][2] * f[6 + s];
@@ -170,17 +171,19 @@ final class F32Winograd {
             jdk.incubator.vector.VectorShape.forBitSize(Math.max(64, DSP.vectorBitSize() / 2)));
 
     /**
-     * U = G·g·Gᵀ for input channels c0 … c0 + vd − 1 of one filter row ({@code taps[c·9 + r·3 + s]}, float64), written
-     * to {@code u[dst0 + point·pointStride + lane·nb]} ({@code scatter} = lane·nb) rounded to float once.
+     * U = G·g·Gᵀ for input channels c0 … c0 + vd − 1 of one filter row ({@code taps[(r·3 + s)·cg + c]}, float64),
+     * written to {@code u[dst0 + point·pointStride + lane·nb]} rounded to float once. Contiguous loads and scalar
+     * strided stores: with the Vector API's gather and scatter, C2 sometimes left the index arithmetic as an
+     * allocating call.
      */
-    private void filterVector(double[][] gm, double[] taps, int c0, int[] gather, float[] u, int dst0, int pointStride,
-                              int[] scatter) {
-        int a = alpha;
-        DoubleVector f0 = DoubleVector.fromArray(DSP, taps, c0 * 9, gather, 0), f1 = DoubleVector.fromArray(DSP, taps, c0 * 9 + 1, gather, 0),
-                f2 = DoubleVector.fromArray(DSP, taps, c0 * 9 + 2, gather, 0), f3 = DoubleVector.fromArray(DSP, taps, c0 * 9 + 3, gather, 0),
-                f4 = DoubleVector.fromArray(DSP, taps, c0 * 9 + 4, gather, 0), f5 = DoubleVector.fromArray(DSP, taps, c0 * 9 + 5, gather, 0),
-                f6 = DoubleVector.fromArray(DSP, taps, c0 * 9 + 6, gather, 0), f7 = DoubleVector.fromArray(DSP, taps, c0 * 9 + 7, gather, 0),
-                f8 = DoubleVector.fromArray(DSP, taps, c0 * 9 + 8, gather, 0);
+    private void filterVector(double[][] gm, double[] taps, int cg, int c0, float[] u, int dst0, int pointStride, int nb,
+                              float[] lanes) {
+        int a = alpha, vd = lanes.length;
+        DoubleVector f0 = DoubleVector.fromArray(DSP, taps, c0), f1 = DoubleVector.fromArray(DSP, taps, cg + c0),
+                f2 = DoubleVector.fromArray(DSP, taps, 2 * cg + c0), f3 = DoubleVector.fromArray(DSP, taps, 3 * cg + c0),
+                f4 = DoubleVector.fromArray(DSP, taps, 4 * cg + c0), f5 = DoubleVector.fromArray(DSP, taps, 5 * cg + c0),
+                f6 = DoubleVector.fromArray(DSP, taps, 6 * cg + c0), f7 = DoubleVector.fromArray(DSP, taps, 7 * cg + c0),
+                f8 = DoubleVector.fromArray(DSP, taps, 8 * cg + c0);
         for (int i = 0; i < a; i++) {
             double g0 = gm[i][0], g1 = gm[i][1], g2 = gm[i][2];
             DoubleVector t0 = f0.mul(g0).add(f3.mul(g1)).add(f6.mul(g2));
@@ -188,8 +191,9 @@ final class F32Winograd {
             DoubleVector t2 = f2.mul(g0).add(f5.mul(g1)).add(f8.mul(g2));
             for (int l = 0; l < a; l++) {
                 DoubleVector v = t0.mul(gm[l][0]).add(t1.mul(gm[l][1])).add(t2.mul(gm[l][2]));
-                FloatVector vf = (FloatVector) v.convertShape(VectorOperators.D2F, FSP_HALF, 0);
-                vf.intoArray(u, dst0 + (i * a + l) * pointStride, scatter, 0);
+                ((FloatVector) v.convertShape(VectorOperators.D2F, FSP_HALF, 0)).intoArray(lanes, 0);
+                int dst = dst0 + (i * a + l) * pointStride;
+                for (int lane = 0; lane < vd; lane++) u[dst + lane * nb] = lanes[lane];
             }
         }
     }
@@ -615,24 +619,8 @@ final class F32Winograd {
         final double[] filterTaps = new double[9], filterRows = new double[6 * 3];
         /** One filter row (all input channels' taps) in float64. */
         double[] filterRow = new double[0];
-        private final int[] gather = new int[DSP.length()];
-        private int[] scatter = new int[DSP.length()];
-        private int scatterNb = -1;
-
-        /** Lane offsets of one tap across input channels in {@link #filterRow}: lane·9. */
-        int[] filterGather() {
-            for (int i = 0; i < gather.length; i++) gather[i] = 9 * i;
-            return gather;
-        }
-
-        /** Lane offsets of consecutive input channels in the transformed filters: lane·nb. */
-        int[] filterScatter(int nb) {
-            if (scatterNb != nb) {
-                for (int i = 0; i < scatter.length; i++) scatter[i] = nb * i;
-                scatterNb = nb;
-            }
-            return scatter;
-        }
+        /** One transformed point of {@link DoubleVector} lanes, rounded to float, before its strided stores. */
+        final float[] filterLanes = new float[DSP.length()];
         MemorySegment inputSegment = MemorySegment.ofArray(inputArray), outputSegment = MemorySegment.ofArray(outputArray);
 
         MemorySegment input(long floats) {

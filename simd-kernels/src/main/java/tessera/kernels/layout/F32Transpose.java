@@ -6,12 +6,14 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
+import tessera.memory.Workspace;
 
 /**
  * f32-transpose: {@code dst[c·dstLd + r] = src[r·srcLd + c]} for a {@code rows × cols} float matrix, the engine of
  * the layout conversions in {@link Layouts}. Full square tiles of the vector length (16 on AVX-512, 8 on AVX2) are
  * transposed in registers with two-source lane selects (log2(L) butterfly stages); the ragged edges as partial tiles
- * (masked loads and stores around a heap tile); without a 256-bit species, scalar loops.
+ * (masked loads and stores around a scratch tile); without a 256-bit species, scalar loops. The tiles work on native
+ * memory only: heap operands are staged through native workspace scratch.
  */
 public final class F32Transpose {
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
@@ -32,67 +34,97 @@ public final class F32Transpose {
         transpose(src, srcOff, srcLd, dst, dstOff, dstLd, rows, cols, PREFERRED_TILE);
     }
 
-    /** As above with an explicit tile edge (16, 8 or 0), so tests can check every variant on any machine. */
+    /** Native scratch for a heap operand's block (see {@link #transpose}): its copy in, or the transpose before copy-out. */
+    private static final Workspace.Slot STAGE_IN = Workspace.slot("layout.transpose.stage-in"),
+            STAGE_OUT = Workspace.slot("layout.transpose.stage-out"),
+            EDGE = Workspace.slot("layout.transpose.edge-tile");
+
+    /**
+     * As above with an explicit tile edge (16, 8 or 0), so tests can check every variant on any machine.
+     *
+     * <p>The register tiles only ever see native segments: a heap operand's block is copied through native scratch
+     * (one bulk copy when its rows are contiguous). A tile method that saw heap and native segments got a bimorphic
+     * profile at each of its 32 accesses, and C2 then sometimes compiled it with some lane selects left as calls to
+     * their allocating Java fallback, for the life of the JVM (JFR: 35–54 GB allocated per 4 s of training).
+     */
     static void transpose(MemorySegment src, long srcOff, long srcLd, MemorySegment dst, long dstOff, long dstLd,
                           int rows, int cols, int tile) {
-        int fullRows = tile == 0 ? 0 : rows - rows % tile;
-        int fullCols = tile == 0 ? 0 : cols - cols % tile;
-        if (tile != 0) {
-            long sLdB = srcLd * 4, dLdB = dstLd * 4;
-            for (int r0 = 0; r0 < fullRows; r0 += tile) {
-                for (int c0 = 0; c0 < fullCols; c0 += tile) {
-                    long s = (srcOff + r0 * srcLd + c0) * 4, d = (dstOff + c0 * dstLd + r0) * 4;
-                    if (tile == 16) tile16(src, s, sLdB, dst, d, dLdB);
-                    else tile8(src, s, sLdB, dst, d, dLdB);
-                }
-            }
-        }
+        if (rows <= 0 || cols <= 0) return;
         if (tile == 0) {
             scalar(src, srcOff, srcLd, dst, dstOff, dstLd, 0, rows, 0, cols);
             return;
         }
-        // ragged edges as partial tiles through a small heap tile (a 14- or 7-wide map is all edge: scalar copies
+        if (src.isNative() && dst.isNative()) {
+            tiles(src, srcOff, srcLd, dst, dstOff, dstLd, rows, cols, tile);
+            return;
+        }
+        Workspace ws = Workspace.ofCurrentThread();
+        long n = (long) rows * cols;
+        if (!src.isNative()) {
+            MemorySegment in = ws.floats(STAGE_IN, n);
+            copyBlock(src, srcOff, srcLd, in, 0, cols, rows, cols);
+            src = in;
+            srcOff = 0;
+            srcLd = cols;
+        }
+        if (dst.isNative()) {
+            tiles(src, srcOff, srcLd, dst, dstOff, dstLd, rows, cols, tile);
+        } else {
+            MemorySegment out = ws.floats(STAGE_OUT, n);
+            tiles(src, srcOff, srcLd, out, 0, rows, rows, cols, tile);
+            copyBlock(out, 0, rows, dst, dstOff, dstLd, cols, rows);
+        }
+    }
+
+    /** {@code nRows} runs of {@code rowLen} floats from s (row stride sLd) to d (row stride dLd); one copy if both are dense. */
+    private static void copyBlock(MemorySegment s, long sOff, long sLd, MemorySegment d, long dOff, long dLd, int nRows, int rowLen) {
+        if (sLd == rowLen && dLd == rowLen) {
+            MemorySegment.copy(s, sOff * 4, d, dOff * 4, (long) nRows * rowLen * 4);
+            return;
+        }
+        for (int i = 0; i < nRows; i++) MemorySegment.copy(s, (sOff + i * sLd) * 4, d, (dOff + i * dLd) * 4, (long) rowLen * 4);
+    }
+
+    /** Full register tiles, then the ragged edges as partial tiles; native segments only. */
+    private static void tiles(MemorySegment src, long srcOff, long srcLd, MemorySegment dst, long dstOff, long dstLd,
+                              int rows, int cols, int tile) {
+        int fullRows = rows - rows % tile;
+        int fullCols = cols - cols % tile;
+        long sLdB = srcLd * 4, dLdB = dstLd * 4;
+        for (int r0 = 0; r0 < fullRows; r0 += tile) {
+            for (int c0 = 0; c0 < fullCols; c0 += tile) {
+                long s = (srcOff + r0 * srcLd + c0) * 4, d = (dstOff + c0 * dstLd + r0) * 4;
+                if (tile == 16) tile16(src, s, sLdB, dst, d, dLdB);
+                else tile8(src, s, sLdB, dst, d, dLdB);
+            }
+        }
+        // ragged edges as partial tiles through a small scratch tile (a 14- or 7-wide map is all edge: scalar copies
         // were a fifth of a Winograd convolution's time on 14×14 and 56×56 maps)
+        if (fullCols == cols && fullRows == rows) return;
+        MemorySegment edge = Workspace.ofCurrentThread().floats(EDGE, 512);
         for (int r0 = 0; r0 < fullRows; r0 += tile)
-            if (fullCols < cols) edgeTile(src, srcOff, srcLd, dst, dstOff, dstLd, r0, fullCols, tile, cols - fullCols, tile);
+            if (fullCols < cols) edgeTile(src, srcOff, srcLd, dst, dstOff, dstLd, r0, fullCols, tile, cols - fullCols, tile, edge);
         for (int c0 = 0; c0 < cols; c0 += tile)
             if (fullRows < rows) edgeTile(src, srcOff, srcLd, dst, dstOff, dstLd, fullRows, c0, rows - fullRows,
-                    Math.min(tile, cols - c0), tile);
+                    Math.min(tile, cols - c0), tile, edge);
     }
-
-    /** Per-thread 16×16 (or 8×8) tiles for the partial-tile path: the gathered source and its transpose. */
-    private static final class EdgeScratch {
-        final float[] in = new float[256], out = new float[256];
-        final MemorySegment inSeg = MemorySegment.ofArray(in), outSeg = MemorySegment.ofArray(out);
-    }
-
-    private static final ThreadLocal<EdgeScratch> EDGE = ThreadLocal.withInitial(EdgeScratch::new);
 
     /**
-     * Rows [r0, r0 + nRows) × columns [c0, c0 + nCols) (each ≤ tile): masked row loads into a heap tile, the register
-     * transpose, masked stores of the nCols destination rows. Lanes outside the block are never read from src nor
-     * written to dst.
+     * Rows [r0, r0 + nRows) × columns [c0, c0 + nCols) (each ≤ tile): masked row loads into the scratch tile (floats
+     * 0..255; its transpose at 256..511), the register transpose, masked stores of the nCols destination rows. Lanes
+     * outside the block are never read from src nor written to dst.
      */
     private static void edgeTile(MemorySegment src, long srcOff, long srcLd, MemorySegment dst, long dstOff, long dstLd,
-                                 int r0, int c0, int nRows, int nCols, int tile) {
-        EdgeScratch e = EDGE.get();
-        if (tile == 16) {
-            VectorSpecies<Float> sp = FloatVector.SPECIES_512;
-            VectorMask<Float> cm = sp.indexInRange(0, nCols), rm = sp.indexInRange(0, nRows);
-            for (int i = 0; i < nRows; i++)
-                FloatVector.fromMemorySegment(sp, src, (srcOff + (r0 + i) * srcLd + c0) * 4, NATIVE, cm).intoArray(e.in, i * 16);
-            tile16(e.inSeg, 0, 64, e.outSeg, 0, 64);
-            for (int k = 0; k < nCols; k++)
-                FloatVector.fromArray(sp, e.out, k * 16).intoMemorySegment(dst, (dstOff + (c0 + k) * dstLd + r0) * 4, NATIVE, rm);
-        } else {
-            VectorSpecies<Float> sp = FloatVector.SPECIES_256;
-            VectorMask<Float> cm = sp.indexInRange(0, nCols), rm = sp.indexInRange(0, nRows);
-            for (int i = 0; i < nRows; i++)
-                FloatVector.fromMemorySegment(sp, src, (srcOff + (r0 + i) * srcLd + c0) * 4, NATIVE, cm).intoArray(e.in, i * 8);
-            tile8(e.inSeg, 0, 32, e.outSeg, 0, 32);
-            for (int k = 0; k < nCols; k++)
-                FloatVector.fromArray(sp, e.out, k * 8).intoMemorySegment(dst, (dstOff + (c0 + k) * dstLd + r0) * 4, NATIVE, rm);
-        }
+                                 int r0, int c0, int nRows, int nCols, int tile, MemorySegment e) {
+        VectorSpecies<Float> sp = tile == 16 ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
+        VectorMask<Float> cm = sp.indexInRange(0, nCols), rm = sp.indexInRange(0, nRows);
+        long rowBytes = 4L * tile, out = 256 * 4;
+        for (int i = 0; i < nRows; i++)
+            FloatVector.fromMemorySegment(sp, src, (srcOff + (r0 + i) * srcLd + c0) * 4, NATIVE, cm).intoMemorySegment(e, i * rowBytes, NATIVE);
+        if (tile == 16) tile16(e, 0, rowBytes, e, out, rowBytes);
+        else tile8(e, 0, rowBytes, e, out, rowBytes);
+        for (int k = 0; k < nCols; k++)
+            FloatVector.fromMemorySegment(sp, e, out + k * rowBytes, NATIVE).intoMemorySegment(dst, (dstOff + (c0 + k) * dstLd + r0) * 4, NATIVE, rm);
     }
 
     /** Plain loops over rows [r0, r1) and columns [c0, c1), walking the destination sequentially. */

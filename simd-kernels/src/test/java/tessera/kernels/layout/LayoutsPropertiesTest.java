@@ -115,32 +115,39 @@ class LayoutsPropertiesTest {
                 });
     }
 
+    /** Every tile edge, with native and heap (staged) sources and destinations, against plain loops. */
     @Test
     void everyTransposeTileAgreesWithPlainLoops() {
         qt().withExamples(200).forAll(integers().between(1, 70), integers().between(1, 70), integers().between(0, 5), longs().all())
                 .checkAssert((rows, cols, pad, seed) -> {
                     try (TensorArena arena = new TensorArena()) {
                         long srcLd = cols + pad, dstLd = rows + pad;
-                        MemorySegment src = arena.allocateBytes(4L * (rows * srcLd + 3));
+                        MemorySegment nativeSrc = arena.allocateBytes(4L * (rows * srcLd + 3));
                         java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
-                        for (long i = 0; i < src.byteSize() / 4; i++) src.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) r.nextDouble());
+                        for (long i = 0; i < nativeSrc.byteSize() / 4; i++) nativeSrc.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) r.nextDouble());
+                        MemorySegment heapSrc = MemorySegment.ofArray(new float[(int) (nativeSrc.byteSize() / 4)]).copyFrom(nativeSrc);
                         float[] want = null;
-                        for (int tile : new int[] {0, 8, 16}) {
-                            MemorySegment dst = arena.allocateBytes(4L * (cols * dstLd + 3));
-                            F32Transpose.transpose(src, 3, srcLd, dst, 1, dstLd, rows, cols, tile);
-                            float[] got = new float[rows * cols];
-                            for (int cc = 0; cc < cols; cc++)
-                                for (int rr = 0; rr < rows; rr++) {
-                                    got[cc * rows + rr] = dst.getAtIndex(ValueLayout.JAVA_FLOAT, 1 + cc * dstLd + rr);
-                                    assertEquals(src.getAtIndex(ValueLayout.JAVA_FLOAT, 3 + rr * srcLd + cc), got[cc * rows + rr]);
-                                }
-                            if (want != null) assertArrayEquals(want, got, "tile " + tile);
-                            want = got;
-                            assertEquals(0f, dst.getAtIndex(ValueLayout.JAVA_FLOAT, 0), "wrote before the destination");
-                            for (int cc = 0; cc < cols; cc++) // the padding between destination rows is never written
-                                for (long rr = rows; rr < dstLd; rr++)
-                                    assertEquals(0f, dst.getAtIndex(ValueLayout.JAVA_FLOAT, 1 + cc * dstLd + rr), "tile " + tile + " wrote padding");
-                        }
+                        for (int tile : new int[] {0, 8, 16})
+                            for (int kinds = 0; kinds < 4; kinds++) {
+                                MemorySegment src = (kinds & 1) == 0 ? nativeSrc : heapSrc;
+                                long dstBytes = 4L * (cols * dstLd + 3);
+                                MemorySegment dst = (kinds & 2) == 0 ? arena.allocateBytes(dstBytes) : MemorySegment.ofArray(new float[(int) (dstBytes / 4)]);
+                                String what = "tile " + tile + ", " + ((kinds & 1) == 0 ? "native" : "heap") + " to "
+                                        + ((kinds & 2) == 0 ? "native" : "heap");
+                                F32Transpose.transpose(src, 3, srcLd, dst, 1, dstLd, rows, cols, tile);
+                                float[] got = new float[rows * cols];
+                                for (int cc = 0; cc < cols; cc++)
+                                    for (int rr = 0; rr < rows; rr++) {
+                                        got[cc * rows + rr] = dst.getAtIndex(ValueLayout.JAVA_FLOAT, 1 + cc * dstLd + rr);
+                                        assertEquals(src.getAtIndex(ValueLayout.JAVA_FLOAT, 3 + rr * srcLd + cc), got[cc * rows + rr], what);
+                                    }
+                                if (want != null) assertArrayEquals(want, got, what);
+                                want = got;
+                                assertEquals(0f, dst.getAtIndex(ValueLayout.JAVA_FLOAT, 0), what + " wrote before the destination");
+                                for (int cc = 0; cc < cols; cc++) // the padding between destination rows is never written
+                                    for (long rr = rows; rr < dstLd; rr++)
+                                        assertEquals(0f, dst.getAtIndex(ValueLayout.JAVA_FLOAT, 1 + cc * dstLd + rr), what + " wrote padding");
+                            }
                     }
                 });
     }
