@@ -421,6 +421,24 @@ public final class Ops {
         }, x, gamma, beta);
     }
 
+    /**
+     * relu(batchNorm(x)) in training mode as one op: the ReLU is applied in the normalization's output pass, and its
+     * gradient as the batch-norm backward reads g (no intermediate tensor, one pass fewer each way). Same values,
+     * bit for bit, as {@code relu(batchNorm(x, …, true, …))}.
+     */
+    public static Variable batchNormRelu(Variable x, Variable gamma, Variable beta, Tensor runningMean, Tensor runningVar,
+                                         double momentum, double eps) {
+        int c = x.dim(1);
+        Tensor y = output(x, x.shape());
+        Tensor mean = alloc(x, c), invStd = alloc(x, c);
+        BatchNorm.forwardTraining(x.value(), gamma.value(), beta.value(), runningMean, runningVar, momentum, eps, y, mean, invStd, true);
+        return Graph.record("batch_norm_relu", y, g -> {
+            Tensor dx = output(x, x.shape()), dg = alloc(gamma, c), db = alloc(beta, c);
+            BatchNorm.backward(x.value(), gamma.value(), mean, invStd, g, y, dx, dg, db);
+            return new Tensor[]{dx, gamma.requiresGrad() ? dg : null, beta.requiresGrad() ? db : null};
+        }, x, gamma, beta);
+    }
+
     /** Local response normalization across channels (PyTorch's LocalResponseNorm). */
     public static Variable localResponseNorm(Variable x, int size, double alpha, double beta, double k) {
         Tensor y = alloc(x, x.shape());

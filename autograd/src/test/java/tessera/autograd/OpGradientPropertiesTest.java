@@ -91,6 +91,10 @@ class OpGradientPropertiesTest {
             int c = v.get(0).dim(1);
             return Ops.batchNorm(v.get(0), v.get(1), v.get(2), Tensor.zeros(v.get(0).dtype(), c), ones(c, v.get(0).dtype()), true, 0.1, 1e-5);
         });
+        op("batch_norm_relu train", d -> new int[][]{{d[0] + 1, d[1], d[2], 2}, {d[1]}, {d[1]}}, v -> {
+            int c = v.get(0).dim(1);
+            return Ops.batchNormRelu(v.get(0), v.get(1), v.get(2), Tensor.zeros(v.get(0).dtype(), c), ones(c, v.get(0).dtype()), 0.1, 1e-5);
+        });
         op("batch_norm eval", d -> new int[][]{{d[0], d[1], d[2], 2}, {d[1]}, {d[1]}}, v -> {
             int c = v.get(0).dim(1);
             Tensor rv = ones(c, v.get(0).dtype());

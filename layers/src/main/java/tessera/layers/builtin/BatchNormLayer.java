@@ -48,6 +48,12 @@ public final class BatchNormLayer extends AbstractLayer {
         return Ops.batchNorm(x, gamma, beta, runningMean, runningVar, isTraining(), momentum, eps);
     }
 
+    /** relu(this(x)) in training mode, as one op ({@link Ops#batchNormRelu}). */
+    public Variable forwardRelu(Variable x) {
+        if (!isTraining()) throw new IllegalStateException("forwardRelu is the training-mode fusion; this batch norm is in eval mode");
+        return Ops.batchNormRelu(x, gamma, beta, runningMean, runningVar, momentum, eps);
+    }
+
     @Override
     public int[] outputShape(int[] in) {
         if (in.length != rank || in[0] != channels) {

@@ -15,16 +15,34 @@ import tessera.layers.SpecException;
 
 /** Layers applied one after another; children are named "0", "1", … as in torch.nn.Sequential. */
 public final class SequentialLayer extends AbstractLayer {
+    private final Layer[] chain;
+
     public SequentialLayer(List<Layer> layers) {
         super("Sequential");
         for (int i = 0; i < layers.size(); i++) addChild(Integer.toString(i), layers.get(i));
+        chain = layers.toArray(new Layer[0]);
     }
 
+    /**
+     * The children in order; a training-mode batch norm directly followed by a ReLU runs as one fused op
+     * ({@link BatchNormLayer#forwardRelu}: same values, one pass fewer each way, no intermediate tensor).
+     */
     @Override
     public Variable forward(Variable x, ForwardContext context) {
         Variable y = x;
-        for (Layer l : children().values()) y = l.forward(y, context);
+        for (int i = 0; i < chain.length; i++) {
+            if (i + 1 < chain.length && chain[i] instanceof BatchNormLayer bn && bn.isTraining() && isRelu(chain[i + 1])) {
+                y = bn.forwardRelu(y);
+                i++;
+            } else {
+                y = chain[i].forward(y, context);
+            }
+        }
         return y;
+    }
+
+    private static boolean isRelu(Layer l) {
+        return l instanceof ActivationLayer a && a.activation() == tessera.kernels.Activation.RELU;
     }
 
     @Override

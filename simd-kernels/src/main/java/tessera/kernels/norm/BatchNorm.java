@@ -2,7 +2,9 @@ package tessera.kernels.norm;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import tessera.kernels.ActivationFn;
 import tessera.kernels.ComputePool;
+import tessera.kernels.eltwise.Activations;
 import tessera.kernels.eltwise.TensorArgs;
 import tessera.memory.DType;
 import tessera.memory.Tensor;
@@ -34,6 +36,16 @@ public final class BatchNorm {
      */
     public static void forwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
                                        double momentum, double eps, Tensor y, Tensor saveMean, Tensor saveInvStd) {
+        forwardTraining(x, gamma, beta, runningMean, runningVar, momentum, eps, y, saveMean, saveInvStd, false);
+    }
+
+    /**
+     * As above; with {@code relu} the output is {@code max(y, 0)} (a ReLU fused into the same pass, bitwise equal to
+     * the ReLU activation applied after it). Its backward is {@link #backward} with that output as the ReLU mask.
+     */
+    public static void forwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                       double momentum, double eps, Tensor y, Tensor saveMean, Tensor saveInvStd,
+                                       boolean relu) {
         int c = checkX(x);
         TensorArgs.requireSameShape("y", y, "x", x);
         checkChannel("gamma", gamma, x, c, true);
@@ -50,11 +62,12 @@ public final class BatchNorm {
         }
         if (x.dtype() == DType.F64) {
             trainingReference(x, gamma, beta, runningMean, runningVar, momentum, eps, y, saveMean, saveInvStd);
+            if (relu) Activations.forward(ActivationFn.RELU, y, y);
             return;
         }
         if (!TensorArgs.allContiguous(x, y)) {
             try (Tensor xc = x.copy(); Tensor yc = Tensor.zeros(DType.F32, y.shape())) {
-                forwardTraining(xc, gamma, beta, runningMean, runningVar, momentum, eps, yc, saveMean, saveInvStd);
+                forwardTraining(xc, gamma, beta, runningMean, runningVar, momentum, eps, yc, saveMean, saveInvStd, relu);
                 y.copyFrom(yc);
             }
             return;
@@ -83,7 +96,9 @@ public final class BatchNorm {
                 float bf = beta == null ? 0f : (float) param(beta, k);
                 long yFirst = yo + 4L * k * inner;
                 for (int i = 0; i < n; i++) {
-                    PlaneF32.centredScaleShift(xs, first + i * planeStride, ys, yFirst + i * planeStride, inner, meanHi, meanLo, af, bf);
+                    long xi = first + i * planeStride, yi = yFirst + i * planeStride;
+                    if (relu) PlaneF32.centredScaleShiftRelu(xs, xi, ys, yi, inner, meanHi, meanLo, af, bf);
+                    else PlaneF32.centredScaleShift(xs, xi, ys, yi, inner, meanHi, meanLo, af, bf);
                 }
             }
         });
@@ -135,8 +150,19 @@ public final class BatchNorm {
      */
     public static void backward(Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dy, Tensor dx,
                                 Tensor dgamma, Tensor dbeta) {
+        backward(x, gamma, saveMean, saveInvStd, dy, null, dx, dgamma, dbeta);
+    }
+
+    /**
+     * As above for a batch norm whose output went through a fused ReLU ({@code forwardTraining(…, relu = true)}):
+     * {@code reluOutput} is that output, and dy is the gradient after the ReLU; the kernel applies the ReLU's
+     * gradient ({@code dy} where {@code reluOutput > 0}, else 0) as it reads dy. Null: no ReLU.
+     */
+    public static void backward(Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dy, Tensor reluOutput,
+                                Tensor dx, Tensor dgamma, Tensor dbeta) {
         int c = checkX(x);
         TensorArgs.requireSameShape("dy", dy, "x", x);
+        if (reluOutput != null) TensorArgs.requireSameShape("reluOutput", reluOutput, "x", x);
         TensorArgs.requireSameShape("dx", dx, "x", x);
         checkChannel("gamma", gamma, x, c, true);
         checkChannel("saveMean", saveMean, x, c, false);
@@ -144,6 +170,13 @@ public final class BatchNorm {
         checkChannel("dgamma", dgamma, x, c, true);
         checkChannel("dbeta", dbeta, x, c, true);
         long m = x.numel() / Math.max(c, 1);
+        if (reluOutput != null && (x.dtype() == DType.F64 || !TensorArgs.allContiguous(x, dy, dx) || !reluOutput.isContiguous())) {
+            try (Tensor masked = Tensor.zeros(dy.dtype(), dy.shape())) { // the ReLU's gradient first, then the plain path
+                Activations.backward(ActivationFn.RELU, reluOutput, reluOutput, dy, masked);
+                backward(x, gamma, saveMean, saveInvStd, masked, null, dx, dgamma, dbeta);
+            }
+            return;
+        }
         if (x.dtype() == DType.F64) {
             backwardReference(x, gamma, saveMean, saveInvStd, dy, dx, dgamma, dbeta);
             return;
@@ -159,6 +192,8 @@ public final class BatchNorm {
         long inner = m / Math.max(n, 1);
         MemorySegment xs = x.segment(), gs = dy.segment(), ds = dx.segment();
         long xo = TensorArgs.byteOffset(x), go = TensorArgs.byteOffset(dy), dso = TensorArgs.byteOffset(dx);
+        MemorySegment ys = reluOutput == null ? null : reluOutput.segment();
+        long yo = reluOutput == null ? 0 : TensorArgs.byteOffset(reluOutput);
         int tasks = tasks(c, x.numel());
         ComputePool.parallelFor(tasks, t -> {
             for (int k = c * t / tasks; k < c * (t + 1) / tasks; k++) {
@@ -169,8 +204,13 @@ public final class BatchNorm {
                 double sdy = 0, sdyx = 0;
                 for (int i = 0; i < n; i++) {
                     long off = at + i * planeStride;
-                    sdy += PlaneF32.sum(gs, go + off, inner);
-                    sdyx += PlaneF32.dotCentered(gs, go + off, xs, xo + off, inner, meanF);
+                    if (ys == null) {
+                        sdy += PlaneF32.sum(gs, go + off, inner);
+                        sdyx += PlaneF32.dotCentered(gs, go + off, xs, xo + off, inner, meanF);
+                    } else {
+                        sdy += PlaneF32.sumMasked(gs, go + off, ys, yo + off, inner);
+                        sdyx += PlaneF32.dotCenteredMasked(gs, go + off, ys, yo + off, xs, xo + off, inner, meanF);
+                    }
                 }
                 double dg = sdyx * is;
                 if (dgamma != null) setParam(dgamma, k, dg);
@@ -178,7 +218,8 @@ public final class BatchNorm {
                 float k1 = (float) (g * is), k2 = (float) (-g * is * is * dg / m), k3 = (float) (-g * is * sdy / m);
                 for (int i = 0; i < n; i++) {                // dx = k1·dy + k2·(x − mean) + k3
                     long off = at + i * planeStride;
-                    PlaneF32.linear2(gs, go + off, xs, xo + off, ds, dso + off, inner, k1, k2, meanF, k3);
+                    if (ys == null) PlaneF32.linear2(gs, go + off, xs, xo + off, ds, dso + off, inner, k1, k2, meanF, k3);
+                    else PlaneF32.linear2Masked(gs, go + off, ys, yo + off, xs, xo + off, ds, dso + off, inner, k1, k2, meanF, k3);
                 }
             }
         });

@@ -90,7 +90,73 @@ final class PlaneF32 {
         for (; i < n; i++) ys.set(F, yo + 4 * i, Math.fma((xs.get(F, xo + 4 * i) - meanHi) - meanLo, a, b));
     }
 
-    /** dx = fma(dy, k1, fma(x, k2, k3)). */
+    /** {@link #centredScaleShift} followed by ReLU, {@code max(y, 0)} as the ReLU activation computes it. */
+    static void centredScaleShiftRelu(MemorySegment xs, long xo, MemorySegment ys, long yo, long n, float meanHi, float meanLo, float a, float b) {
+        int l = S.length();
+        long i = 0;
+        FloatVector av = FloatVector.broadcast(S, a), bv = FloatVector.broadcast(S, b);
+        FloatVector hv = FloatVector.broadcast(S, meanHi), lv = FloatVector.broadcast(S, meanLo);
+        for (long end = n - 2L * l; i <= end; i += 2L * l) {
+            ld(xs, xo + 4 * i).sub(hv).sub(lv).fma(av, bv).max(0f).intoMemorySegment(ys, yo + 4 * i, NO);
+            ld(xs, xo + 4 * (i + l)).sub(hv).sub(lv).fma(av, bv).max(0f).intoMemorySegment(ys, yo + 4 * (i + l), NO);
+        }
+        for (long end = n - l; i <= end; i += l) ld(xs, xo + 4 * i).sub(hv).sub(lv).fma(av, bv).max(0f).intoMemorySegment(ys, yo + 4 * i, NO);
+        for (; i < n; i++) ys.set(F, yo + 4 * i, Math.max(Math.fma((xs.get(F, xo + 4 * i) - meanHi) - meanLo, a, b), 0f));
+    }
+
+    // The *Masked forms read dy through a ReLU that followed the batch norm: dy where its output y > 0, else 0 (as the
+    // ReLU's own backward computes it, so the sums are the same floats in the same order as the unfused pair's).
+
+    /** Σ dy·[y > 0], accumulated as {@link #sum}. */
+    static float sumMasked(MemorySegment gs, long go, MemorySegment ys, long yo, long n) {
+        int l = S.length();
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        long i = 0;
+        for (long end = n - 4L * l; i <= end; i += 4L * l) {
+            a0 = a0.add(ld(gs, go + 4 * i).blend(0f, ld(ys, yo + 4 * i).compare(VectorOperators.LE, 0f)));
+            a1 = a1.add(ld(gs, go + 4 * (i + l)).blend(0f, ld(ys, yo + 4 * (i + l)).compare(VectorOperators.LE, 0f)));
+            a2 = a2.add(ld(gs, go + 4 * (i + 2L * l)).blend(0f, ld(ys, yo + 4 * (i + 2L * l)).compare(VectorOperators.LE, 0f)));
+            a3 = a3.add(ld(gs, go + 4 * (i + 3L * l)).blend(0f, ld(ys, yo + 4 * (i + 3L * l)).compare(VectorOperators.LE, 0f)));
+        }
+        for (long end = n - l; i <= end; i += l) a0 = a0.add(ld(gs, go + 4 * i).blend(0f, ld(ys, yo + 4 * i).compare(VectorOperators.LE, 0f)));
+        float s = tessera.kernels.Lanes.sum(a0.add(a1).add(a2.add(a3)));
+        for (; i < n; i++) s += ys.get(F, yo + 4 * i) <= 0f ? 0f : gs.get(F, go + 4 * i);
+        return s;
+    }
+
+    /** Σ dy·[y > 0]·(x − mean), accumulated as {@link #dotCentered}. */
+    static float dotCenteredMasked(MemorySegment gs, long go, MemorySegment ys, long yo, MemorySegment xs, long xo, long n, float mean) {
+        int l = S.length();
+        FloatVector a0 = FloatVector.zero(S), a1 = a0;
+        long i = 0;
+        for (long end = n - 2L * l; i <= end; i += 2L * l) {
+            a0 = ld(xs, xo + 4 * i).sub(mean).fma(ld(gs, go + 4 * i).blend(0f, ld(ys, yo + 4 * i).compare(VectorOperators.LE, 0f)), a0);
+            a1 = ld(xs, xo + 4 * (i + l)).sub(mean).fma(ld(gs, go + 4 * (i + l)).blend(0f, ld(ys, yo + 4 * (i + l)).compare(VectorOperators.LE, 0f)), a1);
+        }
+        for (long end = n - l; i <= end; i += l)
+            a0 = ld(xs, xo + 4 * i).sub(mean).fma(ld(gs, go + 4 * i).blend(0f, ld(ys, yo + 4 * i).compare(VectorOperators.LE, 0f)), a0);
+        float s = tessera.kernels.Lanes.sum(a0.add(a1));
+        for (; i < n; i++) s += (xs.get(F, xo + 4 * i) - mean) * (ys.get(F, yo + 4 * i) <= 0f ? 0f : gs.get(F, go + 4 * i));
+        return s;
+    }
+
+    /** {@link #linear2} of dy·[y > 0]. */
+    static void linear2Masked(MemorySegment gs, long go, MemorySegment ys, long yo, MemorySegment xs, long xo, MemorySegment ds,
+                              long dso, long n, float k1, float k2, float mean, float k3) {
+        int l = S.length();
+        long i = 0;
+        FloatVector v1 = FloatVector.broadcast(S, k1), v2 = FloatVector.broadcast(S, k2), v3 = FloatVector.broadcast(S, k3);
+        FloatVector vm = FloatVector.broadcast(S, mean);
+        for (long end = n - l; i <= end; i += l) {
+            FloatVector g = ld(gs, go + 4 * i).blend(0f, ld(ys, yo + 4 * i).compare(VectorOperators.LE, 0f));
+            g.fma(v1, ld(xs, xo + 4 * i).sub(vm).fma(v2, v3)).intoMemorySegment(ds, dso + 4 * i, NO);
+        }
+        for (; i < n; i++) {
+            float g = ys.get(F, yo + 4 * i) <= 0f ? 0f : gs.get(F, go + 4 * i);
+            ds.set(F, dso + 4 * i, Math.fma(g, k1, Math.fma(xs.get(F, xo + 4 * i) - mean, k2, k3)));
+        }
+    }
+
     /**
      * d[i] = k1·g[i] + k2·(x[i] − mean) + k3. Centring x before scaling keeps the result accurate when the values
      * are close to their mean and k2 is large (a batch-norm input gradient with a small variance): the uncentred

@@ -77,6 +77,62 @@ class NormTest {
                 });
     }
 
+    /**
+     * Batch norm with a fused ReLU gives the same bits as batch norm followed by the ReLU activation, forward and
+     * backward (float32 with vector tails, on 1 and 2 threads; float64 through the reference), and the gradient
+     * really is masked: zero wherever the output is.
+     */
+    @Test
+    void fusedReluMatchesBatchNormThenRelu() {
+        qt().withExamples(40).forAll(integers().between(1, 4), integers().between(1, 6), integers().between(1, 3000), longs().between(1, 1_000_000))
+                .checkAssert((n, c, hw, seed) -> {
+                    if (n * hw < 2) return;
+                    int saved = ComputePool.threads();
+                    try {
+                        for (int threads = 1; threads <= 2; threads++) {
+                            ComputePool.setThreads(threads);
+                            for (DType d : new DType[] {DType.F32, DType.F64}) checkFusedRelu(d, n, c, hw, seed);
+                        }
+                    } finally {
+                        ComputePool.setThreads(saved);
+                    }
+                });
+    }
+
+    private static void checkFusedRelu(DType d, int n, int c, int hw, long seed) {
+        try (Tensor x = uniformAs(d, seed, -2, 3, n, c, hw); Tensor g = uniformAs(d, seed + 1, 0.5, 1.5, c);
+             Tensor b = uniformAs(d, seed + 2, -1, 1, c); Tensor dy = uniformAs(d, seed + 3, -1, 1, n, c, hw);
+             Tensor z = Tensor.zeros(d, n, c, hw); Tensor y = Tensor.zeros(d, n, c, hw); Tensor fused = Tensor.zeros(d, n, c, hw);
+             Tensor sm = Tensor.zeros(d, c); Tensor si = Tensor.zeros(d, c); Tensor dz = Tensor.zeros(d, n, c, hw);
+             Tensor dx = Tensor.zeros(d, n, c, hw); Tensor dg = Tensor.zeros(d, c); Tensor db = Tensor.zeros(d, c);
+             Tensor dxF = Tensor.zeros(d, n, c, hw); Tensor dgF = Tensor.zeros(d, c); Tensor dbF = Tensor.zeros(d, c)) {
+            BatchNorm.forwardTraining(x, g, b, null, null, 0.1, 1e-5, z, sm, si);
+            tessera.kernels.eltwise.Activations.forward(tessera.kernels.ActivationFn.RELU, z, y);
+            tessera.kernels.eltwise.Activations.backward(tessera.kernels.ActivationFn.RELU, z, y, dy, dz);
+            BatchNorm.backward(x, g, sm, si, dz, dx, dg, db);
+            BatchNorm.forwardTraining(x, g, b, null, null, 0.1, 1e-5, fused, null, null, true);
+            BatchNorm.backward(x, g, sm, si, dy, fused, dxF, dgF, dbF);
+            String what = d + " " + n + "x" + c + "x" + hw;
+            assertArrayEquals(y.toDoubleArray(), fused.toDoubleArray(), what + " y");
+            assertArrayEquals(dx.toDoubleArray(), dxF.toDoubleArray(), what + " dx");
+            assertArrayEquals(dg.toDoubleArray(), dgF.toDoubleArray(), what + " dgamma");
+            assertArrayEquals(db.toDoubleArray(), dbF.toDoubleArray(), what + " dbeta");
+            double[] yv = fused.toDoubleArray(), dyv = dy.toDoubleArray();
+            double masked = 0;
+            for (int i = 0; i < yv.length; i++) if (yv[i] > 0) masked += dyv[i];
+            double[] dbv = dbF.toDoubleArray();
+            double total = 0;
+            for (double v : dbv) total += v;
+            assertEquals(masked, total, 1e-3 * (1 + Math.abs(masked)), what + ": dbeta sums dy over positive outputs only");
+        }
+    }
+
+    private static Tensor uniformAs(DType d, long seed, double lo, double hi, int... shape) {
+        try (Tensor t = uniform(seed, lo, hi, shape)) {
+            return t.to(d);
+        }
+    }
+
     /** y, saveMean, saveInvStd, running mean and variance, dx, dgamma, dbeta of one training step's batch norm. */
     private static float[][] batchNormOutputs(int n, int c, int hw, long seed) {
         try (Tensor x = uniform(seed, -2, 3, n, c, hw); Tensor g = uniform(seed + 1, 0.5, 1.5, c); Tensor b = uniform(seed + 2, -1, 1, c);
