@@ -8,6 +8,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import tessera.kernels.ComputePool;
 import tessera.kernels.gemm.Gemm;
+import tessera.kernels.layout.F32PlaneRows;
 import tessera.kernels.layout.F32Transpose;
 import tessera.memory.Workspace;
 
@@ -187,18 +188,19 @@ final class F32ConvWeightGradNhwc {
     static void fillPadded(ConvGeom g, MemorySegment x, long xo, int n, MemorySegment xpad, long dst) {
         int c = g.c(), h = g.h(), w = g.w(), pt = g.pt(), pl = g.pl(), hp = paddedH(g), wp = paddedW(g);
         long rowFloats = (long) wp * c;
-        for (int row = 0; row < hp; row++) {
+        int in0 = Math.min(hp, Math.max(0, pt)), in1 = Math.max(in0, Math.min(hp, pt + h)); // rows that hold input rows
+        int w0 = Math.max(0, -pl), w1 = Math.min(w, wp - pl);
+        if (w0 >= w1) in1 = in0;
+        ConvEpilogue.zero(xpad, dst, in0 * rowFloats);
+        ConvEpilogue.zero(xpad, dst + in1 * rowFloats, (hp - in1) * rowFloats);
+        if (in0 == in1) return;
+        for (int row = in0; row < in1; row++) {
             long d = dst + row * rowFloats;
-            int ih = row - pt;
-            if (ih < 0 || ih >= h) {
-                ConvEpilogue.zero(xpad, d, rowFloats);
-                continue;
-            }
-            if (pl > 0) ConvEpilogue.zero(xpad, d, (long) pl * c);
-            long right = (long) (pl + w) * c;
-            if (right < rowFloats) ConvEpilogue.zero(xpad, d + right, rowFloats - right);
-            F32Transpose.transpose(x, xo + ((long) n * c * h + ih) * w, (long) h * w, xpad, d + (long) pl * c, c, c, w);
+            ConvEpilogue.zero(xpad, d, (long) (w0 + pl) * c);
+            ConvEpilogue.zero(xpad, d + (long) (w1 + pl) * c, (long) (wp - w1 - pl) * c);
         }
+        F32PlaneRows.toChannelLast(x, xo + ((long) n * c * h + in0 - pt) * w + w0, (long) h * w, w, c, in1 - in0, w1 - w0,
+                xpad, dst + in0 * rowFloats + (long) (w0 + pl) * c, rowFloats, c);
     }
 
     /** Image n of dy as dyP[kb][chunk pixel][NB] (image slot i = dst / (P·Q·NB) of the chunk), zero-padded channels. */

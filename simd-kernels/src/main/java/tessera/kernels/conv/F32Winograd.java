@@ -13,21 +13,21 @@ import tessera.kernels.Activation;
 import tessera.kernels.ActivationFn;
 import tessera.kernels.ComputePool;
 import tessera.kernels.gemm.Gemm;
-import tessera.kernels.layout.F32Transpose;
+import tessera.kernels.layout.F32PlaneRows;
 
 /**
  * Winograd F(m×m, 3×3) float32 convolution (Lavin &amp; Gray), m = 2 ({@link ConvAlgorithm#WINOGRAD_F2X3}, α = 4)
  * or m = 4 ({@link ConvAlgorithm#WINOGRAD_F4X3}, α = 6), for 3×3 stride-1 dilation-1 kernels with any padding and
  * groups.
  *
- * <p>Pipeline, per chunk of images: (1) x is transposed row by row into a zero-padded channel-last buffer
+ * <p>Pipeline, per chunk of images: (1) x is transposed in bands of rows into a zero-padded channel-last buffer
  * {@code [image][group][row][col][c]} (vectorized 8×8/16×16 register transposes), so every tile's α×α patch is read
  * in place with no bounds tests; (2) per task = a block of TB output tiles (tiles of all images in one list, so small
  * images batch up) × a range of output-channel blocks: input transform {@code V = Bᵀ d B} vectorized over channels,
  * for each of the α² points a GEMM {@code M[point] (TB × K) = V[point] (TB × C) · U[point] (C × K)} (4×2-vector
  * register tile), and the output transform {@code Y = Aᵀ M A} vectorized over output channels into a channel-last
- * output buffer; (3) that buffer is transposed back to NCHW row by row with bias, residual and activation applied
- * while the row is in cache. All scratch is per-thread heap arrays (the GEMM stage reads arrays fastest), grow-only.
+ * output buffer; (3) that buffer is transposed back to NCHW in bands of rows with bias, residual and activation
+ * applied while the band is in cache. All scratch is per-thread heap arrays (the GEMM stage reads arrays fastest), grow-only.
  * Filters {@code U = G g Gᵀ} are transformed (in float64) once per call or once per {@link ConvPlan}; layout
  * {@code [group][point][kBlock][Cp][NB]}.
  *
@@ -219,21 +219,31 @@ final class F32Winograd {
         }
     }
 
-    /** The layout passes of one chunk: task = one row of one image and group (input rows or output rows). */
+    /** The layout passes of one chunk: task = a band of rows of one image and group (input rows or output rows). */
     private static final class RowJob implements IntConsumer {
         F32Winograd wino;
         ConvGeom g;
         boolean input;
-        int n0, rows;
+        int n0, rows, bands, bandRows;
         MemorySegment x, in, out, bias, res, y;
         long xo, bo, ro, yo;
         ActivationFn act;
 
+        /** Splits {@code rows} rows of each of {@code units} (image, group) pairs into bands, about two per thread. */
+        void bands(int units, int rows) {
+            this.rows = rows;
+            int threads = ComputePool.threads();
+            int want = threads == 1 ? 1 : Math.min(rows, (2 * threads + units - 1) / units);
+            bandRows = (rows + want - 1) / want;
+            bands = (rows + bandRows - 1) / bandRows;
+        }
+
         @Override
         public void accept(int t) {
-            int row = t % rows, ng = t / rows, gi = ng % g.groups(), nl = ng / g.groups();
-            if (input) wino.prepareInput(g, x, xo, n0, nl, gi, row, in);
-            else wino.finishOutput(g, out, n0, nl, gi, row, bias, bo, res, ro, act, y, yo);
+            int band = t % bands, ng = t / bands, gi = ng % g.groups(), nl = ng / g.groups();
+            int r0 = band * bandRows, r1 = Math.min(rows, r0 + bandRows);
+            if (input) wino.prepareInput(g, x, xo, n0, nl, gi, r0, r1, in);
+            else wino.finishOutput(g, out, n0, nl, gi, r0, r1, bias, bo, res, ro, act, y, yo);
         }
     }
 
@@ -284,12 +294,12 @@ final class F32Winograd {
             int nc = Math.min(chunk, g.n() - n0);
             rj.n0 = n0;
             rj.input = true;
-            rj.rows = paddedH(g);
-            ComputePool.parallelFor(nc * g.groups() * rj.rows, rj);
+            rj.bands(nc * g.groups(), paddedH(g));
+            ComputePool.parallelFor(nc * g.groups() * rj.bands, rj);
             tiles(g, u, sc.inputArray, sc.outputArray, nc);
             rj.input = false;
-            rj.rows = g.p();
-            ComputePool.parallelFor(nc * g.groups() * rj.rows, rj);
+            rj.bands(nc * g.groups(), g.p());
+            ComputePool.parallelFor(nc * g.groups() * rj.bands, rj);
         }
         rj.x = null; rj.in = null; rj.out = null; rj.bias = null; rj.res = null; rj.y = null;
     }
@@ -353,38 +363,49 @@ final class F32Winograd {
         return 4L * alpha * alpha * cPad(g) * kBlocks(g) * nb(g) * g.groups() > filterCacheBytes;
     }
 
-    /** Padded row {@code row} of image n0+nl, group gi: zeros, then (inside the input) x's row transposed to [w][c]. */
-    void prepareInput(ConvGeom g, MemorySegment x, long xo, int n0, int nl, int gi, int row, MemorySegment in) {
+    /**
+     * Padded rows [row0, row1) of image n0+nl, group gi: zeros, then (inside the input) x's rows in channel-last order
+     * ([w][c], channels padded with zeros to cPad), one band of rows at a time ({@link F32PlaneRows}).
+     */
+    void prepareInput(ConvGeom g, MemorySegment x, long xo, int n0, int nl, int gi, int row0, int row1, MemorySegment in) {
         int hp = paddedH(g), wp = paddedW(g), cp = cPad(g), cg = g.cg();
-        long dst = (((long) nl * g.groups() + gi) * hp + row) * wp * cp;
-        int ih = row - g.pt();
+        long rowFloats = (long) wp * cp, base = ((long) nl * g.groups() + gi) * hp * rowFloats;
         int pl = g.pl(), w0 = Math.max(0, -pl), w1 = Math.min(g.w(), wp - pl);
-        if (ih < 0 || ih >= g.h() || w0 >= w1) {
-            ConvEpilogue.zero(in, dst, (long) wp * cp);
+        int in0 = Math.max(row0, g.pt()), in1 = Math.min(row1, g.pt() + g.h()); // padded rows that hold input rows
+        if (w0 >= w1 || in0 >= in1) {
+            ConvEpilogue.zero(in, base + row0 * rowFloats, (row1 - row0) * rowFloats);
             return;
         }
-        // zeros only where the transpose below writes nothing: the padding columns, or all if channels are padded
-        if (cp > cg) ConvEpilogue.zero(in, dst, (long) wp * cp);
-        else {
-            ConvEpilogue.zero(in, dst, (long) (w0 + pl) * cp);
-            ConvEpilogue.zero(in, dst + (long) (w1 + pl) * cp, (long) (wp - w1 - pl) * cp);
+        if (in0 > row0) ConvEpilogue.zero(in, base + row0 * rowFloats, (in0 - row0) * rowFloats);
+        if (row1 > in1) ConvEpilogue.zero(in, base + in1 * rowFloats, (row1 - in1) * rowFloats);
+        // zeros only where the transpose below writes nothing: the padding columns
+        for (int row = in0; row < in1; row++) {
+            long d = base + row * rowFloats;
+            ConvEpilogue.zero(in, d, (long) (w0 + pl) * cp);
+            ConvEpilogue.zero(in, d + (long) (w1 + pl) * cp, (long) (wp - w1 - pl) * cp);
         }
-        long src = xo + (((long) (n0 + nl) * g.c() + (long) gi * cg) * g.h() + ih) * g.w() + w0;
-        F32Transpose.transpose(x, src, (long) g.h() * g.w(), in, dst + (long) (w0 + pl) * cp, cp, cg, w1 - w0);
+        long src = xo + (((long) (n0 + nl) * g.c() + (long) gi * cg) * g.h() + in0 - g.pt()) * g.w() + w0;
+        F32PlaneRows.toChannelLast(x, src, (long) g.h() * g.w(), g.w(), cg, in1 - in0, w1 - w0,
+                in, base + in0 * rowFloats + (long) (w0 + pl) * cp, rowFloats, cp);
     }
 
-    /** Output row {@code oh} of image n0+nl, group gi: [q][k] → NCHW, then bias, residual and activation per channel. */
-    private void finishOutput(ConvGeom g, MemorySegment out, int n0, int nl, int gi, int oh, MemorySegment bias, long bo,
-                              MemorySegment res, long ro, ActivationFn act, MemorySegment y, long yo) {
+    /**
+     * Output rows [oh0, oh1) of image n0+nl, group gi: [q][k] → NCHW ({@link F32PlaneRows}), then bias, residual and
+     * activation per channel over the band.
+     */
+    private void finishOutput(ConvGeom g, MemorySegment out, int n0, int nl, int gi, int oh0, int oh1,
+                              MemorySegment bias, long bo, MemorySegment res, long ro, ActivationFn act,
+                              MemorySegment y, long yo) {
         int qt = tilesW(g) * m, pt = tilesH(g) * m, kt = g.groups() * kBlocks(g) * nb(g), kg = g.kg();
-        long src = (((long) nl * pt + oh) * qt) * kt + (long) gi * kBlocks(g) * nb(g);
+        long src = (((long) nl * pt + oh0) * qt) * kt + (long) gi * kBlocks(g) * nb(g);
         long pq = (long) g.p() * g.q();
-        long rel = (((long) (n0 + nl) * g.k() + (long) gi * kg) * g.p() + oh) * g.q();
-        F32Transpose.transpose(out, src, kt, y, yo + rel, pq, g.q(), kg);
+        long rel = (((long) (n0 + nl) * g.k() + (long) gi * kg) * g.p() + oh0) * g.q();
+        int rows = oh1 - oh0;
+        F32PlaneRows.fromChannelLast(out, src, (long) qt * kt, kt, kg, rows, g.q(), y, yo + rel, pq, g.q());
         if (bias == null && res == null && act.isIdentity()) return;
         for (int k = 0; k < kg; k++) {
             float b = bias == null ? 0f : bias.getAtIndex(F, bo + (long) gi * kg + k);
-            ConvEpilogue.apply(y, yo + rel + k * pq, g.q(), b, res, ro + rel + k * pq, act);
+            ConvEpilogue.apply(y, yo + rel + k * pq, rows * g.q(), b, res, ro + rel + k * pq, act);
         }
     }
 

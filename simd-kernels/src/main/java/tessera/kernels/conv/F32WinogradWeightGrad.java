@@ -8,7 +8,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import tessera.kernels.ComputePool;
 import tessera.kernels.gemm.Gemm;
-import tessera.kernels.layout.F32Transpose;
+import tessera.kernels.layout.F32PlaneRows;
 import tessera.memory.Workspace;
 
 /**
@@ -90,12 +90,12 @@ final class F32WinogradWeightGrad {
         job.set(wino, g, x, xo, dy, dyo, acc, accFloats, cp, nb, kbs, strips, partials, shared);
         try {
             if (partials == 1) {
-                // the threads split each chunk's rows, tiles and points
+                // the threads split each chunk's images, tiles and points
                 job.ensure(shared);
                 for (int n0 = 0; n0 < g.n(); n0 += job.chunk) {
                     shared.start(n0, Math.min(job.chunk, g.n() - n0), job.tilesPerImage, 0);
                     job.phase = Phase.LAYOUT;
-                    ComputePool.parallelFor(shared.images * (wino.paddedH(g) + wino.tilesH(g) * wino.m), job);
+                    ComputePool.parallelFor(shared.images * 2, job);
                     job.phase = Phase.TRANSFORM;
                     ComputePool.parallelFor((shared.tiles + TILES_PER_TASK - 1) / TILES_PER_TASK, job);
                     job.phase = Phase.PRODUCT;
@@ -211,10 +211,10 @@ final class F32WinogradWeightGrad {
             Pass pass = WORKER_PASS.get();
             ensure(pass);
             int n = g.n(), i0 = (int) ((long) n * p / partials), i1 = (int) ((long) n * (p + 1) / partials);
-            int rows = wino.paddedH(g) + wino.tilesH(g) * wino.m, a2 = wino.alpha * wino.alpha;
+            int a2 = wino.alpha * wino.alpha;
             for (int n0 = i0; n0 < i1; n0 += chunk) {
                 pass.start(n0, Math.min(chunk, i1 - n0), tilesPerImage, p * accFloats);
-                for (int t = 0; t < pass.images * rows; t++) layout(pass, t);
+                for (int t = 0; t < pass.images * 2; t++) layout(pass, t);
                 transform(pass, 0, pass.tiles);
                 for (int u = 0; u < a2 * kbs; u++) product(pass, u / kbs, u % kbs);
             }
@@ -232,26 +232,22 @@ final class F32WinogradWeightGrad {
             }
         }
 
-        /** Task t: padded input row t of the pass's images, then (t ≥ images·paddedH) one dy row. */
+        /** Task t: image t / 2 of the pass, its padded input (t even) or its dy rows (t odd), channel-last. */
         private void layout(Pass pass, int t) {
-            int hp = wino.paddedH(g), images = pass.images;
+            int nl = t / 2;
             Buffers buf = pass.buf;
-            if (t < images * hp) {
-                wino.prepareInput(g, x, xo, pass.n0, t / hp, 0, t % hp, buf.inView);
+            if (t % 2 == 0) {
+                wino.prepareInput(g, x, xo, pass.n0, nl, 0, 0, wino.paddedH(g), buf.inView);
                 return;
             }
-            int u = t - images * hp, pt = wino.tilesH(g) * wino.m, qt = wino.tilesW(g) * wino.m;
-            int nl = u / pt, row = u % pt, k = g.k(), q = g.q(), kp = kbs * nb;
-            long dst = ((long) nl * pt + row) * qt * kp;
-            if (row >= g.p() || kp != k) {
-                ConvEpilogue.zero(buf.dyView, dst, (long) qt * kp);
-            } else if (qt > q) {
-                ConvEpilogue.zero(buf.dyView, dst + (long) q * kp, (long) (qt - q) * kp);
-            }
-            if (row < g.p()) {
-                long src = dyo + ((long) (pass.n0 + nl) * k * g.p() + row) * q;
-                F32Transpose.transpose(dy, src, (long) g.p() * q, buf.dyView, dst, kp, k, q);
-            }
+            int pt = wino.tilesH(g) * wino.m, qt = wino.tilesW(g) * wino.m;
+            int k = g.k(), p = g.p(), q = g.q(), kp = kbs * nb;
+            long rowFloats = (long) qt * kp, dst = (long) nl * pt * rowFloats;
+            if (qt > q)
+                for (int row = 0; row < p; row++) ConvEpilogue.zero(buf.dyView, dst + row * rowFloats + (long) q * kp, (long) (qt - q) * kp);
+            ConvEpilogue.zero(buf.dyView, dst + p * rowFloats, (pt - p) * rowFloats);
+            F32PlaneRows.toChannelLast(dy, dyo + (long) (pass.n0 + nl) * k * p * q, (long) p * q, q, k, p, q,
+                    buf.dyView, dst, rowFloats, kp);
         }
 
         /** V and Z of tiles [t0, t1) of the pass. */
