@@ -455,8 +455,16 @@ public final class Tensor implements AutoCloseable {
     /** Sets every element to {@code value}. */
     public void fill(double value) {
         checkAlive();
-        int[] idx = new int[shape.length];
         long n = numel();
+        if (isContiguous()) { // optimizers zero every gradient on every step: one bulk fill, not an index walk
+            if (Double.doubleToRawLongBits(value) == 0) {
+                data.asSlice(offset * dtype.byteSize(), n * dtype.byteSize()).fill((byte) 0);
+            } else {
+                for (long i = 0; i < n; i++) writeAt(offset + i, value);
+            }
+            return;
+        }
+        int[] idx = new int[shape.length];
         for (long i = 0; i < n; i++) {
             writeAt(offsetOfRowMajor(idx), value);
             increment(idx);

@@ -245,4 +245,27 @@ class TensorViewPropertiesTest {
         for (int i = 0; i < a.length; i++) d[i] = a[i];
         return d;
     }
+
+    /** fill writes exactly the view's elements (contiguous views take a bulk path, strided ones the index walk). */
+    @Test
+    void fillWritesExactlyTheViewsElements() {
+        for (DType type : new DType[] {DType.F32, DType.F64, DType.I32, DType.I64, DType.F16, DType.BF16, DType.U8})
+            for (double value : new double[] {0.0, -0.0, 3.0})
+                for (boolean contiguous : new boolean[] {true, false}) {
+                    try (Tensor base = Tensor.zeros(type, 4, 6)) {
+                        for (long e = 0; e < 24; e++) base.writeAt(e, 9);
+                        Tensor view = contiguous ? base.narrow(0, 1, 2) : base.narrow(1, 2, 3);
+                        assertEquals(contiguous, view.isContiguous());
+                        view.fill(value);
+                        for (int r = 0; r < 4; r++)
+                            for (int c = 0; c < 6; c++) {
+                                boolean inside = contiguous ? r >= 1 && r < 3 : c >= 2 && c < 5;
+                                double got = base.readAt(r * 6L + c);
+                                String what = type + " fill(" + value + ") " + (contiguous ? "rows 1-2" : "columns 2-4") + " at " + r + "," + c;
+                                boolean integer = type == DType.U8 || type == DType.I32 || type == DType.I64;
+                                assertEquals(inside ? (integer ? value + 0.0 : value) : 9.0, got, what); // -0.0 stays -0.0 in floats
+                            }
+                    }
+                }
+    }
 }
