@@ -24,11 +24,14 @@ import tessera.memory.Tensor;
  * small ResNet-style network at batch 16 on 3×32×32 inputs — stem conv, two residual basic blocks (one with a
  * strided projection shortcut), global average pool, linear. Goal: forwardBackward ≤ 3 × forward in time per op.
  *
+ * <p>Warm-up is 20 s: with 6 s, forwardBackward was still getting faster through the measurement (1 thread, per
+ * fork: 41.2 → 39.2, 41.8 → 38.3, 41.4 → 38.2 ms over its five iterations; 2 threads 39 → 22 ms), so the mean
+ * mixed in the end of the JIT's warm-up.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 3, time = 2)
+@Warmup(iterations = 10, time = 2)
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
         "--sun-misc-unsafe-memory-access=allow"})
