@@ -534,8 +534,18 @@ final class F32ConvIm2col {
                                 MemorySegment dw, long dwo, MemorySegment db, long dbo) {
         int cg = g.cg(), kg = g.kg(), pq = g.p() * g.q(), crs = cg * g.r() * g.s();
         boolean plain = g.isPointwise();
+        if (isStridedPointwise(g) && (long) (g.c() + g.k()) * g.n() * pq <= BATCHED_COL_LIMIT) {
+            backwardWeightsStridedPointwise(g, x, xo, dy, dyo, dw, dwo);
+            if (db != null) F32ConvDirect.biasGrad(g, dy, dyo, db, dbo);
+            return;
+        }
         if (usesChannelLast(g)) {
             F32ConvWeightGradNhwc.backwardWeights(g, x, xo, dy, dyo, dw, dwo);
+            if (db != null) F32ConvDirect.biasGrad(g, dy, dyo, db, dbo);
+            return;
+        }
+        if (isStridedPointwise(g) && (long) (g.c() + g.k()) * g.n() * pq <= BATCHED_COL_LIMIT) {
+            backwardWeightsStridedPointwise(g, x, xo, dy, dyo, dw, dwo);
             if (db != null) F32ConvDirect.biasGrad(g, dy, dyo, db, dbo);
             return;
         }
@@ -561,5 +571,62 @@ final class F32ConvIm2col {
                 }
             }
         if (db != null) F32ConvDirect.biasGrad(g, dy, dyo, db, dbo);
+    }
+
+    /** A 1×1 kernel with stride, no padding, one group: every tap reads x at (p·sh, q·sw). */
+    private static boolean isStridedPointwise(ConvGeom g) {
+        return g.r() == 1 && g.s() == 1 && g.pt() == 0 && g.pl() == 0 && g.groups() == 1 && (g.sh() > 1 || g.sw() > 1)
+                && (g.p() - 1) * g.sh() < g.h() && (g.q() - 1) * g.sw() < g.w();
+    }
+
+    /**
+     * Weight gradient of a strided 1×1 convolution (ResNet's projection shortcut) as one GEMM over the batch:
+     * dW [K, C] = dyᵀ [K, N·P·Q] · xsᵀ, with xs [C, N·P·Q] the x pixels the taps read, picked with vector lane
+     * compaction, and dyᵀ dy's images side by side. Per image (an im2col of the whole plane and a GEMM of depth P·Q
+     * each) it took 0.83 ms for 32→64 1×1/2 at 32², batch 16, in a training step.
+     */
+    private static void backwardWeightsStridedPointwise(ConvGeom g, MemorySegment x, long xo, MemorySegment dy, long dyo,
+                                                        MemorySegment dw, long dwo) {
+        int c = g.c(), k = g.k(), p = g.p(), q = g.q(), pq = p * q, npq = g.n() * pq;
+        Workspace ws = Workspace.ofCurrentThread();
+        MemorySegment xs = ws.floats(COLUMNS, (long) c * npq), dyT = ws.floats(DY_TRANSPOSED, (long) k * npq);
+        for (int n = 0; n < g.n(); n++) {
+            for (int kk = 0; kk < k; kk++)
+                MemorySegment.copy(dy, (dyo + ((long) n * k + kk) * pq) * 4, dyT, ((long) kk * npq + (long) n * pq) * 4, (long) pq * 4);
+            for (int cc = 0; cc < c; cc++) {
+                long plane = xo + ((long) n * c + cc) * g.h() * g.w();
+                for (int oh = 0; oh < p; oh++)
+                    pickColumns(x, plane + (long) oh * g.sh() * g.w(), g.w(), g.sw(), q, xs, (long) cc * npq + (long) n * pq + (long) oh * q);
+            }
+        }
+        Gemm.sgemm(false, true, k, c, npq, 1f, dyT, 0, npq, xs, 0, npq, 0f, dw, dwo, c);
+    }
+
+    /**
+     * dst[d + j] = x[src + j·sw] for j &lt; count, reading no further than the row's {@code w} floats from src: for
+     * sw = 2 the even lanes of two loads compacted, else (and for the tail) scalar.
+     */
+    private static void pickColumns(MemorySegment x, long src, int w, int sw, int count, MemorySegment dst, long d) {
+        int j = 0;
+        if (sw == 2) {
+            int vl = VF.length();
+            jdk.incubator.vector.FloatVector even = jdk.incubator.vector.FloatVector.fromArray(VF, EVEN_LANES, 0);
+            java.nio.ByteOrder no = java.nio.ByteOrder.nativeOrder();
+            for (; j + vl <= count && 2 * (j + vl) <= w; j += vl) {
+                jdk.incubator.vector.FloatVector lo = jdk.incubator.vector.FloatVector.fromMemorySegment(VF, x, (src + 2L * j) * 4, no);
+                jdk.incubator.vector.FloatVector hi = jdk.incubator.vector.FloatVector.fromMemorySegment(VF, x, (src + 2L * j + vl) * 4, no);
+                even.selectFrom(lo, hi).intoMemorySegment(dst, (d + j) * 4, no);
+            }
+        }
+        for (; j < count; j++) dst.setAtIndex(F, d + j, x.getAtIndex(F, src + (long) j * sw));
+    }
+
+    /** Lane indices 0, 2, 4, … of a two-vector select: the even lanes of [lo | hi]. */
+    private static final float[] EVEN_LANES = evenLanes(tessera.kernels.Species.FLOAT.length());
+
+    private static float[] evenLanes(int vl) {
+        float[] idx = new float[vl];
+        for (int i = 0; i < vl; i++) idx[i] = 2 * i;
+        return idx;
     }
 }

@@ -67,6 +67,20 @@ class ConvPropertiesTest {
                 .checkAssert((raw, seed) -> checkAll(ConvTestSupport.winogradSpec(raw), seed));
     }
 
+    /** Strided 1×1 layers (ResNet's projection shortcut), wide enough for the vectorized column picks of stride 2. */
+    @Test
+    void stridedPointwiseShapesMatchReference() {
+        qt().withExamples(40).forAll(raws(), integers().between(0, 1 << 20))
+                .checkAssert((raw, seed) -> {
+                    int sh = ConvTestSupport.pick(raw[7], 1, 3), sw = ConvTestSupport.pick(raw[8], sh == 1 ? 2 : 1, 3);
+                    int p = ConvTestSupport.pick(raw[11], 1, 20), q = ConvTestSupport.pick(raw[12], 1, 20);
+                    int h = (p - 1) * sh + 1 + ConvTestSupport.pick(raw[17], 0, sh - 1);
+                    int w = (q - 1) * sw + 1 + ConvTestSupport.pick(raw[18], 0, sw - 1);
+                    checkAll(new ConvSpec(ConvTestSupport.pick(raw[0], 1, 3), ConvTestSupport.pick(raw[3], 1, 24), h, w,
+                            ConvTestSupport.pick(raw[4], 1, 40), 1, 1, sh, sw, 0, 0, 0, 0, 1, 1, 1), seed);
+                });
+    }
+
     static void checkAll(ConvSpec s, int seed) {
         try (Tensor x = randomF32(seed, s.inputShape()); Tensor w = randomF32(seed + 1, s.weightShape());
              Tensor b = randomF32(seed + 2, s.outChannels()); Tensor dy = randomF32(seed + 3, s.outputShape());
