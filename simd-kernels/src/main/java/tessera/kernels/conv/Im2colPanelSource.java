@@ -83,7 +83,7 @@ final class Im2colPanelSource implements PackedBSource {
         int rowLo = Math.max(0, oh0 * g.sh() - g.pt());
         int rowHi = Math.min(g.h() - 1, oh1 * g.sh() - g.pt() + (g.r() - 1) * g.dh());
         int nRows = Math.max(0, rowHi - rowLo + 1), rowFloats = nRows * w;
-        float[] rows = rowBuffer(rowFloats);
+        float[] rows = rowBuffer(rowFloats + 2 * V); // 2V floats of slack: pickStride2's last loads may pass the rows
         // filters of many taps per channel: the needed rows split into their sw column phases with the zero padding
         // included, once per channel, so every tap's run is one contiguous copy; 3×3 clips each run instead (phases
         // cost more than its R·S runs per row)
@@ -181,16 +181,24 @@ final class Im2colPanelSource implements PackedBSource {
         if (b < len) Arrays.fill(dst, d + b, d + len, 0f);
     }
 
-    /** dst[d + i] = rows[src + 2i] for i in [0, count): whole vectors by compacting the even lanes of two loads. */
+    /**
+     * dst[d + i] = rows[src + 2i] for i in [0, count): the even lanes of two loads compacted, the last partial vector
+     * stored under a mask (runs are one output row long, 15 or 16 floats for ResNet's 3×3/2 layers: with a scalar
+     * tail every left-padded tap's run was scalar). {@code rows} has 2V floats of slack past the last row.
+     */
     private static void pickStride2(float[] rows, int src, int count, float[] dst, int d) {
         int i = 0;
         FloatVector even = FloatVector.zero(S).addIndex(2);   // selectFrom indices 2j into [lo | hi]
-        for (; i + V <= count && src + 2 * i + 2 * V <= rows.length; i += V) {
+        for (; i + V <= count; i += V) {
             FloatVector lo = FloatVector.fromArray(S, rows, src + 2 * i);
             FloatVector hi = FloatVector.fromArray(S, rows, src + 2 * i + V);
             even.selectFrom(lo, hi).intoArray(dst, d + i);
         }
-        for (; i < count; i++) dst[d + i] = rows[src + 2 * i];
+        if (i < count) {
+            FloatVector lo = FloatVector.fromArray(S, rows, src + 2 * i);
+            FloatVector hi = FloatVector.fromArray(S, rows, src + 2 * i + V);
+            even.selectFrom(lo, hi).intoArray(dst, d + i, S.indexInRange(i, count));
+        }
     }
 
     private static int[] runBuffer(int ints) {
