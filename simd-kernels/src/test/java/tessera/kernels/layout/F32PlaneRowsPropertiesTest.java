@@ -25,9 +25,8 @@ class F32PlaneRowsPropertiesTest {
     void planeRowsToChannelLastFollowTheFormula() {
         qt().withExamples(150).forAll(integers().between(1, 40), integers().between(1, 9), integers().between(1, 40), longs().all())
                 .checkAssert((channels, rows, cols, seed) -> {
-                    int shape = (int) (seed & 127); // the layout variant: low bits of the seed
-                    int rowGap = shape & 1, lanePad = (shape >> 1) & 3, dstGap = (shape >> 3) & 1, kinds = (shape >> 4) & 3;
-                    int stage = (shape >> 6) == 0 ? F32PlaneRows.STAGE_FLOATS : 1 + (int) (seed >>> 40) % 600;
+                    Variant v = new Variant(seed);
+                    int rowGap = v.rowGap, lanePad = v.lanePad, dstGap = v.dstGap, kinds = v.kinds, stage = v.stage;
                     long srcRowLd = cols + rowGap, planeLd = rows * srcRowLd + 2;
                     int dstLd = channels + lanePad;
                     long dstRowLd = (long) cols * dstLd + dstGap * 5;
@@ -48,8 +47,7 @@ class F32PlaneRowsPropertiesTest {
                                     assertEquals(want, dst.getAtIndex(F, d), what + " at row " + i + " col " + x + " lane " + c);
                                     written[(int) d] = true;
                                 }
-                        for (int d = 0; d < written.length; d++)
-                            if (!written[d]) assertEquals(UNTOUCHED, dst.getAtIndex(F, d), what + " wrote float " + d);
+                        assertRestUntouched(dst, written, what);
                     }
                 });
     }
@@ -58,9 +56,8 @@ class F32PlaneRowsPropertiesTest {
     void channelLastToPlaneRowsFollowTheFormula() {
         qt().withExamples(150).forAll(integers().between(1, 40), integers().between(1, 9), integers().between(1, 40), longs().all())
                 .checkAssert((channels, rows, cols, seed) -> {
-                    int shape = (int) (seed & 127); // the layout variant: low bits of the seed
-                    int rowGap = shape & 1, lanePad = (shape >> 1) & 3, dstGap = (shape >> 3) & 1, kinds = (shape >> 4) & 3;
-                    int stage = (shape >> 6) == 0 ? F32PlaneRows.STAGE_FLOATS : 1 + (int) (seed >>> 40) % 600;
+                    Variant v = new Variant(seed);
+                    int rowGap = v.rowGap, lanePad = v.lanePad, dstGap = v.dstGap, kinds = v.kinds, stage = v.stage;
                     int srcLd = channels + lanePad;
                     long srcRowLd = (long) cols * srcLd + rowGap * 3, dstRowLd = cols + dstGap, planeLd = rows * dstRowLd + 2;
                     try (TensorArena arena = new TensorArena()) {
@@ -80,10 +77,23 @@ class F32PlaneRowsPropertiesTest {
                                             what + " at channel " + c + " row " + i + " col " + x);
                                     written[(int) d] = true;
                                 }
-                        for (int d = 0; d < written.length; d++)
-                            if (!written[d]) assertEquals(UNTOUCHED, dst.getAtIndex(F, d), what + " wrote float " + d);
+                        assertRestUntouched(dst, written, what);
                     }
                 });
+    }
+
+    /** The layout variant a seed picks with its low 7 bits: row gaps, lane padding, heap or native operands, band size. */
+    private record Variant(int rowGap, int lanePad, int dstGap, int kinds, int stage) {
+        Variant(long seed) {
+            this((int) seed & 1, (int) (seed >> 1) & 3, (int) (seed >> 3) & 1, (int) (seed >> 4) & 3,
+                    ((seed >> 6) & 1) == 0 ? F32PlaneRows.STAGE_FLOATS : 1 + (int) ((seed >>> 40) % 600));
+        }
+    }
+
+    /** Every float of dst not marked written still holds {@link #UNTOUCHED}. */
+    private static void assertRestUntouched(MemorySegment dst, boolean[] written, String what) {
+        for (int d = 0; d < written.length; d++)
+            if (!written[d]) assertEquals(UNTOUCHED, dst.getAtIndex(F, d), what + " wrote float " + d);
     }
 
     /** {@code floats} floats, native or heap: random values from {@code seed}, or all {@link #UNTOUCHED} if it is 0. */
