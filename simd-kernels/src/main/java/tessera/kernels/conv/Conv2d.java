@@ -20,8 +20,8 @@ import tessera.memory.Tensor;
  * <p>Backward per algorithm: DIRECT computes the input gradient as a stride-1 direct convolution of the
  * stride-upsampled dy with transposed, flipped weights and the weight gradient with a direct kernel vectorized over
  * output channels; IM2COL uses GEMM + col2im for the input gradient and, for the weight gradient, the channel-last
- * implicit GEMM {@link F32ConvWeightGradNhwc} (dense non-1×1 layers) or GEMM with colᵀ per image (1×1 on x itself,
- * grouped); WINOGRAD computes the input gradient (itself a 3×3 stride-1 convolution) with Winograd, and the weight
+ * implicit GEMM {@link F32ConvWeightGradNhwc} (dense non-1×1 layers), one GEMM over the batch on the picked pixels
+ * (strided 1×1) or GEMM with colᵀ per image (1×1 on x itself, grouped); WINOGRAD computes the input gradient (itself a 3×3 stride-1 convolution) with Winograd, and the weight
  * gradient of a dense layer in the Winograd domain too
  * ({@link F32WinogradWeightGrad}: dU = Σ_tiles (A·dY·Aᵀ) ⊙ (Bᵀ·d·B), dW = Gᵀ·dU·G); grouped layers take the
  * im2col path for it.

@@ -343,9 +343,7 @@ final class F32ConvIm2col {
         long inImage = (long) g.c() * g.h() * g.w();
         MemorySegment dyT = Workspace.ofCurrentThread().floats(DY_TRANSPOSED, (long) k * npq);
         MemorySegment col = Workspace.ofCurrentThread().floats(COLUMNS, (long) crs * npq);
-        for (int n = 0; n < g.n(); n++)
-            for (int kk = 0; kk < k; kk++)
-                MemorySegment.copy(dy, (dyo + ((long) n * k + kk) * pq) * 4, dyT, ((long) kk * npq + (long) n * pq) * 4, (long) pq * 4);
+        imagesSideBySide(g, dy, dyo, dyT);
         Gemm.sgemm(true, false, crs, npq, k, 1f, w, wo, crs, dyT, 0, npq, 0f, col, 0, npq);
         ColJob job = COL.get();
         for (int n = 0; n < g.n(); n++) {
@@ -356,6 +354,15 @@ final class F32ConvIm2col {
             ComputePool.parallelFor((g.c() + job.rowsPerTask - 1) / job.rowsPerTask, job);
             job.x = null; job.col = null;
         }
+    }
+
+    /** dyT [K, N·P·Q] = dy [N, K, P, Q] with its images side by side (the GEMM operand of the batched products). */
+    private static void imagesSideBySide(ConvGeom g, MemorySegment dy, long dyo, MemorySegment dyT) {
+        int k = g.k(), pq = g.p() * g.q();
+        long npq = (long) g.n() * pq;
+        for (int n = 0; n < g.n(); n++)
+            for (int kk = 0; kk < k; kk++)
+                MemorySegment.copy(dy, (dyo + ((long) n * k + kk) * pq) * 4, dyT, (kk * npq + (long) n * pq) * 4, (long) pq * 4);
     }
 
     /**
@@ -518,7 +525,8 @@ final class F32ConvIm2col {
 
     /**
      * Whether {@link #backwardWeights} takes the channel-last implicit GEMM ({@link F32ConvWeightGradNhwc}): one group,
-     * not a plain 1×1 (whose weight gradient is a GEMM on x itself). Batch 16, 1 thread, against im2col + GEMM
+     * not a plain 1×1 (whose weight gradient is a GEMM on x itself); strided 1×1 layers go to
+     * {@link #backwardWeightsStridedPointwise} first when their batch fits. Batch 16, 1 thread, against im2col + GEMM
      * (with a channel-last packed operand from 16 channels): 32→32 3×3 at 32² 5.4 → 3.6 ms, 64→64 3×3 at 16² 3.85 →
      * 3.5 ms, 32→64 3×3/2 2.3 → 2.1 ms, 3→32 3×3 at 32² 1.35 → 0.63 ms.
      */
@@ -527,8 +535,9 @@ final class F32ConvIm2col {
     }
 
     /**
-     * dW_g = Σ_n dy_g · colᵀ (overwritten); db = Σ dy when non-null. Dense non-1×1 layers go to
-     * {@link F32ConvWeightGradNhwc}; grouped ones build col per image, plain 1×1 ones use x itself.
+     * dW_g = Σ_n dy_g · colᵀ (overwritten); db = Σ dy when non-null. Strided 1×1 layers take one GEMM over the batch
+     * ({@link #backwardWeightsStridedPointwise}), other dense non-1×1 layers {@link F32ConvWeightGradNhwc}; grouped ones
+     * build col per image, plain 1×1 ones use x itself.
      */
     static void backwardWeights(ConvGeom g, MemorySegment x, long xo, MemorySegment dy, long dyo,
                                 MemorySegment dw, long dwo, MemorySegment db, long dbo) {
@@ -541,11 +550,6 @@ final class F32ConvIm2col {
         }
         if (usesChannelLast(g)) {
             F32ConvWeightGradNhwc.backwardWeights(g, x, xo, dy, dyo, dw, dwo);
-            if (db != null) F32ConvDirect.biasGrad(g, dy, dyo, db, dbo);
-            return;
-        }
-        if (isStridedPointwise(g) && (long) (g.c() + g.k()) * g.n() * pq <= BATCHED_COL_LIMIT) {
-            backwardWeightsStridedPointwise(g, x, xo, dy, dyo, dw, dwo);
             if (db != null) F32ConvDirect.biasGrad(g, dy, dyo, db, dbo);
             return;
         }
@@ -590,15 +594,13 @@ final class F32ConvIm2col {
         int c = g.c(), k = g.k(), p = g.p(), q = g.q(), pq = p * q, npq = g.n() * pq;
         Workspace ws = Workspace.ofCurrentThread();
         MemorySegment xs = ws.floats(COLUMNS, (long) c * npq), dyT = ws.floats(DY_TRANSPOSED, (long) k * npq);
-        for (int n = 0; n < g.n(); n++) {
-            for (int kk = 0; kk < k; kk++)
-                MemorySegment.copy(dy, (dyo + ((long) n * k + kk) * pq) * 4, dyT, ((long) kk * npq + (long) n * pq) * 4, (long) pq * 4);
+        imagesSideBySide(g, dy, dyo, dyT);
+        for (int n = 0; n < g.n(); n++)
             for (int cc = 0; cc < c; cc++) {
                 long plane = xo + ((long) n * c + cc) * g.h() * g.w();
                 for (int oh = 0; oh < p; oh++)
                     pickColumns(x, plane + (long) oh * g.sh() * g.w(), g.w(), g.sw(), q, xs, (long) cc * npq + (long) n * pq + (long) oh * q);
             }
-        }
         Gemm.sgemm(false, true, k, c, npq, 1f, dyT, 0, npq, xs, 0, npq, 0f, dw, dwo, c);
     }
 
@@ -610,7 +612,7 @@ final class F32ConvIm2col {
         int j = 0;
         if (sw == 2) {
             int vl = VF.length();
-            jdk.incubator.vector.FloatVector even = jdk.incubator.vector.FloatVector.fromArray(VF, EVEN_LANES, 0);
+            jdk.incubator.vector.FloatVector even = jdk.incubator.vector.FloatVector.zero(VF).addIndex(2); // lanes 0, 2, 4, … of [lo | hi]
             java.nio.ByteOrder no = java.nio.ByteOrder.nativeOrder();
             for (; j + vl <= count && 2 * (j + vl) <= w; j += vl) {
                 jdk.incubator.vector.FloatVector lo = jdk.incubator.vector.FloatVector.fromMemorySegment(VF, x, (src + 2L * j) * 4, no);
@@ -619,14 +621,5 @@ final class F32ConvIm2col {
             }
         }
         for (; j < count; j++) dst.setAtIndex(F, d + j, x.getAtIndex(F, src + (long) j * sw));
-    }
-
-    /** Lane indices 0, 2, 4, … of a two-vector select: the even lanes of [lo | hi]. */
-    private static final float[] EVEN_LANES = evenLanes(tessera.kernels.Species.FLOAT.length());
-
-    private static float[] evenLanes(int vl) {
-        float[] idx = new float[vl];
-        for (int i = 0; i < vl; i++) idx[i] = 2 * i;
-        return idx;
     }
 }
