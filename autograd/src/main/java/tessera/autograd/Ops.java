@@ -126,7 +126,7 @@ public final class Ops {
     /** y[m,n] = a[m,k] · b[k,n].   ∂a = g·bᵀ,  ∂b = aᵀ·g */
     public static Variable matmul(Variable a, Variable b) {
         check(a.value().rank() == 2 && b.value().rank() == 2 && a.dim(1) == b.dim(0), "matmul",
-                "expected a [m,k] and b [k,n], got " + shapes(a, b));
+                () -> "expected a [m,k] and b [k,n], got " + shapes(a, b));
         Tensor y = alloc(a, a.dim(0), b.dim(1));
         Gemm.matmul(a.value(), false, b.value(), false, 1f, 0f, y);
         return Graph.record("matmul", y, g -> new Tensor[]{
@@ -137,10 +137,10 @@ public final class Ops {
     /** y[N,out] = x[N,in] · wᵀ + bias, with w [out,in] (PyTorch's Linear).   ∂x = g·w,  ∂w = gᵀ·x,  ∂bias = Σ_N g */
     public static Variable linear(Variable x, Variable w, Variable bias) {
         check(x.value().rank() == 2 && w.value().rank() == 2 && x.dim(1) == w.dim(1), "linear",
-                "expected x [N,in] and weight [out,in], got " + shapes(x, w));
+                () -> "expected x [N,in] and weight [out,in], got " + shapes(x, w));
         Tensor y = alloc(x, x.dim(0), w.dim(0));
         if (bias != null) {
-            check(bias.value().numel() == w.dim(0), "linear", "bias has " + bias.value().numel() + " elements, expected " + w.dim(0));
+            check(bias.value().numel() == w.dim(0), "linear", () -> "bias has " + bias.value().numel() + " elements, expected " + w.dim(0));
             y.copyFrom(bias.value().reshape(1, w.dim(0)).expand(x.dim(0), w.dim(0)));
         }
         Gemm.matmul(x.value(), false, w.value(), true, 1f, bias != null ? 1f : 0f, y);
@@ -154,9 +154,9 @@ public final class Ops {
 
     /** Convolution spec for input x [N,C,H,W] and weight w [K,C/g,R,S]. */
     public static ConvSpec convSpec(int[] x, int[] w, ConvArgs a) {
-        check(x.length == 4 && w.length == 4, "conv2d", "expected 4-d input and weight, got input " + Arrays.toString(x)
+        check(x.length == 4 && w.length == 4, "conv2d", () -> "expected 4-d input and weight, got input " + Arrays.toString(x)
                 + " and weight " + Arrays.toString(w));
-        check(a.groups() >= 1 && x[1] == w[1] * a.groups(), "conv2d", "input has " + x[1] + " channels but weight "
+        check(a.groups() >= 1 && x[1] == w[1] * a.groups(), "conv2d", () -> "input has " + x[1] + " channels but weight "
                 + Arrays.toString(w) + " with groups=" + a.groups() + " expects " + (w[1] * a.groups()));
         return new ConvSpec(x[0], x[1], x[2], x[3], w[0], w[2], w[3], a.strideH(), a.strideW(), a.padTop(), a.padLeft(),
                 a.padBottom(), a.padRight(), a.dilationH(), a.dilationW(), a.groups());
@@ -188,7 +188,7 @@ public final class Ops {
 
     /** Transposed-convolution spec for x [N,Cin,H,W] and weight w [Cin, Cout/g, R, S]. */
     public static ConvTransposeSpec convTransposeSpec(int[] x, int[] w, ConvArgs a) {
-        check(x.length == 4 && w.length == 4 && x[1] == w[0], "conv_transpose2d", "expected input [N,Cin,H,W] and weight [Cin,Cout/g,R,S], got "
+        check(x.length == 4 && w.length == 4 && x[1] == w[0], "conv_transpose2d", () -> "expected input [N,Cin,H,W] and weight [Cin,Cout/g,R,S], got "
                 + Arrays.toString(x) + " and " + Arrays.toString(w));
         return new ConvTransposeSpec(x[0], x[1], x[2], x[3], w[1] * a.groups(), w[2], w[3], a.strideH(), a.strideW(),
                 a.padTop(), a.padLeft(), a.padBottom(), a.padRight(), a.outputPadH(), a.outputPadW(),
@@ -261,7 +261,7 @@ public final class Ops {
 
     /** 3-D max, average or L2 pooling of x [N,C,D,H,W].   ∂x: see {@link Pool3d#backward} */
     public static Variable pool3d(Variable x, Pool3dSpec spec) {
-        check(x.value().rank() == 5, "pool3d", "expected input [N,C,D,H,W], got " + Arrays.toString(x.shape()));
+        check(x.value().rank() == 5, "pool3d", () -> "expected input [N,C,D,H,W], got " + Arrays.toString(x.shape()));
         int[] in = {x.dim(2), x.dim(3), x.dim(4)}, out = spec.out(in);
         Tensor y = alloc(x, x.dim(0), x.dim(1), out[0], out[1], out[2]);
         Pool3d.forward(spec, x.value(), y, null);
@@ -276,7 +276,7 @@ public final class Ops {
 
     /** Max, average or L2 pooling.   ∂x: max → g routed to each window's argmax; avg → g/|window|; L2 → g·x/y */
     public static Variable pool2d(Variable x, PoolSpec spec) {
-        check(x.value().rank() == 4, "pool2d", "expected input [N,C,H,W], got " + Arrays.toString(x.shape()));
+        check(x.value().rank() == 4, "pool2d", () -> "expected input [N,C,H,W], got " + Arrays.toString(x.shape()));
         Tensor y = alloc(x, x.dim(0), x.dim(1), spec.outH(x.dim(2)), spec.outW(x.dim(3)));
         Tensor idx = spec.type() == tessera.kernels.pool.PoolType.MAX ? Scope.alloc(DType.I64, y.shape()) : null;
         Pool2d.forward(spec, x.value(), y, idx);
@@ -373,7 +373,7 @@ public final class Ops {
 
     /** Maxout over groups of {@code pieces} consecutive channels.   ∂x = g at each group's argmax */
     public static Variable maxout(Variable x, int pieces) {
-        check(pieces >= 1 && x.dim(1) % pieces == 0, "maxout", x.dim(1) + " channels are not divisible by pieces=" + pieces);
+        check(pieces >= 1 && x.dim(1) % pieces == 0, "maxout", () -> x.dim(1) + " channels are not divisible by pieces=" + pieces);
         int[] ys = x.shape();
         ys[1] /= pieces;
         Tensor y = alloc(x, ys);
@@ -490,7 +490,7 @@ public final class Ops {
      */
     public static Variable crossEntropy(Variable logits, Tensor labels, boolean mean, double labelSmoothing) {
         check(logits.value().rank() == 2 && labels.rank() == 1 && labels.dim(0) == logits.dim(0), "cross_entropy",
-                "expected logits [N,C] and labels [N], got " + Arrays.toString(logits.shape()) + " and " + Arrays.toString(labels.shape()));
+                () -> "expected logits [N,C] and labels [N], got " + Arrays.toString(logits.shape()) + " and " + Arrays.toString(labels.shape()));
         double loss = CrossEntropy.forward(logits.value(), labels, mean, labelSmoothing);
         Tensor y = alloc(logits, 1);
         y.set(loss, 0);
@@ -560,7 +560,7 @@ public final class Ops {
 
     /** Concatenation along {@code axis}.   ∂xᵢ = the slice of g that xᵢ occupies */
     public static Variable concat(List<Variable> xs, int axis) {
-        check(!xs.isEmpty(), "concat", "needs at least one input");
+        check(!xs.isEmpty(), "concat", () -> "needs at least one input");
         int[] s = xs.get(0).shape();
         int ax = axis < 0 ? axis + s.length : axis;
         int total = 0;
@@ -568,7 +568,7 @@ public final class Ops {
             int[] vs = v.shape();
             boolean ok = vs.length == s.length;
             for (int d = 0; ok && d < s.length; d++) ok = d == ax || vs[d] == s[d];
-            check(ok, "concat", "inputs must agree except along axis " + ax + ", got " + Arrays.toString(s) + " and " + Arrays.toString(vs));
+            check(ok, "concat", () -> "inputs must agree except along axis " + ax + ", got " + Arrays.toString(s) + " and " + Arrays.toString(vs));
             total += vs[ax];
         }
         int[] ys = s.clone();
@@ -603,7 +603,7 @@ public final class Ops {
 
     /** Constant padding of the last two dims by (top, left, bottom, right).   ∂x = the interior of g */
     public static Variable pad2d(Variable x, int top, int left, int bottom, int right, double value) {
-        check(top >= 0 && left >= 0 && bottom >= 0 && right >= 0, "pad2d", "negative padding (" + top + "," + left + "," + bottom + "," + right + ")");
+        check(top >= 0 && left >= 0 && bottom >= 0 && right >= 0, "pad2d", () -> "negative padding (" + top + "," + left + "," + bottom + "," + right + ")");
         int[] s = x.shape();
         int r = s.length;
         int[] ys = s.clone();
@@ -765,14 +765,15 @@ public final class Ops {
     }
 
     private static void sameShape(String op, Variable a, Variable b) {
-        check(Arrays.equals(a.shape(), b.shape()), op, "inputs must have the same shape, got " + shapes(a, b));
+        check(a.value().sameShapeAs(b.value()), op, () -> "inputs must have the same shape, got " + shapes(a, b));
     }
 
     private static String shapes(Variable a, Variable b) {
         return Arrays.toString(a.shape()) + " and " + Arrays.toString(b.shape());
     }
 
-    private static void check(boolean ok, String op, String message) {
-        if (!ok) throw new IllegalArgumentException(op + ": " + message);
+    /** Throws when {@code ok} is false; the message is built only then (checks run on every op of a training step). */
+    private static void check(boolean ok, String op, java.util.function.Supplier<String> message) {
+        if (!ok) throw new IllegalArgumentException(op + ": " + message.get());
     }
 }

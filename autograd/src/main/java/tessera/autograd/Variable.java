@@ -82,7 +82,7 @@ public final class Variable {
      * releases each node's saved tensors after use.
      */
     public void backward(Tensor gradOutput) {
-        if (!Arrays.equals(gradOutput.shape(), value.shape())) {
+        if (!gradOutput.sameShapeAs(value)) {
             throw new IllegalArgumentException("backward: output gradient shape " + Arrays.toString(gradOutput.shape())
                     + " differs from the value's shape " + Arrays.toString(value.shape()));
         }
@@ -113,7 +113,7 @@ public final class Variable {
                 Variable in = inputs[k];
                 Tensor gi = inGrads[k];
                 if (in == null || gi == null || !in.requiresGrad) continue;
-                if (!Arrays.equals(gi.shape(), in.value.shape())) {
+                if (!gi.sameShapeAs(in.value)) {
                     throw new IllegalStateException("op '" + node.op() + "' produced a gradient of shape "
                             + Arrays.toString(gi.shape()) + " for input " + k + " of shape " + Arrays.toString(in.value.shape()));
                 }

@@ -14,11 +14,13 @@ public final class Model implements AutoCloseable {
     private final ModelSpec spec;
     private final SequentialLayer root;
     private final DType dtype;
+    private final java.util.List<Variable> parameterList; // for zeroGrad: no map built on every step
 
     private Model(ModelSpec spec, SequentialLayer root, DType dtype) {
         this.spec = spec;
         this.root = root;
         this.dtype = dtype;
+        this.parameterList = java.util.List.copyOf(root.parameters().values());
     }
 
     /** Builds every layer with the default registry; shape errors name the layer position and both shapes. */
@@ -67,7 +69,10 @@ public final class Model implements AutoCloseable {
     public Model eval() { root.setTraining(false); return this; }
     public boolean isTraining() { return root.isTraining(); }
 
-    public void zeroGrad() { for (Variable v : parameters().values()) v.zeroGrad(); }
+    /** Zeroes every parameter's accumulated gradient. */
+    public void zeroGrad() {
+        for (int i = 0; i < parameterList.size(); i++) parameterList.get(i).zeroGrad();
+    }
 
     @Override
     public void close() { root.close(); }

@@ -113,6 +113,8 @@ public final class Tensor implements AutoCloseable {
     public int[] shape() { return shape.clone(); }
     /** True when {@code other} has exactly this shape (no copies: safe on allocation-free paths). */
     public boolean sameShapeAs(Tensor other) { return java.util.Arrays.equals(shape, other.shape); }
+    /** True when this tensor's shape is exactly {@code dims} (no copies: safe on allocation-free paths). */
+    public boolean hasShape(int[] dims) { return java.util.Arrays.equals(shape, dims); }
     /** Size of dimension {@code d}; negative {@code d} counts from the end. */
     public int dim(int d) { return shape[axis(d)]; }
     /** A copy of the strides, in elements. */

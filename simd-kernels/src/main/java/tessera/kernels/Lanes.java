@@ -25,6 +25,15 @@ public final class Lanes {
         return sum(lanes, 0, lanes.length);
     }
 
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[64]);
+
+    /**
+     * A per-thread array of 64 floats for {@code v.intoArray(scratch(), 0)} before {@link #sum(float[], int, int)}: for
+     * kernels called a few times per step, which C2 compiles after {@link #sum(FloatVector)} has grown too big to
+     * inline into them (passing the vector would then box it on the heap).
+     */
+    public static float[] scratch() { return SCRATCH.get(); }
+
     /** The sum of {@code lanes[from, from + n)}, added left to right. */
     public static float sum(float[] lanes, int from, int n) {
         float s = 0f;

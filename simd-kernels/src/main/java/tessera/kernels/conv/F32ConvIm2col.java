@@ -308,7 +308,8 @@ final class F32ConvIm2col {
     private static void addBlock(MemorySegment dst, long d, long dStride, MemorySegment src, long o, long sStride, int rows,
                                  int len) {
         int lanes = VF.length(), full = len - len % lanes;
-        jdk.incubator.vector.VectorMask<Float> m = full < len ? VF.indexInRange(full, len) : null;
+        // the tail mask is made where it is used: a mask held across the loop in a nullable local is boxed on the heap
+        boolean tail = full < len;
         java.nio.ByteOrder no = java.nio.ByteOrder.nativeOrder();
         for (int p = 0; p < rows; p++, d += dStride, o += sStride) {
             for (int i = 0; i < full; i += lanes) {
@@ -316,11 +317,12 @@ final class F32ConvIm2col {
                 jdk.incubator.vector.FloatVector b = jdk.incubator.vector.FloatVector.fromMemorySegment(VF, src, (o + i) * 4, no);
                 a.add(b).intoMemorySegment(dst, (d + i) * 4, no);
             }
-            if (m == null) continue;
+            if (!tail) continue;
             if ((d + full + lanes) * 4 > dst.byteSize() || (o + full + lanes) * 4 > src.byteSize()) {
                 // a whole vector would reach past a segment's end: scalar
                 for (int i = full; i < len; i++) dst.setAtIndex(F, d + i, dst.getAtIndex(F, d + i) + src.getAtIndex(F, o + i));
             } else {
+                jdk.incubator.vector.VectorMask<Float> m = VF.indexInRange(full, len);
                 jdk.incubator.vector.FloatVector a = jdk.incubator.vector.FloatVector.fromMemorySegment(VF, dst, (d + full) * 4, no, m);
                 jdk.incubator.vector.FloatVector b = jdk.incubator.vector.FloatVector.fromMemorySegment(VF, src, (o + full) * 4, no, m);
                 a.add(b).intoMemorySegment(dst, (d + full) * 4, no, m);

@@ -40,6 +40,10 @@ public final class Binary {
         TensorArgs.requireFloat("a", a);
         TensorArgs.requireSameDType("b", b, "a", a);
         TensorArgs.requireSameDType("out", out, "a", a);
+        if (a.dtype() == DType.F32 && a.sameShapeAs(b) && a.sameShapeAs(out) && TensorArgs.allContiguous(a, b, out)) {
+            sameShapeF32(op.ordinal(), a, b, out); // no broadcast: no shape or stride arrays (gradient sums, every step)
+            return;
+        }
         int[] shape = broadcastShape(a.shape(), b.shape());
         TensorArgs.requireShape("out", out, shape, "the broadcast of a " + TensorArgs.str(a) + " and b " + TensorArgs.str(b));
         Tensor ae = a.expand(shape), be = b.expand(shape);
@@ -137,6 +141,19 @@ public final class Binary {
     }
 
     // ------------------------------------------------------------------------------------ float32 engine
+
+    /** out = a op b for contiguous tensors of one shape, split in {@link Ranges} across the pool. */
+    private static void sameShapeF32(int op, Tensor a, Tensor b, Tensor out) {
+        long n = out.numel();
+        MemorySegment as = a.segment(), bs = b.segment(), os = out.segment();
+        long ao = a.offset() * 4, bo = b.offset() * 4, oo = out.offset() * 4;
+        int tasks = Ranges.tasks(n);
+        if (tasks == 1) vv(op, as, ao, bs, bo, os, oo, n);
+        else ComputePool.parallelFor(tasks, t -> {
+            long s = Ranges.start(n, tasks, t), e = Ranges.start(n, tasks, t + 1);
+            vv(op, as, ao + 4 * s, bs, bo + 4 * s, os, oo + 4 * s, e - s);
+        });
+    }
 
     private static void applyF32(int op, int[] shape, Tensor a, Tensor b, Tensor out) {
         // coalesce: drop size-1 dims, merge dim i into i+1 when every tensor is contiguous across them

@@ -50,7 +50,7 @@ public final class TensorArgs {
     /** {@code t} has exactly {@code shape}. */
     public static void requireShape(String name, Tensor t, int[] shape, String why) {
         if (t == null) throw new IllegalArgumentException(name + " must not be null");
-        if (!Arrays.equals(t.shape(), shape)) {
+        if (!t.hasShape(shape)) {
             throw new IllegalArgumentException(name + " has shape " + str(t) + ", expected " + Arrays.toString(shape) + " (" + why + ")");
         }
     }

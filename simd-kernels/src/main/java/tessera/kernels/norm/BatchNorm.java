@@ -274,7 +274,9 @@ public final class BatchNorm {
             throw new IllegalArgumentException(name + " must not be null");
         }
         TensorArgs.requireSameDType(name, t, "x", x);
-        TensorArgs.requireShape(name, t, new int[] {c}, "[C] with C = x.dim(1) of x " + TensorArgs.str(x));
+        if (t.rank() != 1 || t.dim(0) != c) { // the message only on failure: checked on every training step
+            TensorArgs.requireShape(name, t, new int[] {c}, "[C] with C = x.dim(1) of x " + TensorArgs.str(x));
+        }
     }
 
     // ------------------------------------------------------------------------------------------ float64 reference

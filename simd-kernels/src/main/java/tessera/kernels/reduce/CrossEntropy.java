@@ -166,9 +166,12 @@ public final class CrossEntropy {
             sv = sv.add(VectorMath.exp(d), m); // not lanewise(EXP): see VectorMath
             dv = dv.add(d, m);
         }
-        double lse = Math.log(tessera.kernels.Lanes.sum(sv));
+        float[] lanes = tessera.kernels.Lanes.scratch(); // not Lanes.sum(vector): see Lanes.scratch
+        sv.intoArray(lanes, 0);
+        dv.intoArray(lanes, l);
+        double lse = Math.log(tessera.kernels.Lanes.sum(lanes, 0, l));
         double xy = (double) xs.get(F, xo + 4L * label) - max;
-        return lse - (1 - eps) * xy - eps / c * tessera.kernels.Lanes.sum(dv);
+        return lse - (1 - eps) * xy - eps / c * tessera.kernels.Lanes.sum(lanes, l, l);
     }
 
     /** d = d·scale − scale·off, i.e. scale·(p − ε/C). */

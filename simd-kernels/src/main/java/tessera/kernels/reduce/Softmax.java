@@ -165,7 +165,14 @@ public final class Softmax {
             sv = sv.add(e, m);
             if (store) e.intoMemorySegment(os, oo + 4 * i, NO, m);
         }
-        return tessera.kernels.Lanes.sum(sv);
+        return laneSum(sv);
+    }
+
+    /** Lanes.sum through the per-thread scratch array: these row kernels run a few times per step (see Lanes.scratch). */
+    private static float laneSum(FloatVector v) {
+        float[] lanes = tessera.kernels.Lanes.scratch();
+        v.intoArray(lanes, 0);
+        return tessera.kernels.Lanes.sum(lanes, 0, v.length());
     }
 
     /** o = x·scale − shift. */
@@ -190,7 +197,7 @@ public final class Softmax {
             VectorMask<Float> m = S.indexInRange(i, len);
             dv = ld(gs, go + 4 * i, m).fma(ld(xs, xo + 4 * i, m), dv);
         }
-        float dot = tessera.kernels.Lanes.sum(dv);
+        float dot = laneSum(dv);
         for (i = 0; i < len; i += S.length()) {
             VectorMask<Float> m = S.indexInRange(i, len);
             ld(xs, xo + 4 * i, m).mul(ld(gs, go + 4 * i, m).sub(dot)).intoMemorySegment(os, oo + 4 * i, NO, m);
@@ -200,7 +207,7 @@ public final class Softmax {
     private static void rowLogSoftmaxBackward(MemorySegment xs, long xo, MemorySegment gs, long go, MemorySegment os, long oo, long len) {
         FloatVector sv = FloatVector.zero(S);
         for (long i = 0; i < len; i += S.length()) sv = sv.add(ld(gs, go + 4 * i, S.indexInRange(i, len)));
-        float sum = tessera.kernels.Lanes.sum(sv);
+        float sum = laneSum(sv);
         for (long i = 0; i < len; i += S.length()) {
             VectorMask<Float> m = S.indexInRange(i, len);
             ld(gs, go + 4 * i, m).sub(VectorMath.exp(ld(xs, xo + 4 * i, m)).mul(sum)).intoMemorySegment(os, oo + 4 * i, NO, m);
