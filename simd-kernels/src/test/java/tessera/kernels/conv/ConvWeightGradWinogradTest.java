@@ -91,8 +91,12 @@ class ConvWeightGradWinogradTest {
     void autoPicksItForDenseThreeByThreeLayersOfSixteenChannelsOrMore() {
         ConvSpec resnet = new ConvSpec(16, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1);
         assertTrue(Conv2d.resolveBackwardWeights(ConvAlgorithm.AUTO, resnet.geom()) == ConvAlgorithm.WINOGRAD_F4X3);
-        ConvSpec small = new ConvSpec(16, 64, 7, 7, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+        ConvSpec resnetLayer4 = new ConvSpec(16, 64, 7, 7, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1); // F4 from 4×4 maps
+        assertTrue(Conv2d.resolveBackwardWeights(ConvAlgorithm.AUTO, resnetLayer4.geom()) == ConvAlgorithm.WINOGRAD_F4X3);
+        assertTrue(Conv2d.resolveBackwardData(ConvAlgorithm.AUTO, resnetLayer4.geom()) == ConvAlgorithm.WINOGRAD_F4X3);
+        ConvSpec small = new ConvSpec(16, 64, 3, 3, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1);
         assertTrue(Conv2d.resolveBackwardWeights(ConvAlgorithm.AUTO, small.geom()) == ConvAlgorithm.WINOGRAD_F2X3);
+        assertTrue(Conv2d.resolveBackwardData(ConvAlgorithm.AUTO, small.geom()) == ConvAlgorithm.WINOGRAD_F2X3);
         ConvSpec strided = new ConvSpec(16, 32, 32, 32, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1);
         assertTrue(Conv2d.resolveBackwardWeights(ConvAlgorithm.AUTO, strided.geom()) == ConvAlgorithm.IM2COL);
         ConvSpec grouped = new ConvSpec(2, 32, 8, 8, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2);
