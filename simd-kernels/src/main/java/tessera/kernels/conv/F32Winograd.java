@@ -90,22 +90,19 @@ final class F32Winograd {
      * (w belongs to the convolution whose input gradient g computes: transposed per group and flipped).
      */
     void transformWeights(ConvGeom g, MemorySegment w, long wo, boolean adjoint, float[] u) {
-        java.util.Arrays.fill(u, 0, Math.toIntExact(transformedSize(g)), 0f);
-        // split over output channels: training transforms every layer's filters on every step (a fifth of a
-        // ResNet-18 forward pass on two threads when it ran on one)
-        int rows = g.groups() * g.kg();
-        int perTask = Math.max(1, (rows + 4 * ComputePool.threads() - 1) / (4 * ComputePool.threads()));
+        // split over output-channel blocks: training transforms every layer's filters on every step (a fifth of a
+        // ResNet-18 forward pass on two threads when it ran on one). Each block writes every float of its part of u.
+        int blocks = g.groups() * kBlocks(g);
         FilterJob job = FILTER_JOB.get();
-        job.wino = this; job.g = g; job.w = w; job.wo = wo; job.adjoint = adjoint; job.u = u; job.perTask = perTask;
-        job.rows = rows;
+        job.wino = this; job.g = g; job.w = w; job.wo = wo; job.adjoint = adjoint; job.u = u;
         try {
-            ComputePool.parallelFor((rows + perTask - 1) / perTask, job);
+            ComputePool.parallelFor(blocks, job);
         } finally {
             job.w = null; job.u = null;
         }
     }
 
-    /** One task of {@link #transformWeights}: filters of (group, output channel) rows [t·perTask, …). */
+    /** One task of {@link #transformWeights}: the filters of one (group, output-channel block). */
     private static final class FilterJob implements IntConsumer {
         F32Winograd wino;
         ConvGeom g;
@@ -113,55 +110,46 @@ final class F32Winograd {
         long wo;
         boolean adjoint;
         float[] u;
-        int perTask, rows;
 
         @Override
         public void accept(int t) {
-            int r0 = t * perTask;
-            wino.transformRows(g, w, wo, adjoint, u, r0, Math.min(rows, r0 + perTask));
+            int kbs = kBlocks(g);
+            wino.transformBlock(g, w, wo, adjoint, u, t / kbs, t % kbs);
         }
     }
 
     private static final ThreadLocal<FilterJob> FILTER_JOB = ThreadLocal.withInitial(FilterJob::new);
 
-    /** {@link #transformWeights} for rows [row0, row1) of (group, output channel), in float64 rounded once. */
-    private void transformRows(ConvGeom g, MemorySegment w, long wo, boolean adjoint, float[] u, int row0, int row1) {
+    /**
+     * {@link #transformWeights} for output-channel block kb of group gi, in float64 rounded once: per input channel,
+     * the block's nb filters side by side (zeros past the last output channel), transformed nb/vd columns at a time,
+     * so that each point's nb results are one contiguous store: u[gi][point][kb][c][0, nb). Channels [cg, cPad) are
+     * zero. (Writing one output channel at a time instead touched a cache line of every point and input channel per
+     * float: ResNet-18's 512-channel filters took 22 ms.)
+     */
+    private void transformBlock(ConvGeom g, MemorySegment w, long wo, boolean adjoint, float[] u, int gi, int kb) {
         double[][] gm = m == 2 ? G2 : G4;
         int cg = g.cg(), kg = g.kg(), nb = nb(g), kbs = kBlocks(g), cp = cPad(g), a2 = alpha * alpha;
+        int k0 = kb * nb, kn = Math.min(nb, kg - k0), vd = DSP.length();
         Scratch sc = SCRATCH.get();
-        double[] f = sc.filterTaps, t = sc.filterRows;
-        if (sc.filterRow.length < cg * 9) sc.filterRow = new double[cg * 9];
-        double[] taps = sc.filterRow;
-        float[] lanes = sc.filterLanes;
-        int vd = DSP.length(), cVec = cg - cg % vd;
-        for (int row = row0; row < row1; row++) {
-            int gi = row / kg, ko = row % kg;
-            // the row's filters as float64, tap-major: taps[(r·3 + s)·cg + c] (the adjoint reads them transposed and flipped)
-            for (int c = 0; c < cg; c++)
+        if (sc.blockTaps.length < 9 * nb) sc.blockTaps = new double[9 * nb];
+        double[] taps = sc.blockTaps; // taps[(r·3 + s)·nb + j] of output channel k0 + j
+        java.util.Arrays.fill(taps, 0, 9 * nb, 0.0);
+        int base = (gi * a2 * kbs + kb) * cp * nb, pointStride = kbs * cp * nb;
+        for (int c = 0; c < cg; c++) {
+            for (int j = 0; j < kn; j++)
                 for (int r = 0; r < 3; r++)
                     for (int s = 0; s < 3; s++) {
-                        long src = adjoint
+                        int ko = k0 + j;
+                        long src = adjoint // the adjoint reads the filters transposed per group and flipped
                                 ? ((((long) gi * cg + c) * kg + ko) * 3 + (2 - r)) * 3 + (2 - s)
                                 : ((((long) gi * kg + ko) * cg + c) * 3 + r) * 3 + s;
-                        taps[(r * 3 + s) * cg + c] = w.getAtIndex(F, wo + src);
+                        taps[(r * 3 + s) * nb + j] = w.getAtIndex(F, wo + src);
                     }
-            int kb = ko / nb, j = ko % nb;
-            // input channels vd at a time: the same products and sums, lane by lane, as the scalar loop below
-            for (int c0 = 0; c0 < cVec; c0 += vd)
-                filterVector(gm, taps, cg, c0, u, (gi * a2 * kbs + kb) * cp * nb + c0 * nb + j, kbs * cp * nb, nb, lanes);
-            for (int c = cVec; c < cg; c++) {
-                for (int k = 0; k < 9; k++) f[k] = taps[k * cg + c];
-                for (int i = 0; i < alpha; i++)
-                    for (int s = 0; s < 3; s++)
-                        t[i * 3 + s] = gm[i][0] * f[s] + gm[i][1] * f[3 + s] + gm[i][2] * f[6 + s];
-                for (int i = 0; i < alpha; i++)
-                    for (int l = 0; l < alpha; l++) {
-                        double v = t[i * 3] * gm[l][0] + t[i * 3 + 1] * gm[l][1] + t[i * 3 + 2] * gm[l][2];
-                        int dst = (((gi * a2 + i * alpha + l) * kbs + kb) * cp + c) * nb + j;
-                        u[dst] = (float) v;
-                    }
-            }
+            for (int j0 = 0; j0 < nb; j0 += vd) filterColumns(gm, taps, nb, j0, u, base + c * nb + j0, pointStride);
         }
+        for (int point = 0; point < a2; point++)
+            java.util.Arrays.fill(u, base + point * pointStride + cg * nb, base + point * pointStride + cp * nb, 0f);
     }
 
     /** Float64 lanes for the filter transform: the kernels' vector width ({@link tessera.kernels.Species#FLOAT}) in doubles. */
@@ -171,19 +159,17 @@ final class F32Winograd {
             jdk.incubator.vector.VectorShape.forBitSize(Math.max(64, DSP.vectorBitSize() / 2)));
 
     /**
-     * U = G·g·Gᵀ for input channels c0 … c0 + vd − 1 of one filter row ({@code taps[(r·3 + s)·cg + c]}, float64),
-     * written to {@code u[dst0 + point·pointStride + lane·nb]} rounded to float once. Contiguous loads and scalar
-     * strided stores: with the Vector API's gather and scatter, C2 sometimes left the index arithmetic as an
-     * allocating call.
+     * U = G·g·Gᵀ for the filters in columns j0 … j0 + vd − 1 of {@code taps[(r·3 + s)·nb + j]} (float64), each point
+     * rounded to float once and stored contiguously at {@code u[dst0 + point·pointStride]}: t = G·g (products summed
+     * in tap order), then U = t·Gᵀ, without fused multiply-adds — the scalar formula's roundings, lane by lane.
      */
-    private void filterVector(double[][] gm, double[] taps, int cg, int c0, float[] u, int dst0, int pointStride, int nb,
-                              float[] lanes) {
-        int a = alpha, vd = lanes.length;
-        DoubleVector f0 = DoubleVector.fromArray(DSP, taps, c0), f1 = DoubleVector.fromArray(DSP, taps, cg + c0),
-                f2 = DoubleVector.fromArray(DSP, taps, 2 * cg + c0), f3 = DoubleVector.fromArray(DSP, taps, 3 * cg + c0),
-                f4 = DoubleVector.fromArray(DSP, taps, 4 * cg + c0), f5 = DoubleVector.fromArray(DSP, taps, 5 * cg + c0),
-                f6 = DoubleVector.fromArray(DSP, taps, 6 * cg + c0), f7 = DoubleVector.fromArray(DSP, taps, 7 * cg + c0),
-                f8 = DoubleVector.fromArray(DSP, taps, 8 * cg + c0);
+    private void filterColumns(double[][] gm, double[] taps, int nb, int j0, float[] u, int dst0, int pointStride) {
+        int a = alpha;
+        DoubleVector f0 = DoubleVector.fromArray(DSP, taps, j0), f1 = DoubleVector.fromArray(DSP, taps, nb + j0),
+                f2 = DoubleVector.fromArray(DSP, taps, 2 * nb + j0), f3 = DoubleVector.fromArray(DSP, taps, 3 * nb + j0),
+                f4 = DoubleVector.fromArray(DSP, taps, 4 * nb + j0), f5 = DoubleVector.fromArray(DSP, taps, 5 * nb + j0),
+                f6 = DoubleVector.fromArray(DSP, taps, 6 * nb + j0), f7 = DoubleVector.fromArray(DSP, taps, 7 * nb + j0),
+                f8 = DoubleVector.fromArray(DSP, taps, 8 * nb + j0);
         for (int i = 0; i < a; i++) {
             double g0 = gm[i][0], g1 = gm[i][1], g2 = gm[i][2];
             DoubleVector t0 = f0.mul(g0).add(f3.mul(g1)).add(f6.mul(g2));
@@ -191,9 +177,7 @@ final class F32Winograd {
             DoubleVector t2 = f2.mul(g0).add(f5.mul(g1)).add(f8.mul(g2));
             for (int l = 0; l < a; l++) {
                 DoubleVector v = t0.mul(gm[l][0]).add(t1.mul(gm[l][1])).add(t2.mul(gm[l][2]));
-                ((FloatVector) v.convertShape(VectorOperators.D2F, FSP_HALF, 0)).intoArray(lanes, 0);
-                int dst = dst0 + (i * a + l) * pointStride;
-                for (int lane = 0; lane < vd; lane++) u[dst + lane * nb] = lanes[lane];
+                ((FloatVector) v.convertShape(VectorOperators.D2F, FSP_HALF, 0)).intoArray(u, dst0 + (i * a + l) * pointStride);
             }
         }
     }
@@ -636,12 +620,8 @@ final class F32Winograd {
     private static final class Scratch {
         float[] patchArray = new float[0], productArray = new float[0], filters = new float[0];
         float[] inputArray = new float[0], outputArray = new float[0];
-        /** A 3×3 filter and its G·g rows (α × 3) in float64, for the filter transform. */
-        final double[] filterTaps = new double[9], filterRows = new double[6 * 3];
-        /** One filter row (all input channels' taps) in float64. */
-        double[] filterRow = new double[0];
-        /** One transformed point of {@link DoubleVector} lanes, rounded to float, before its strided stores. */
-        final float[] filterLanes = new float[DSP.length()];
+        /** One input channel's taps of an output-channel block's filters in float64, for the filter transform. */
+        double[] blockTaps = new double[0];
         MemorySegment inputSegment = MemorySegment.ofArray(inputArray), outputSegment = MemorySegment.ofArray(outputArray);
 
         MemorySegment input(long floats) {
