@@ -233,8 +233,8 @@ final class F32ConvWeightGradNhwc {
                     int o0 = offsets[t0], o1 = offsets[t0 + 1], o2 = offsets[t0 + 2], o3 = offsets[t0 + 3],
                             o4 = offsets[t0 + 4], o5 = offsets[t0 + 5];
                     long a = ((long) kb * strips + st) * MR * nb;
-                    if (nb == 2 * VL) tile6x2(xpad, xBase, rowStep, pixStep, rows, q, o0, o1, o2, o3, o4, o5, dyP, d, acc, a);
-                    else tile6x1(xpad, xBase, rowStep, pixStep, rows, q, o0, o1, o2, o3, o4, o5, dyP, d, acc, a);
+                    if (nb == 2 * VL) tile6x2(xpad, xBase, rowStep, pixStep, rows, q, o0, o1, o2, o3, o4, o5, dyP, d, acc, a, true);
+                    else tile6x1(xpad, xBase, rowStep, pixStep, rows, q, o0, o1, o2, o3, o4, o5, dyP, d, acc, a, true);
                 }
             }
     }
@@ -246,25 +246,23 @@ final class F32ConvWeightGradNhwc {
     }
 
     /**
-     * acc[a .. a + 6·2·VL) += Σ over {@code rows} output rows × q pixels of dyP[pixel][0, 2·VL) ⊗ xpad[pixel + o_i]:
+     * acc[a .. a + 6·2·VL) += (or, without {@code accumulate}, =) Σ over {@code rows} output rows × q pixels of dyP[pixel][0, 2·VL) ⊗ xpad[pixel + o_i]:
      * 6 taps × 2 vectors of output channels; dyP pixels consecutive from float index d, xpad pixels pixStep apart
      * and rows rowStep apart from xBase.
      */
     static void tile6x2(float[] xp, int xBase, int rowStep, int pixStep, int rows, int q, int o0, int o1,
-                        int o2, int o3, int o4, int o5, float[] dyP, int d, MemorySegment acc, long a) {
+                        int o2, int o3, int o4, int o5, float[] dyP, int d, MemorySegment acc, long a, boolean accumulate) {
         long v = 4L * VL, ab = a * 4;
-        FloatVector c00 = FloatVector.fromMemorySegment(SP, acc, ab, NO),
-                c01 = FloatVector.fromMemorySegment(SP, acc, ab + v, NO),
-                c10 = FloatVector.fromMemorySegment(SP, acc, ab + 2 * v, NO),
-                c11 = FloatVector.fromMemorySegment(SP, acc, ab + 3 * v, NO),
-                c20 = FloatVector.fromMemorySegment(SP, acc, ab + 4 * v, NO),
-                c21 = FloatVector.fromMemorySegment(SP, acc, ab + 5 * v, NO),
-                c30 = FloatVector.fromMemorySegment(SP, acc, ab + 6 * v, NO),
-                c31 = FloatVector.fromMemorySegment(SP, acc, ab + 7 * v, NO),
-                c40 = FloatVector.fromMemorySegment(SP, acc, ab + 8 * v, NO),
-                c41 = FloatVector.fromMemorySegment(SP, acc, ab + 9 * v, NO),
-                c50 = FloatVector.fromMemorySegment(SP, acc, ab + 10 * v, NO),
-                c51 = FloatVector.fromMemorySegment(SP, acc, ab + 11 * v, NO);
+        FloatVector c00 = FloatVector.zero(SP), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
+                c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        if (accumulate) {
+            c00 = FloatVector.fromMemorySegment(SP, acc, ab, NO); c01 = FloatVector.fromMemorySegment(SP, acc, ab + v, NO);
+            c10 = FloatVector.fromMemorySegment(SP, acc, ab + 2 * v, NO); c11 = FloatVector.fromMemorySegment(SP, acc, ab + 3 * v, NO);
+            c20 = FloatVector.fromMemorySegment(SP, acc, ab + 4 * v, NO); c21 = FloatVector.fromMemorySegment(SP, acc, ab + 5 * v, NO);
+            c30 = FloatVector.fromMemorySegment(SP, acc, ab + 6 * v, NO); c31 = FloatVector.fromMemorySegment(SP, acc, ab + 7 * v, NO);
+            c40 = FloatVector.fromMemorySegment(SP, acc, ab + 8 * v, NO); c41 = FloatVector.fromMemorySegment(SP, acc, ab + 9 * v, NO);
+            c50 = FloatVector.fromMemorySegment(SP, acc, ab + 10 * v, NO); c51 = FloatVector.fromMemorySegment(SP, acc, ab + 11 * v, NO);
+        }
         int di = d, b = xBase, rowJump = rowStep - (q - 1) * pixStep;
         // one flat loop over the block's pixels (a nested row loop recompiled after uncommon traps when the row count
         // changed between layers, and ran interpreted, boxing its vectors, in between)
@@ -300,14 +298,14 @@ final class F32ConvWeightGradNhwc {
 
     /** As {@link #tile6x2} with one vector of output channels (K ≤ VL). */
     static void tile6x1(float[] xp, int xBase, int rowStep, int pixStep, int rows, int q, int o0, int o1,
-                        int o2, int o3, int o4, int o5, float[] dyP, int d, MemorySegment acc, long a) {
+                        int o2, int o3, int o4, int o5, float[] dyP, int d, MemorySegment acc, long a, boolean accumulate) {
         long v = 4L * VL, ab = a * 4;
-        FloatVector c0 = FloatVector.fromMemorySegment(SP, acc, ab, NO),
-                c1 = FloatVector.fromMemorySegment(SP, acc, ab + v, NO),
-                c2 = FloatVector.fromMemorySegment(SP, acc, ab + 2 * v, NO),
-                c3 = FloatVector.fromMemorySegment(SP, acc, ab + 3 * v, NO),
-                c4 = FloatVector.fromMemorySegment(SP, acc, ab + 4 * v, NO),
-                c5 = FloatVector.fromMemorySegment(SP, acc, ab + 5 * v, NO);
+        FloatVector c0 = FloatVector.zero(SP), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+        if (accumulate) {
+            c0 = FloatVector.fromMemorySegment(SP, acc, ab, NO); c1 = FloatVector.fromMemorySegment(SP, acc, ab + v, NO);
+            c2 = FloatVector.fromMemorySegment(SP, acc, ab + 2 * v, NO); c3 = FloatVector.fromMemorySegment(SP, acc, ab + 3 * v, NO);
+            c4 = FloatVector.fromMemorySegment(SP, acc, ab + 4 * v, NO); c5 = FloatVector.fromMemorySegment(SP, acc, ab + 5 * v, NO);
+        }
         int di = d, b = xBase, rowJump = rowStep - (q - 1) * pixStep;
         for (int i = 0, j = 0, count = rows * q; i < count; i++, di += VL) {
             FloatVector w0 = FloatVector.fromArray(SP, dyP, di);

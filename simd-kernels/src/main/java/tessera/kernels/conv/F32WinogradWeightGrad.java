@@ -83,8 +83,8 @@ final class F32WinogradWeightGrad {
         int kbs = (g.k() + nb - 1) / nb, strips = (g.c() + MR - 1) / MR;
         long accFloats = (long) a2 * kbs * strips * MR * nb;
         int partials = partials(g.n(), accFloats);
+        // not zeroed: each partial's first chunk stores its products instead of adding them
         MemorySegment acc = Workspace.ofCurrentThread().floats(ACCUMULATORS, partials * accFloats);
-        ConvEpilogue.zero(acc, 0, partials * accFloats);
         Job job = JOB.get();
         Pass shared = SHARED_PASS.get();
         job.set(wino, g, x, xo, dy, dyo, acc, accFloats, cp, nb, kbs, strips, partials, shared);
@@ -93,7 +93,7 @@ final class F32WinogradWeightGrad {
                 // the threads split each chunk's images, tiles and points
                 job.ensure(shared);
                 for (int n0 = 0; n0 < g.n(); n0 += job.chunk) {
-                    shared.start(n0, Math.min(job.chunk, g.n() - n0), job.tilesPerImage, 0);
+                    shared.start(n0, Math.min(job.chunk, g.n() - n0), job.tilesPerImage, 0, n0 == 0);
                     job.phase = Phase.LAYOUT;
                     ComputePool.parallelFor(shared.images * 2, job);
                     job.phase = Phase.TRANSFORM;
@@ -152,9 +152,12 @@ final class F32WinogradWeightGrad {
         Buffers buf = new Buffers();
         int n0, images, tiles;
         long accBase;
+        /** The first chunk of its sums: the products are stored, not added (the accumulators are not zeroed). */
+        boolean first;
 
-        void start(int n0, int images, int tilesPerImage, long accBase) {
+        void start(int n0, int images, int tilesPerImage, long accBase, boolean first) {
             this.n0 = n0; this.images = images; this.tiles = images * tilesPerImage; this.accBase = accBase;
+            this.first = first;
         }
     }
 
@@ -219,7 +222,7 @@ final class F32WinogradWeightGrad {
             int n = g.n(), i0 = (int) ((long) n * p / partials), i1 = (int) ((long) n * (p + 1) / partials);
             int a2 = wino.alpha * wino.alpha;
             for (int n0 = i0; n0 < i1; n0 += chunk) {
-                pass.start(n0, Math.min(chunk, i1 - n0), tilesPerImage, p * accFloats);
+                pass.start(n0, Math.min(chunk, i1 - n0), tilesPerImage, p * accFloats, n0 == i0);
                 for (int t = 0; t < pass.images * 2; t++) layout(pass, t);
                 transform(pass, 0, pass.tiles);
                 for (int u = 0; u < a2 * kbs; u++) product(pass, u / kbs, u % kbs);
@@ -293,10 +296,10 @@ final class F32WinogradWeightGrad {
                 long a = pass.accBase + ((long) (point * kbs + kb) * strips + st) * MR * nb;
                 if (nb == 2 * VL) {
                     F32ConvWeightGradNhwc.tile6x2(buf.v, vBase, 0, cp, 1, tiles, channels[c0], channels[c0 + 1],
-                            channels[c0 + 2], channels[c0 + 3], channels[c0 + 4], channels[c0 + 5], buf.z, zBase, acc, a);
+                            channels[c0 + 2], channels[c0 + 3], channels[c0 + 4], channels[c0 + 5], buf.z, zBase, acc, a, !pass.first);
                 } else {
                     F32ConvWeightGradNhwc.tile6x1(buf.v, vBase, 0, cp, 1, tiles, channels[c0], channels[c0 + 1],
-                            channels[c0 + 2], channels[c0 + 3], channels[c0 + 4], channels[c0 + 5], buf.z, zBase, acc, a);
+                            channels[c0 + 2], channels[c0 + 3], channels[c0 + 4], channels[c0 + 5], buf.z, zBase, acc, a, !pass.first);
                 }
             }
         }
