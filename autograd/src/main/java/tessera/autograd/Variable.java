@@ -1,6 +1,5 @@
 package tessera.autograd;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
@@ -90,8 +89,17 @@ public final class Variable {
             throw new IllegalStateException("backward on a value that does not require a gradient (no parameter reaches it, "
                     + "or it was computed with GradMode off)");
         }
-        List<Variable> order = topologicalOrder(this);
-        Map<Variable, Tensor> pending = new IdentityHashMap<>();
+        BackwardScratch sc = BackwardScratch.acquire();
+        try {
+            backward(gradOutput, sc);
+        } finally {
+            sc.release();
+        }
+    }
+
+    private void backward(Tensor gradOutput, BackwardScratch sc) {
+        List<Variable> order = topologicalOrder(this, sc);
+        Map<Variable, Tensor> pending = sc.pending;
         pending.put(this, gradOutput);
         for (int i = order.size() - 1; i >= 0; i--) {
             Variable v = order.get(i);
@@ -138,28 +146,71 @@ public final class Variable {
         }
     }
 
-    /** Values reachable from {@code root} that require a gradient, inputs before the values computed from them. */
-    static List<Variable> topologicalOrder(Variable root) {
-        List<Variable> order = new ArrayList<>();
-        Set<Variable> visited = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
-        ArrayDeque<Object[]> stack = new ArrayDeque<>();   // {variable, next input index}
-        stack.push(new Object[]{root, 0});
+    /**
+     * Values reachable from {@code root} that require a gradient, inputs before the values computed from them
+     * (depth-first, iterative), in {@code sc.order}.
+     */
+    private static List<Variable> topologicalOrder(Variable root, BackwardScratch sc) {
+        List<Variable> order = sc.order;
+        Set<Variable> visited = sc.visited;
+        int depth = 0;
+        sc.push(depth++, root);
         visited.add(root);
-        while (!stack.isEmpty()) {
-            Object[] top = stack.peek();
-            Variable v = (Variable) top[0];
-            int next = (Integer) top[1];
-            Variable[] ins = v.producer == null ? new Variable[0] : v.producer.inputsUnsafe();
+        while (depth > 0) {
+            Variable v = sc.stack[depth - 1];
+            int next = sc.nextInput[depth - 1];
+            Variable[] ins = v.producer == null ? NO_INPUTS : v.producer.inputsUnsafe();
             if (next < ins.length) {
-                top[1] = next + 1;
+                sc.nextInput[depth - 1] = next + 1;
                 Variable in = ins[next];
-                if (in != null && in.requiresGrad && visited.add(in)) stack.push(new Object[]{in, 0});
+                if (in != null && in.requiresGrad && visited.add(in)) sc.push(depth++, in);
             } else {
-                stack.pop();
+                sc.stack[--depth] = null;
                 order.add(v);
             }
         }
         return order;
+    }
+
+    private static final Variable[] NO_INPUTS = {};
+
+    /**
+     * The graph walk's collections, kept per thread so that a training step's backward allocates none of them
+     * (they only grow). A backward started from inside another on the same thread (a backward function that
+     * differentiates) gets fresh ones. Cleared after each pass, so they hold no graph between passes.
+     */
+    private static final class BackwardScratch {
+        private static final ThreadLocal<BackwardScratch> PER_THREAD = ThreadLocal.withInitial(BackwardScratch::new);
+        final List<Variable> order = new ArrayList<>();
+        final Set<Variable> visited = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        final Map<Variable, Tensor> pending = new IdentityHashMap<>();
+        Variable[] stack = new Variable[64];
+        int[] nextInput = new int[64];
+        boolean inUse;
+
+        static BackwardScratch acquire() {
+            BackwardScratch sc = PER_THREAD.get();
+            if (sc.inUse) sc = new BackwardScratch();
+            sc.inUse = true;
+            return sc;
+        }
+
+        void push(int depth, Variable v) {
+            if (depth == stack.length) {
+                stack = Arrays.copyOf(stack, 2 * depth);
+                nextInput = Arrays.copyOf(nextInput, 2 * depth);
+            }
+            stack[depth] = v;
+            nextInput[depth] = 0;
+        }
+
+        void release() {
+            order.clear();
+            visited.clear();
+            pending.clear();
+            Arrays.fill(stack, null);
+            inUse = false;
+        }
     }
 
     @Override
