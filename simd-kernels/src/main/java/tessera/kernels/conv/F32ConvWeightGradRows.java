@@ -11,20 +11,19 @@ import tessera.kernels.gemm.Gemm;
 
 /**
  * f32-conv-wgrad-rows-{4,2}x6v: the weight gradient of a dense convolution with few input channels (C below one
- * vector), vectorized along the output row instead of over channels:
+ * vector) and column stride 1 or 2, vectorized along the output row instead of over channels:
  * <pre>
  *   dW[k][c][r][s] = Σ_{n,p} Σ_q dy[n][k][p][q] · xpad[n][c][p·sh + r·dh][q + s·dw]
  * </pre>
  * Each accumulator is one vector of partial sums over output columns q for one (output channel, tap); the register
  * tile is 4 output channels × 6 taps with 32 vector registers (2 × 6 with 16). dy rows are read in place from NCHW;
  * x is copied once per chunk of images into a zero-padded Java array (pl zeros on the left, whole vectors on the
- * right), so every tap is a plain vector load. Taps are (c, r, s) in dW's order, in strips of 6 (the last repeats
- * the last tap). A task is one block of output channels; each (k, tap) is summed over images, rows and vectors in
+ * right), each row split into its column phases when the stride is 2, so every tap is a plain vector load. Taps are (c, r, s) in dW's order, in strips of 6 (the last repeats
+ * the last tap). A task is a group of output-channel blocks whose dy fits 256 KiB, strip by strip; each (k, tap) is summed over images, rows and vectors in
  * that order and its lanes are added left to right at the end, so the bits depend neither on the thread count nor
  * on the chunking. This replaces, for such layers, the channel-last implicit GEMM ({@link F32ConvWeightGradNhwc}),
- * whose pixel-major copy of dy cost more than the products when the input has 3 channels.
- *
- * <p>Applies to groups = 1, column stride 1, C &lt; one vector and output rows a whole number of vectors.
+ * whose pixel-major copy of dy cost more than the products when the input has 3 channels (batch 16, cold inputs,
+ * 1 thread: 3→32 3×3 at 32² 1.04 → 0.53 ms; ResNet-18's 3→64 7×7/2 at 224² 55 → 38 ms).
  */
 final class F32ConvWeightGradRows {
     private F32ConvWeightGradRows() {}
@@ -46,16 +45,34 @@ final class F32ConvWeightGradRows {
      */
     static volatile long chunkBudgetBytes = Gemm.l2CacheBytes() / 2;
 
-    /** Dense, column stride 1, fewer input channels than one vector, output rows of whole vectors. */
+    /** Most accumulator floats (K × taps × VL): 4 MiB. */
+    private static final long MAX_ACCUMULATORS = 1L << 20;
+
+    /**
+     * Dense, wider than 1×1, fewer input channels than one vector, column stride 1 or 2, output rows of whole vectors,
+     * accumulators within {@link #MAX_ACCUMULATORS}. (With 32 input channels the channel-last implicit GEMM is as fast
+     * or faster: 32→64 3×3/2 at 32², batch 16, cold inputs, 1 / 2 threads: 3.2 / 1.9 ms against 3.4 / 2.5 ms here.)
+     */
     static boolean applies(ConvGeom g) {
-        return g.groups() == 1 && g.sw() == 1 && g.c() < VL && g.q() % VL == 0;
+        long taps = (long) g.c() * g.r() * g.s();
+        return g.groups() == 1 && g.r() * g.s() > 1 && g.c() < VL && (g.sw() == 1 || g.sw() == 2) && g.q() % VL == 0
+                && ((long) g.k() + 3) * (taps + TR) * VL <= MAX_ACCUMULATORS;
     }
 
     /** Padded rows: every input row a tap of an output row reads. */
     static int paddedH(ConvGeom g) { return (g.p() - 1) * g.sh() + (g.r() - 1) * g.dh() + 1; }
 
-    /** Padded columns: every column a tap's vectors read. */
-    static int paddedW(ConvGeom g) { return g.q() + (g.s() - 1) * g.dw(); }
+    /**
+     * Columns per phase: padded column j (x column j − pl) is held in phase j mod sw at j / sw, so that output
+     * column q of tap s reads phase (s·dw) mod sw at q + (s·dw) / sw — consecutive q, consecutive floats.
+     */
+    static int phaseW(ConvGeom g) { return g.q() + (g.s() - 1) * g.dw() / g.sw(); }
+
+    /** Floats per padded row: its sw phases. */
+    static int paddedW(ConvGeom g) { return g.sw() * phaseW(g); }
+
+    /** Bytes of dy a task's output channels span per chunk: they are read again for every strip of taps. */
+    private static final long TASK_DY_BYTES = 256 * 1024;
 
     /** dw (overwritten, [K][C][R][S]) for x [N][C][H][W] and dy [N][K][P][Q]. */
     static void backwardWeights(ConvGeom g, MemorySegment x, long xo, MemorySegment dy, long dyo, MemorySegment dw, long dwo) {
@@ -65,16 +82,20 @@ final class F32ConvWeightGradRows {
         int chunk = (int) Math.max(1, Math.min(g.n(), chunkBudgetBytes / (4 * xImage)));
         Buffers buf = BUFFERS.get();
         int tile = kr, kBlocks = (g.k() + tile - 1) / tile;
-        buf.ensure(chunk * xImage, (long) kBlocks * tile * tapsPad * VL, tapsPad); // rows past K: the last block's spares
+        buf.ensure(chunk * xImage, (long) kBlocks * tile * tapsPad * VL, tapsPad, paddedW(g) + 2 * VL); // spare rows past K
         for (int t = 0; t < tapsPad; t++) buf.offsets[t] = tapOffset(g, Math.min(t, taps - 1));
+        // a task takes a group of output-channel blocks, strip by strip, so that their dy stays in cache
+        long dyPerBlock = 4L * tile * chunk * g.p() * g.q();
+        int perTask = (int) Math.max(1, Math.min(kBlocks, TASK_DY_BYTES / dyPerBlock));
         Job job = JOB.get();
         job.g = g; job.dy = dy; job.dyo = dyo; job.buf = buf; job.strips = strips; job.tapsPad = tapsPad; job.tile = tile;
+        job.kBlocks = kBlocks; job.perTask = perTask;
         try {
             for (int n0 = 0; n0 < g.n(); n0 += chunk) {
                 int images = Math.min(chunk, g.n() - n0);
-                pad(g, x, xo, n0, images, buf.xpad);
+                pad(g, x, xo, n0, images, buf.xpad, buf.line);
                 job.n0 = n0; job.images = images; job.first = n0 == 0;
-                ComputePool.parallelFor(kBlocks, job);
+                ComputePool.parallelFor((kBlocks + perTask - 1) / perTask, job);
             }
         } finally {
             job.g = null; job.dy = null; job.buf = null;
@@ -90,27 +111,50 @@ final class F32ConvWeightGradRows {
 
     /** Offset in a padded image of tap t = (c·R + r)·S + s, from the padded element of output pixel (0, 0). */
     private static int tapOffset(ConvGeom g, int t) {
-        int rs = g.r() * g.s(), c = t / rs, r = (t % rs) / g.s(), s = t % g.s();
-        return (c * paddedH(g) + r * g.dh()) * paddedW(g) + s * g.dw();
+        int rs = g.r() * g.s(), c = t / rs, r = (t % rs) / g.s(), s = t % g.s(), col = s * g.dw();
+        return (c * paddedH(g) + r * g.dh()) * paddedW(g) + (col % g.sw()) * phaseW(g) + col / g.sw();
     }
 
-    /** xpad[i][c][row][col] = x[n0 + i][c][row − pt][col − pl], zero outside x. */
-    private static void pad(ConvGeom g, MemorySegment x, long xo, int n0, int images, float[] xpad) {
-        int hp = paddedH(g), wp = paddedW(g), h = g.h(), w = g.w(), pt = g.pt(), pl = g.pl();
+    /**
+     * xpad[i][c][row][phase][j'] = x[n0 + i][c][row − pt][j'·sw + phase − pl], zero outside x: each padded row is
+     * built in {@code row} (zeros, then the x row), then split into its column phases (stride 2: even and odd lanes
+     * of pairs of vectors).
+     */
+    private static void pad(ConvGeom g, MemorySegment x, long xo, int n0, int images, float[] xpad, float[] line) {
+        int hp = paddedH(g), wp = paddedW(g), wq = phaseW(g), sw = g.sw(), h = g.h(), w = g.w(), pt = g.pt(), pl = g.pl();
         int c0 = Math.max(0, pl), c1 = Math.min(wp, w + pl); // padded columns that hold x
         for (int i = 0; i < images; i++)
             for (int c = 0; c < g.c(); c++)
                 for (int row = 0; row < hp; row++) {
                     int d = ((i * g.c() + c) * hp + row) * wp, ih = row - pt;
-                    if (ih < 0 || ih >= h || c1 <= c0) {
+                    boolean inside = ih >= 0 && ih < h && c1 > c0;
+                    float[] dst = sw == 1 ? xpad : line;
+                    int o = sw == 1 ? d : 0;
+                    if (!inside) {
                         java.util.Arrays.fill(xpad, d, d + wp, 0f);
                         continue;
                     }
-                    java.util.Arrays.fill(xpad, d, d + c0, 0f);
+                    java.util.Arrays.fill(dst, o, o + c0, 0f);
                     long src = xo + (((long) (n0 + i) * g.c() + c) * h + ih) * w + (c0 - pl);
-                    MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, 4 * src, xpad, d + c0, c1 - c0);
-                    java.util.Arrays.fill(xpad, d + c1, d + wp, 0f);
+                    MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, 4 * src, dst, o + c0, c1 - c0);
+                    java.util.Arrays.fill(dst, o + c1, o + wp, 0f);
+                    if (sw == 2) splitPairs(line, wq, xpad, d);
                 }
+    }
+
+    /** dst[d + j] = line[2j] and dst[d + wq + j] = line[2j + 1] for j in [0, wq); line has 2V floats of slack. */
+    private static void splitPairs(float[] line, int wq, float[] dst, int d) {
+        FloatVector even = FloatVector.zero(SP).addIndex(2), odd = even.add(1f); // selectFrom indices into [lo | hi]
+        int j = 0;
+        for (; j + VL <= wq; j += VL) {
+            FloatVector lo = FloatVector.fromArray(SP, line, 2 * j), hi = FloatVector.fromArray(SP, line, 2 * j + VL);
+            even.selectFrom(lo, hi).intoArray(dst, d + j);
+            odd.selectFrom(lo, hi).intoArray(dst, d + wq + j);
+        }
+        for (; j < wq; j++) {
+            dst[d + j] = line[2 * j];
+            dst[d + wq + j] = line[2 * j + 1];
+        }
     }
 
     /** One block of {@link #kr} output channels over every strip of taps, for the images of the current chunk. */
@@ -119,11 +163,18 @@ final class F32ConvWeightGradRows {
         MemorySegment dy;
         long dyo;
         Buffers buf;
-        int n0, images, strips, tapsPad, tile;
+        int n0, images, strips, tapsPad, tile, kBlocks, perTask;
         boolean first;
 
         @Override
-        public void accept(int kb) {
+        public void accept(int t) {
+            int kb1 = Math.min(kBlocks, (t + 1) * perTask);
+            for (int st = 0; st < strips; st++)
+                for (int kb = t * perTask; kb < kb1; kb++) strip(kb, st);
+        }
+
+        /** Output-channel block kb × strip st of taps. */
+        private void strip(int kb, int st) {
             int k0 = kb * tile, hp = paddedH(g), wp = paddedW(g), pq = g.p() * g.q();
             int xImage = g.c() * hp * wp, rowStep = g.sh() * wp, count = images * g.p() * (g.q() / VL);
             long dyImage = 4L * g.k() * pq, dyPlane = 4L * pq;
@@ -132,7 +183,7 @@ final class F32ConvWeightGradRows {
             long p1 = dyPlane * (Math.min(k0 + 1, g.k() - 1) - k0), p2 = dyPlane * (Math.min(k0 + 2, g.k() - 1) - k0),
                     p3 = dyPlane * (Math.min(k0 + 3, g.k() - 1) - k0);
             int[] o = buf.offsets;
-            for (int st = 0; st < strips; st++) {
+            {
                 int t0 = st * TR, a = (k0 * tapsPad + t0) * VL;
                 if (tile == 4) {
                     tile4x6(buf.xpad, xImage, rowStep, g.q(), g.p(), count, o[t0], o[t0 + 1], o[t0 + 2], o[t0 + 3], o[t0 + 4],
@@ -255,13 +306,14 @@ final class F32ConvWeightGradRows {
 
     /** The calling thread's padded x, accumulators and tap offsets (Java arrays: the kernel reads them fastest). */
     private static final class Buffers {
-        float[] xpad = new float[0], acc = new float[0];
+        float[] xpad = new float[0], acc = new float[0], line = new float[0];
         int[] offsets = new int[0];
 
-        void ensure(long xFloats, long accFloats, int taps) {
+        void ensure(long xFloats, long accFloats, int taps, int lineFloats) {
             if (xpad.length < xFloats) xpad = new float[Math.toIntExact(xFloats)];
             if (acc.length < accFloats) acc = new float[Math.toIntExact(accFloats)];
             if (offsets.length < taps) offsets = new int[taps];
+            if (line.length < lineFloats) line = new float[lineFloats];
         }
     }
 
