@@ -94,8 +94,8 @@ public final class Conv2d {
             return;
         }
         if (a == ConvAlgorithm.AUTO && alg == ConvAlgorithm.IM2COL && F32ConvWeightGradRows.applies(g)) {
-            // few input channels: vectorized along the output rows, no channel-last copies (stem 3→32 3×3 at 32²,
-            // batch 16, 1 thread: 0.8 ms with the channel-last implicit GEMM)
+            // few input channels: vectorized along the output rows, without the channel-last copies of the
+            // implicit GEMM (figures in F32ConvWeightGradRows); AUTO only, so IM2COL still names that GEMM
             F32ConvWeightGradRows.backwardWeights(g, x.segment(), x.offset(), dy.segment(), dy.offset(), dw.segment(), dw.offset());
             if (db != null) F32ConvDirect.biasGrad(g, dy.segment(), dy.offset(), db, dbo);
             return;

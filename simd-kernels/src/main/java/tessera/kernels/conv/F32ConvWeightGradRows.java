@@ -82,7 +82,8 @@ final class F32ConvWeightGradRows {
         int chunk = (int) Math.max(1, Math.min(g.n(), chunkBudgetBytes / (4 * xImage)));
         Buffers buf = BUFFERS.get();
         int tile = kr, kBlocks = (g.k() + tile - 1) / tile;
-        buf.ensure(chunk * xImage, (long) kBlocks * tile * tapsPad * VL, tapsPad, paddedW(g) + 2 * VL); // spare rows past K
+        // accumulators: the last block's spare channels past K too; line: one x row and splitPhases' slack
+        buf.ensure(chunk * xImage, (long) kBlocks * tile * tapsPad * VL, tapsPad, g.w() + 2 * VL);
         for (int t = 0; t < tapsPad; t++) buf.offsets[t] = tapOffset(g, Math.min(t, taps - 1));
         // a task takes a group of output-channel blocks, strip by strip, so that their dy stays in cache
         long dyPerBlock = 4L * tile * chunk * g.p() * g.q();
@@ -116,48 +117,28 @@ final class F32ConvWeightGradRows {
     }
 
     /**
-     * xpad[i][c][row][phase][j'] = x[n0 + i][c][row − pt][j'·sw + phase − pl], zero outside x: each padded row is
-     * built in {@code row} (zeros, then the x row), then split into its column phases (stride 2: even and odd lanes
-     * of pairs of vectors).
+     * xpad[i][c][row][phase][j'] = x[n0 + i][c][row − pt][j'·sw + phase − pl], zero outside x: each x row is copied to
+     * {@code line} and split into its column phases there ({@link Im2colPanelSource#splitPhases}).
      */
     private static void pad(ConvGeom g, MemorySegment x, long xo, int n0, int images, float[] xpad, float[] line) {
-        int hp = paddedH(g), wp = paddedW(g), wq = phaseW(g), sw = g.sw(), h = g.h(), w = g.w(), pt = g.pt(), pl = g.pl();
-        int c0 = Math.max(0, pl), c1 = Math.min(wp, w + pl); // padded columns that hold x
+        int hp = paddedH(g), wp = paddedW(g), h = g.h(), w = g.w();
         for (int i = 0; i < images; i++)
             for (int c = 0; c < g.c(); c++)
                 for (int row = 0; row < hp; row++) {
-                    int d = ((i * g.c() + c) * hp + row) * wp, ih = row - pt;
-                    boolean inside = ih >= 0 && ih < h && c1 > c0;
-                    float[] dst = sw == 1 ? xpad : line;
-                    int o = sw == 1 ? d : 0;
-                    if (!inside) {
+                    int d = ((i * g.c() + c) * hp + row) * wp, ih = row - g.pt();
+                    if (ih < 0 || ih >= h) {
                         java.util.Arrays.fill(xpad, d, d + wp, 0f);
                         continue;
                     }
-                    java.util.Arrays.fill(dst, o, o + c0, 0f);
-                    long src = xo + (((long) (n0 + i) * g.c() + c) * h + ih) * w + (c0 - pl);
-                    MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, 4 * src, dst, o + c0, c1 - c0);
-                    java.util.Arrays.fill(dst, o + c1, o + wp, 0f);
-                    if (sw == 2) splitPairs(line, wq, xpad, d);
+                    MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, 4 * (xo + (((long) (n0 + i) * g.c() + c) * h + ih) * w), line, 0, w);
+                    Im2colPanelSource.splitPhases(line, 1, w, g.sw(), g.pl(), phaseW(g), xpad, d);
                 }
     }
 
-    /** dst[d + j] = line[2j] and dst[d + wq + j] = line[2j + 1] for j in [0, wq); line has 2V floats of slack. */
-    private static void splitPairs(float[] line, int wq, float[] dst, int d) {
-        FloatVector even = FloatVector.zero(SP).addIndex(2), odd = even.add(1f); // selectFrom indices into [lo | hi]
-        int j = 0;
-        for (; j + VL <= wq; j += VL) {
-            FloatVector lo = FloatVector.fromArray(SP, line, 2 * j), hi = FloatVector.fromArray(SP, line, 2 * j + VL);
-            even.selectFrom(lo, hi).intoArray(dst, d + j);
-            odd.selectFrom(lo, hi).intoArray(dst, d + wq + j);
-        }
-        for (; j < wq; j++) {
-            dst[d + j] = line[2 * j];
-            dst[d + wq + j] = line[2 * j + 1];
-        }
-    }
-
-    /** One block of {@link #kr} output channels over every strip of taps, for the images of the current chunk. */
+    /**
+     * Task t: output-channel blocks [t·perTask, (t + 1)·perTask) of {@link #kr} channels, strip by strip of taps, for
+     * the images of the current chunk.
+     */
     private static final class Job implements IntConsumer {
         ConvGeom g;
         MemorySegment dy;
@@ -183,15 +164,13 @@ final class F32ConvWeightGradRows {
             long p1 = dyPlane * (Math.min(k0 + 1, g.k() - 1) - k0), p2 = dyPlane * (Math.min(k0 + 2, g.k() - 1) - k0),
                     p3 = dyPlane * (Math.min(k0 + 3, g.k() - 1) - k0);
             int[] o = buf.offsets;
-            {
-                int t0 = st * TR, a = (k0 * tapsPad + t0) * VL;
-                if (tile == 4) {
-                    tile4x6(buf.xpad, xImage, rowStep, g.q(), g.p(), count, o[t0], o[t0 + 1], o[t0 + 2], o[t0 + 3], o[t0 + 4],
-                            o[t0 + 5], dy, d0, dyImage, p1, p2, p3, buf.acc, a, tapsPad * VL, !first);
-                } else {
-                    tile2x6(buf.xpad, xImage, rowStep, g.q(), g.p(), count, o[t0], o[t0 + 1], o[t0 + 2], o[t0 + 3], o[t0 + 4],
-                            o[t0 + 5], dy, d0, dyImage, p1, buf.acc, a, tapsPad * VL, !first);
-                }
+            int t0 = st * TR, a = (k0 * tapsPad + t0) * VL;
+            if (tile == 4) {
+                tile4x6(buf.xpad, xImage, rowStep, g.q(), g.p(), count, o[t0], o[t0 + 1], o[t0 + 2], o[t0 + 3], o[t0 + 4],
+                        o[t0 + 5], dy, d0, dyImage, p1, p2, p3, buf.acc, a, tapsPad * VL, !first);
+            } else {
+                tile2x6(buf.xpad, xImage, rowStep, g.q(), g.p(), count, o[t0], o[t0 + 1], o[t0 + 2], o[t0 + 3], o[t0 + 4],
+                        o[t0 + 5], dy, d0, dyImage, p1, buf.acc, a, tapsPad * VL, !first);
             }
         }
     }

@@ -98,7 +98,7 @@ final class Im2colPanelSource implements PackedBSource {
             if (c != cachedChannel) {
                 long plane = image + (long) c * g.h() * w;
                 if (rowFloats > 0) MemorySegment.copy(x, F, (plane + (long) rowLo * w) * 4, rows, 0, rowFloats);
-                if (phased) splitPhases(rows, nRows, w, sw, lead, wq, phases);
+                if (phased) splitPhases(rows, nRows, w, sw, lead, wq, phases, 0);
                 cachedChannel = c;
             }
             int ihShift = r * g.dh() - g.pt(), iwShift = s * g.dw() - g.pl(), off = iwShift + lead;
@@ -114,13 +114,15 @@ final class Im2colPanelSource implements PackedBSource {
     }
 
     /**
-     * {@code phases[(ph·nRows + row)·wq + i]} = input column {@code i·sw + ph − lead} of the row (0 outside the row),
-     * for the nRows rows of {@code rows} (w floats each).
+     * {@code phases[p0 + (ph·nRows + row)·wq + i]} = input column {@code i·sw + ph − lead} of the row (0 outside the
+     * row), for the nRows rows of {@code rows} (w floats each, then 2V floats of slack: stride 2 picks lanes of pairs
+     * of vectors, {@link #pickStride2}). Also the row-vectorized weight gradient's column phases
+     * ({@link F32ConvWeightGradRows}).
      */
-    private static void splitPhases(float[] rows, int nRows, int w, int sw, int lead, int wq, float[] phases) {
+    static void splitPhases(float[] rows, int nRows, int w, int sw, int lead, int wq, float[] phases, int p0) {
         for (int ph = 0; ph < sw; ph++)
             for (int row = 0; row < nRows; row++) {
-                int d = (ph * nRows + row) * wq, src = row * w;
+                int d = p0 + (ph * nRows + row) * wq, src = row * w;
                 // columns i with 0 <= i·sw + ph − lead < w are inside the row
                 int iLo = Math.max(0, Math.floorDiv(lead - ph + sw - 1, sw)), iHi = Math.min(wq, Math.floorDiv(w - 1 + lead - ph, sw) + 1);
                 if (iHi <= iLo) {
@@ -129,6 +131,7 @@ final class Im2colPanelSource implements PackedBSource {
                 }
                 Arrays.fill(phases, d, d + iLo, 0f);
                 if (sw == 1) System.arraycopy(rows, src + iLo - lead, phases, d + iLo, iHi - iLo);
+                else if (sw == 2) pickStride2(rows, src + iLo * 2 + ph - lead, iHi - iLo, phases, d + iLo);
                 else for (int i = iLo, iw = iLo * sw + ph - lead; i < iHi; i++, iw += sw) phases[d + i] = rows[src + iw];
                 Arrays.fill(phases, d + iHi, d + wq, 0f);
             }

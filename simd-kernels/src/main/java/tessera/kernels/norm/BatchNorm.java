@@ -292,7 +292,6 @@ public final class BatchNorm {
         return (int) Math.max(1, Math.min(channels, numel < (1 << 15) ? 1 : ComputePool.threads()));
     }
 
-    /** y plane p = x plane p · a[p % c] + b[p % c] (coefficients as doubles in ch[0..2c)). */
     /** y = a_c·(x − mean_c) + beta_c per plane, from the channel table [a (c), mean (c), beta (c)]; centred (see PlaneF32). */
     private static void applyAffine(MemorySegment xs, long xo, MemorySegment ys, long yo, MemorySegment ch, int c,
                                     long planes, long inner, int tasks) {
