@@ -12,8 +12,9 @@ import tessera.memory.Tensor;
  *
  * <p>Heuristic mode (default), from the ConvBench measurements: Winograd F(4×4,3×3) for 3×3 stride-1 dilation-1
  * convolutions with at least 16 input and output channels per group and an output of at least 4×4 pixels
- * (F(2×2,3×3) for smaller outputs); im2col + GEMM (GEMM directly for 1×1 stride-1 unpadded) when a group has at
- * least 16 output channels; the direct kernel otherwise (grouped/depthwise and tiny channel counts).
+ * (F(2×2,3×3) for smaller outputs); im2col + GEMM (GEMM directly for 1×1 stride-1 unpadded) for dense layers; the
+ * direct kernel for grouped/depthwise layers with few output channels per group and for dense ones with few input
+ * channels on small maps (LeNet-5's 6→16 5×5).
  *
  * <p>Measured mode ({@link #setMeasured(boolean)} or {@code -Dtessera.conv.measured=true}), like cuDNN's benchmark
  * mode: the first forward call of each geometry times every applicable algorithm once (on scratch tensors of that
@@ -78,13 +79,18 @@ public final class ConvAlgorithmSelector {
             return (g.p() >= 4 && g.q() >= 4) ? ConvAlgorithm.WINOGRAD_F4X3 : ConvAlgorithm.WINOGRAD_F2X3;
         }
         if (g.groups() > 1) return kg >= 16 ? ConvAlgorithm.IM2COL : ConvAlgorithm.DIRECT; // depthwise and narrow groups: direct
-        // Dense: im2col + GEMM, except few input channels into one or two full vectors of output channels, where the
-        // direct kernel (vectorized over output channels) skips the im2col copy. Measured with LeNet-5's layers at
-        // batch 64 (1 thread): 1->6 5x5 direct 2.3 ms / im2col 1.3 ms; 6->16 5x5 direct 1.6 ms / im2col 1.9 ms.
-        // Strided ones go to im2col: its operand is packed straight from x (MobileNetV2's 3->32 3x3 stride-2 stem at
-        // batch 1: direct 1.21 ms, im2col 1.05 ms of CPU time).
+        // Dense: im2col + GEMM, except few input channels into one or two full vectors of output channels on small
+        // maps with many products per output, where the direct kernel (vectorized over output channels) skips the
+        // im2col copy. Its output tile reaches the NCHW planes one float at a time, so it only pays when each output
+        // takes many products and a plane is small. Batch 64, 1 thread, forward, AVX-512 (AVX2): 6->16 5x5 at 14²
+        // (150 products, 10×10 out) direct 0.71 (0.91) ms / im2col 1.06 (1.10); at 20² (16×16 out) 1.75 (2.25) /
+        // 1.54 (1.66); 3->32 3x3 at 12² 0.83 (1.10) / 0.49 (0.55). The small-ResNet stem 3->32 3x3 at 32², batch
+        // 16: 1.6 / 0.59 ms. Strided ones go to im2col: its operand is packed straight from x (MobileNetV2's 3->32
+        // 3x3 stride-2 stem at batch 1: direct 1.21 ms, im2col 1.05 ms of CPU time).
         int vl = tessera.kernels.Species.FLOAT.length();
-        if (cg < 16 && kg % vl == 0 && kg <= 2 * vl && g.sh() == 1 && g.sw() == 1) return ConvAlgorithm.DIRECT;
+        boolean smallMap = (long) g.p() * g.q() < 256, manyProducts = cg * g.r() * g.s() >= 64;
+        if (cg < 16 && kg % vl == 0 && kg <= 2 * vl && g.sh() == 1 && g.sw() == 1 && smallMap && manyProducts)
+            return ConvAlgorithm.DIRECT;
         return ConvAlgorithm.IM2COL;
     }
 
