@@ -431,10 +431,14 @@ public final class Ops {
         int c = x.dim(1);
         Tensor y = output(x, x.shape());
         Tensor mean = alloc(x, c), invStd = alloc(x, c);
-        BatchNorm.forwardTraining(x.value(), gamma.value(), beta.value(), runningMean, runningVar, momentum, eps, y, mean, invStd, true);
+        // the coefficients y was computed with, when a backward may follow: it tells where the ReLU was open from x
+        // with them instead of reading y again
+        Tensor open = x.dtype() == DType.F32 && GradMode.isEnabled() ? Scope.allocUninitialized(DType.F32, 4 * c) : null;
+        BatchNorm.forwardTraining(x.value(), gamma.value(), beta.value(), runningMean, runningVar, momentum, eps, y, mean, invStd,
+                true, open);
         return Graph.record("batch_norm_relu", y, g -> {
             Tensor dx = output(x, x.shape()), dg = alloc(gamma, c), db = alloc(beta, c);
-            BatchNorm.backward(x.value(), gamma.value(), mean, invStd, g, y, dx, dg, db);
+            BatchNorm.backward(x.value(), gamma.value(), mean, invStd, g, y, open, dx, dg, db);
             return new Tensor[]{dx, gamma.requiresGrad() ? dg : null, beta.requiresGrad() ? db : null};
         }, x, gamma, beta);
     }

@@ -47,8 +47,8 @@ public final class TrainStepCpuTimeProbe {
                     }
                     long heapAllocated = allocated(mx) - a0;
                     a0 = allocated(mx);
-                    if (runs <= 10 || i == runs - 1) System.out.printf("run %d: forward %.0f ms, step %.0f ms CPU, loss %.4f, heap allocated by forward + step %.1f MB, "
-                            + "off-heap live %d MB%n", i, (t1 - t0) / 1e6, (t2 - t1) / 1e6, loss, heapAllocated / 1e6,
+                    if (runs <= 10 || i == runs - 1) System.out.printf("run %d: forward %.0f ms, step %.0f ms CPU, loss %.4f, heap allocated by forward + step %.1f KB, "
+                            + "off-heap live %d MB%n", i, (t1 - t0) / 1e6, (t2 - t1) / 1e6, loss, heapAllocated / 1e3,
                             tessera.memory.MemoryStats.liveBytes() >> 20);
                 }
                 Arrays.sort(fwd);

@@ -46,7 +46,21 @@ public final class BatchNorm {
     public static void forwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
                                        double momentum, double eps, Tensor y, Tensor saveMean, Tensor saveInvStd,
                                        boolean relu) {
+        forwardTraining(x, gamma, beta, runningMean, runningVar, momentum, eps, y, saveMean, saveInvStd, relu, null);
+    }
+
+    /**
+     * As above with a fused ReLU, also saving in {@code reluCoefficients} (float32, 4·C values; null: not wanted)
+     * the per-channel coefficients the output was computed with, so that {@link #backward(Tensor, Tensor, Tensor,
+     * Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)} can tell where the ReLU was open from x alone instead
+     * of reading the output again. Filled by the float32 kernel only (x float32; a non-contiguous x through its
+     * contiguous copy); otherwise left as it was, and the backward then needs the output.
+     */
+    public static void forwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                       double momentum, double eps, Tensor y, Tensor saveMean, Tensor saveInvStd,
+                                       boolean relu, Tensor reluCoefficients) {
         int c = checkX(x);
+        if (reluCoefficients != null) requireCoefficients(reluCoefficients, x, c);
         TensorArgs.requireSameShape("y", y, "x", x);
         checkChannel("gamma", gamma, x, c, true);
         checkChannel("beta", beta, x, c, true);
@@ -67,11 +81,14 @@ public final class BatchNorm {
         }
         if (!TensorArgs.allContiguous(x, y)) {
             try (Tensor xc = x.copy(); Tensor yc = Tensor.zeros(DType.F32, y.shape())) {
-                forwardTraining(xc, gamma, beta, runningMean, runningVar, momentum, eps, yc, saveMean, saveInvStd, relu);
+                forwardTraining(xc, gamma, beta, runningMean, runningVar, momentum, eps, yc, saveMean, saveInvStd, relu,
+                        reluCoefficients);
                 y.copyFrom(yc);
             }
             return;
         }
+        MemorySegment rc = relu && reluCoefficients != null ? reluCoefficients.segment() : null;
+        long rco = rc == null ? 0 : TensorArgs.byteOffset(reluCoefficients);
         int n = x.dim(0);
         long inner = m / n;
         MemorySegment xs = x.segment(), ys = y.segment();
@@ -106,6 +123,7 @@ public final class BatchNorm {
                     coef[e + 1] = (float) (mean - coef[e]);
                     coef[e + 2] = (float) a;
                     coef[e + 3] = beta == null ? 0f : (float) param(beta, k);
+                    if (rc != null) MemorySegment.copy(coef, e, rc, ValueLayout.JAVA_FLOAT, rco + 16L * k, 4);
                 }
                 for (int i = 0; i < n; i++)
                     for (int k = k0; k < k1; k++) {
@@ -174,7 +192,20 @@ public final class BatchNorm {
      */
     public static void backward(Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dy, Tensor reluOutput,
                                 Tensor dx, Tensor dgamma, Tensor dbeta) {
+        backward(x, gamma, saveMean, saveInvStd, dy, reluOutput, null, dx, dgamma, dbeta);
+    }
+
+    /**
+     * As above, where the float32 kernel tells where the ReLU was open from x and the coefficients the forward pass
+     * saved ({@code reluCoefficients}, from {@link #forwardTraining(Tensor, Tensor, Tensor, Tensor, Tensor, double,
+     * double, Tensor, Tensor, Tensor, boolean, Tensor)}; null: from {@code reluOutput}) — the same floats as the
+     * output's, without reading it (one pass over an activation less: the kernel is bound by memory traffic). Other
+     * paths (float64, non-contiguous) use {@code reluOutput}, which must then be given.
+     */
+    public static void backward(Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dy, Tensor reluOutput,
+                                Tensor reluCoefficients, Tensor dx, Tensor dgamma, Tensor dbeta) {
         int c = checkX(x);
+        if (reluCoefficients != null) requireCoefficients(reluCoefficients, x, c);
         TensorArgs.requireSameShape("dy", dy, "x", x);
         if (reluOutput != null) TensorArgs.requireSameShape("reluOutput", reluOutput, "x", x);
         TensorArgs.requireSameShape("dx", dx, "x", x);
@@ -184,7 +215,11 @@ public final class BatchNorm {
         checkChannel("dgamma", dgamma, x, c, true);
         checkChannel("dbeta", dbeta, x, c, true);
         long m = x.numel() / Math.max(c, 1);
-        if (reluOutput != null && (x.dtype() == DType.F64 || !TensorArgs.allContiguous(x, dy, dx) || !reluOutput.isContiguous())) {
+        boolean fromX = reluCoefficients != null && x.dtype() == DType.F32 && TensorArgs.allContiguous(x, dy, dx);
+        if (reluCoefficients != null && !fromX && reluOutput == null)
+            throw new IllegalArgumentException("batch-norm backward: reluOutput is needed (x " + TensorArgs.str(x)
+                    + ", dy " + TensorArgs.str(dy) + ", dx " + TensorArgs.str(dx) + " take the general path), got null");
+        if (!fromX && reluOutput != null && (x.dtype() == DType.F64 || !TensorArgs.allContiguous(x, dy, dx) || !reluOutput.isContiguous())) {
             try (Tensor masked = Tensor.zeros(dy.dtype(), dy.shape())) { // the ReLU's gradient first, then the plain path
                 Activations.backward(ActivationFn.RELU, reluOutput, reluOutput, dy, masked);
                 backward(x, gamma, saveMean, saveInvStd, masked, null, dx, dgamma, dbeta);
@@ -206,8 +241,10 @@ public final class BatchNorm {
         long inner = m / Math.max(n, 1);
         MemorySegment xs = x.segment(), gs = dy.segment(), ds = dx.segment();
         long xo = TensorArgs.byteOffset(x), go = TensorArgs.byteOffset(dy), dso = TensorArgs.byteOffset(dx);
-        MemorySegment ys = reluOutput == null ? null : reluOutput.segment();
-        long yo = reluOutput == null ? 0 : TensorArgs.byteOffset(reluOutput);
+        MemorySegment ys = fromX || reluOutput == null ? null : reluOutput.segment();
+        long yo = ys == null ? 0 : TensorArgs.byteOffset(reluOutput);
+        MemorySegment rc = fromX ? reluCoefficients.segment() : null;
+        long rco = fromX ? TensorArgs.byteOffset(reluCoefficients) : 0;
         int tasks = tasks(c, x.numel());
         int group = channelGroup(inner);
         ComputePool.parallelFor(tasks, t -> {
@@ -222,7 +259,13 @@ public final class BatchNorm {
                     for (int k = k0; k < k1; k++) {
                         long off = 4L * k * inner + i * planeStride;
                         float meanF = (float) param(saveMean, k);
-                        if (ys == null) {
+                        if (rc != null) {
+                            long r = rco + 16L * k;
+                            float hi = rc.get(ValueLayout.JAVA_FLOAT, r), lo = rc.get(ValueLayout.JAVA_FLOAT, r + 4),
+                                    a = rc.get(ValueLayout.JAVA_FLOAT, r + 8), b = rc.get(ValueLayout.JAVA_FLOAT, r + 12);
+                            sums[k - k0] += PlaneF32.sumReluOpen(gs, go + off, xs, xo + off, inner, hi, lo, a, b);
+                            sums[gk + k - k0] += PlaneF32.dotCenteredReluOpen(gs, go + off, xs, xo + off, inner, meanF, hi, lo, a, b);
+                        } else if (ys == null) {
                             sums[k - k0] += PlaneF32.sum(gs, go + off, inner);
                             sums[gk + k - k0] += PlaneF32.dotCentered(gs, go + off, xs, xo + off, inner, meanF);
                         } else {
@@ -246,7 +289,12 @@ public final class BatchNorm {
                     for (int k = k0; k < k1; k++) {
                         long off = 4L * k * inner + i * planeStride;
                         int e = 4 * (k - k0);
-                        if (ys == null) PlaneF32.linear2(gs, go + off, xs, xo + off, ds, dso + off, inner, coef[e], coef[e + 1], coef[e + 2], coef[e + 3]);
+                        if (rc != null) {
+                            long r = rco + 16L * k;
+                            PlaneF32.linear2ReluOpen(gs, go + off, xs, xo + off, ds, dso + off, inner, coef[e], coef[e + 1],
+                                    coef[e + 2], coef[e + 3], rc.get(ValueLayout.JAVA_FLOAT, r), rc.get(ValueLayout.JAVA_FLOAT, r + 4),
+                                    rc.get(ValueLayout.JAVA_FLOAT, r + 8), rc.get(ValueLayout.JAVA_FLOAT, r + 12));
+                        } else if (ys == null) PlaneF32.linear2(gs, go + off, xs, xo + off, ds, dso + off, inner, coef[e], coef[e + 1], coef[e + 2], coef[e + 3]);
                         else PlaneF32.linear2Masked(gs, go + off, ys, yo + off, xs, xo + off, ds, dso + off, inner,
                                 coef[e], coef[e + 1], coef[e + 2], coef[e + 3]);
                     }
@@ -311,6 +359,13 @@ public final class BatchNorm {
         if (x.rank() < 2) throw new IllegalArgumentException("x has shape " + TensorArgs.str(x) + ", expected [N, C] or [N, C, H, W]");
         if (x.dim(1) < 1) throw new IllegalArgumentException("x has shape " + TensorArgs.str(x) + ", expected C >= 1");
         return x.dim(1);
+    }
+
+    /** reluCoefficients: a contiguous float32 tensor of 4·C values (C = x's channels). */
+    private static void requireCoefficients(Tensor t, Tensor x, int c) {
+        if (t.dtype() != DType.F32 || t.numel() != 4L * c || !t.isContiguous())
+            throw new IllegalArgumentException("reluCoefficients has " + TensorArgs.str(t) + ", expected a contiguous F32 tensor of "
+                    + 4L * c + " values (4 per channel of x " + TensorArgs.str(x) + ")");
     }
 
     private static void checkChannel(String name, Tensor t, Tensor x, int c, boolean nullable) {

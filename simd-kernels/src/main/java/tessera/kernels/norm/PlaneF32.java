@@ -157,6 +157,84 @@ final class PlaneF32 {
         }
     }
 
+    // The *ReluOpen forms read dy through a ReLU that followed the batch norm like the *Masked ones, but tell where it
+    // was open from x and the forward pass's coefficients (mean in two parts hi + lo, scale a, shift b): the output
+    // was max(fma((x − hi) − lo, a, b), 0), so it was > 0 exactly where that same float expression is; y is not read.
+
+    // (written out at each vector use, with the coefficients broadcast once: a helper taking and returning vectors, or
+    // broadcasting the floats at each use, was not always compiled into the loop, and then boxed vectors on the heap:
+    // 0.2 MB per training step)
+
+    /** Where the ReLU after the batch norm was closed (its output 0): fma((x − hi) − lo, a, b) ≤ 0. */
+    private static boolean closed(float x, float hi, float lo, float a, float b) {
+        return Math.fma((x - hi) - lo, a, b) <= 0f;
+    }
+
+    /** {@link #sumMasked} with the mask from x. */
+    static float sumReluOpen(MemorySegment gs, long go, MemorySegment xs, long xo, long n, float hi, float lo, float a, float b) {
+        int l = S.length();
+        FloatVector hv = FloatVector.broadcast(S, hi), lv = FloatVector.broadcast(S, lo), av = FloatVector.broadcast(S, a),
+                bv = FloatVector.broadcast(S, b);
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        long i = 0;
+        for (long end = n - 4L * l; i <= end; i += 4L * l) {
+            a0 = a0.add(ld(gs, go + 4 * i).blend(0f, ld(xs, xo + 4 * i).sub(hv).sub(lv).fma(av, bv).compare(VectorOperators.LE, 0f)));
+            a1 = a1.add(ld(gs, go + 4 * (i + l)).blend(0f, ld(xs, xo + 4 * (i + l)).sub(hv).sub(lv).fma(av, bv).compare(VectorOperators.LE, 0f)));
+            a2 = a2.add(ld(gs, go + 4 * (i + 2L * l)).blend(0f, ld(xs, xo + 4 * (i + 2L * l)).sub(hv).sub(lv).fma(av, bv).compare(VectorOperators.LE, 0f)));
+            a3 = a3.add(ld(gs, go + 4 * (i + 3L * l)).blend(0f, ld(xs, xo + 4 * (i + 3L * l)).sub(hv).sub(lv).fma(av, bv).compare(VectorOperators.LE, 0f)));
+        }
+        for (long end = n - l; i <= end; i += l) a0 = a0.add(ld(gs, go + 4 * i).blend(0f, ld(xs, xo + 4 * i).sub(hv).sub(lv).fma(av, bv).compare(VectorOperators.LE, 0f)));
+        float s = tessera.kernels.Lanes.sum(a0.add(a1).add(a2.add(a3)));
+        for (; i < n; i++) s += closed(xs.get(F, xo + 4 * i), hi, lo, a, b) ? 0f : gs.get(F, go + 4 * i);
+        return s;
+    }
+
+    /** {@link #dotCenteredMasked} with the mask from x. */
+    static float dotCenteredReluOpen(MemorySegment gs, long go, MemorySegment xs, long xo, long n, float mean,
+                                     float hi, float lo, float a, float b) {
+        int l = S.length();
+        FloatVector hv = FloatVector.broadcast(S, hi), lv = FloatVector.broadcast(S, lo), av = FloatVector.broadcast(S, a),
+                bv = FloatVector.broadcast(S, b);
+        FloatVector a0 = FloatVector.zero(S), a1 = a0;
+        long i = 0;
+        for (long end = n - 2L * l; i <= end; i += 2L * l) {
+            FloatVector x0 = ld(xs, xo + 4 * i), x1 = ld(xs, xo + 4 * (i + l));
+            a0 = x0.sub(mean).fma(ld(gs, go + 4 * i).blend(0f, x0.sub(hv).sub(lv).fma(av, bv).compare(VectorOperators.LE, 0f)), a0);
+            a1 = x1.sub(mean).fma(ld(gs, go + 4 * (i + l)).blend(0f, x1.sub(hv).sub(lv).fma(av, bv).compare(VectorOperators.LE, 0f)), a1);
+        }
+        for (long end = n - l; i <= end; i += l) {
+            FloatVector x0 = ld(xs, xo + 4 * i);
+            a0 = x0.sub(mean).fma(ld(gs, go + 4 * i).blend(0f, x0.sub(hv).sub(lv).fma(av, bv).compare(VectorOperators.LE, 0f)), a0);
+        }
+        float s = tessera.kernels.Lanes.sum(a0.add(a1));
+        for (; i < n; i++) {
+            float x = xs.get(F, xo + 4 * i);
+            s += (x - mean) * (closed(x, hi, lo, a, b) ? 0f : gs.get(F, go + 4 * i));
+        }
+        return s;
+    }
+
+    /** {@link #linear2Masked} with the mask from x. */
+    static void linear2ReluOpen(MemorySegment gs, long go, MemorySegment xs, long xo, MemorySegment ds, long dso, long n,
+                                float k1, float k2, float mean, float k3, float hi, float lo, float a, float b) {
+        int l = S.length();
+        FloatVector hv = FloatVector.broadcast(S, hi), lv = FloatVector.broadcast(S, lo), av = FloatVector.broadcast(S, a),
+                bv = FloatVector.broadcast(S, b);
+        long i = 0;
+        FloatVector v1 = FloatVector.broadcast(S, k1), v2 = FloatVector.broadcast(S, k2), v3 = FloatVector.broadcast(S, k3);
+        FloatVector vm = FloatVector.broadcast(S, mean);
+        for (long end = n - l; i <= end; i += l) {
+            FloatVector x = ld(xs, xo + 4 * i);
+            FloatVector g = ld(gs, go + 4 * i).blend(0f, x.sub(hv).sub(lv).fma(av, bv).compare(VectorOperators.LE, 0f));
+            g.fma(v1, x.sub(vm).fma(v2, v3)).intoMemorySegment(ds, dso + 4 * i, NO);
+        }
+        for (; i < n; i++) {
+            float x = xs.get(F, xo + 4 * i);
+            float g = closed(x, hi, lo, a, b) ? 0f : gs.get(F, go + 4 * i);
+            ds.set(F, dso + 4 * i, Math.fma(g, k1, Math.fma(x - mean, k2, k3)));
+        }
+    }
+
     /**
      * d[i] = k1·g[i] + k2·(x[i] − mean) + k3. Centring x before scaling keeps the result accurate when the values
      * are close to their mean and k2 is large (a batch-norm input gradient with a small variance): the uncentred

@@ -117,6 +117,16 @@ class NormTest {
             assertArrayEquals(dx.toDoubleArray(), dxF.toDoubleArray(), what + " dx");
             assertArrayEquals(dg.toDoubleArray(), dgF.toDoubleArray(), what + " dgamma");
             assertArrayEquals(db.toDoubleArray(), dbF.toDoubleArray(), what + " dbeta");
+            // the ReLU's mask told from x with the forward's saved coefficients instead of from its output: same bits
+            try (Tensor coef = Tensor.zeros(DType.F32, 4 * c); Tensor fused2 = Tensor.zeros(d, n, c, hw);
+                 Tensor dxC = Tensor.zeros(d, n, c, hw); Tensor dgC = Tensor.zeros(d, c); Tensor dbC = Tensor.zeros(d, c)) {
+                BatchNorm.forwardTraining(x, g, b, null, null, 0.1, 1e-5, fused2, null, null, true, coef);
+                assertArrayEquals(fused.toDoubleArray(), fused2.toDoubleArray(), what + " y with coefficients saved");
+                BatchNorm.backward(x, g, sm, si, dy, d == DType.F32 ? null : fused, coef, dxC, dgC, dbC);
+                assertArrayEquals(dx.toDoubleArray(), dxC.toDoubleArray(), what + " dx, mask from x");
+                assertArrayEquals(dg.toDoubleArray(), dgC.toDoubleArray(), what + " dgamma, mask from x");
+                assertArrayEquals(db.toDoubleArray(), dbC.toDoubleArray(), what + " dbeta, mask from x");
+            }
             double[] yv = fused.toDoubleArray(), dyv = dy.toDoubleArray();
             double masked = 0;
             for (int i = 0; i < yv.length; i++) if (yv[i] > 0) masked += dyv[i];
