@@ -264,18 +264,11 @@ final class F32Winograd {
     /**
      * y = act(conv(x) + bias + residual) with transformed filters u. Per chunk of images: x → padded channel-last
      * buffer (vectorized transposes), tiles → transforms → per-point GEMMs → output transforms into a channel-last
-     * buffer, then back to NCHW with bias, residual and activation fused into that pass. With several threads and at
-     * least {@link #chunksPerThread} chunks per thread (filters in cache), each thread runs whole chunks through the
-     * pipeline on its own scratch ({@link #forwardChunksPerThread}); otherwise the threads share each stage of a
-     * chunk. Either way every output is the same arithmetic, so the bits do not depend on the thread count.
+     * buffer, then back to NCHW with bias, residual and activation fused into that pass.
      */
     void forward(ConvGeom g, MemorySegment x, long xo, float[] u, MemorySegment bias, long bo,
                  MemorySegment res, long ro, ActivationFn act, MemorySegment y, long yo) {
-        int chunk = imagesPerChunk(g), chunks = (g.n() + chunk - 1) / chunk, threads = ComputePool.threads();
-        if (threads > 1 && !streamsFilters(g) && chunks >= chunksPerThread * threads) {
-            forwardChunksPerThread(g, chunk, chunks, x, xo, u, bias, bo, res, ro, act, y, yo);
-            return;
-        }
+        int chunk = imagesPerChunk(g);
         Scratch sc = SCRATCH.get();
         MemorySegment in = sc.input(chunk * inputFloats(g)), out = sc.output(chunk * outputFloats(g));
         RowJob rj = ROW_JOB.get();
@@ -295,67 +288,10 @@ final class F32Winograd {
         rj.x = null; rj.in = null; rj.out = null; rj.bias = null; rj.res = null; rj.y = null;
     }
 
-    /**
-     * Chunks per thread from which {@link #forward} gives each thread whole chunks (two: at most a third of the work
-     * waits on the last chunk). Sharing every stage of a one-image chunk took three barriers per image, and with a
-     * 64-channel 16×16 layer (16 tiles per image) the stages were too small to split: ResNet-style layers at batch 16
-     * on 2 threads scaled 1.2–1.4× over one thread that way. Package-private and mutable so that tests can force
-     * either path.
-     */
-    static volatile int chunksPerThread = 2;
-
-    /** {@link #forward} with one task per chunk of images, each through the whole pipeline on its thread's scratch. */
-    private void forwardChunksPerThread(ConvGeom g, int chunk, int chunks, MemorySegment x, long xo, float[] u,
-                                        MemorySegment bias, long bo, MemorySegment res, long ro, ActivationFn act,
-                                        MemorySegment y, long yo) {
-        ChunkJob job = CHUNK_JOB.get();
-        job.wino = this; job.g = g; job.chunk = chunk; job.x = x; job.xo = xo; job.u = u; job.bias = bias; job.bo = bo;
-        job.res = res; job.ro = ro; job.act = act; job.y = y; job.yo = yo;
-        try {
-            ComputePool.parallelFor(chunks, job);
-        } finally {
-            job.x = null; job.u = null; job.bias = null; job.res = null; job.y = null; job.act = null;
-        }
-    }
-
-    /** Task c of {@link #forwardChunksPerThread}: images [c·chunk, (c + 1)·chunk) through every stage. */
-    private static final class ChunkJob implements IntConsumer {
-        F32Winograd wino;
-        ConvGeom g;
-        int chunk;
-        MemorySegment x, bias, res, y;
-        long xo, bo, ro, yo;
-        float[] u;
-        ActivationFn act;
-
-        @Override
-        public void accept(int c) {
-            int n0 = c * chunk, nc = Math.min(chunk, g.n() - n0);
-            Scratch sc = SCRATCH.get();
-            MemorySegment in = sc.input(chunk * wino.inputFloats(g)), out = sc.output(chunk * wino.outputFloats(g));
-            for (int nl = 0; nl < nc; nl++)
-                for (int gi = 0; gi < g.groups(); gi++) wino.prepareInput(g, x, xo, n0, nl, gi, 0, wino.paddedH(g), in);
-            int tiles = nc * wino.tilesH(g) * wino.tilesW(g), tb = wino.cachedFilterBlock(g), kbs = kBlocks(g);
-            for (int t0 = 0; t0 < tiles; t0 += tb) wino.task(g, u, sc.inputArray, sc.outputArray, t0, Math.min(tiles, t0 + tb), tb, 0, kbs);
-            for (int nl = 0; nl < nc; nl++)
-                for (int gi = 0; gi < g.groups(); gi++)
-                    wino.finishOutput(g, out, n0, nl, gi, 0, g.p(), bias, bo, res, ro, act, y, yo);
-        }
-    }
-
-    private static final ThreadLocal<ChunkJob> CHUNK_JOB = ThreadLocal.withInitial(ChunkJob::new);
-
-    /**
-     * Tiles per block when the transformed filters are in cache, before any split over threads: as many as keep
-     * V and M (α²·(Cp + Kp) floats per tile) within ~320 KB, a multiple of {@link #MR}, at most 24·MR.
-     */
-    private int cachedFilterBlock(ConvGeom g) {
-        int budget = 80_000 / (alpha * alpha * (cPad(g) + kBlocks(g) * nb(g)));
-        return Math.min(Math.max(MR, budget / MR * MR), 24 * MR);
-    }
-
     private void tiles(ConvGeom g, float[] u, float[] in, float[] out, int images) {
         int tiles = images * tilesH(g) * tilesW(g);
+        int a2 = this.alpha * this.alpha;
+        int cp = cPad(g), kp = kBlocks(g) * nb(g);
         int threads = ComputePool.threads();
         int tb;
         boolean stream = streamsFilters(g);
@@ -366,7 +302,9 @@ final class F32Winograd {
             // 1 thread: 15.8 → 8.3 ms; at batch 1 the 4 tiles were one block already)
             tb = Math.min((tiles + MR - 1) / MR * MR, STREAM_TILES);
         } else {
-            tb = cachedFilterBlock(g);
+            int budget = 80_000 / (a2 * (cp + kp));
+            tb = Math.max(MR, budget / MR * MR);
+            tb = Math.min(tb, 24 * MR);
             if (threads > 1) {
                 int perTask = (tiles + 2 * threads - 1) / (2 * threads);
                 tb = Math.max(MR, Math.min(tb, (perTask + MR - 1) / MR * MR));
