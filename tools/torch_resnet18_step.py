@@ -2,8 +2,9 @@
 classes, cross-entropy, SGD lr 0.01 momentum 0.9) and per forward alone in training mode without autograd, plus the
 ratio step / forward, as wall-clock and as process CPU time (all threads). Usage: /usr/bin/python3 tools/torch_resnet18_step.py THREADS [STEPS]
 Needs Debian's python3-torch and python3-torchvision (measuring only; never needed to build or test)."""
-import statistics, sys, time
+import sys
 import torch, torch.nn as nn
+from torch_timing import median_ms
 
 torch.manual_seed(0)
 torch.set_num_threads(int(sys.argv[1]))
@@ -28,18 +29,6 @@ def step():
 def forward():
     with torch.no_grad():
         model(x)
-
-def median_ms(fn, n):
-    """Median wall-clock and process-CPU milliseconds per call (CPU time is the figure to compare under load)."""
-    for _ in range(2):
-        fn()
-    wall, cpu = [], []
-    for _ in range(n):
-        t, c = time.perf_counter(), time.process_time()
-        fn()
-        wall.append((time.perf_counter() - t) * 1e3)
-        cpu.append((time.process_time() - c) * 1e3)
-    return statistics.median(wall), statistics.median(cpu)
 
 fw, fc = median_ms(forward, steps)
 sw, sc = median_ms(step, steps)

@@ -4,8 +4,9 @@ block, a strided 64-channel block with a 1x1/2 projection shortcut, global avera
 gradients, cross-entropy, backward; no optimizer step, as the benchmark), their ratio, as wall-clock and as process CPU
 time (all threads). Usage: /usr/bin/python3 tools/torch_small_resnet_step.py THREADS [REPEATS]
 Needs Debian's python3-torch (measuring only; never needed to build or test)."""
-import statistics, sys, time
+import sys
 import torch, torch.nn as nn
+from torch_timing import median_ms
 
 torch.manual_seed(0)
 torch.set_num_threads(int(sys.argv[1]))
@@ -43,20 +44,7 @@ def forward():
         model(x)
 
 
-def median_ms(fn, n):
-    """Median wall-clock and process-CPU milliseconds per call (CPU time is the figure to compare under load)."""
-    for _ in range(20):
-        fn()
-    wall, cpu = [], []
-    for _ in range(n):
-        t, c = time.perf_counter(), time.process_time()
-        fn()
-        wall.append((time.perf_counter() - t) * 1e3)
-        cpu.append((time.process_time() - c) * 1e3)
-    return statistics.median(wall), statistics.median(cpu)
-
-
-fw, fc = median_ms(forward, repeats)
-bw, bc = median_ms(forward_backward, repeats)
+fw, fc = median_ms(forward, repeats, warmup=20)
+bw, bc = median_ms(forward_backward, repeats, warmup=20)
 print(f'pytorch {torch.__version__} small resnet batch 16 threads {sys.argv[1]}: forward {fw:.2f} ms wall / {fc:.2f} ms CPU, '
       f'forward+backward {bw:.2f} ms wall / {bc:.2f} ms CPU, ratio {bw / fw:.2f} wall / {bc / fc:.2f} CPU')
