@@ -100,6 +100,7 @@ public final class Variable {
     private void backward(Tensor gradOutput, BackwardScratch sc) {
         List<Variable> order = topologicalOrder(this, sc);
         Map<Variable, Tensor> pending = sc.pending;
+        BackwardProfile profile = BackwardProfile.current();
         pending.put(this, gradOutput);
         for (int i = order.size() - 1; i >= 0; i--) {
             Variable v = order.get(i);
@@ -110,7 +111,9 @@ public final class Variable {
                 continue;
             }
             Node node = v.producer;
+            long t0 = profile == null ? 0 : System.nanoTime();
             Tensor[] inGrads = node.backward().apply(g);
+            if (profile != null) profile.add(node.op(), g, System.nanoTime() - t0);
             node.release();
             Variable[] inputs = node.inputsUnsafe();
             if (inGrads.length != inputs.length) {
@@ -129,8 +132,10 @@ public final class Variable {
                 if (prev == null) {
                     pending.put(in, gi);
                 } else {
+                    long t1 = profile == null ? 0 : System.nanoTime();
                     Tensor sum = Scope.allocUninitialized(prev.dtype(), prev.shape());
                     Binary.apply(Binary.Op.ADD, prev, gi, sum);
+                    if (profile != null) profile.add(BackwardProfile.GRADIENT_SUM, sum, System.nanoTime() - t1);
                     pending.put(in, sum);
                 }
             }

@@ -1,0 +1,64 @@
+package tessera.bench;
+
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import tessera.autograd.BackwardProfile;
+import tessera.kernels.ComputePool;
+import tessera.layers.Model;
+import tessera.layers.ModelSpec;
+import tessera.memory.DType;
+import tessera.memory.Tensor;
+import tessera.zoo.models.Zoo;
+
+/**
+ * A development probe, not a benchmark to quote: where a training step's backward time goes, by op and gradient
+ * shape ({@link BackwardProfile}), for {@link TrainingStepBench}'s network ({@code small-resnet}, 32×32) or a zoo model
+ * ({@code resnet18}, 224×224), after warm-up; also the median wall time of a forward without a graph and of a
+ * forward + backward, measured alternately with the profile closed.
+ * {@code java -cp benchmarks.jar tessera.bench.TrainStepProfileProbe [MODEL] [BATCH] [THREADS] [STEPS]}.
+ */
+public final class TrainStepProfileProbe {
+    private TrainStepProfileProbe() {}
+
+    public static void main(String[] args) {
+        String name = args.length > 0 ? args[0] : "small-resnet";
+        int batch = args.length > 1 ? Integer.parseInt(args[1]) : 16, threads = args.length > 2 ? Integer.parseInt(args[2]) : 1;
+        int steps = args.length > 3 ? Integer.parseInt(args[3]) : 100;
+        boolean small = name.equals("small-resnet");
+        ComputePool.setThreads(threads);
+        ModelSpec spec = small ? ModelSpec.parse(TrainingStepBench.RESNET_STYLE) : Zoo.spec(name, 1000, null);
+        try (Model model = Model.build(spec, DType.F32, 1).train();
+             Tensor x = TrainingRuns.images(batch, small ? 32 : 224);
+             Tensor labels = TrainingRuns.labels(batch, small ? 10 : 1000, 1)) {
+            for (int i = 0; i < (small ? 300 : 3); i++) {
+                TrainingRuns.forward(model, x);
+                TrainingRuns.step(model, null, x, labels);
+            }
+            double[] forward = new double[steps], step = new double[steps];
+            for (int i = 0; i < steps; i++) {
+                long t0 = System.nanoTime();
+                TrainingRuns.forward(model, x);
+                long t1 = System.nanoTime();
+                TrainingRuns.step(model, null, x, labels);
+                forward[i] = (t1 - t0) / 1e6;
+                step[i] = (System.nanoTime() - t1) / 1e6;
+            }
+            Arrays.sort(forward);
+            Arrays.sort(step);
+            System.out.printf("%s batch %d, %d thread(s): median forward %.2f ms, forward + backward %.2f ms, ratio %.2f%n",
+                    name, batch, threads, forward[steps / 2], step[steps / 2], step[steps / 2] / forward[steps / 2]);
+            try (BackwardProfile p = BackwardProfile.open()) {
+                for (int i = 0; i < steps; i++) TrainingRuns.step(model, null, x, labels);
+                List<BackwardProfile.Entry> entries = p.entries();
+                entries.sort(Comparator.comparingLong(BackwardProfile.Entry::nanos).reversed());
+                double total = p.totalNanos();
+                System.out.printf("backward by op over %d steps (%.2f ms per step):%n", steps, total / 1e6 / steps);
+                System.out.printf("  %-18s %-20s %8s %10s %7s%n", "op", "gradient shape", "calls", "ms/step", "share");
+                for (BackwardProfile.Entry e : entries)
+                    System.out.printf("  %-18s %-20s %8.1f %10.3f %6.1f%%%n", e.op(), e.gradientShape(), (double) e.calls() / steps,
+                            e.nanos() / 1e6 / steps, 100 * e.nanos() / total);
+            }
+        }
+    }
+}
