@@ -100,7 +100,7 @@ public final class Variable {
     private void backward(Tensor gradOutput, BackwardScratch sc) {
         List<Variable> order = topologicalOrder(this, sc);
         Map<Variable, Tensor> pending = sc.pending;
-        BackwardProfile profile = BackwardProfile.current();
+        BackwardObserver observer = BackwardObserver.Installation.current();
         pending.put(this, gradOutput);
         for (int i = order.size() - 1; i >= 0; i--) {
             Variable v = order.get(i);
@@ -111,9 +111,9 @@ public final class Variable {
                 continue;
             }
             Node node = v.producer;
-            long t0 = profile == null ? 0 : System.nanoTime();
+            if (observer != null) observer.before(node.op(), g);
             Tensor[] inGrads = node.backward().apply(g);
-            if (profile != null) profile.add(node.op(), g, System.nanoTime() - t0);
+            if (observer != null) observer.after(node.op(), g);
             node.release();
             Variable[] inputs = node.inputsUnsafe();
             if (inGrads.length != inputs.length) {
@@ -132,10 +132,10 @@ public final class Variable {
                 if (prev == null) {
                     pending.put(in, gi);
                 } else {
-                    long t1 = profile == null ? 0 : System.nanoTime();
                     Tensor sum = Scope.allocUninitialized(prev.dtype(), prev.shape());
+                    if (observer != null) observer.before(BackwardObserver.GRADIENT_SUM, sum);
                     Binary.apply(Binary.Op.ADD, prev, gi, sum);
-                    if (profile != null) profile.add(BackwardProfile.GRADIENT_SUM, sum, System.nanoTime() - t1);
+                    if (observer != null) observer.after(BackwardObserver.GRADIENT_SUM, sum);
                     pending.put(in, sum);
                 }
             }

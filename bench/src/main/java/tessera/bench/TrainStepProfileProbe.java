@@ -3,7 +3,7 @@ package tessera.bench;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import tessera.autograd.BackwardProfile;
+import tessera.autograd.BackwardObserver;
 import tessera.kernels.ComputePool;
 import tessera.layers.Model;
 import tessera.layers.ModelSpec;
@@ -13,9 +13,9 @@ import tessera.zoo.models.Zoo;
 
 /**
  * A development probe, not a benchmark to quote: where a training step's backward time goes, by op and gradient
- * shape ({@link BackwardProfile}), for {@link TrainingStepBench}'s network ({@code small-resnet}, 32×32) or a zoo model
+ * shape ({@link BackwardOpTimes}), for {@link TrainingStepBench}'s network ({@code small-resnet}, 32×32) or a zoo model
  * ({@code resnet18}, 224×224), after warm-up; also the median wall time of a forward without a graph and of a
- * forward + backward, measured alternately with the profile closed.
+ * forward + backward, measured alternately with no observer installed.
  * {@code java -cp benchmarks.jar tessera.bench.TrainStepProfileProbe [MODEL] [BATCH] [THREADS] [STEPS]}.
  */
 public final class TrainStepProfileProbe {
@@ -48,17 +48,18 @@ public final class TrainStepProfileProbe {
             Arrays.sort(step);
             System.out.printf("%s batch %d, %d thread(s): median forward %.2f ms, forward + backward %.2f ms, ratio %.2f%n",
                     name, batch, threads, forward[steps / 2], step[steps / 2], step[steps / 2] / forward[steps / 2]);
-            try (BackwardProfile p = BackwardProfile.open()) {
-                for (int i = 0; i < steps; i++) TrainingRuns.step(model, null, x, labels);
-                List<BackwardProfile.Entry> entries = p.entries();
-                entries.sort(Comparator.comparingLong(BackwardProfile.Entry::nanos).reversed());
-                double total = p.totalNanos();
-                System.out.printf("backward by op over %d steps (%.2f ms per step):%n", steps, total / 1e6 / steps);
-                System.out.printf("  %-18s %-20s %8s %10s %7s%n", "op", "gradient shape", "calls", "ms/step", "share");
-                for (BackwardProfile.Entry e : entries)
-                    System.out.printf("  %-18s %-20s %8.1f %10.3f %6.1f%%%n", e.op(), e.gradientShape(), (double) e.calls() / steps,
-                            e.nanos() / 1e6 / steps, 100 * e.nanos() / total);
+            BackwardOpTimes times = new BackwardOpTimes();
+            try (BackwardObserver.Installation i = BackwardObserver.install(times)) {
+                for (int s = 0; s < steps; s++) TrainingRuns.step(model, null, x, labels);
             }
+            List<BackwardOpTimes.Entry> entries = times.entries();
+            entries.sort(Comparator.comparingLong(BackwardOpTimes.Entry::nanos).reversed());
+            double total = times.totalNanos();
+            System.out.printf("backward by op over %d steps (%.2f ms per step):%n", steps, total / 1e6 / steps);
+            System.out.printf("  %-18s %-20s %8s %10s %7s%n", "op", "gradient shape", "calls", "ms/step", "share");
+            for (BackwardOpTimes.Entry e : entries)
+                System.out.printf("  %-18s %-20s %8.1f %10.3f %6.1f%%%n", e.op(), e.gradientShape(), (double) e.calls() / steps,
+                        e.nanos() / 1e6 / steps, 100 * e.nanos() / total);
         }
     }
 }

@@ -255,16 +255,17 @@ public final class BatchNorm {
                 // channels [k0, k1) image by image (their planes are adjacent: one run per tensor and image), each
                 // channel's sums over its n planes in image order: Σ dy and Σ dy·(x − mean), then dx from cache
                 java.util.Arrays.fill(sums, 0, 2 * gk, 0.0);
+                float[] open = rc == null ? null : GROUP_RELU_COEFFICIENTS.get(); // per channel: mean (hi, lo), scale, shift
+                if (open != null) MemorySegment.copy(rc, ValueLayout.JAVA_FLOAT, rco + 16L * k0, open, 0, 4 * gk);
                 for (int i = 0; i < n; i++)
                     for (int k = k0; k < k1; k++) {
                         long off = 4L * k * inner + i * planeStride;
                         float meanF = (float) param(saveMean, k);
-                        if (rc != null) {
-                            long r = rco + 16L * k;
-                            float hi = rc.get(ValueLayout.JAVA_FLOAT, r), lo = rc.get(ValueLayout.JAVA_FLOAT, r + 4),
-                                    a = rc.get(ValueLayout.JAVA_FLOAT, r + 8), b = rc.get(ValueLayout.JAVA_FLOAT, r + 12);
-                            sums[k - k0] += PlaneF32.sumReluOpen(gs, go + off, xs, xo + off, inner, hi, lo, a, b);
-                            sums[gk + k - k0] += PlaneF32.dotCenteredReluOpen(gs, go + off, xs, xo + off, inner, meanF, hi, lo, a, b);
+                        if (open != null) {
+                            int r = 4 * (k - k0);
+                            sums[k - k0] += PlaneF32.sumReluOpen(gs, go + off, xs, xo + off, inner, open[r], open[r + 1], open[r + 2], open[r + 3]);
+                            sums[gk + k - k0] += PlaneF32.dotCenteredReluOpen(gs, go + off, xs, xo + off, inner, meanF,
+                                    open[r], open[r + 1], open[r + 2], open[r + 3]);
                         } else if (ys == null) {
                             sums[k - k0] += PlaneF32.sum(gs, go + off, inner);
                             sums[gk + k - k0] += PlaneF32.dotCentered(gs, go + off, xs, xo + off, inner, meanF);
@@ -289,11 +290,9 @@ public final class BatchNorm {
                     for (int k = k0; k < k1; k++) {
                         long off = 4L * k * inner + i * planeStride;
                         int e = 4 * (k - k0);
-                        if (rc != null) {
-                            long r = rco + 16L * k;
+                        if (open != null) {
                             PlaneF32.linear2ReluOpen(gs, go + off, xs, xo + off, ds, dso + off, inner, coef[e], coef[e + 1],
-                                    coef[e + 2], coef[e + 3], rc.get(ValueLayout.JAVA_FLOAT, r), rc.get(ValueLayout.JAVA_FLOAT, r + 4),
-                                    rc.get(ValueLayout.JAVA_FLOAT, r + 8), rc.get(ValueLayout.JAVA_FLOAT, r + 12));
+                                    coef[e + 2], coef[e + 3], open[e], open[e + 1], open[e + 2], open[e + 3]);
                         } else if (ys == null) PlaneF32.linear2(gs, go + off, xs, xo + off, ds, dso + off, inner, coef[e], coef[e + 1], coef[e + 2], coef[e + 3]);
                         else PlaneF32.linear2Masked(gs, go + off, ys, yo + off, xs, xo + off, ds, dso + off, inner,
                                 coef[e], coef[e + 1], coef[e + 2], coef[e + 3]);
@@ -313,6 +312,8 @@ public final class BatchNorm {
     private static final int GROUP_BYTES = 64 * 1024;
     private static final ThreadLocal<double[]> GROUP_SUMS = ThreadLocal.withInitial(() -> new double[2 * MAX_GROUP]);
     private static final ThreadLocal<float[]> GROUP_COEFFICIENTS = ThreadLocal.withInitial(() -> new float[4 * MAX_GROUP]);
+    /** The backward's copy of a channel group's saved ReLU coefficients (see {@link #forwardTraining} with them). */
+    private static final ThreadLocal<float[]> GROUP_RELU_COEFFICIENTS = ThreadLocal.withInitial(() -> new float[4 * MAX_GROUP]);
 
     /** Channels per group: as many planes of {@code inner} floats as fit in {@link #GROUP_BYTES}, at least one. */
     private static int channelGroup(long inner) {
