@@ -154,10 +154,13 @@ public final class Ops {
 
     /** Convolution spec for input x [N,C,H,W] and weight w [K,C/g,R,S]. */
     public static ConvSpec convSpec(int[] x, int[] w, ConvArgs a) {
-        check(x.length == 4 && w.length == 4, "conv2d", () -> "expected 4-d input and weight, got input " + Arrays.toString(x)
-                + " and weight " + Arrays.toString(w));
-        check(a.groups() >= 1 && x[1] == w[1] * a.groups(), "conv2d", () -> "input has " + x[1] + " channels but weight "
-                + Arrays.toString(w) + " with groups=" + a.groups() + " expects " + (w[1] * a.groups()));
+        // plain ifs: a message lambda capturing the shapes was allocated on every call, also when the check passed
+        if (x.length != 4 || w.length != 4)
+            throw new IllegalArgumentException("conv2d: expected 4-d input and weight, got input " + Arrays.toString(x)
+                    + " and weight " + Arrays.toString(w));
+        if (a.groups() < 1 || x[1] != w[1] * a.groups())
+            throw new IllegalArgumentException("conv2d: input has " + x[1] + " channels but weight " + Arrays.toString(w)
+                    + " with groups=" + a.groups() + " expects " + (w[1] * a.groups()));
         return new ConvSpec(x[0], x[1], x[2], x[3], w[0], w[2], w[3], a.strideH(), a.strideW(), a.padTop(), a.padLeft(),
                 a.padBottom(), a.padRight(), a.dilationH(), a.dilationW(), a.groups());
     }
@@ -172,13 +175,13 @@ public final class Ops {
         return Graph.record("conv2d", y, g -> {
             Tensor dx = null, dw = null, db = null;
             if (x.requiresGrad()) {
-                dx = output(x, x.shape());
+                dx = outputLike(x);
                 Conv2d.backwardData(s, ConvAlgorithm.AUTO, g, w.value(), dx);
             }
             boolean needW = w.requiresGrad(), needB = bias != null && bias.requiresGrad();
             if (needW || needB) {
-                Tensor dwOut = output(w, w.shape());
-                db = needB ? output(bias, bias.shape()) : null;
+                Tensor dwOut = outputLike(w);
+                db = needB ? outputLike(bias) : null;
                 Conv2d.backwardWeights(s, ConvAlgorithm.AUTO, x.value(), g, dwOut, db);
                 dw = needW ? dwOut : null;
             }
@@ -343,10 +346,10 @@ public final class Ops {
      */
     public static Variable activation(Variable x, ActivationFn act) {
         if (act == null) throw new IllegalArgumentException("act must not be null (use ActivationFn.IDENTITY)");
-        Tensor y = output(x, x.shape()); // Activations overwrite their outputs
+        Tensor y = outputLike(x); // Activations overwrite their outputs
         Activations.forward(act, x.value(), y);
         return Graph.record(act.kind().name().toLowerCase(), y, g -> {
-            Tensor dx = output(x, x.shape());
+            Tensor dx = outputLike(x);
             Activations.backward(act, x.value(), y, g, dx);
             return new Tensor[]{dx};
         }, x);
@@ -396,12 +399,12 @@ public final class Ops {
     public static Variable batchNorm(Variable x, Variable gamma, Variable beta, Tensor runningMean, Tensor runningVar,
                                      boolean training, double momentum, double eps) {
         int c = x.dim(1);
-        Tensor y = output(x, x.shape()); // BatchNorm overwrites y (and dx, dgamma, dbeta)
+        Tensor y = outputLike(x); // BatchNorm overwrites y (and dx, dgamma, dbeta)
         if (training) {
             Tensor mean = alloc(x, c), invStd = alloc(x, c);
             BatchNorm.forwardTraining(x.value(), gamma.value(), beta.value(), runningMean, runningVar, momentum, eps, y, mean, invStd);
             return Graph.record("batch_norm", y, g -> {
-                Tensor dx = output(x, x.shape()), dg = alloc(gamma, c), db = alloc(beta, c);
+                Tensor dx = outputLike(x), dg = alloc(gamma, c), db = alloc(beta, c);
                 BatchNorm.backward(x.value(), gamma.value(), mean, invStd, g, dx, dg, db);
                 return new Tensor[]{dx, gamma.requiresGrad() ? dg : null, beta.requiresGrad() ? db : null};
             }, x, gamma, beta);
@@ -429,7 +432,7 @@ public final class Ops {
     public static Variable batchNormRelu(Variable x, Variable gamma, Variable beta, Tensor runningMean, Tensor runningVar,
                                          double momentum, double eps) {
         int c = x.dim(1);
-        Tensor y = output(x, x.shape());
+        Tensor y = outputLike(x);
         Tensor mean = alloc(x, c), invStd = alloc(x, c);
         // the coefficients y was computed with, when a backward may follow: it tells where the ReLU was open from x
         // with them instead of reading y again
@@ -437,7 +440,7 @@ public final class Ops {
         BatchNorm.forwardTraining(x.value(), gamma.value(), beta.value(), runningMean, runningVar, momentum, eps, y, mean, invStd,
                 true, open);
         return Graph.record("batch_norm_relu", y, g -> {
-            Tensor dx = output(x, x.shape()), dg = alloc(gamma, c), db = alloc(beta, c);
+            Tensor dx = outputLike(x), dg = alloc(gamma, c), db = alloc(beta, c);
             BatchNorm.backward(x.value(), gamma.value(), mean, invStd, g, y, open, dx, dg, db);
             return new Tensor[]{dx, gamma.requiresGrad() ? dg : null, beta.requiresGrad() ? db : null};
         }, x, gamma, beta);
@@ -694,6 +697,9 @@ public final class Ops {
 
     /** Uninitialized scope memory for the output of a kernel that overwrites all of it (see {@link Scope#allocUninitialized}). */
     static Tensor output(Variable like, int... shape) { return Scope.allocUninitialized(like.dtype(), shape); }
+
+    /** An output of like's dtype and shape that the kernel overwrites (no shape or stride arrays allocated). */
+    static Tensor outputLike(Variable like) { return Scope.allocUninitializedLike(like.value()); }
 
     private static int[] broadcast(Variable a, Variable b) { return Shapes.broadcast(a.shape(), b.shape()); }
 

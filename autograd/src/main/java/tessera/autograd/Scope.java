@@ -59,6 +59,9 @@ public final class Scope implements AutoCloseable {
         return current().arena.allocateUninitialized(type, shape);
     }
 
+    /** As {@link #allocUninitialized} with {@code like}'s dtype and shape, allocating no shape or stride arrays. */
+    public static Tensor allocUninitializedLike(Tensor like) { return current().arena.allocateUninitializedLike(like); }
+
     /** Off-heap bytes held by this scope. */
     public long bytes() { return arena.bytes(); }
 

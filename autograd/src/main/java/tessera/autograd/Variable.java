@@ -132,7 +132,7 @@ public final class Variable {
                 if (prev == null) {
                     pending.put(in, gi);
                 } else {
-                    Tensor sum = Scope.allocUninitialized(prev.dtype(), prev.shape());
+                    Tensor sum = Scope.allocUninitializedLike(prev);
                     if (observer != null) observer.before(BackwardObserver.GRADIENT_SUM, sum);
                     Binary.apply(Binary.Op.ADD, prev, gi, sum);
                     if (observer != null) observer.after(BackwardObserver.GRADIENT_SUM, sum);

@@ -111,6 +111,19 @@ public final class Tensor implements AutoCloseable {
     public int rank() { return shape.length; }
     /** A copy of the shape. */
     public int[] shape() { return shape.clone(); }
+    /** The shape array itself, never modified by a tensor: for tensors of this package that share it. */
+    int[] shapeArray() { return shape; }
+    /** The strides array itself, never modified by a tensor. */
+    long[] stridesArray() { return strides; }
+    /** True when the strides are the row-major ones of the shape (offset aside; size-1 dimensions any). */
+    boolean hasContiguousStrides() {
+        long expected = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            if (shape[i] != 1 && strides[i] != expected) return false;
+            expected *= shape[i];
+        }
+        return true;
+    }
     /** True when {@code other} has exactly this shape (no copies: safe on allocation-free paths). */
     public boolean sameShapeAs(Tensor other) { return java.util.Arrays.equals(shape, other.shape); }
     /** True when this tensor's shape is exactly {@code dims} (no copies: safe on allocation-free paths). */
@@ -132,12 +145,7 @@ public final class Tensor implements AutoCloseable {
     /** True when elements are laid out row-major with no gaps (offset may be non-zero); empty tensors are contiguous. */
     public boolean isContiguous() {
         for (int s : shape) if (s == 0) return true;
-        long expected = 1;
-        for (int i = shape.length - 1; i >= 0; i--) {
-            if (shape[i] != 1 && strides[i] != expected) return false;
-            expected *= shape[i];
-        }
-        return true;
+        return hasContiguousStrides();
     }
 
     /** The same view tagged with another layout (no data movement). */

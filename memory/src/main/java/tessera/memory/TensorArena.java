@@ -34,7 +34,8 @@ public final class TensorArena implements AutoCloseable {
      */
     public TensorArena(BlockCache cache) {
         this.cache = cache != null && Recycling.ALLOWED ? cache : null;
-        this.blocks = this.cache == null ? null : new ArrayList<>();
+        // sized for a whole step up front: growing it from empty allocated five arrays per step
+        this.blocks = this.cache == null ? null : new ArrayList<>(Math.max(10, this.cache.peakBlocks()));
     }
 
     /**
@@ -82,6 +83,28 @@ public final class TensorArena implements AutoCloseable {
         return new Tensor(seg, type, shape.clone(), Shapes.contiguousStrides(shape), 0, Layout.defaultFor(shape.length), null);
     }
 
+    /**
+     * A contiguous tensor of {@code like}'s dtype and shape whose contents are unspecified (as
+     * {@link #allocateUninitialized}); it shares like's immutable shape array (and its strides when like is contiguous),
+     * so no arrays are allocated for it — the autograd engine's gradients and outputs on allocation-free paths.
+     */
+    public Tensor allocateUninitializedLike(Tensor like) {
+        return allocateLike(like, false);
+    }
+
+    /** As {@link #allocateUninitializedLike}, zero-filled. */
+    public Tensor allocateLike(Tensor like) {
+        return allocateLike(like, true);
+    }
+
+    private Tensor allocateLike(Tensor like, boolean zero) {
+        int[] shape = like.shapeArray();
+        long count = Shapes.numel(shape);
+        MemorySegment seg = allocateBytes(Shapes.bytes(count, like.dtype()), zero);
+        long[] strides = like.hasContiguousStrides() ? like.stridesArray() : Shapes.contiguousStrides(shape);
+        return new Tensor(seg, like.dtype(), shape, strides, 0, Layout.defaultFor(shape.length), null);
+    }
+
     /** Raw zeroed bytes, aligned and padded as described above. */
     public MemorySegment allocateBytes(long size) {
         return allocateBytes(size, true);
@@ -100,7 +123,7 @@ public final class TensorArena implements AutoCloseable {
         }
         bytes += padded;
         MemoryStats.allocated(padded);
-        return seg.asSlice(0, size == 0 ? 0 : padded);
+        return size == 0 ? seg.asSlice(0, 0) : seg; // seg is exactly padded bytes: no slice to allocate
     }
 
     /** A block of {@code padded} bytes from the cache (or new, zeroed), seen with this arena's lifetime. */

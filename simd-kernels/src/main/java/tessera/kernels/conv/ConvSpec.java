@@ -85,8 +85,20 @@ public record ConvSpec(int batch, int inChannels, int inH, int inW, int outChann
     /** Output shape {@code [N, K, P, Q]}. */
     public int[] outputShape() { return new int[] {batch, outChannels, outH(), outW()}; }
 
+    /**
+     * The kernels' geometry, one instance per distinct spec (autograd makes a new spec per call and the kernels ask
+     * for its geometry in every direction: a record per call was 20 of a training step's heap objects).
+     */
     ConvGeom geom() {
-        return new ConvGeom(batch, inChannels, inH, inW, outChannels, kernelH, kernelW, strideH, strideW,
+        ConvGeom g = GEOMS.get(this);
+        if (g != null) return g;
+        if (GEOMS.size() >= MAX_CACHED) GEOMS.clear();
+        g = new ConvGeom(batch, inChannels, inH, inW, outChannels, kernelH, kernelW, strideH, strideW,
                 padTop, padLeft, dilationH, dilationW, groups, outH(), outW());
+        GEOMS.put(this, g);
+        return g;
     }
+
+    private static final int MAX_CACHED = 4096;
+    private static final java.util.concurrent.ConcurrentHashMap<ConvSpec, ConvGeom> GEOMS = new java.util.concurrent.ConcurrentHashMap<>();
 }
