@@ -95,45 +95,14 @@ public final class BatchNorm {
         long xo = TensorArgs.byteOffset(x), yo = TensorArgs.byteOffset(y);
         int tasks = tasks(c, x.numel());
         int group = channelGroup(inner);
-        ComputePool.parallelFor(tasks, t -> {
-            double[] sums = GROUP_SUMS.get();
-            float[] coef = GROUP_COEFFICIENTS.get(); // per channel: mean (hi, lo), scale, shift
-            for (int k0 = c * t / tasks, kEnd = c * (t + 1) / tasks; k0 < kEnd; k0 += group) {
-                int k1 = Math.min(kEnd, k0 + group), gk = k1 - k0;
-                long planeStride = 4L * c * inner;
-                // channels [k0, k1) image by image (their planes are adjacent: one run per image), each channel's
-                // sums over its n planes in image order: Σ x → mean, Σ (x − mean)² → var, then y (from cache)
-                java.util.Arrays.fill(sums, 0, 2 * gk, 0.0);
-                for (int i = 0; i < n; i++)
-                    for (int k = k0; k < k1; k++) sums[k - k0] += PlaneF32.sum(xs, xo + 4L * k * inner + i * planeStride, inner);
-                for (int i = 0; i < n; i++)
-                    for (int k = k0; k < k1; k++) {
-                        float mean = (float) (sums[k - k0] / m);
-                        sums[gk + k - k0] += PlaneF32.sumSquaredDeviation(xs, xo + 4L * k * inner + i * planeStride, inner, mean);
-                    }
-                for (int k = k0; k < k1; k++) {
-                    double mean = sums[k - k0] / m, var = sums[gk + k - k0] / m, invStd = 1 / Math.sqrt(var + eps);
-                    if (saveMean != null) setParam(saveMean, k, mean);
-                    if (saveInvStd != null) setParam(saveInvStd, k, invStd);
-                    if (runningMean != null) setParam(runningMean, k, (1 - momentum) * param(runningMean, k) + momentum * mean);
-                    if (runningVar != null) setParam(runningVar, k, (1 - momentum) * param(runningVar, k) + momentum * var * m / (m - 1));
-                    double a = invStd * (gamma == null ? 1 : param(gamma, k));
-                    int e = 4 * (k - k0);
-                    coef[e] = (float) mean;
-                    coef[e + 1] = (float) (mean - coef[e]);
-                    coef[e + 2] = (float) a;
-                    coef[e + 3] = beta == null ? 0f : (float) param(beta, k);
-                    if (rc != null) MemorySegment.copy(coef, e, rc, ValueLayout.JAVA_FLOAT, rco + 16L * k, 4);
-                }
-                for (int i = 0; i < n; i++)
-                    for (int k = k0; k < k1; k++) {
-                        long xi = xo + 4L * k * inner + i * planeStride, yi = yo + 4L * k * inner + i * planeStride;
-                        int e = 4 * (k - k0);
-                        if (relu) PlaneF32.centredScaleShiftRelu(xs, xi, ys, yi, inner, coef[e], coef[e + 1], coef[e + 2], coef[e + 3]);
-                        else PlaneF32.centredScaleShift(xs, xi, ys, yi, inner, coef[e], coef[e + 1], coef[e + 2], coef[e + 3]);
-                    }
-            }
-        });
+        ForwardJob job = FORWARD_JOB.get();
+        job.set(c, tasks, group, n, inner, m, xs, xo, ys, yo, rc, rco, gamma, beta, runningMean, runningVar, saveMean,
+                saveInvStd, momentum, eps, relu);
+        try {
+            ComputePool.parallelFor(tasks, job);
+        } finally {
+            job.clear();
+        }
     }
 
     /** Inference: {@code y = (x − runningMean)/sqrt(runningVar + eps)·gamma + beta}; running stats required. y may be x. */
@@ -247,7 +216,110 @@ public final class BatchNorm {
         long rco = fromX ? TensorArgs.byteOffset(reluCoefficients) : 0;
         int tasks = tasks(c, x.numel());
         int group = channelGroup(inner);
-        ComputePool.parallelFor(tasks, t -> {
+        BackwardJob job = BACKWARD_JOB.get();
+        job.set(c, tasks, group, n, inner, m, xs, xo, gs, go, ds, dso, ys, yo, rc, rco, gamma, saveMean, saveInvStd,
+                dgamma, dbeta);
+        try {
+            ComputePool.parallelFor(tasks, job);
+        } finally {
+            job.clear();
+        }
+    }
+
+    /**
+     * One task of the float32 training forward: its channels' statistics and output. A reusable object per calling
+     * thread instead of a lambda, which captured some twenty values into a new object on every call.
+     */
+    private static final class ForwardJob implements java.util.function.IntConsumer {
+        int c, tasks, group, n;
+        long inner, m, xo, yo, rco;
+        MemorySegment xs, ys, rc;
+        Tensor gamma, beta, runningMean, runningVar, saveMean, saveInvStd;
+        double momentum, eps;
+        boolean relu;
+
+        void set(int c, int tasks, int group, int n, long inner, long m, MemorySegment xs, long xo, MemorySegment ys, long yo,
+                 MemorySegment rc, long rco, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                 Tensor saveMean, Tensor saveInvStd, double momentum, double eps, boolean relu) {
+            this.c = c; this.tasks = tasks; this.group = group; this.n = n; this.inner = inner; this.m = m;
+            this.xs = xs; this.xo = xo; this.ys = ys; this.yo = yo; this.rc = rc; this.rco = rco;
+            this.gamma = gamma; this.beta = beta; this.runningMean = runningMean; this.runningVar = runningVar;
+            this.saveMean = saveMean; this.saveInvStd = saveInvStd; this.momentum = momentum; this.eps = eps;
+            this.relu = relu;
+        }
+
+        void clear() {
+            xs = ys = rc = null;
+            gamma = beta = runningMean = runningVar = saveMean = saveInvStd = null;
+        }
+
+        @Override
+        public void accept(int t) {
+            double[] sums = GROUP_SUMS.get();
+            float[] coef = GROUP_COEFFICIENTS.get(); // per channel: mean (hi, lo), scale, shift
+            for (int k0 = c * t / tasks, kEnd = c * (t + 1) / tasks; k0 < kEnd; k0 += group) {
+                int k1 = Math.min(kEnd, k0 + group), gk = k1 - k0;
+                long planeStride = 4L * c * inner;
+                // channels [k0, k1) image by image (their planes are adjacent: one run per image), each channel's
+                // sums over its n planes in image order: Σ x → mean, Σ (x − mean)² → var, then y (from cache)
+                java.util.Arrays.fill(sums, 0, 2 * gk, 0.0);
+                for (int i = 0; i < n; i++)
+                    for (int k = k0; k < k1; k++) sums[k - k0] += PlaneF32.sum(xs, xo + 4L * k * inner + i * planeStride, inner);
+                for (int i = 0; i < n; i++)
+                    for (int k = k0; k < k1; k++) {
+                        float mean = (float) (sums[k - k0] / m);
+                        sums[gk + k - k0] += PlaneF32.sumSquaredDeviation(xs, xo + 4L * k * inner + i * planeStride, inner, mean);
+                    }
+                for (int k = k0; k < k1; k++) {
+                    double mean = sums[k - k0] / m, var = sums[gk + k - k0] / m, invStd = 1 / Math.sqrt(var + eps);
+                    if (saveMean != null) setParam(saveMean, k, mean);
+                    if (saveInvStd != null) setParam(saveInvStd, k, invStd);
+                    if (runningMean != null) setParam(runningMean, k, (1 - momentum) * param(runningMean, k) + momentum * mean);
+                    if (runningVar != null) setParam(runningVar, k, (1 - momentum) * param(runningVar, k) + momentum * var * m / (m - 1));
+                    double a = invStd * (gamma == null ? 1 : param(gamma, k));
+                    int e = 4 * (k - k0);
+                    coef[e] = (float) mean;
+                    coef[e + 1] = (float) (mean - coef[e]);
+                    coef[e + 2] = (float) a;
+                    coef[e + 3] = beta == null ? 0f : (float) param(beta, k);
+                    if (rc != null) MemorySegment.copy(coef, e, rc, ValueLayout.JAVA_FLOAT, rco + 16L * k, 4);
+                }
+                for (int i = 0; i < n; i++)
+                    for (int k = k0; k < k1; k++) {
+                        long xi = xo + 4L * k * inner + i * planeStride, yi = yo + 4L * k * inner + i * planeStride;
+                        int e = 4 * (k - k0);
+                        if (relu) PlaneF32.centredScaleShiftRelu(xs, xi, ys, yi, inner, coef[e], coef[e + 1], coef[e + 2], coef[e + 3]);
+                        else PlaneF32.centredScaleShift(xs, xi, ys, yi, inner, coef[e], coef[e + 1], coef[e + 2], coef[e + 3]);
+                    }
+            }
+        }
+    }
+
+    private static final ThreadLocal<ForwardJob> FORWARD_JOB = ThreadLocal.withInitial(ForwardJob::new);
+
+    /** One task of the float32 backward: its channels' sums and input gradient (a reusable object, as ForwardJob). */
+    private static final class BackwardJob implements java.util.function.IntConsumer {
+        int c, tasks, group, n;
+        long inner, m, xo, go, dso, yo, rco;
+        MemorySegment xs, gs, ds, ys, rc;
+        Tensor gamma, saveMean, saveInvStd, dgamma, dbeta;
+
+        void set(int c, int tasks, int group, int n, long inner, long m, MemorySegment xs, long xo, MemorySegment gs, long go,
+                 MemorySegment ds, long dso, MemorySegment ys, long yo, MemorySegment rc, long rco, Tensor gamma,
+                 Tensor saveMean, Tensor saveInvStd, Tensor dgamma, Tensor dbeta) {
+            this.c = c; this.tasks = tasks; this.group = group; this.n = n; this.inner = inner; this.m = m;
+            this.xs = xs; this.xo = xo; this.gs = gs; this.go = go; this.ds = ds; this.dso = dso; this.ys = ys;
+            this.yo = yo; this.rc = rc; this.rco = rco; this.gamma = gamma; this.saveMean = saveMean;
+            this.saveInvStd = saveInvStd; this.dgamma = dgamma; this.dbeta = dbeta;
+        }
+
+        void clear() {
+            xs = gs = ds = ys = rc = null;
+            gamma = saveMean = saveInvStd = dgamma = dbeta = null;
+        }
+
+        @Override
+        public void accept(int t) {
             double[] sums = GROUP_SUMS.get();
             for (int k0 = c * t / tasks, kEnd = c * (t + 1) / tasks; k0 < kEnd; k0 += group) {
                 int k1 = Math.min(kEnd, k0 + group), gk = k1 - k0;
@@ -298,8 +370,10 @@ public final class BatchNorm {
                                 coef[e], coef[e + 1], coef[e + 2], coef[e + 3]);
                     }
             }
-        });
+        }
     }
+
+    private static final ThreadLocal<BackwardJob> BACKWARD_JOB = ThreadLocal.withInitial(BackwardJob::new);
 
     /** Most channels a task takes through the passes together (and so the size of the per-thread group arrays). */
     private static final int MAX_GROUP = 16;
