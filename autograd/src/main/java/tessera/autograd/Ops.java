@@ -165,11 +165,20 @@ public final class Ops {
                 a.padBottom(), a.padRight(), a.dilationH(), a.dilationW(), a.groups());
     }
 
+    /** {@link #convSpec(int[], int[], ConvArgs)} from the variables' dimensions, without copying their shapes. */
+    private static ConvSpec convSpec(Variable x, Variable w, ConvArgs a) {
+        Tensor xv = x.value(), wv = w.value();
+        if (xv.rank() != 4 || wv.rank() != 4 || a.groups() < 1 || xv.dim(1) != wv.dim(1) * a.groups())
+            return convSpec(x.shape(), w.shape(), a); // throws, naming the shapes
+        return new ConvSpec(xv.dim(0), xv.dim(1), xv.dim(2), xv.dim(3), wv.dim(0), wv.dim(2), wv.dim(3), a.strideH(),
+                a.strideW(), a.padTop(), a.padLeft(), a.padBottom(), a.padRight(), a.dilationH(), a.dilationW(), a.groups());
+    }
+
     /**
      * y = conv2d(x, w) + bias (cross-correlation).   ∂x = conv_transpose(g, w),  ∂w = corr(x, g),  ∂bias = Σ_{N,P,Q} g
      */
     public static Variable conv2d(Variable x, Variable w, Variable bias, ConvArgs args) {
-        ConvSpec s = convSpec(x.shape(), w.shape(), args);
+        ConvSpec s = convSpec(x, w, args);
         Tensor y = output(x, s.batch(), s.outChannels(), s.outH(), s.outW()); // Conv2d overwrites its outputs
         Conv2d.forward(s, ConvAlgorithm.AUTO, x.value(), w.value(), bias == null ? null : bias.value(), PostOps.NONE, y);
         return Graph.record("conv2d", y, g -> {
@@ -401,10 +410,10 @@ public final class Ops {
         int c = x.dim(1);
         Tensor y = outputLike(x); // BatchNorm overwrites y (and dx, dgamma, dbeta)
         if (training) {
-            Tensor mean = alloc(x, c), invStd = alloc(x, c);
+            Tensor mean = channelVector(x, gamma, c), invStd = channelVector(x, gamma, c);
             BatchNorm.forwardTraining(x.value(), gamma.value(), beta.value(), runningMean, runningVar, momentum, eps, y, mean, invStd);
             return Graph.record("batch_norm", y, g -> {
-                Tensor dx = outputLike(x), dg = alloc(gamma, c), db = alloc(beta, c);
+                Tensor dx = outputLike(x), dg = channelVector(gamma, gamma, c), db = channelVector(beta, gamma, c);
                 BatchNorm.backward(x.value(), gamma.value(), mean, invStd, g, dx, dg, db);
                 return new Tensor[]{dx, gamma.requiresGrad() ? dg : null, beta.requiresGrad() ? db : null};
             }, x, gamma, beta);
@@ -433,14 +442,14 @@ public final class Ops {
                                          double momentum, double eps) {
         int c = x.dim(1);
         Tensor y = outputLike(x);
-        Tensor mean = alloc(x, c), invStd = alloc(x, c);
+        Tensor mean = channelVector(x, gamma, c), invStd = channelVector(x, gamma, c);
         // the coefficients y was computed with, when a backward may follow: it tells where the ReLU was open from x
         // with them instead of reading y again
         Tensor open = x.dtype() == DType.F32 && GradMode.isEnabled() ? Scope.allocUninitialized(DType.F32, 4 * c) : null;
         BatchNorm.forwardTraining(x.value(), gamma.value(), beta.value(), runningMean, runningVar, momentum, eps, y, mean, invStd,
                 true, open);
         return Graph.record("batch_norm_relu", y, g -> {
-            Tensor dx = outputLike(x), dg = alloc(gamma, c), db = alloc(beta, c);
+            Tensor dx = outputLike(x), dg = channelVector(gamma, gamma, c), db = channelVector(beta, gamma, c);
             BatchNorm.backward(x.value(), gamma.value(), mean, invStd, g, y, open, dx, dg, db);
             return new Tensor[]{dx, gamma.requiresGrad() ? dg : null, beta.requiresGrad() ? db : null};
         }, x, gamma, beta);
@@ -697,6 +706,15 @@ public final class Ops {
 
     /** Uninitialized scope memory for the output of a kernel that overwrites all of it (see {@link Scope#allocUninitialized}). */
     static Tensor output(Variable like, int... shape) { return Scope.allocUninitialized(like.dtype(), shape); }
+
+    /**
+     * A zero-filled [C] tensor of {@code of}'s dtype (batch-norm statistics and parameter gradients): shaped like
+     * gamma, whose shape and stride arrays it shares when gamma is such a vector of that dtype.
+     */
+    private static Tensor channelVector(Variable of, Variable gamma, int c) {
+        Tensor g = gamma.value();
+        return g.dtype() == of.dtype() && g.rank() == 1 && g.dim(0) == c ? Scope.allocLike(g) : alloc(of, c);
+    }
 
     /** An output of like's dtype and shape that the kernel overwrites (no shape or stride arrays allocated). */
     static Tensor outputLike(Variable like) { return Scope.allocUninitializedLike(like.value()); }

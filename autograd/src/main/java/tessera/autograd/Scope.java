@@ -59,6 +59,9 @@ public final class Scope implements AutoCloseable {
         return current().arena.allocateUninitialized(type, shape);
     }
 
+    /** A zero-filled tensor in the current scope with {@code like}'s dtype and shape, allocating no shape or stride arrays. */
+    public static Tensor allocLike(Tensor like) { return current().arena.allocateLike(like); }
+
     /** As {@link #allocUninitialized} with {@code like}'s dtype and shape, allocating no shape or stride arrays. */
     public static Tensor allocUninitializedLike(Tensor like) { return current().arena.allocateUninitializedLike(like); }
 
