@@ -21,7 +21,7 @@ import tessera.zoo.models.Zoo;
  * object allocated in between (by any thread) is still on the heap. Run with Epsilon:
  * <pre>
  * java -XX:+UnlockExperimentalVMOptions -XX:+UseEpsilonGC -Xmx8g --add-modules jdk.incubator.vector \
- *      -cp benchmarks.jar tessera.bench.TrainStepHeapProbe [small-resnet|resnet18] [BATCH] [WARMUP] [STEPS]
+ *      -cp benchmarks.jar tessera.bench.TrainStepHeapProbe [small-resnet|resnet18] [BATCH] [WARMUP] [STEPS] [THREADS]
  * </pre>
  * With {@code -XX:-UseTLAB -Dtessera.heapProbe.sites=FILE.jfr} it also records every allocation of the measured steps
  * with JFR and prints the allocating sites (first tessera frames) by bytes per step (then the histogram counts JFR's
@@ -36,6 +36,7 @@ public final class TrainStepHeapProbe {
         String name = args.length > 0 ? args[0] : "small-resnet";
         int batch = args.length > 1 ? Integer.parseInt(args[1]) : 16;
         int warm = args.length > 2 ? Integer.parseInt(args[2]) : 600, steps = args.length > 3 ? Integer.parseInt(args[3]) : 400;
+        int threads = args.length > 4 ? Integer.parseInt(args[4]) : 1;
         boolean epsilon = false;
         for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans())
             epsilon |= gc.getName().contains("Epsilon");
@@ -45,7 +46,7 @@ public final class TrainStepHeapProbe {
                     + ManagementFactory.getGarbageCollectorMXBeans().stream().map(GarbageCollectorMXBean::getName).toList() + ")");
             System.exit(2);
         }
-        ComputePool.setThreads(1);
+        ComputePool.setThreads(threads);
         boolean small = name.equals("small-resnet");
         tessera.layers.ModelSpec spec = small ? tessera.layers.ModelSpec.parse(TrainingStepBench.RESNET_STYLE) : Zoo.spec(name, 1000, null);
         try (Model model = Model.build(spec, DType.F32, 1).train();
@@ -62,11 +63,11 @@ public final class TrainStepHeapProbe {
             if (rec != null) printSites(rec, java.nio.file.Path.of(sites), steps);
             Map<String, long[]> after = histogram();
             sgd.close();
-            print(name, batch, warm, steps, first, before, after);
+            print(name, batch, threads, warm, steps, first, before, after);
         }
     }
 
-    private static void print(String name, int batch, int warm, int steps, Map<String, long[]> first,
+    private static void print(String name, int batch, int threads, int warm, int steps, Map<String, long[]> first,
                               Map<String, long[]> before, Map<String, long[]> after) {
         List<Object[]> rows = new ArrayList<>();
         double totalBytes = 0, totalObjects = 0;
@@ -74,14 +75,15 @@ public final class TrainStepHeapProbe {
             long[] b = before.getOrDefault(e.getKey(), new long[2]), f = first.getOrDefault(e.getKey(), new long[2]);
             long objectsIn = e.getValue()[0] - b[0] - (b[0] - f[0]), bytesIn = e.getValue()[1] - b[1] - (b[1] - f[1]);
             double objects = (double) objectsIn / steps, bytes = (double) bytesIn / steps;
-            if (bytes <= 0) continue;
+            // the fillers Epsilon writes into the unused end of a retired TLAB are no allocation of the step
+            if (bytes <= 0 || e.getKey().equals("[Ljdk.internal.vm.FillerElement;")) continue;
             rows.add(new Object[]{e.getKey(), objects, bytes});
             totalBytes += bytes;
             totalObjects += objects;
         }
         rows.sort((p, q) -> Double.compare((double) q[2], (double) p[2]));
-        System.out.printf("%s batch %d, 1 thread, steps %d..%d: heap allocated per training step %.1f KB in %.0f objects%n",
-                name, batch, warm, warm + steps, totalBytes / 1e3, totalObjects);
+        System.out.printf("%s batch %d, %d thread(s), steps %d..%d: heap allocated per training step %.1f KB in %.0f objects%n",
+                name, batch, threads, warm, warm + steps, totalBytes / 1e3, totalObjects);
         System.out.printf("%10s %10s  %s%n", "KB/step", "obj/step", "class");
         for (int i = 0; i < Math.min(30, rows.size()); i++) {
             Object[] r = rows.get(i);

@@ -466,7 +466,9 @@ final class F32ConvDirect {
             a0 = a0.add(FloatVector.fromMemorySegment(SP, s, (o + i) * 4, NO));
             a1 = a1.add(FloatVector.fromMemorySegment(SP, s, (o + i + VL) * 4, NO));
         }
-        double sum = tessera.kernels.Lanes.sum(a0.add(a1));
+        float[] lanes = tessera.kernels.Lanes.scratch(); // not Lanes.sum(vector): see Lanes.scratch
+        a0.add(a1).intoArray(lanes, 0);
+        double sum = tessera.kernels.Lanes.sum(lanes, 0, a0.length());
         for (; i < len; i++) sum += s.getAtIndex(F, o + i);
         return sum;
     }

@@ -29,7 +29,9 @@ final class PlaneF32 {
             a3 = a3.add(ld(xs, xo + 4 * (i + 3L * l)));
         }
         for (long end = n - l; i <= end; i += l) a0 = a0.add(ld(xs, xo + 4 * i));
-        float s = tessera.kernels.Lanes.sum(a0.add(a1).add(a2.add(a3)));
+        float[] lanes = tessera.kernels.Lanes.scratch(); // not Lanes.sum(vector): see Lanes.scratch
+        a0.add(a1).add(a2.add(a3)).intoArray(lanes, 0);
+        float s = tessera.kernels.Lanes.sum(lanes, 0, a0.length());
         for (; i < n; i++) s += xs.get(F, xo + 4 * i);
         return s;
     }
@@ -48,7 +50,9 @@ final class PlaneF32 {
             FloatVector d = ld(xs, xo + 4 * i).sub(mean);
             a0 = d.fma(d, a0);
         }
-        float s = tessera.kernels.Lanes.sum(a0.add(a1));
+        float[] lanes = tessera.kernels.Lanes.scratch(); // not Lanes.sum(vector): see Lanes.scratch
+        a0.add(a1).intoArray(lanes, 0);
+        float s = tessera.kernels.Lanes.sum(lanes, 0, a0.length());
         for (; i < n; i++) {
             float d = xs.get(F, xo + 4 * i) - mean;
             s += d * d;
@@ -66,7 +70,9 @@ final class PlaneF32 {
             a1 = ld(xs, xo + 4 * (i + l)).sub(mean).fma(ld(gs, go + 4 * (i + l)), a1);
         }
         for (long end = n - l; i <= end; i += l) a0 = ld(xs, xo + 4 * i).sub(mean).fma(ld(gs, go + 4 * i), a0);
-        float s = tessera.kernels.Lanes.sum(a0.add(a1));
+        float[] lanes = tessera.kernels.Lanes.scratch(); // not Lanes.sum(vector): see Lanes.scratch
+        a0.add(a1).intoArray(lanes, 0);
+        float s = tessera.kernels.Lanes.sum(lanes, 0, a0.length());
         for (; i < n; i++) s += (xs.get(F, xo + 4 * i) - mean) * gs.get(F, go + 4 * i);
         return s;
     }
@@ -119,7 +125,9 @@ final class PlaneF32 {
             a3 = a3.add(ld(gs, go + 4 * (i + 3L * l)).blend(0f, ld(ys, yo + 4 * (i + 3L * l)).compare(VectorOperators.LE, 0f)));
         }
         for (long end = n - l; i <= end; i += l) a0 = a0.add(ld(gs, go + 4 * i).blend(0f, ld(ys, yo + 4 * i).compare(VectorOperators.LE, 0f)));
-        float s = tessera.kernels.Lanes.sum(a0.add(a1).add(a2.add(a3)));
+        float[] lanes = tessera.kernels.Lanes.scratch(); // not Lanes.sum(vector): see Lanes.scratch
+        a0.add(a1).add(a2.add(a3)).intoArray(lanes, 0);
+        float s = tessera.kernels.Lanes.sum(lanes, 0, a0.length());
         for (; i < n; i++) s += ys.get(F, yo + 4 * i) <= 0f ? 0f : gs.get(F, go + 4 * i);
         return s;
     }
@@ -135,7 +143,9 @@ final class PlaneF32 {
         }
         for (long end = n - l; i <= end; i += l)
             a0 = ld(xs, xo + 4 * i).sub(mean).fma(ld(gs, go + 4 * i).blend(0f, ld(ys, yo + 4 * i).compare(VectorOperators.LE, 0f)), a0);
-        float s = tessera.kernels.Lanes.sum(a0.add(a1));
+        float[] lanes = tessera.kernels.Lanes.scratch(); // not Lanes.sum(vector): see Lanes.scratch
+        a0.add(a1).intoArray(lanes, 0);
+        float s = tessera.kernels.Lanes.sum(lanes, 0, a0.length());
         for (; i < n; i++) s += (xs.get(F, xo + 4 * i) - mean) * (ys.get(F, yo + 4 * i) <= 0f ? 0f : gs.get(F, go + 4 * i));
         return s;
     }
@@ -184,7 +194,9 @@ final class PlaneF32 {
             a3 = a3.add(ld(gs, go + 4 * (i + 3L * l)).blend(0f, ld(xs, xo + 4 * (i + 3L * l)).sub(hv).sub(lv).fma(av, bv).compare(VectorOperators.LE, 0f)));
         }
         for (long end = n - l; i <= end; i += l) a0 = a0.add(ld(gs, go + 4 * i).blend(0f, ld(xs, xo + 4 * i).sub(hv).sub(lv).fma(av, bv).compare(VectorOperators.LE, 0f)));
-        float s = tessera.kernels.Lanes.sum(a0.add(a1).add(a2.add(a3)));
+        float[] lanes = tessera.kernels.Lanes.scratch(); // not Lanes.sum(vector): see Lanes.scratch
+        a0.add(a1).add(a2.add(a3)).intoArray(lanes, 0);
+        float s = tessera.kernels.Lanes.sum(lanes, 0, a0.length());
         for (; i < n; i++) s += closed(xs.get(F, xo + 4 * i), hi, lo, a, b) ? 0f : gs.get(F, go + 4 * i);
         return s;
     }
@@ -206,7 +218,9 @@ final class PlaneF32 {
             FloatVector x0 = ld(xs, xo + 4 * i);
             a0 = x0.sub(mean).fma(ld(gs, go + 4 * i).blend(0f, x0.sub(hv).sub(lv).fma(av, bv).compare(VectorOperators.LE, 0f)), a0);
         }
-        float s = tessera.kernels.Lanes.sum(a0.add(a1));
+        float[] lanes = tessera.kernels.Lanes.scratch(); // not Lanes.sum(vector): see Lanes.scratch
+        a0.add(a1).intoArray(lanes, 0);
+        float s = tessera.kernels.Lanes.sum(lanes, 0, a0.length());
         for (; i < n; i++) {
             float x = xs.get(F, xo + 4 * i);
             s += (x - mean) * (closed(x, hi, lo, a, b) ? 0f : gs.get(F, go + 4 * i));

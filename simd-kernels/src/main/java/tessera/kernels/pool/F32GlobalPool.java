@@ -32,7 +32,9 @@ final class F32GlobalPool {
             a3 = a3.add(FloatVector.fromMemorySegment(SP, x, b + 3 * L * 4L, NO));
         }
         for (; i + L <= count; i += L) a0 = a0.add(FloatVector.fromMemorySegment(SP, x, xb + i * 4L, NO));
-        float sum = tessera.kernels.Lanes.sum(a0.add(a1).add(a2.add(a3)));
+        float[] lanes = tessera.kernels.Lanes.scratch(); // not Lanes.sum(vector): see Lanes.scratch
+        a0.add(a1).add(a2.add(a3)).intoArray(lanes, 0);
+        float sum = tessera.kernels.Lanes.sum(lanes, 0, a0.length());
         for (; i < count; i++) sum += x.get(F, xb + i * 4L);
         return sum / count;
     }

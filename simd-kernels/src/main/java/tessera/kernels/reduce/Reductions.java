@@ -304,7 +304,9 @@ public final class Reductions {
             a3 = a3.add(FloatVector.fromMemorySegment(S, xs, off + 4 * (i + 3L * l), NO));
         }
         for (long end = n - l; i <= end; i += l) a0 = a0.add(FloatVector.fromMemorySegment(S, xs, off + 4 * i, NO));
-        float s = tessera.kernels.Lanes.sum(a0.add(a1).add(a2.add(a3)));
+        float[] lanes = tessera.kernels.Lanes.scratch(); // not Lanes.sum(vector): see Lanes.scratch
+        a0.add(a1).add(a2.add(a3)).intoArray(lanes, 0);
+        float s = tessera.kernels.Lanes.sum(lanes, 0, a0.length());
         for (; i < n; i++) s += xs.get(F, off + 4 * i);
         return s;
     }
