@@ -1,6 +1,5 @@
 package tessera.bench;
 
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -55,7 +54,7 @@ public class LenetEpochBench {
         train = Mnist.train(java.nio.file.Path.of(System.getProperty("tessera.root", "."), "data/mnist"));
         model = Model.build(Zoo.lenet5(10, new int[]{1, 28, 28}), DType.F32, 1).train();
         loader = new BatchLoader(train, 64, BatchLoader.Augmentation.NONE);
-        sgd = Sgd.of(List.copyOf(model.parameters().values()), 0.01, 0.9, 0, 0, false);
+        sgd = TrainingRuns.sgd(model);
     }
 
     @TearDown

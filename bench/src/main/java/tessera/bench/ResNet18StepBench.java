@@ -1,6 +1,5 @@
 package tessera.bench;
 
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -49,7 +48,7 @@ public class ResNet18StepBench {
         savedThreads = ComputePool.threads();
         ComputePool.setThreads(threads);
         model = Model.build(Zoo.spec("resnet18", 1000, null), DType.F32, 1).train();
-        sgd = Sgd.of(List.copyOf(model.parameters().values()), 0.01, 0.9, 0, 0, false);
+        sgd = TrainingRuns.sgd(model);
         x = TrainingRuns.images(BATCH, 224);
         labels = TrainingRuns.labels(BATCH, 1000, 37);
     }

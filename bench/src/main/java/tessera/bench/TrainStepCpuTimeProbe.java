@@ -3,13 +3,11 @@ package tessera.bench;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
-import java.util.List;
 import tessera.kernels.ComputePool;
 import tessera.layers.Model;
 import tessera.layers.optim.Sgd;
 import tessera.memory.DType;
 import tessera.memory.Tensor;
-import tessera.zoo.models.Zoo;
 
 /**
  * A development probe, not a benchmark to quote: median <em>thread CPU time</em> of a one-thread forward (training
@@ -26,13 +24,11 @@ public final class TrainStepCpuTimeProbe {
         int batch = args.length > 1 ? Integer.parseInt(args[1]) : 16, runs = args.length > 2 ? Integer.parseInt(args[2]) : 5;
         ComputePool.setThreads(1);
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        boolean small = name.equals("small-resnet");
-        tessera.layers.ModelSpec spec = small ? tessera.layers.ModelSpec.parse(TrainingStepBench.RESNET_STYLE) : Zoo.spec(name, 1000, null);
-        int hw = small ? 32 : 224;
-        try (Model model = Model.build(spec, DType.F32, 1).train();
-             Tensor x = TrainingRuns.images(batch, hw)) {
-            Sgd sgd = Sgd.of(List.copyOf(model.parameters().values()), 0.01, 0.9, 0, 0, false);
-            try (Tensor labels = TrainingRuns.labels(batch, small ? 10 : 1000, 37)) {
+        boolean small = name.equals(TrainingRuns.SMALL_RESNET);
+        try (Model model = Model.build(TrainingRuns.spec(name), DType.F32, 1).train();
+             Tensor x = TrainingRuns.images(batch, TrainingRuns.imageSize(name))) {
+            Sgd sgd = TrainingRuns.sgd(model);
+            try (Tensor labels = TrainingRuns.labels(batch, TrainingRuns.classes(name), 37)) {
                 double[] fwd = new double[runs], step = new double[runs];
                 long a0 = allocated(mx);
                 for (int i = small ? -runs : -2; i < runs; i++) { // the small network needs many steps to warm up

@@ -12,7 +12,6 @@ import tessera.layers.Model;
 import tessera.layers.optim.Sgd;
 import tessera.memory.DType;
 import tessera.memory.Tensor;
-import tessera.zoo.models.Zoo;
 
 /**
  * A development probe for the goal of no heap allocation per training step: <em>what</em> a steady-state training
@@ -33,7 +32,7 @@ public final class TrainStepHeapProbe {
     private TrainStepHeapProbe() {}
 
     public static void main(String[] args) throws Exception {
-        String name = args.length > 0 ? args[0] : "small-resnet";
+        String name = args.length > 0 ? args[0] : TrainingRuns.SMALL_RESNET;
         int batch = args.length > 1 ? Integer.parseInt(args[1]) : 16;
         int warm = args.length > 2 ? Integer.parseInt(args[2]) : 600, steps = args.length > 3 ? Integer.parseInt(args[3]) : 400;
         int threads = args.length > 4 ? Integer.parseInt(args[4]) : 1;
@@ -47,12 +46,10 @@ public final class TrainStepHeapProbe {
             System.exit(2);
         }
         ComputePool.setThreads(threads);
-        boolean small = name.equals("small-resnet");
-        tessera.layers.ModelSpec spec = small ? tessera.layers.ModelSpec.parse(TrainingStepBench.RESNET_STYLE) : Zoo.spec(name, 1000, null);
-        try (Model model = Model.build(spec, DType.F32, 1).train();
-             Tensor x = TrainingRuns.images(batch, small ? 32 : 224);
-             Tensor labels = TrainingRuns.labels(batch, small ? 10 : 1000, 37)) {
-            Sgd sgd = Sgd.of(List.copyOf(model.parameters().values()), 0.01, 0.9, 0, 0, false);
+        try (Model model = Model.build(TrainingRuns.spec(name), DType.F32, 1).train();
+             Tensor x = TrainingRuns.images(batch, TrainingRuns.imageSize(name));
+             Tensor labels = TrainingRuns.labels(batch, TrainingRuns.classes(name), 37)) {
+            Sgd sgd = TrainingRuns.sgd(model);
             for (int i = 0; i < warm; i++) TrainingRuns.step(model, sgd, x, labels);
             // the histogram's own text and parsing land on the heap too: measured between two back-to-back
             // histograms and subtracted

@@ -6,10 +6,8 @@ import java.util.List;
 import tessera.autograd.BackwardObserver;
 import tessera.kernels.ComputePool;
 import tessera.layers.Model;
-import tessera.layers.ModelSpec;
 import tessera.memory.DType;
 import tessera.memory.Tensor;
-import tessera.zoo.models.Zoo;
 
 /**
  * A development probe, not a benchmark to quote: where a training step's backward time goes, by op and gradient
@@ -25,12 +23,11 @@ public final class TrainStepProfileProbe {
         String name = args.length > 0 ? args[0] : "small-resnet";
         int batch = args.length > 1 ? Integer.parseInt(args[1]) : 16, threads = args.length > 2 ? Integer.parseInt(args[2]) : 1;
         int steps = args.length > 3 ? Integer.parseInt(args[3]) : 100;
-        boolean small = name.equals("small-resnet");
+        boolean small = name.equals(TrainingRuns.SMALL_RESNET);
         ComputePool.setThreads(threads);
-        ModelSpec spec = small ? ModelSpec.parse(TrainingStepBench.RESNET_STYLE) : Zoo.spec(name, 1000, null);
-        try (Model model = Model.build(spec, DType.F32, 1).train();
-             Tensor x = TrainingRuns.images(batch, small ? 32 : 224);
-             Tensor labels = TrainingRuns.labels(batch, small ? 10 : 1000, 1)) {
+        try (Model model = Model.build(TrainingRuns.spec(name), DType.F32, 1).train();
+             Tensor x = TrainingRuns.images(batch, TrainingRuns.imageSize(name));
+             Tensor labels = TrainingRuns.labels(batch, TrainingRuns.classes(name), 1)) {
             for (int i = 0; i < (small ? 300 : 3); i++) {
                 TrainingRuns.forward(model, x);
                 TrainingRuns.step(model, null, x, labels);

@@ -12,10 +12,31 @@ import tessera.memory.Tensor;
 
 /**
  * The pieces shared by the training-step benchmarks and probes ({@link TrainingStepBench}, {@link ResNet18StepBench},
- * {@link TrainStepCpuTimeProbe}): seeded inputs, a forward pass without a graph, and one training step.
+ * {@link TrainStepCpuTimeProbe}, {@link TrainStepHeapProbe}, {@link TrainStepProfileProbe}): the probes' networks by
+ * name, seeded inputs, SGD with momentum, a forward pass without a graph, and one training step.
  */
 final class TrainingRuns {
     private TrainingRuns() {}
+
+    /** The probes' network name for {@link TrainingStepBench}'s network (any other name is a zoo model). */
+    static final String SMALL_RESNET = "small-resnet";
+
+    /** {@link TrainingStepBench}'s network for {@link #SMALL_RESNET}, else the zoo model with 1000 classes. */
+    static tessera.layers.ModelSpec spec(String name) {
+        return name.equals(SMALL_RESNET) ? tessera.layers.ModelSpec.parse(TrainingStepBench.RESNET_STYLE)
+                : tessera.zoo.models.Zoo.spec(name, 1000, null);
+    }
+
+    /** Input height and width of the network {@code name}: 32 for the small ResNet, 224 for zoo models. */
+    static int imageSize(String name) { return name.equals(SMALL_RESNET) ? 32 : 224; }
+
+    /** Classes of the network {@code name}: 10 for the small ResNet, 1000 for zoo models. */
+    static int classes(String name) { return name.equals(SMALL_RESNET) ? 10 : 1000; }
+
+    /** SGD with momentum 0.9 and learning rate 0.01 over all of the model's parameters (the benchmarks' optimizer). */
+    static Sgd sgd(Model model) {
+        return Sgd.of(java.util.List.copyOf(model.parameters().values()), 0.01, 0.9, 0, 0, false);
+    }
 
     /** [n, 3, hw, hw] standard-normal images (seed 2). */
     static Tensor images(int n, int hw) {

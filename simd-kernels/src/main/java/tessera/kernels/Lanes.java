@@ -8,11 +8,6 @@ package tessera.kernels;
 public final class Lanes {
     private Lanes() {}
 
-    /** The sum of {@code lanes} (stored by {@code v.intoArray(lanes, 0)}), added left to right. */
-    public static float sum(float[] lanes) {
-        return sum(lanes, 0, lanes.length);
-    }
-
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[64]);
 
     /**
