@@ -49,13 +49,14 @@ public final class ConvTrainCpuTimeProbe {
         Object[][] layers = args.length > 2 && args[2].equals("small") ? SMALL_LAYERS : LAYERS;
         ComputePool.setThreads(1);
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        measure(layers, batch, 1, mx, false); // warms every kernel up
+        measure(layers, batch, runs, mx, false); // warms every kernel up: with a few calls, the first measured ones ran before C2
         measure(layers, batch, runs, mx, true);
     }
 
     private static void measure(Object[][] layers, int batch, int runs, ThreadMXBean mx, boolean print) {
         double[] total = new double[3];
-        if (print) System.out.printf("%-24s %5s %10s %10s %10s  (ms CPU per layer, batch %d)%n", "layer", "count", "forward", "bwd data", "bwd weight", batch);
+        if (print) System.out.printf("%-24s %5s %10s %10s %10s  (ms CPU per layer, batch %d: median, and the fastest call in brackets)%n",
+                "layer", "count", "forward", "bwd data", "bwd weight", batch);
         for (Object[] l : layers) {
             ConvSpec s = ConvSpec.of(batch, (int) l[1], (int) l[2], (int) l[3], (int) l[4], (int) l[5], (int) l[6]);
             int count = (int) l[7];
@@ -69,7 +70,7 @@ public final class ConvTrainCpuTimeProbe {
                         () -> Conv2d.forward(s, ConvAlgorithm.AUTO, x, w, null, PostOps.NONE, y),
                         () -> Conv2d.backwardData(s, ConvAlgorithm.AUTO, dy, w, dx),
                         () -> Conv2d.backwardWeights(s, ConvAlgorithm.AUTO, x, dy, dw, null)};
-                double[] med = new double[3];
+                double[] med = new double[3], min = new double[3];
                 for (int o = 0; o < 3; o++) {
                     ops[o].run();
                     ops[o].run();
@@ -81,12 +82,14 @@ public final class ConvTrainCpuTimeProbe {
                     }
                     Arrays.sort(ms);
                     med[o] = ms[runs / 2];
+                    min[o] = ms[0];
                     total[o] += med[o] * count;
                 }
-                if (print) System.out.printf("%-24s %5d %10.1f %10.1f %10.1f%n", l[0], count, med[0], med[1], med[2]);
+                if (print) System.out.printf("%-24s %5d %5.2f (%4.2f) %5.2f (%4.2f) %5.2f (%4.2f)%n", l[0], count, med[0], min[0],
+                        med[1], min[1], med[2], min[2]);
             }
         }
-        if (print) System.out.printf("%-24s %5s %10.1f %10.1f %10.1f  backward/forward %.2f%n", "network total", "", total[0], total[1],
+        if (print) System.out.printf("%-24s %5s %12.2f %12.2f %12.2f  backward/forward %.2f%n", "network total", "", total[0], total[1],
                 total[2], (total[1] + total[2]) / total[0]);
     }
 }

@@ -12,8 +12,8 @@ import tessera.memory.Tensor;
 /**
  * A development probe, not a benchmark to quote: where a training step's backward time goes, by op and gradient
  * shape ({@link BackwardOpTimes}), for {@link TrainingStepBench}'s network ({@code small-resnet}, 32×32) or a zoo model
- * ({@code resnet18}, 224×224), after warm-up; also the median wall time of a forward without a graph and of a
- * forward + backward, measured alternately with no observer installed.
+ * ({@code resnet18}, 224×224), after warm-up; also the median wall time of a forward without a graph, of one recording the graph (and the
+ * loss) without a backward, and of a forward + backward, measured alternately with no observer installed.
  * {@code java -cp benchmarks.jar tessera.bench.TrainStepProfileProbe [MODEL] [BATCH] [THREADS] [STEPS]}.
  */
 public final class TrainStepProfileProbe {
@@ -32,19 +32,24 @@ public final class TrainStepProfileProbe {
                 TrainingRuns.forward(model, x);
                 TrainingRuns.step(model, null, x, labels);
             }
-            double[] forward = new double[steps], step = new double[steps];
+            double[] forward = new double[steps], recorded = new double[steps], step = new double[steps];
             for (int i = 0; i < steps; i++) {
                 long t0 = System.nanoTime();
                 TrainingRuns.forward(model, x);
                 long t1 = System.nanoTime();
+                TrainingRuns.recordedForward(model, x, labels);
+                long t2 = System.nanoTime();
                 TrainingRuns.step(model, null, x, labels);
                 forward[i] = (t1 - t0) / 1e6;
-                step[i] = (System.nanoTime() - t1) / 1e6;
+                recorded[i] = (t2 - t1) / 1e6;
+                step[i] = (System.nanoTime() - t2) / 1e6;
             }
             Arrays.sort(forward);
+            Arrays.sort(recorded);
             Arrays.sort(step);
-            System.out.printf("%s batch %d, %d thread(s): median forward %.2f ms, forward + backward %.2f ms, ratio %.2f%n",
-                    name, batch, threads, forward[steps / 2], step[steps / 2], step[steps / 2] / forward[steps / 2]);
+            System.out.printf("%s batch %d, %d thread(s): median forward %.2f ms, forward recording the graph + loss %.2f ms,"
+                    + " forward + backward %.2f ms, ratio %.2f%n", name, batch, threads, forward[steps / 2],
+                    recorded[steps / 2], step[steps / 2], step[steps / 2] / forward[steps / 2]);
             BackwardOpTimes times = new BackwardOpTimes();
             try (BackwardObserver.Installation i = BackwardObserver.install(times)) {
                 for (int s = 0; s < steps; s++) TrainingRuns.step(model, null, x, labels);

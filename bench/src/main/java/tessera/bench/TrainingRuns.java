@@ -57,6 +57,13 @@ final class TrainingRuns {
         }
     }
 
+    /** The model's forward pass recording the graph, and the cross-entropy loss, without a backward; returns the loss. */
+    static double recordedForward(Model model, Tensor x, Tensor labels) {
+        try (tessera.autograd.Scope s = tessera.autograd.Scope.open()) {
+            return Ops.crossEntropy(model.forward(Variable.constant(x), new ForwardContext(1)), labels, true, 0).value().getDouble(0);
+        }
+    }
+
     /**
      * One step: zero the gradients, forward, cross-entropy, backward, and with an optimizer its update (sgd null:
      * forward + backward only); returns the loss.

@@ -51,6 +51,9 @@ final class F32WinogradWeightGrad {
     private static final int TILES_PER_TASK = 16;
 
     static final Workspace.Slot ACCUMULATORS = Workspace.slot("conv.wgrad-winograd.acc");
+    /** The layout buffers of a pass ({@link Buffers}). */
+    private static final Workspace.Slot PADDED_INPUT = Workspace.slot("conv.wgrad-winograd.padded-input"),
+            CHANNEL_LAST_DY = Workspace.slot("conv.wgrad-winograd.channel-last-dy");
 
     /**
      * Bytes of V + Z per chunk of images (at least one image per chunk): half of L2, so that the layout copies, V
@@ -201,7 +204,11 @@ final class F32WinogradWeightGrad {
                     (long) a2 * F32Winograd.planeStride(kbs * tiles * nb));
         }
 
-        void clear() { wino = null; g = null; x = null; dy = null; acc = null; dw = null; shared = null; }
+        void clear() {
+            wino = null; g = null; x = null; dy = null; acc = null; dw = null;
+            shared.buf.in = null; shared.buf.dy = null; // no reference to workspace memory between calls
+            shared = null;
+        }
 
         @Override
         public void accept(int t) {
@@ -227,6 +234,8 @@ final class F32WinogradWeightGrad {
                 transform(pass, 0, pass.tiles);
                 for (int u = 0; u < a2 * kbs; u++) product(pass, u / kbs, u % kbs);
             }
+            pass.buf.in = null;
+            pass.buf.dy = null;
         }
 
         /** Partial sums 1 … P−1 of (point, kb) = (t / kbs, t mod kbs) added, in order, into partial 0. */
@@ -246,17 +255,17 @@ final class F32WinogradWeightGrad {
             int nl = t / 2;
             Buffers buf = pass.buf;
             if (t % 2 == 0) {
-                wino.prepareInput(g, x, xo, pass.n0, nl, 0, 0, wino.paddedH(g), buf.inView);
+                wino.prepareInput(g, x, xo, pass.n0, nl, 0, 0, wino.paddedH(g), buf.in);
                 return;
             }
             int pt = wino.tilesH(g) * wino.m, qt = wino.tilesW(g) * wino.m;
             int k = g.k(), p = g.p(), q = g.q(), kp = kbs * nb;
             long rowFloats = (long) qt * kp, dst = (long) nl * pt * rowFloats;
             if (qt > q)
-                for (int row = 0; row < p; row++) ConvEpilogue.zero(buf.dyView, dst + row * rowFloats + (long) q * kp, (long) (qt - q) * kp);
-            ConvEpilogue.zero(buf.dyView, dst + p * rowFloats, (pt - p) * rowFloats);
+                for (int row = 0; row < p; row++) ConvEpilogue.zero(buf.dy, dst + row * rowFloats + (long) q * kp, (long) (qt - q) * kp);
+            ConvEpilogue.zero(buf.dy, dst + p * rowFloats, (pt - p) * rowFloats);
             F32PlaneRows.toChannelLast(dy, dyo + (long) (pass.n0 + nl) * k * p * q, (long) p * q, q, k, p, q,
-                    buf.dyView, dst, rowFloats, kp);
+                    buf.dy, dst, rowFloats, kp);
         }
 
         /** V and Z of tiles [t0, t1) of the pass. */
@@ -273,10 +282,10 @@ final class F32WinogradWeightGrad {
             }
             for (int t = t0; t < t1; t++) {
                 int nl = t / tilesPerImage, rem = t % tilesPerImage, ty = rem / tw, tx = rem % tw;
-                int in = ((nl * hp + ty * m) * wp + tx * m) * cp;
+                long in = ((long) (nl * hp + ty * m) * wp + tx * m) * cp;
                 for (int cv = 0; cv < cp; cv += VL)
                     wino.inputTransform(buf.in, in + cv, wp * cp, cp, tmp, 0, buf.v, t * cp + cv, vStride);
-                int d = ((nl * pt + ty * m) * qt + tx * m) * kp;
+                long d = ((long) (nl * pt + ty * m) * qt + tx * m) * kp;
                 for (int kv = 0; kv < kp; kv += VL) {
                     int kb = kv / nb;
                     wino.outputAdjoint(buf.dy, d + kv, qt * kp, kp, tmp, 0, buf.z, (kb * tiles + t) * nb + kv - kb * nb,
@@ -349,22 +358,18 @@ final class F32WinogradWeightGrad {
     private static final ThreadLocal<float[]> FILTER_TMP = ThreadLocal.withInitial(() -> new float[9 * 2 * VL + 18 * VL]);
 
     /**
-     * The calling thread's layout buffers (padded x, dy over whole tiles) and transformed operands (V, Z): Java
-     * arrays, which the product reads fastest (see {@link F32ConvWeightGradNhwc}), with segment views for the copies
-     * that fill them. They only grow.
+     * A thread's layout buffers (padded x, dy over whole tiles: off-heap workspace memory of the thread that runs the
+     * pass, which the layout copies fill without staging) and transformed operands (V, Z: Java arrays, which the
+     * product reads fastest, see {@link F32ConvWeightGradNhwc}). They only grow; the layout buffers are fetched from
+     * the workspace on every call.
      */
     private static final class Buffers {
-        float[] in = new float[0], dy = new float[0], v = new float[0], z = new float[0];
-        MemorySegment inView = MemorySegment.ofArray(in), dyView = MemorySegment.ofArray(dy);
+        float[] v = new float[0], z = new float[0];
+        MemorySegment in, dy;
         void ensure(long inFloats, long dyFloats, long vFloats, long zFloats) {
-            if (in.length < inFloats) {
-                in = new float[arrayLength("padded input", inFloats)];
-                inView = MemorySegment.ofArray(in);
-            }
-            if (dy.length < dyFloats) {
-                dy = new float[arrayLength("channel-last dy", dyFloats)];
-                dyView = MemorySegment.ofArray(dy);
-            }
+            Workspace ws = Workspace.ofCurrentThread();
+            in = ws.floats(PADDED_INPUT, inFloats);
+            dy = ws.floats(CHANNEL_LAST_DY, dyFloats);
             if (v.length < vFloats) v = new float[arrayLength("transformed input", vFloats)];
             if (z.length < zFloats) z = new float[arrayLength("transformed dy", zFloats)];
         }
