@@ -27,8 +27,9 @@ import tessera.kernels.layout.F32PlaneRows;
  * for each of the α² points a GEMM {@code M[point] (TB × K) = V[point] (TB × C) · U[point] (C × K)} (4×2-vector
  * register tile), and the output transform {@code Y = Aᵀ M A} vectorized over output channels into a channel-last
  * output buffer; (3) that buffer is transposed back to NCHW in bands of rows with bias, residual and activation
- * applied while the band is in cache. The padded input buffer is off-heap workspace memory ({@link #INPUT}); the
- * other scratch is per-thread heap arrays (the GEMM stage reads arrays fastest), grow-only.
+ * applied while the band is in cache. The padded input and channel-last output buffers are off-heap workspace memory
+ * ({@link #INPUT}, {@link #OUTPUT}); the other scratch is per-thread heap arrays (the GEMM stage reads arrays
+ * fastest), grow-only.
  * Filters {@code U = G g Gᵀ} are transformed (in float64) once per call or once per {@link ConvPlan}; layout
  * {@code [group][point][kBlock][Cp][NB]}.
  *
@@ -192,8 +193,8 @@ final class F32Winograd {
     private static final class TileJob implements IntConsumer {
         F32Winograd wino;
         ConvGeom g;
-        float[] u, out;
-        MemorySegment in;
+        float[] u;
+        MemorySegment in, out;
         int tb, tiles, kSplits, kbPerSplit;
 
         @Override
@@ -271,9 +272,8 @@ final class F32Winograd {
     void forward(ConvGeom g, MemorySegment x, long xo, float[] u, MemorySegment bias, long bo,
                  MemorySegment res, long ro, ActivationFn act, MemorySegment y, long yo) {
         int chunk = imagesPerChunk(g);
-        Scratch sc = SCRATCH.get();
-        MemorySegment in = tessera.memory.Workspace.ofCurrentThread().floats(INPUT, chunk * inputFloats(g));
-        MemorySegment out = sc.output(chunk * outputFloats(g));
+        tessera.memory.Workspace ws = tessera.memory.Workspace.ofCurrentThread();
+        MemorySegment in = ws.floats(INPUT, chunk * inputFloats(g)), out = ws.floats(OUTPUT, chunk * outputFloats(g));
         RowJob rj = ROW_JOB.get();
         rj.wino = this; rj.g = g; rj.x = x; rj.xo = xo; rj.in = in; rj.out = out; rj.bias = bias; rj.bo = bo;
         rj.res = res; rj.ro = ro; rj.act = act; rj.y = y; rj.yo = yo;
@@ -283,7 +283,7 @@ final class F32Winograd {
             rj.input = true;
             rj.bands(nc * g.groups(), paddedH(g));
             ComputePool.parallelFor(nc * g.groups() * rj.bands, rj);
-            tiles(g, u, in, sc.outputArray, nc);
+            tiles(g, u, in, out, nc);
             rj.input = false;
             rj.bands(nc * g.groups(), g.p());
             ComputePool.parallelFor(nc * g.groups() * rj.bands, rj);
@@ -291,7 +291,7 @@ final class F32Winograd {
         rj.x = null; rj.in = null; rj.out = null; rj.bias = null; rj.res = null; rj.y = null;
     }
 
-    private void tiles(ConvGeom g, float[] u, MemorySegment in, float[] out, int images) {
+    private void tiles(ConvGeom g, float[] u, MemorySegment in, MemorySegment out, int images) {
         int tiles = images * tilesH(g) * tilesW(g);
         int a2 = this.alpha * this.alpha;
         int cp = cPad(g), kp = kBlocks(g) * nb(g);
@@ -400,7 +400,7 @@ final class F32Winograd {
      * Tiles [t0, t1) of the chunk (tile = (image, tile row, tile column)) for output-channel blocks [kb0, kb1) of
      * every group. Scratch: the thread's {@link Scratch} (V and transform temp; M and transform temp).
      */
-    void task(ConvGeom g, float[] u, MemorySegment in, float[] out, int t0, int t1, int tbMax, int kb0, int kb1) {
+    void task(ConvGeom g, float[] u, MemorySegment in, MemorySegment out, int t0, int t1, int tbMax, int kb0, int kb1) {
         int a = this.alpha, a2 = a * a;
         int cp = cPad(g), nb = nb(g), kbs = kBlocks(g), kp = kbs * nb, kt = g.groups() * kp;
         int tbp = (tbMax + MR - 1) / MR * MR, count = t1 - t0;
@@ -434,7 +434,7 @@ final class F32Winograd {
             // 3. output transform straight into the channel-last output buffer
             for (int t = 0; t < count; t++) {
                 int tile = t0 + t, nl = tile / (th * tw), rem = tile % (th * tw), ty = rem / tw, tx = rem % tw;
-                int dst = ((nl * pt + ty * m) * qt + tx * m) * kt + gi * kp;
+                long dst = ((long) (nl * pt + ty * m) * qt + tx * m) * kt + gi * kp;
                 for (int kv = kb0 * nb; kv < kb1 * nb; kv += VL) {
                     if (kv >= g.kg()) break;
                     outputTransform(ms, mBase + t * kp + kv, mStride, tmp2Base, out, dst + kv, qt * kt, kt);
@@ -568,9 +568,10 @@ final class F32Winograd {
 
     /**
      * Y = Aᵀ M A on one output-channel vector: M point p at {@code s[mOff + p·pointStride]}; output element (i, j)
-     * written to {@code out[dst + i·rowStride + j·colStride]}; {@code tmp} is α² vectors of scratch in s.
+     * written to float {@code dst + i·rowStride + j·colStride} of the native segment out; {@code tmp} is α² vectors of
+     * scratch in s.
      */
-    private void outputTransform(float[] s, int mOff, int pointStride, int tmp, float[] out, int dst, int rowStride,
+    private void outputTransform(float[] s, int mOff, int pointStride, int tmp, MemorySegment out, long dst, int rowStride,
                                  int colStride) {
         int a = alpha;
         for (int j = 0; j < a; j++) {
@@ -578,8 +579,8 @@ final class F32Winograd {
             else out6(s, mOff + j * pointStride, a * pointStride, s, tmp + j * VL, a * VL);
         }
         for (int i = 0; i < m; i++) {
-            if (m == 2) out4(s, tmp + i * a * VL, VL, out, dst + i * rowStride, colStride);
-            else out6(s, tmp + i * a * VL, VL, out, dst + i * rowStride, colStride);
+            if (m == 2) out4(s, tmp + i * a * VL, VL, out, dst + (long) i * rowStride, colStride);
+            else out6(s, tmp + i * a * VL, VL, out, dst + (long) i * rowStride, colStride);
         }
     }
 
@@ -588,6 +589,13 @@ final class F32Winograd {
         FloatVector m0 = ld(s, src), m1 = ld(s, src + ss), m2 = ld(s, src + 2 * ss), m3 = ld(s, src + 3 * ss);
         m0.add(m1).add(m2).intoArray(d, dst);
         m1.sub(m2).sub(m3).intoArray(d, dst + ds);
+    }
+
+    /** {@link #out4} writing a native segment (float offsets). */
+    static void out4(float[] s, int src, int ss, MemorySegment d, long dst, int ds) {
+        FloatVector m0 = ld(s, src), m1 = ld(s, src + ss), m2 = ld(s, src + 2 * ss), m3 = ld(s, src + 3 * ss);
+        m0.add(m1).add(m2).intoMemorySegment(d, 4 * dst, NO);
+        m1.sub(m2).sub(m3).intoMemorySegment(d, 4 * (dst + ds), NO);
     }
 
     /** F(4,3) Aᵀ: 6 vectors → 4. */
@@ -599,6 +607,17 @@ final class F32Winograd {
         db.mul(2f).add(da).intoArray(d, dst + ds);
         sb.mul(4f).add(sa).intoArray(d, dst + 2 * ds);
         db.mul(8f).add(da).add(m5).intoArray(d, dst + 3 * ds);
+    }
+
+    /** {@link #out6} writing a native segment (float offsets). */
+    static void out6(float[] s, int src, int ss, MemorySegment d, long dst, int ds) {
+        FloatVector m0 = ld(s, src), m1 = ld(s, src + ss), m2 = ld(s, src + 2 * ss), m3 = ld(s, src + 3 * ss),
+                m4 = ld(s, src + 4 * ss), m5 = ld(s, src + 5 * ss);
+        FloatVector sa = m1.add(m2), da = m1.sub(m2), sb = m3.add(m4), db = m3.sub(m4);
+        m0.add(sa).add(sb).intoMemorySegment(d, 4 * dst, NO);
+        db.mul(2f).add(da).intoMemorySegment(d, 4 * (dst + ds), NO);
+        sb.mul(4f).add(sa).intoMemorySegment(d, 4 * (dst + 2L * ds), NO);
+        db.mul(8f).add(da).add(m5).intoMemorySegment(d, 4 * (dst + 3L * ds), NO);
     }
 
     /**
@@ -653,25 +672,15 @@ final class F32Winograd {
     }
 
     /**
-     * Per-thread heap scratch: patches/V/transform temp, M/output temp, the channel-last output, and transformed
-     * filters of unplanned calls.
+     * Per-thread heap scratch: patches/V/transform temp, M/output temp, and transformed filters of unplanned calls.
      * Heap arrays because the GEMM stage reads arrays fastest; the transforms see them through cached heap segments.
      * Grow-only, so steady-state calls allocate nothing.
      */
     private static final class Scratch {
         float[] patchArray = new float[0], productArray = new float[0], filters = new float[0];
-        float[] outputArray = new float[0];
+
         /** One input channel's taps of an output-channel block's filters in float64, for the filter transform. */
         double[] blockTaps = new double[0];
-        MemorySegment outputSegment = MemorySegment.ofArray(outputArray);
-
-        MemorySegment output(long floats) {
-            if (outputArray.length < floats) {
-                outputArray = new float[Math.toIntExact(floats)];
-                outputSegment = MemorySegment.ofArray(outputArray);
-            }
-            return outputSegment;
-        }
 
         float[] patches(int floats) {
             if (patchArray.length < floats) patchArray = new float[floats];
@@ -692,4 +701,7 @@ final class F32Winograd {
      * of 96 µs), and the input transform reads it as it reads any native segment.
      */
     static final tessera.memory.Workspace.Slot INPUT = tessera.memory.Workspace.slot("conv.winograd.input");
+
+    /** The channel-last output of a chunk of images, off-heap for the same reason (heap → NCHW: 157 µs, native: 115). */
+    static final tessera.memory.Workspace.Slot OUTPUT = tessera.memory.Workspace.slot("conv.winograd.output");
 }
