@@ -4,7 +4,8 @@ import tessera.memory.Tensor;
 
 /**
  * Sees the steps of the backward passes a thread runs while it is installed ({@link #install}): each node's backward
- * function, and each sum of two gradients of one value (op {@link #GRADIENT_SUM}), as a call before and a call after
+ * function, and each sum of two gradients of one value that the engine forms (op {@link #GRADIENT_SUM}; an
+ * {@link AccumulatingBackward} adds a pending gradient within its own step), as a call before and a call after
  * the step, with the op's name and the gradient the step works on (the node's output gradient; the sum). For
  * profilers — bench's {@code TrainStepProfileProbe} times a training step's backward by op with one — and tests.
  * With none installed, a pass checks one thread-local.

@@ -181,11 +181,12 @@ public final class Ops {
         ConvSpec s = convSpec(x, w, args);
         Tensor y = output(x, s.batch(), s.outChannels(), s.outH(), s.outW()); // Conv2d overwrites its outputs
         Conv2d.forward(s, ConvAlgorithm.AUTO, x.value(), w.value(), bias == null ? null : bias.value(), PostOps.NONE, y);
-        return Graph.record("conv2d", y, g -> {
+        // accumulating: a gradient already pending for x (a residual block's input) is added as dx is written
+        AccumulatingBackward rule = (g, pending) -> {
             Tensor dx = null, dw = null, db = null;
             if (x.requiresGrad()) {
                 dx = outputLike(x);
-                Conv2d.backwardData(s, ConvAlgorithm.AUTO, g, w.value(), dx);
+                Conv2d.backwardData(s, ConvAlgorithm.AUTO, g, w.value(), dx, pending == null ? null : pending[0]);
             }
             boolean needW = w.requiresGrad(), needB = bias != null && bias.requiresGrad();
             if (needW || needB) {
@@ -194,8 +195,13 @@ public final class Ops {
                 Conv2d.backwardWeights(s, ConvAlgorithm.AUTO, x.value(), g, dwOut, db);
                 dw = needW ? dwOut : null;
             }
+            if (pending != null) { // a shared weight or bias (rare): added here
+                if (dw != null && pending[1] != null) Binary.apply(Binary.Op.ADD, dw, pending[1], dw);
+                if (db != null && pending[2] != null) Binary.apply(Binary.Op.ADD, db, pending[2], db);
+            }
             return new Tensor[]{dx, dw, db};
-        }, x, w, bias);
+        };
+        return Graph.record("conv2d", y, rule, x, w, bias);
     }
 
     /** Transposed-convolution spec for x [N,Cin,H,W] and weight w [Cin, Cout/g, R, S]. */

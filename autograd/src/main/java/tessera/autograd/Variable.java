@@ -111,11 +111,13 @@ public final class Variable {
                 continue;
             }
             Node node = v.producer;
+            Variable[] inputs = node.inputsUnsafe();
+            Backward rule = node.backward();
+            Tensor[] taken = rule instanceof AccumulatingBackward ? sc.pendingOf(inputs, pending) : null;
             if (observer != null) observer.before(node.op(), g);
-            Tensor[] inGrads = node.backward().apply(g);
+            Tensor[] inGrads = taken == null ? rule.apply(g) : ((AccumulatingBackward) rule).apply(g, taken);
             if (observer != null) observer.after(node.op(), g);
             node.release();
-            Variable[] inputs = node.inputsUnsafe();
             if (inGrads.length != inputs.length) {
                 throw new IllegalStateException("op '" + node.op() + "' returned " + inGrads.length + " gradients for "
                         + inputs.length + " inputs");
@@ -129,7 +131,7 @@ public final class Variable {
                             + Arrays.toString(gi.shape()) + " for input " + k + " of shape " + Arrays.toString(in.value.shape()));
                 }
                 Tensor prev = pending.get(in);
-                if (prev == null) {
+                if (prev == null || (taken != null && taken[k] == prev)) { // absent, or already added by the rule
                     pending.put(in, gi);
                 } else {
                     Tensor sum = Scope.allocUninitializedLike(prev);
@@ -191,6 +193,25 @@ public final class Variable {
         final Map<Variable, Tensor> pending = new IdentityHashMap<>();
         Variable[] stack = new Variable[64];
         int[] nextInput = new int[64];
+        /** The pending gradients handed to an {@link AccumulatingBackward}, one slot per input. */
+        private Tensor[] taken = new Tensor[3];
+
+        /**
+         * The pending gradient of each input that needs one (null elsewhere) in a reused array as long as the inputs,
+         * or null if none has one. An input listed twice gets none: both of its gradients would include it.
+         */
+        Tensor[] pendingOf(Variable[] inputs, Map<Variable, Tensor> pending) {
+            if (taken.length != inputs.length) taken = new Tensor[inputs.length];
+            boolean any = false;
+            for (int k = 0; k < inputs.length; k++) {
+                Variable in = inputs[k];
+                Tensor p = in == null || !in.requiresGrad ? null : pending.get(in);
+                for (int j = 0; j < inputs.length && p != null; j++) if (j != k && inputs[j] == in) p = null;
+                taken[k] = p;
+                any |= p != null;
+            }
+            return any ? taken : null;
+        }
         boolean inUse;
 
         static BackwardScratch acquire() {
@@ -210,6 +231,7 @@ public final class Variable {
         }
 
         void release() {
+            Arrays.fill(taken, null);
             order.clear();
             visited.clear();
             pending.clear();

@@ -61,19 +61,48 @@ public final class Conv2d {
 
     /** dx = ∂L/∂x given dy = ∂L/∂y (the transposed convolution of dy); dx overwritten. */
     public static void backwardData(ConvSpec s, ConvAlgorithm a, Tensor dy, Tensor w, Tensor dx) {
+        backwardData(s, a, dy, w, dx, null);
+    }
+
+    /**
+     * dx = addend + ∂L/∂x (dx overwritten; addend [N, C, H, W] like dx, may be null, must not share dx's memory): a
+     * gradient already pending for x added in the same call — by the Winograd path while it writes dx, by col2im
+     * plane by plane, by the other paths in a pass over dx after it.
+     */
+    public static void backwardData(ConvSpec s, ConvAlgorithm a, Tensor dy, Tensor w, Tensor dx, Tensor addend) {
         String op = "Conv2d.backwardData";
         ConvChecks.notNull(op, "spec", s);
         DType d = ConvChecks.floatType(op, dy);
         ConvChecks.tensor4(op, "dy", dy, d, s.batch(), s.outChannels(), s.outH(), s.outW());
         ConvChecks.tensor4(op, "w", w, d, s.outChannels(), s.inChannels() / s.groups(), s.kernelH(), s.kernelW());
         ConvChecks.tensor4(op, "dx", dx, d, s.batch(), s.inChannels(), s.inH(), s.inW());
+        if (addend != null) {
+            ConvChecks.tensor4(op, "addend", addend, d, s.batch(), s.inChannels(), s.inH(), s.inW());
+            if (sharesMemory(addend, dx))
+                throw new IllegalArgumentException(op + ": addend must not share memory with dx");
+        }
         ConvGeom g = s.geom();
         ConvAlgorithm alg = resolveBackwardData(a, g);
         if (d == DType.F64) {
             ConvReference.backwardData(g, dy.segment(), dy.offset(), w.segment(), w.offset(), dx.segment(), dx.offset());
+            if (addend != null) tessera.kernels.eltwise.Binary.apply(tessera.kernels.eltwise.Binary.Op.ADD, dx, addend, dx);
             return;
         }
+        if (addend != null && (alg == ConvAlgorithm.WINOGRAD_F2X3 || alg == ConvAlgorithm.WINOGRAD_F4X3)) {
+            // the addend is the Winograd output pass's residual: added while each band of dx is in cache
+            ConvGeom adj = F32ConvDirect.adjoint(g);
+            F32Winograd wino = F32Winograd.of(alg);
+            float[] u = F32Winograd.filterScratch(wino.transformedSize(adj));
+            wino.transformWeights(adj, w.segment(), w.offset(), true, u);
+            wino.forward(adj, dy.segment(), dy.offset(), u, null, 0, addend.segment(), addend.offset(), ActivationFn.IDENTITY,
+                    dx.segment(), dx.offset());
+            return;
+        }
+        if (addend != null && alg == ConvAlgorithm.IM2COL // col2im adds the addend plane by plane
+                && F32ConvIm2col.backwardData(g, dy.segment(), dy.offset(), w.segment(), w.offset(), dx.segment(), dx.offset(),
+                        addend.segment(), addend.offset())) return;
         backwardDataF32(alg, g, dy.segment(), dy.offset(), w.segment(), w.offset(), dx.segment(), dx.offset());
+        if (addend != null) tessera.kernels.eltwise.Binary.apply(tessera.kernels.eltwise.Binary.Op.ADD, dx, addend, dx);
     }
 
     /** dw = ∂L/∂w and (when non-null) dbias = ∂L/∂bias = Σ_{n,p,q} dy; both overwritten. */
@@ -101,6 +130,14 @@ public final class Conv2d {
             return;
         }
         backwardWeightsF32(alg, g, x.segment(), x.offset(), dy.segment(), dy.offset(), dw.segment(), dw.offset(), db, dbo);
+    }
+
+    /** Whether the memory behind a and b overlaps (whole segments compared: views of one block count as overlapping). */
+    private static boolean sharesMemory(Tensor a, Tensor b) {
+        MemorySegment x = a.segment(), y = b.segment();
+        if (x.isNative() != y.isNative()) return false;
+        if (!x.isNative()) return x.heapBase().orElse(null) == y.heapBase().orElse(null);
+        return x.address() < y.address() + y.byteSize() && y.address() < x.address() + x.byteSize();
     }
 
     // ------------------------------------------------------------------ internal dispatch (geometry level)

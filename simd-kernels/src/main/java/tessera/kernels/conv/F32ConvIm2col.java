@@ -133,8 +133,8 @@ final class F32ConvIm2col {
     /** Reusable per-thread im2col / col2im job. */
     private static final class ColJob implements IntConsumer {
         ConvGeom g;
-        MemorySegment x, col;
-        long xImage, colBase;
+        MemorySegment x, col, add;
+        long xImage, colBase, addImage;
         int ld;
         int j0, j1, rowsPerTask, rows;
         boolean scatter;
@@ -142,8 +142,15 @@ final class F32ConvIm2col {
         @Override
         public void accept(int t) {
             int r0 = t * rowsPerTask, r1 = Math.min(rows, r0 + rowsPerTask);
-            if (scatter) col2imChannels(g, col, colBase, ld, x, xImage, r0, r1);
-            else im2colRows(g, x, xImage, col, colBase, ld, j0, j1, r0, r1);
+            if (!scatter) {
+                im2colRows(g, x, xImage, col, colBase, ld, j0, j1, r0, r1);
+                return;
+            }
+            col2imChannels(g, col, colBase, ld, x, xImage, r0, r1);
+            if (add != null) { // the addend's planes onto the task's dx planes while those are in cache
+                long hw = (long) g.h() * g.w();
+                addBlock(x, xImage + r0 * hw, 0, add, addImage + r0 * hw, 0, 1, Math.toIntExact((r1 - r0) * hw));
+            }
         }
     }
 
@@ -271,6 +278,16 @@ final class F32ConvIm2col {
 
     /** dx = W_gᵀ·dy_g followed by col2im (dx overwritten). */
     static void backwardData(ConvGeom g, MemorySegment dy, long dyo, MemorySegment w, long wo, MemorySegment dx, long dxo) {
+        backwardData(g, dy, dyo, w, wo, dx, dxo, null, 0);
+    }
+
+    /**
+     * As above, and with a non-null {@code add} (NCHW like dx, from float addo) dx = add + W_gᵀ·dy_g, the addend's
+     * planes added by each col2im task to the dx planes it has just written; returns false, leaving the addend to the
+     * caller, on the paths without col2im (1×1 stride 1).
+     */
+    static boolean backwardData(ConvGeom g, MemorySegment dy, long dyo, MemorySegment w, long wo, MemorySegment dx, long dxo,
+                                MemorySegment add, long addo) {
         int cg = g.cg(), kg = g.kg(), pq = g.p() * g.q(), crs = cg * g.r() * g.s();
         long inImage = (long) g.c() * g.h() * g.w(), outImage = (long) g.k() * pq;
         if (g.isPointwise()) {
@@ -279,11 +296,11 @@ final class F32ConvIm2col {
                     Gemm.sgemm(true, false, cg, pq, kg, 1f, w, wo + (long) gi * kg * crs, crs,
                             dy, dyo + n * outImage + (long) gi * kg * pq, pq, 0f,
                             dx, dxo + n * inImage + (long) gi * cg * pq, pq);
-            return;
+            return add == null;
         }
         if (g.groups() == 1 && g.n() > 1 && (long) crs * g.n() * pq <= BATCHED_COL_LIMIT) {
-            backwardDataBatched(g, dy, dyo, w, wo, dx, dxo);
-            return;
+            backwardDataBatched(g, dy, dyo, w, wo, dx, dxo, add, addo);
+            return true;
         }
         MemorySegment col = Workspace.ofCurrentThread().floats(COLUMNS, (long) crs * pq);
         ColJob job = COL.get();
@@ -291,13 +308,16 @@ final class F32ConvIm2col {
             for (int gi = 0; gi < g.groups(); gi++) {
                 Gemm.sgemm(true, false, crs, pq, kg, 1f, w, wo + (long) gi * kg * crs, crs,
                         dy, dyo + n * outImage + (long) gi * kg * pq, pq, 0f, col, 0, pq);
-                job.g = g; job.col = col; job.colBase = 0; job.ld = pq; job.x = dx; job.xImage = dxo + n * inImage + (long) gi * cg * g.h() * g.w();
+                long group = n * inImage + (long) gi * cg * g.h() * g.w();
+                job.g = g; job.col = col; job.colBase = 0; job.ld = pq; job.x = dx; job.xImage = dxo + group;
+                job.add = add; job.addImage = addo + group;
                 job.scatter = true; job.rows = cg;
                 int tasks = Math.min(cg, 4 * ComputePool.threads());
                 job.rowsPerTask = (cg + tasks - 1) / tasks;
                 ComputePool.parallelFor((cg + job.rowsPerTask - 1) / job.rowsPerTask, job);
-                job.x = null; job.col = null;
+                job.x = null; job.col = null; job.add = null;
             }
+        return true;
     }
 
     /**
@@ -340,7 +360,8 @@ final class F32ConvIm2col {
      * dyᵀ [K, N·P·Q] (a copy of dy with images side by side), col [C·R·S, N·P·Q] = Wᵀ·dyᵀ, then col2im per image.
      * Many tiny per-image GEMMs (LeNet's 6→16 layer: 150×100×16 each) cost more in packing than in arithmetic.
      */
-    private static void backwardDataBatched(ConvGeom g, MemorySegment dy, long dyo, MemorySegment w, long wo, MemorySegment dx, long dxo) {
+    private static void backwardDataBatched(ConvGeom g, MemorySegment dy, long dyo, MemorySegment w, long wo, MemorySegment dx, long dxo,
+                                            MemorySegment add, long addo) {
         int k = g.k(), pq = g.p() * g.q(), crs = g.cg() * g.r() * g.s(), npq = g.n() * pq;
         long inImage = (long) g.c() * g.h() * g.w();
         MemorySegment dyT = Workspace.ofCurrentThread().floats(DY_TRANSPOSED, (long) k * npq);
@@ -350,11 +371,12 @@ final class F32ConvIm2col {
         ColJob job = COL.get();
         for (int n = 0; n < g.n(); n++) {
             job.g = g; job.col = col; job.colBase = (long) n * pq; job.ld = npq; job.x = dx; job.xImage = dxo + n * inImage;
+            job.add = add; job.addImage = addo + n * inImage;
             job.scatter = true; job.rows = g.c();
             int tasks = Math.min(g.c(), 4 * ComputePool.threads());
             job.rowsPerTask = (g.c() + tasks - 1) / tasks;
             ComputePool.parallelFor((g.c() + job.rowsPerTask - 1) / job.rowsPerTask, job);
-            job.x = null; job.col = null;
+            job.x = null; job.col = null; job.add = null;
         }
     }
 
