@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import tessera.kernels.Activation;
 import tessera.kernels.ActivationFn;
 import tessera.kernels.PostOps;
+import tessera.kernels.eltwise.Binary;
 import tessera.kernels.gemm.PackedA;
 import tessera.memory.DType;
 import tessera.memory.Tensor;
@@ -83,26 +84,15 @@ public final class Conv2d {
         }
         ConvGeom g = s.geom();
         ConvAlgorithm alg = resolveBackwardData(a, g);
+        boolean added;
         if (d == DType.F64) {
             ConvReference.backwardData(g, dy.segment(), dy.offset(), w.segment(), w.offset(), dx.segment(), dx.offset());
-            if (addend != null) tessera.kernels.eltwise.Binary.apply(tessera.kernels.eltwise.Binary.Op.ADD, dx, addend, dx);
-            return;
+            added = false;
+        } else {
+            added = backwardDataF32(alg, g, dy.segment(), dy.offset(), w.segment(), w.offset(), dx.segment(), dx.offset(),
+                    addend == null ? null : addend.segment(), addend == null ? 0 : addend.offset());
         }
-        if (addend != null && (alg == ConvAlgorithm.WINOGRAD_F2X3 || alg == ConvAlgorithm.WINOGRAD_F4X3)) {
-            // the addend is the Winograd output pass's residual: added while each band of dx is in cache
-            ConvGeom adj = F32ConvDirect.adjoint(g);
-            F32Winograd wino = F32Winograd.of(alg);
-            float[] u = F32Winograd.filterScratch(wino.transformedSize(adj));
-            wino.transformWeights(adj, w.segment(), w.offset(), true, u);
-            wino.forward(adj, dy.segment(), dy.offset(), u, null, 0, addend.segment(), addend.offset(), ActivationFn.IDENTITY,
-                    dx.segment(), dx.offset());
-            return;
-        }
-        if (addend != null && alg == ConvAlgorithm.IM2COL // col2im adds the addend plane by plane
-                && F32ConvIm2col.backwardData(g, dy.segment(), dy.offset(), w.segment(), w.offset(), dx.segment(), dx.offset(),
-                        addend.segment(), addend.offset())) return;
-        backwardDataF32(alg, g, dy.segment(), dy.offset(), w.segment(), w.offset(), dx.segment(), dx.offset());
-        if (addend != null) tessera.kernels.eltwise.Binary.apply(tessera.kernels.eltwise.Binary.Op.ADD, dx, addend, dx);
+        if (addend != null && !added) Binary.apply(Binary.Op.ADD, dx, addend, dx);
     }
 
     /** dw = ∂L/∂w and (when non-null) dbias = ∂L/∂bias = Σ_{n,p,q} dy; both overwritten. */
@@ -195,15 +185,31 @@ public final class Conv2d {
 
     static void backwardDataF32(ConvAlgorithm alg, ConvGeom g, MemorySegment dy, long dyo, MemorySegment w, long wo,
                                 MemorySegment dx, long dxo) {
+        backwardDataF32(alg, g, dy, dyo, w, wo, dx, dxo, null, 0);
+    }
+
+    /**
+     * As above with an addend (NCHW like dx, from float addo; null: none) that the path adds itself where it can —
+     * Winograd as its output pass's residual, col2im per task's planes while in cache; returns whether it did (false
+     * leaves dx without it, for the caller's pass).
+     */
+    static boolean backwardDataF32(ConvAlgorithm alg, ConvGeom g, MemorySegment dy, long dyo, MemorySegment w, long wo,
+                                   MemorySegment dx, long dxo, MemorySegment add, long addo) {
         switch (alg) {
-            case DIRECT -> F32ConvDirect.backwardData(g, dy, dyo, w, wo, dx, dxo);
-            case IM2COL -> F32ConvIm2col.backwardData(g, dy, dyo, w, wo, dx, dxo);
+            case DIRECT -> {
+                F32ConvDirect.backwardData(g, dy, dyo, w, wo, dx, dxo);
+                return add == null;
+            }
+            case IM2COL -> {
+                return F32ConvIm2col.backwardData(g, dy, dyo, w, wo, dx, dxo, add, addo);
+            }
             case WINOGRAD_F2X3, WINOGRAD_F4X3 -> {
                 ConvGeom a = F32ConvDirect.adjoint(g); // stride 1 here, so no upsampling
                 F32Winograd wino = F32Winograd.of(alg);
                 float[] u = F32Winograd.filterScratch(wino.transformedSize(a));
                 wino.transformWeights(a, w, wo, true, u);
-                wino.forward(a, dy, dyo, u, null, 0, null, 0, ActivationFn.IDENTITY, dx, dxo);
+                wino.forward(a, dy, dyo, u, null, 0, add, addo, ActivationFn.IDENTITY, dx, dxo);
+                return true;
             }
             default -> throw new IllegalArgumentException("unresolved algorithm " + alg);
         }

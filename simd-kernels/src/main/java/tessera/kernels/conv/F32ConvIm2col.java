@@ -276,15 +276,10 @@ final class F32ConvIm2col {
         }
     }
 
-    /** dx = W_gᵀ·dy_g followed by col2im (dx overwritten). */
-    static void backwardData(ConvGeom g, MemorySegment dy, long dyo, MemorySegment w, long wo, MemorySegment dx, long dxo) {
-        backwardData(g, dy, dyo, w, wo, dx, dxo, null, 0);
-    }
-
     /**
-     * As above, and with a non-null {@code add} (NCHW like dx, from float addo) dx = add + W_gᵀ·dy_g, the addend's
-     * planes added by each col2im task to the dx planes it has just written; returns false, leaving the addend to the
-     * caller, on the paths without col2im (1×1 stride 1).
+     * dx = W_gᵀ·dy_g followed by col2im (dx overwritten), and with a non-null {@code add} (NCHW like dx, from float
+     * addo) dx = add + W_gᵀ·dy_g, the addend's planes added by each col2im task to the dx planes it has just written;
+     * returns false, leaving the addend to the caller, on the path without col2im (1×1 stride 1).
      */
     static boolean backwardData(ConvGeom g, MemorySegment dy, long dyo, MemorySegment w, long wo, MemorySegment dx, long dxo,
                                 MemorySegment add, long addo) {
