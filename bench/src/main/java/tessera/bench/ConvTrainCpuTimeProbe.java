@@ -17,7 +17,8 @@ import tessera.memory.Tensor;
  * and weight-gradient convolution (AUTO algorithms, unplanned as autograd calls them) of every distinct ResNet-18
  * convolution at a batch, times the number of such layers in the network, for A/B comparisons of backward kernels
  * under machine load; with {@code small}, the convolutions of {@link TrainingStepBench}'s network instead.
- * {@code java -cp benchmarks.jar tessera.bench.ConvTrainCpuTimeProbe [BATCH] [RUNS] [resnet18|small]}.
+ * With THREADS above 1 it times wall clock instead (the other threads' CPU time is not the calling thread's).
+ * {@code java -cp benchmarks.jar tessera.bench.ConvTrainCpuTimeProbe [BATCH] [RUNS] [resnet18|small] [THREADS]}.
  */
 public final class ConvTrainCpuTimeProbe {
     private ConvTrainCpuTimeProbe() {}
@@ -44,10 +45,13 @@ public final class ConvTrainCpuTimeProbe {
             {"32->64 1x1/2 32", 32, 32, 64, 1, 2, 0, 1},
             {"64->64 3x3 16", 64, 16, 64, 3, 1, 1, 1}};
 
+    private static int threads = 1;
+
     public static void main(String[] args) {
         int batch = args.length > 0 ? Integer.parseInt(args[0]) : 16, runs = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         Object[][] layers = args.length > 2 && args[2].equals("small") ? SMALL_LAYERS : LAYERS;
-        ComputePool.setThreads(1);
+        threads = args.length > 3 ? Integer.parseInt(args[3]) : 1;
+        ComputePool.setThreads(threads);
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         measure(layers, batch, runs, mx, false); // warms every kernel up: with a few calls, the first measured ones ran before C2
         measure(layers, batch, runs, mx, true);
@@ -55,8 +59,8 @@ public final class ConvTrainCpuTimeProbe {
 
     private static void measure(Object[][] layers, int batch, int runs, ThreadMXBean mx, boolean print) {
         double[] total = new double[3];
-        if (print) System.out.printf("%-24s %5s %10s %10s %10s  (ms CPU per layer, batch %d: median, and the fastest call in brackets)%n",
-                "layer", "count", "forward", "bwd data", "bwd weight", batch);
+        if (print) System.out.printf("%-24s %5s %10s %10s %10s  (ms %s per layer, batch %d, %d thread(s): median, and the fastest call in brackets)%n",
+                "layer", "count", "forward", "bwd data", "bwd weight", threads > 1 ? "wall" : "CPU", batch, threads);
         for (Object[] l : layers) {
             ConvSpec s = ConvSpec.of(batch, (int) l[1], (int) l[2], (int) l[3], (int) l[4], (int) l[5], (int) l[6]);
             int count = (int) l[7];
@@ -76,9 +80,9 @@ public final class ConvTrainCpuTimeProbe {
                     ops[o].run();
                     double[] ms = new double[runs];
                     for (int i = 0; i < runs; i++) {
-                        long t0 = mx.getCurrentThreadCpuTime();
+                        long t0 = now(mx);
                         ops[o].run();
-                        ms[i] = (mx.getCurrentThreadCpuTime() - t0) / 1e6;
+                        ms[i] = (now(mx) - t0) / 1e6;
                     }
                     Arrays.sort(ms);
                     med[o] = ms[runs / 2];
@@ -92,4 +96,7 @@ public final class ConvTrainCpuTimeProbe {
         if (print) System.out.printf("%-24s %5s %12.2f %12.2f %12.2f  backward/forward %.2f%n", "network total", "", total[0], total[1],
                 total[2], (total[1] + total[2]) / total[0]);
     }
+
+    /** Nanoseconds of the calling thread's CPU time on one thread, of wall clock on several. */
+    private static long now(ThreadMXBean mx) { return threads > 1 ? System.nanoTime() : mx.getCurrentThreadCpuTime(); }
 }
