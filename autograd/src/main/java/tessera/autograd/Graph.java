@@ -6,11 +6,23 @@ import tessera.memory.Tensor;
 final class Graph {
     private Graph() {}
 
+    /** An op without a replayable forward computation: a {@link CapturedStep} that meets it cannot be captured. */
     static Variable record(String op, Tensor out, Backward backward, Variable... inputs) {
+        return record(op, out, null, backward, inputs);
+    }
+
+    /**
+     * An op whose output {@code out} was computed by {@code forward} (already run), which recomputes it in place from
+     * its inputs' current values — kernels only, no allocation — when a {@link CapturedStep} replays the step.
+     */
+    static Variable record(String op, Tensor out, Runnable forward, Backward backward, Variable... inputs) {
+        Scope scope = Scope.currentOrNull();
+        StepTape tape = scope == null ? null : scope.tape();
+        if (tape != null) tape.recordForward(op, forward);
         if (GradMode.isEnabled()) {
             for (Variable in : inputs) {
                 if (in != null && in.requiresGrad()) {
-                    return new Variable(out, true, new Node(op, inputs, backward), op);
+                    return new Variable(out, true, new Node(op, inputs, backward, tape != null), op);
                 }
             }
         }

@@ -48,9 +48,15 @@ public final class Ops {
 
     /** y = a + b (NumPy broadcasting).   ∂a = Σ_broadcast g,  ∂b = Σ_broadcast g */
     public static Variable add(Variable a, Variable b) {
-        Tensor y = output(a, broadcast(a, b));
-        Binary.apply(Binary.Op.ADD, a.value(), b.value(), y);
-        return Graph.record("add", y, g -> new Tensor[]{reduceTo(g, a), reduceTo(g, b)}, a, b);
+        Tensor y = output(a, broadcast(a, b)), av = a.value(), bv = b.value();
+        Runnable forward = () -> Binary.apply(Binary.Op.ADD, av, bv, y);
+        forward.run();
+        Tensor[] grads = new Tensor[2];
+        return Graph.record("add", y, forward, g -> {
+            grads[0] = reduceTo(g, a);
+            grads[1] = reduceTo(g, b);
+            return grads;
+        }, a, b);
     }
 
     /** y = a − b.   ∂a = Σ g,  ∂b = −Σ g */
@@ -130,24 +136,30 @@ public final class Ops {
         Tensor y = alloc(a, a.dim(0), b.dim(1));
         Gemm.matmul(a.value(), false, b.value(), false, 1f, 0f, y);
         return Graph.record("matmul", y, g -> new Tensor[]{
-                a.requiresGrad() ? mm(g, false, b.value(), true, a.shape()) : null,
-                b.requiresGrad() ? mm(a.value(), true, g, false, b.shape()) : null}, a, b);
+                a.requiresGrad() ? mm(g, false, b.value(), true, a.value()) : null,
+                b.requiresGrad() ? mm(a.value(), true, g, false, b.value()) : null}, a, b);
     }
 
     /** y[N,out] = x[N,in] · wᵀ + bias, with w [out,in] (PyTorch's Linear).   ∂x = g·w,  ∂w = gᵀ·x,  ∂bias = Σ_N g */
     public static Variable linear(Variable x, Variable w, Variable bias) {
         check(x.value().rank() == 2 && w.value().rank() == 2 && x.dim(1) == w.dim(1), "linear",
                 () -> "expected x [N,in] and weight [out,in], got " + shapes(x, w));
-        Tensor y = alloc(x, x.dim(0), w.dim(0));
-        if (bias != null) {
+        Tensor y = alloc(x, x.dim(0), w.dim(0)), xv = x.value(), wv = w.value();
+        if (bias != null)
             check(bias.value().numel() == w.dim(0), "linear", () -> "bias has " + bias.value().numel() + " elements, expected " + w.dim(0));
-            y.copyFrom(bias.value().reshape(1, w.dim(0)).expand(x.dim(0), w.dim(0)));
-        }
-        Gemm.matmul(x.value(), false, w.value(), true, 1f, bias != null ? 1f : 0f, y);
-        return Graph.record("linear", y, g -> new Tensor[]{
-                x.requiresGrad() ? mm(g, false, w.value(), false, x.shape()) : null,
-                w.requiresGrad() ? mm(g, true, x.value(), false, w.shape()) : null,
-                bias != null && bias.requiresGrad() ? sumRows(g, bias.shape()) : null}, x, w, bias);
+        Tensor rows = bias == null ? null : bias.value().reshape(1, w.dim(0)).expand(x.dim(0), w.dim(0)); // bias per row
+        Runnable forward = () -> {
+            if (rows != null) copyRows(y, bias.value(), rows);
+            Gemm.matmul(xv, false, wv, true, 1f, rows != null ? 1f : 0f, y);
+        };
+        forward.run();
+        Tensor[] grads = new Tensor[3];
+        return Graph.record("linear", y, forward, g -> {
+            grads[0] = x.requiresGrad() ? mm(g, false, wv, false, xv) : null;
+            grads[1] = w.requiresGrad() ? mm(g, true, xv, false, wv) : null;
+            grads[2] = bias != null && bias.requiresGrad() ? sumRows(g, bias.value()) : null;
+            return grads;
+        }, x, w, bias);
     }
 
     // ================================================================ convolution
@@ -180,7 +192,10 @@ public final class Ops {
     public static Variable conv2d(Variable x, Variable w, Variable bias, ConvArgs args) {
         ConvSpec s = convSpec(x, w, args);
         Tensor y = output(x, s.batch(), s.outChannels(), s.outH(), s.outW()); // Conv2d overwrites its outputs
-        Conv2d.forward(s, ConvAlgorithm.AUTO, x.value(), w.value(), bias == null ? null : bias.value(), PostOps.NONE, y);
+        Tensor xv = x.value(), wv = w.value(), bv = bias == null ? null : bias.value();
+        Runnable forward = () -> Conv2d.forward(s, ConvAlgorithm.AUTO, xv, wv, bv, PostOps.NONE, y);
+        forward.run();
+        Tensor[] grads = new Tensor[3];
         // accumulating: a gradient already pending for x (a residual block's input) is added as dx is written
         AccumulatingBackward rule = (g, pending) -> {
             Tensor dx = null, dw = null, db = null;
@@ -199,9 +214,12 @@ public final class Ops {
                 if (dw != null && pending[1] != null) Binary.apply(Binary.Op.ADD, dw, pending[1], dw);
                 if (db != null && pending[2] != null) Binary.apply(Binary.Op.ADD, db, pending[2], db);
             }
-            return new Tensor[]{dx, dw, db};
+            grads[0] = dx;
+            grads[1] = dw;
+            grads[2] = db;
+            return grads;
         };
-        return Graph.record("conv2d", y, rule, x, w, bias);
+        return Graph.record("conv2d", y, forward, rule, x, w, bias);
     }
 
     /** Transposed-convolution spec for x [N,Cin,H,W] and weight w [Cin, Cout/g, R, S]. */
@@ -297,11 +315,15 @@ public final class Ops {
         check(x.value().rank() == 4, "pool2d", () -> "expected input [N,C,H,W], got " + Arrays.toString(x.shape()));
         Tensor y = alloc(x, x.dim(0), x.dim(1), spec.outH(x.dim(2)), spec.outW(x.dim(3)));
         Tensor idx = spec.type() == tessera.kernels.pool.PoolType.MAX ? Scope.alloc(DType.I64, y.shape()) : null;
-        Pool2d.forward(spec, x.value(), y, idx);
-        return Graph.record("pool2d_" + spec.type().name().toLowerCase(), y, g -> {
-            Tensor dx = alloc(x, x.shape());
-            Pool2d.backward(spec, x.value(), y, idx, g, dx);
-            return new Tensor[]{dx};
+        Tensor xv = x.value();
+        Runnable forward = () -> Pool2d.forward(spec, xv, y, idx);
+        forward.run();
+        Tensor[] grads = new Tensor[1];
+        return Graph.record("pool2d_" + spec.type().name().toLowerCase(), y, forward, g -> {
+            Tensor dx = Scope.allocLike(xv);
+            Pool2d.backward(spec, xv, y, idx, g, dx);
+            grads[0] = dx;
+            return grads;
         }, x);
     }
 
@@ -331,12 +353,15 @@ public final class Ops {
 
     /** y [N,C,1,1] = mean over H×W.   ∂x = g / (H·W) broadcast */
     public static Variable globalAvgPool(Variable x) {
-        Tensor y = alloc(x, x.dim(0), x.dim(1), 1, 1);
-        Pool2d.globalAvg(x.value(), y);
-        return Graph.record("global_avg_pool", y, g -> {
-            Tensor dx = alloc(x, x.shape());
+        Tensor y = alloc(x, x.dim(0), x.dim(1), 1, 1), xv = x.value();
+        Runnable forward = () -> Pool2d.globalAvg(xv, y);
+        forward.run();
+        Tensor[] grads = new Tensor[1];
+        return Graph.record("global_avg_pool", y, forward, g -> {
+            Tensor dx = Scope.allocLike(xv);
             Pool2d.globalAvgBackward(g, dx);
-            return new Tensor[]{dx};
+            grads[0] = dx;
+            return grads;
         }, x);
     }
 
@@ -361,12 +386,15 @@ public final class Ops {
      */
     public static Variable activation(Variable x, ActivationFn act) {
         if (act == null) throw new IllegalArgumentException("act must not be null (use ActivationFn.IDENTITY)");
-        Tensor y = outputLike(x); // Activations overwrite their outputs
-        Activations.forward(act, x.value(), y);
-        return Graph.record(act.kind().name().toLowerCase(), y, g -> {
+        Tensor y = outputLike(x), xv = x.value(); // Activations overwrite their outputs
+        Runnable forward = () -> Activations.forward(act, xv, y);
+        forward.run();
+        Tensor[] grads = new Tensor[1];
+        return Graph.record(act.kind().name().toLowerCase(), y, forward, g -> {
             Tensor dx = outputLike(x);
-            Activations.backward(act, x.value(), y, g, dx);
-            return new Tensor[]{dx};
+            Activations.backward(act, xv, y, g, dx);
+            grads[0] = dx;
+            return grads;
         }, x);
     }
 
@@ -415,17 +443,24 @@ public final class Ops {
                                      boolean training, double momentum, double eps) {
         int c = x.dim(1);
         Tensor y = outputLike(x); // BatchNorm overwrites y (and dx, dgamma, dbeta)
+        Tensor xv = x.value(), gv = gamma.value(), bv = beta.value();
         if (training) {
             Tensor mean = channelVector(x, gamma, c), invStd = channelVector(x, gamma, c);
-            BatchNorm.forwardTraining(x.value(), gamma.value(), beta.value(), runningMean, runningVar, momentum, eps, y, mean, invStd);
-            return Graph.record("batch_norm", y, g -> {
+            Runnable forward = () -> BatchNorm.forwardTraining(xv, gv, bv, runningMean, runningVar, momentum, eps, y, mean, invStd);
+            forward.run();
+            Tensor[] grads = new Tensor[3];
+            return Graph.record("batch_norm", y, forward, g -> {
                 Tensor dx = outputLike(x), dg = channelVector(gamma, gamma, c), db = channelVector(beta, gamma, c);
-                BatchNorm.backward(x.value(), gamma.value(), mean, invStd, g, dx, dg, db);
-                return new Tensor[]{dx, gamma.requiresGrad() ? dg : null, beta.requiresGrad() ? db : null};
+                BatchNorm.backward(xv, gv, mean, invStd, g, dx, dg, db);
+                grads[0] = dx;
+                grads[1] = gamma.requiresGrad() ? dg : null;
+                grads[2] = beta.requiresGrad() ? db : null;
+                return grads;
             }, x, gamma, beta);
         }
-        BatchNorm.forwardInference(x.value(), gamma.value(), beta.value(), runningMean, runningVar, eps, y);
-        return Graph.record("batch_norm_eval", y, g -> {
+        Runnable forward = () -> BatchNorm.forwardInference(xv, gv, bv, runningMean, runningVar, eps, y);
+        forward.run();
+        return Graph.record("batch_norm_eval", y, forward, g -> {
             Tensor invStd = Pointwise.map(runningVar, v -> 1 / Math.sqrt(v + eps));
             Tensor scale = binary(Binary.Op.MUL, gamma.value(), invStd);
             Tensor dx = alloc(x, x.shape());
@@ -452,12 +487,18 @@ public final class Ops {
         // the coefficients y was computed with, when a backward may follow: it tells where the ReLU was open from x
         // with them instead of reading y again
         Tensor open = x.dtype() == DType.F32 && GradMode.isEnabled() ? Scope.allocUninitialized(DType.F32, 4 * c) : null;
-        BatchNorm.forwardTraining(x.value(), gamma.value(), beta.value(), runningMean, runningVar, momentum, eps, y, mean, invStd,
+        Tensor xv = x.value(), gv = gamma.value(), bv = beta.value();
+        Runnable forward = () -> BatchNorm.forwardTraining(xv, gv, bv, runningMean, runningVar, momentum, eps, y, mean, invStd,
                 true, open);
-        return Graph.record("batch_norm_relu", y, g -> {
+        forward.run();
+        Tensor[] grads = new Tensor[3];
+        return Graph.record("batch_norm_relu", y, forward, g -> {
             Tensor dx = outputLike(x), dg = channelVector(gamma, gamma, c), db = channelVector(beta, gamma, c);
-            BatchNorm.backward(x.value(), gamma.value(), mean, invStd, g, y, open, dx, dg, db);
-            return new Tensor[]{dx, gamma.requiresGrad() ? dg : null, beta.requiresGrad() ? db : null};
+            BatchNorm.backward(xv, gv, mean, invStd, g, y, open, dx, dg, db);
+            grads[0] = dx;
+            grads[1] = gamma.requiresGrad() ? dg : null;
+            grads[2] = beta.requiresGrad() ? db : null;
+            return grads;
         }, x, gamma, beta);
     }
 
@@ -513,13 +554,15 @@ public final class Ops {
     public static Variable crossEntropy(Variable logits, Tensor labels, boolean mean, double labelSmoothing) {
         check(logits.value().rank() == 2 && labels.rank() == 1 && labels.dim(0) == logits.dim(0), "cross_entropy",
                 () -> "expected logits [N,C] and labels [N], got " + Arrays.toString(logits.shape()) + " and " + Arrays.toString(labels.shape()));
-        double loss = CrossEntropy.forward(logits.value(), labels, mean, labelSmoothing);
-        Tensor y = alloc(logits, 1);
-        y.set(loss, 0);
-        return Graph.record("cross_entropy", y, g -> {
-            Tensor dx = alloc(logits, logits.shape());
-            CrossEntropy.backward(logits.value(), labels, mean, labelSmoothing, g.getDouble(0), dx);
-            return new Tensor[]{dx};
+        Tensor y = alloc(logits, 1), lv = logits.value();
+        Runnable forward = () -> y.setItem(CrossEntropy.forward(lv, labels, mean, labelSmoothing));
+        forward.run();
+        Tensor[] grads = new Tensor[1];
+        return Graph.record("cross_entropy", y, forward, g -> {
+            Tensor dx = Scope.allocLike(lv);
+            CrossEntropy.backward(lv, labels, mean, labelSmoothing, g.item(), dx);
+            grads[0] = dx;
+            return grads;
         }, logits);
     }
 
@@ -560,8 +603,20 @@ public final class Ops {
 
     /** Same elements, new shape (one dimension may be −1).   ∂x = reshape(g, x.shape) */
     public static Variable reshape(Variable x, int... shape) {
-        Tensor y = x.value().isContiguous() ? x.value().reshape(shape) : copyOf(x.value()).reshape(shape);
-        return Graph.record("reshape", y, g -> new Tensor[]{contiguous(g).reshape(x.shape())}, x);
+        Tensor xv = x.value();
+        Tensor copy = xv.isContiguous() ? null : copyOf(xv); // a view when it can be, else a copy to view
+        Tensor y = (copy == null ? xv : copy).reshape(shape);
+        Runnable forward = copy == null ? NOTHING : () -> copy.copyFrom(xv);
+        Tensor[] grads = new Tensor[1];
+        Tensor[] last = new Tensor[2]; // the last gradient and its view: a replay gets the same gradient tensor again
+        return Graph.record("reshape", y, forward, g -> {
+            if (last[0] != g) {
+                last[0] = g;
+                last[1] = contiguous(g).reshape(x.shape());
+            }
+            grads[0] = last[1];
+            return grads;
+        }, x);
     }
 
     /** Flattens dims from {@code startDim} on: [N,C,H,W] → [N, C·H·W] for startDim 1. */
@@ -729,11 +784,14 @@ public final class Ops {
 
     private static Tensor reduceTo(Tensor g, Variable target) {
         if (!target.requiresGrad()) return null;
-        if (Arrays.equals(g.shape(), target.shape())) return g;
-        Tensor out = Scope.alloc(g.dtype(), target.shape());
+        if (g.sameShapeAs(target.value())) return g;
+        Tensor out = Scope.allocLike(target.value());
         Binary.sumToShape(g, out);
         return out;
     }
+
+    /** The forward computation of an op whose output is a view of its input: nothing to recompute. */
+    private static final Runnable NOTHING = () -> { };
 
     private static Tensor binary(Binary.Op op, Tensor a, Tensor b) {
         int[] s = Shapes.broadcast(a.shape(), b.shape());
@@ -747,16 +805,31 @@ public final class Ops {
         return Pointwise.map(t, v -> -v);
     }
 
-    private static Tensor mm(Tensor a, boolean ta, Tensor b, boolean tb, int[] outShape) {
-        Tensor c = Scope.alloc(a.dtype(), outShape);
+    /** a·b (transposed as asked) into a zeroed scope tensor shaped like {@code like}. */
+    private static Tensor mm(Tensor a, boolean ta, Tensor b, boolean tb, Tensor like) {
+        Tensor c = Scope.allocLike(like);
         Gemm.matmul(a, ta, b, tb, 1f, 0f, c);
         return c;
     }
 
-    private static Tensor sumRows(Tensor g, int[] biasShape) {
-        Tensor out = Scope.alloc(g.dtype(), 1, g.dim(1));
-        Reductions.sum(g, new int[]{0}, out);
-        return out.reshape(biasShape);
+    /** Σ over the rows of g [N, out] into a tensor shaped like the bias ([out] or [1, out]). */
+    private static Tensor sumRows(Tensor g, Tensor bias) {
+        Tensor out = Scope.allocLike(bias);
+        if (g.dtype() == DType.F32 && g.rank() == 2 && g.isContiguous() && out.isContiguous()) Reductions.sumRowsF32(g, out);
+        else Binary.sumToShape(g, out);
+        return out;
+    }
+
+    /** Each row of y [N, out] set to the bias (out elements, contiguous when y is); else the expanded view's copy. */
+    private static void copyRows(Tensor y, Tensor bias, Tensor expanded) {
+        if (!y.isContiguous() || !bias.isContiguous() || y.dtype() != bias.dtype()) {
+            y.copyFrom(expanded);
+            return;
+        }
+        long row = bias.numel() * bias.dtype().byteSize();
+        long from = bias.offset() * bias.dtype().byteSize(), to = y.offset() * y.dtype().byteSize();
+        for (int i = 0; i < y.dim(0); i++)
+            java.lang.foreign.MemorySegment.copy(bias.segment(), from, y.segment(), to + i * row, row);
     }
 
     private static Tensor channelSum(Tensor t, int c) {

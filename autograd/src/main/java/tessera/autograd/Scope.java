@@ -49,21 +49,91 @@ public final class Scope implements AutoCloseable {
     }
 
     /** A zero-filled tensor in the current scope. */
-    public static Tensor alloc(DType type, int... shape) { return current().arena.allocate(type, shape); }
+    public static Tensor alloc(DType type, int... shape) {
+        Scope s = current();
+        Tensor t = s.tape == null ? null : s.tape.reissue(type, shape, null, true);
+        return t != null ? t : s.kept(s.arena.allocate(type, shape), true);
+    }
 
     /**
      * A tensor in the current scope whose contents are unspecified (a recycled block's previous data): only for an
      * output the caller overwrites entirely, e.g. a kernel documented to overwrite its output. Saves the zero fill.
      */
     public static Tensor allocUninitialized(DType type, int... shape) {
-        return current().arena.allocateUninitialized(type, shape);
+        Scope s = current();
+        Tensor t = s.tape == null ? null : s.tape.reissue(type, shape, null, false);
+        return t != null ? t : s.kept(s.arena.allocateUninitialized(type, shape), false);
     }
 
     /** A zero-filled tensor in the current scope with {@code like}'s dtype and shape, allocating no shape or stride arrays. */
-    public static Tensor allocLike(Tensor like) { return current().arena.allocateLike(like); }
+    public static Tensor allocLike(Tensor like) {
+        Scope s = current();
+        Tensor t = s.tape == null ? null : s.tape.reissue(null, null, like, true);
+        return t != null ? t : s.kept(s.arena.allocateLike(like), true);
+    }
 
     /** As {@link #allocUninitialized} with {@code like}'s dtype and shape, allocating no shape or stride arrays. */
-    public static Tensor allocUninitializedLike(Tensor like) { return current().arena.allocateUninitializedLike(like); }
+    public static Tensor allocUninitializedLike(Tensor like) {
+        Scope s = current();
+        Tensor t = s.tape == null ? null : s.tape.reissue(null, null, like, false);
+        return t != null ? t : s.kept(s.arena.allocateUninitializedLike(like), false);
+    }
+
+    private Tensor kept(Tensor t, boolean zero) {
+        if (tape != null) tape.keep(t, zero);
+        return t;
+    }
+
+    // ------------------------------------------------------------------ captured steps (CapturedStep)
+
+    /** The capture this scope belongs to, or null (an ordinary scope). */
+    private StepTape tape;
+    /** Whether this scope is on a thread's stack (a captured step's scope is only while it runs). */
+    private boolean entered;
+
+    /** A scope for a {@link CapturedStep}: not on any thread's stack until {@link #enter}; records into {@code tape}. */
+    static Scope detached(StepTape tape) {
+        Scope s = new Scope();
+        s.tape = tape;
+        return s;
+    }
+
+    /**
+     * Whether a {@link CapturedStep} is being captured or run on this thread: code that computes outside the op
+     * table (a layer's inference fast path) must take the ops instead, or a replay would not recompute it.
+     */
+    public static boolean capturing() {
+        Scope s = STACK.get().peek();
+        return s != null && s.tape != null;
+    }
+
+    /** The innermost open scope of this thread, or null. */
+    static Scope currentOrNull() { return STACK.get().peek(); }
+
+    StepTape tape() { return tape; }
+
+    /** Puts a detached scope on the calling thread's stack (innermost). */
+    void enter() {
+        if (closed) throw new IllegalStateException("the captured step is closed");
+        if (entered) throw new IllegalStateException("the captured step is already running (one run at a time)");
+        STACK.get().push(this);
+        entered = true;
+    }
+
+    /** Takes a detached scope off the calling thread's stack again. */
+    void exit() {
+        ArrayDeque<Scope> stack = STACK.get();
+        if (stack.peek() != this) throw new IllegalStateException("a scope opened inside a captured step was not closed");
+        stack.pop();
+        entered = false;
+    }
+
+    /** Frees a detached scope's tensors. */
+    void closeDetached() {
+        if (entered) throw new IllegalStateException("a captured step cannot be closed while it runs");
+        closed = true;
+        arena.close();
+    }
 
     /** Off-heap bytes held by this scope. */
     public long bytes() { return arena.bytes(); }
@@ -72,6 +142,7 @@ public final class Scope implements AutoCloseable {
     @Override
     public void close() {
         if (closed) return;
+        if (tape != null) throw new IllegalStateException("a captured step's scope is closed by CapturedStep.close()");
         if (Thread.currentThread() != owner) {
             throw new IllegalStateException("Scope must be closed on the thread that opened it (" + owner.getName() + ")");
         }

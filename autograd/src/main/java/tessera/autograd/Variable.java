@@ -70,7 +70,7 @@ public final class Variable {
             throw new IllegalArgumentException("backward() without an output gradient needs a scalar, got shape "
                     + Arrays.toString(value.shape()) + "; pass the output gradient (a vector-Jacobian product)");
         }
-        Tensor one = Scope.alloc(value.dtype(), value.shape());
+        Tensor one = Scope.allocLike(value); // no shape array: a captured step's replay allocates nothing
         one.fill(1.0);
         backward(one);
     }

@@ -22,6 +22,7 @@ import tessera.memory.Tensor;
  * java -XX:+UnlockExperimentalVMOptions -XX:+UseEpsilonGC -Xmx8g --add-modules jdk.incubator.vector \
  *      -cp benchmarks.jar tessera.bench.TrainStepHeapProbe [small-resnet|resnet18] [BATCH] [WARMUP] [STEPS] [THREADS]
  * </pre>
+ * With {@code -Dtessera.heapProbe.captured=true} the steps are replays of a {@link tessera.autograd.CapturedStep}.
  * With {@code -XX:-UseTLAB -Dtessera.heapProbe.sites=FILE.jfr} it also records every allocation of the measured steps
  * with JFR and prints the allocating sites (first tessera frames) by bytes per step (then the histogram counts JFR's
  * own objects too).
@@ -50,18 +51,27 @@ public final class TrainStepHeapProbe {
              Tensor x = TrainingRuns.images(batch, TrainingRuns.imageSize(name));
              Tensor labels = TrainingRuns.labels(batch, TrainingRuns.classes(name), 37)) {
             Sgd sgd = TrainingRuns.sgd(model);
-            for (int i = 0; i < warm; i++) TrainingRuns.step(model, sgd, x, labels);
+            boolean captured = Boolean.getBoolean("tessera.heapProbe.captured");
+            tessera.autograd.CapturedStep step = captured ? TrainingRuns.capture(model, x, labels) : null;
+            for (int i = 0; i < warm; i++) run(step, model, sgd, x, labels);
             // the histogram's own text and parsing land on the heap too: measured between two back-to-back
             // histograms and subtracted
             Map<String, long[]> first = histogram(), before = histogram();
             String sites = System.getProperty("tessera.heapProbe.sites");
             jdk.jfr.Recording rec = sites == null ? null : allocationRecording();
-            for (int i = 0; i < steps; i++) TrainingRuns.step(model, sgd, x, labels);
+            for (int i = 0; i < steps; i++) run(step, model, sgd, x, labels);
             if (rec != null) printSites(rec, java.nio.file.Path.of(sites), steps);
             Map<String, long[]> after = histogram();
             sgd.close();
+            if (step != null) step.close();
+            System.out.println(captured ? "captured step (CapturedStep.run)" : "eager step (graph built every step)");
             print(name, batch, threads, warm, steps, first, before, after);
         }
+    }
+
+    private static void run(tessera.autograd.CapturedStep step, Model model, Sgd sgd, Tensor x, Tensor labels) {
+        if (step != null) TrainingRuns.replay(step, model, sgd);
+        else TrainingRuns.step(model, sgd, x, labels);
     }
 
     private static void print(String name, int batch, int threads, int warm, int steps, Map<String, long[]> first,

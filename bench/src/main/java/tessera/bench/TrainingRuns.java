@@ -1,5 +1,6 @@
 package tessera.bench;
 
+import tessera.autograd.CapturedStep;
 import tessera.autograd.GradMode;
 import tessera.autograd.Ops;
 import tessera.autograd.Variable;
@@ -77,5 +78,23 @@ final class TrainingRuns {
             if (sgd != null) sgd.step();
             return loss.value().getDouble(0);
         }
+    }
+
+    /**
+     * The forward + loss of {@link #step}, captured ({@link CapturedStep}): the capture runs it once (gradients zeroed
+     * first); {@link #replay} runs it again on the tensors' current values.
+     */
+    static CapturedStep capture(Model model, Tensor x, Tensor labels) {
+        model.zeroGrad();
+        return CapturedStep.capture(() -> Ops.crossEntropy(model.forward(Variable.constant(x), new ForwardContext(1)), labels, true, 0));
+    }
+
+    /** {@link #step} by a captured step: zero the gradients, forward + backward, and with an optimizer its update. */
+    static double replay(CapturedStep captured, Model model, Sgd sgd) {
+        if (sgd != null) sgd.zeroGrad();
+        else model.zeroGrad();
+        double loss = captured.run();
+        if (sgd != null) sgd.step();
+        return loss;
     }
 }

@@ -198,6 +198,20 @@ public final class Tensor implements AutoCloseable {
     /** The element at {@code index} as a float. */
     public float getFloat(int... index) { return (float) getDouble(index); }
 
+    /** The value of a one-element tensor (any rank), without the index array {@link #getDouble} takes. */
+    public double item() {
+        checkAlive();
+        if (numel() != 1) throw new IllegalStateException("item() of a tensor with " + numel() + " elements, shape " + Shapes.str(shape));
+        return readAt(offset);
+    }
+
+    /** Sets the value of a one-element tensor (any rank), without the index array {@link #set} takes. */
+    public void setItem(double value) {
+        checkAlive();
+        if (numel() != 1) throw new IllegalStateException("setItem() of a tensor with " + numel() + " elements, shape " + Shapes.str(shape));
+        writeAt(offset, value);
+    }
+
     /** Sets the element at {@code index} (converted to the dtype; integer types truncate). */
     public void set(double value, int... index) {
         checkAlive();

@@ -63,7 +63,7 @@ public final class Conv2dLayer extends AbstractLayer {
      */
     @Override
     public Variable forward(Variable x, ForwardContext context) {
-        if (isTraining() || GradMode.isEnabled() || x.dtype() != DType.F32) return Ops.conv2d(x, weight, bias, args);
+        if (isTraining() || GradMode.isEnabled() || x.dtype() != DType.F32 || Scope.capturing()) return Ops.conv2d(x, weight, bias, args);
         ConvSpec s = Ops.convSpec(x.shape(), weight.shape(), args);
         ConvPlan plan = evalPlan(s);
         Tensor y = Scope.alloc(DType.F32, s.batch(), s.outChannels(), s.outH(), s.outW());

@@ -126,7 +126,10 @@ public abstract class Optimizer implements AutoCloseable {
 
     /** Sets every parameter's gradient to zero (parameters without a gradient stay without). */
     public void zeroGrad() {
-        for (ParamGroup g : groups) for (Variable p : g.params()) p.zeroGrad();
+        for (int i = 0; i < groups.size(); i++) { // indexed: no iterators (a training step allocates nothing)
+            List<Variable> ps = groups.get(i).params();
+            for (int j = 0; j < ps.size(); j++) ps.get(j).zeroGrad();
+        }
     }
 
     /** The parameter groups, in order (the list is unmodifiable; the groups' hyper-parameters may be changed). */

@@ -204,7 +204,7 @@ public final class Conv2d {
                 return F32ConvIm2col.backwardData(g, dy, dyo, w, wo, dx, dxo, add, addo);
             }
             case WINOGRAD_F2X3, WINOGRAD_F4X3 -> {
-                ConvGeom a = F32ConvDirect.adjoint(g); // stride 1 here, so no upsampling
+                ConvGeom a = F32ConvDirect.adjointCached(g); // stride 1 here, so no upsampling
                 F32Winograd wino = F32Winograd.of(alg);
                 float[] u = F32Winograd.filterScratch(wino.transformedSize(a));
                 wino.transformWeights(a, w, wo, true, u);

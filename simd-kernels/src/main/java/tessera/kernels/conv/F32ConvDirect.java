@@ -296,6 +296,18 @@ final class F32ConvDirect {
         forward(a, dy, dyo, g.p(), g.q(), g.sh(), g.sw(), pw, null, 0, null, 0, ActivationFn.IDENTITY, dx, dxo);
     }
 
+    /** {@link #adjoint}, one instance per distinct geometry (a training step's input gradients allocate none). */
+    static ConvGeom adjointCached(ConvGeom g) {
+        ConvGeom a = ADJOINTS.get(g);
+        if (a != null) return a;
+        if (ADJOINTS.size() >= 4096) ADJOINTS.clear();
+        a = adjoint(g);
+        ADJOINTS.put(g, a);
+        return a;
+    }
+
+    private static final java.util.concurrent.ConcurrentHashMap<ConvGeom, ConvGeom> ADJOINTS = new java.util.concurrent.ConcurrentHashMap<>();
+
     /** The stride-1 geometry (over dy upsampled by the stride) whose forward convolution is g's input gradient. */
     static ConvGeom adjoint(ConvGeom g) {
         return new ConvGeom(g.n(), g.k(), (g.p() - 1) * g.sh() + 1, (g.q() - 1) * g.sw() + 1, g.c(), g.r(), g.s(), 1, 1,

@@ -221,20 +221,27 @@ final class F32ConvIm2col {
      */
     private static PackedA[] packPerCall(ConvGeom g, MemorySegment w, long wo) {
         int kg = g.kg(), crs = g.cg() * g.r() * g.s();
-        PackedA[] reuse = PER_CALL.get();
-        if (reuse.length < g.groups()) {
-            reuse = java.util.Arrays.copyOf(reuse, g.groups());
-            PER_CALL.set(reuse);
+        // one array per weight geometry (groups × kg × crs), so that each layer of a step repacks into objects of its
+        // own shape and allocates nothing; one entry per group, exactly: callers take the group count from its length
+        java.util.ArrayList<PackedA[]> cache = PER_CALL.get();
+        PackedA[] packed = null;
+        for (int i = 0; i < cache.size() && packed == null; i++) {
+            PackedA[] p = cache.get(i);
+            if (p.length == g.groups() && p[0] != null && p[0].m() == kg && p[0].k() == crs) packed = p;
         }
-        PackedA[] packed = new PackedA[g.groups()];
-        for (int gi = 0; gi < packed.length; gi++) {
-            packed[gi] = Gemm.packA(false, kg, crs, w, wo + (long) gi * kg * crs, crs, reuse[gi]);
-            reuse[gi] = packed[gi];
+        if (packed == null) {
+            packed = new PackedA[g.groups()];
+            if (cache.size() == MAX_PER_CALL_SHAPES) cache.remove(0);
+            cache.add(packed);
         }
+        for (int gi = 0; gi < packed.length; gi++)
+            packed[gi] = Gemm.packA(false, kg, crs, w, wo + (long) gi * kg * crs, crs, packed[gi]);
         return packed;
     }
 
-    private static final ThreadLocal<PackedA[]> PER_CALL = ThreadLocal.withInitial(() -> new PackedA[1]);
+    private static final ThreadLocal<java.util.ArrayList<PackedA[]>> PER_CALL = ThreadLocal.withInitial(java.util.ArrayList::new);
+    /** Weight geometries whose packing arrays a thread keeps (the distinct im2col layers of a network, usually). */
+    private static final int MAX_PER_CALL_SHAPES = 16;
 
     /**
      * The forward pass of a planned (pre-packed) non-pointwise convolution: one product per group over the whole

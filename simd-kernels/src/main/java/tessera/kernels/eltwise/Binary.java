@@ -136,9 +136,47 @@ public final class Binary {
         MemorySegment xs = x.segment(), ys = y.segment();
         long xo = TensorArgs.byteOffset(x), yo = TensorArgs.byteOffset(y);
         int tasks = Ranges.tasks(n);
-        if (tasks == 1) axpbyF32(alpha, xs, xo, beta, ys, yo, 0, n);
-        else ComputePool.parallelFor(tasks, t -> axpbyF32(alpha, xs, xo, beta, ys, yo, Ranges.start(n, tasks, t), Ranges.start(n, tasks, t + 1)));
+        if (tasks == 1) {
+            axpbyF32(alpha, xs, xo, beta, ys, yo, 0, n);
+            return;
+        }
+        RangeJob job = RANGE_JOB.get();
+        job.set(RangeJob.AXPBY, 0, alpha, beta, xs, xo, null, 0, ys, yo, n, tasks);
+        try {
+            ComputePool.parallelFor(tasks, job);
+        } finally {
+            job.clear();
+        }
     }
+
+    /**
+     * One range of a split elementwise pass (a reused per-thread object rather than a closure per call: the residual
+     * additions and gradient accumulations of a training step allocate nothing).
+     */
+    private static final class RangeJob implements java.util.function.IntConsumer {
+        static final int AXPBY = 0, VV = 1;
+        int kind, op, tasks;
+        float alpha, beta;
+        MemorySegment as, bs, os;
+        long ao, bo, oo, n;
+
+        void set(int kind, int op, float alpha, float beta, MemorySegment as, long ao, MemorySegment bs, long bo,
+                 MemorySegment os, long oo, long n, int tasks) {
+            this.kind = kind; this.op = op; this.alpha = alpha; this.beta = beta; this.as = as; this.ao = ao;
+            this.bs = bs; this.bo = bo; this.os = os; this.oo = oo; this.n = n; this.tasks = tasks;
+        }
+
+        void clear() { as = bs = os = null; }
+
+        @Override
+        public void accept(int t) {
+            long s = Ranges.start(n, tasks, t), e = Ranges.start(n, tasks, t + 1);
+            if (kind == AXPBY) axpbyF32(alpha, as, ao, beta, os, oo, s, e);
+            else vv(op, as, ao + 4 * s, bs, bo + 4 * s, os, oo + 4 * s, e - s);
+        }
+    }
+
+    private static final ThreadLocal<RangeJob> RANGE_JOB = ThreadLocal.withInitial(RangeJob::new);
 
     // ------------------------------------------------------------------------------------ float32 engine
 
@@ -148,11 +186,17 @@ public final class Binary {
         MemorySegment as = a.segment(), bs = b.segment(), os = out.segment();
         long ao = a.offset() * 4, bo = b.offset() * 4, oo = out.offset() * 4;
         int tasks = Ranges.tasks(n);
-        if (tasks == 1) vv(op, as, ao, bs, bo, os, oo, n);
-        else ComputePool.parallelFor(tasks, t -> {
-            long s = Ranges.start(n, tasks, t), e = Ranges.start(n, tasks, t + 1);
-            vv(op, as, ao + 4 * s, bs, bo + 4 * s, os, oo + 4 * s, e - s);
-        });
+        if (tasks == 1) {
+            vv(op, as, ao, bs, bo, os, oo, n);
+            return;
+        }
+        RangeJob job = RANGE_JOB.get();
+        job.set(RangeJob.VV, op, 0, 0, as, ao, bs, bo, os, oo, n, tasks);
+        try {
+            ComputePool.parallelFor(tasks, job);
+        } finally {
+            job.clear();
+        }
     }
 
     private static void applyF32(int op, int[] shape, Tensor a, Tensor b, Tensor out) {

@@ -155,7 +155,9 @@ public final class Gemm {
         }
         // every strip is written in full (a short last strip zero-padded), so a reused array needs no clearing
         float[] data = reuse != null && reuse.config == cfg && reuse.data.length >= floats ? reuse.data : new float[(int) floats];
-        PackedA p = new PackedA(data, m, k, mPad, cfg);
+        // the same geometry again (the weights of a training step's layer): reuse itself, no new object
+        PackedA p = reuse != null && reuse.data == data && reuse.m == m && reuse.k == k && reuse.mPadded == mPad ? reuse
+                : new PackedA(data, m, k, mPad, cfg);
         for (int pc = 0; pc < k; pc += kcBlock) {
             int kc = Math.min(kcBlock, k - pc);
             if (m > 0) F32GemmPacking.packA(transA, a, aOffset, lda, 0, m, pc, kc, mr, data, p.elementOffset(0, pc));

@@ -68,15 +68,9 @@ public final class CrossEntropy {
         int blocks = (n + BLOCK - 1) / BLOCK;
         MemorySegment partial = Workspace.ofCurrentThread().doubles(SLOT, blocks);
         int tasks = (int) Math.min(blocks, (long) n * c < (1 << 14) ? 1 : ComputePool.threads());
-        ComputePool.parallelFor(tasks, t -> {
-            for (int b = (int) ((long) blocks * t / tasks); b < (long) blocks * (t + 1) / tasks; b++) {
-                double acc = 0;
-                for (int i = b * BLOCK; i < Math.min(n, (b + 1) * BLOCK); i++) {
-                    acc += rowLossF32(xs, xo + 4L * i * c, c, (int) lab[i], labelSmoothing);
-                }
-                partial.setAtIndex(ValueLayout.JAVA_DOUBLE, b, acc);
-            }
-        });
+        if (tasks == 1) forwardBlocks(0, blocks, n, c, xs, xo, lab, labelSmoothing, partial); // no task closure
+        else ComputePool.parallelFor(tasks, t -> forwardBlocks((int) ((long) blocks * t / tasks),
+                (int) ((long) blocks * (t + 1) / tasks), n, c, xs, xo, lab, labelSmoothing, partial));
         double total = 0;
         for (int b = 0; b < blocks; b++) total += partial.getAtIndex(ValueLayout.JAVA_DOUBLE, b);
         return mean ? total / n : total;
@@ -119,27 +113,49 @@ public final class CrossEntropy {
         MemorySegment xs = logits.segment(), ds = dlogits.segment();
         long xo = TensorArgs.byteOffset(logits), dxo = TensorArgs.byteOffset(dlogits);
         int tasks = (int) Math.min(n, (long) n * c < (1 << 14) ? 1 : ComputePool.threads());
-        ComputePool.parallelFor(tasks, t -> {
-            for (int i = (int) ((long) n * t / tasks); i < (long) n * (t + 1) / tasks; i++) {
-                Softmax.rowF32(0, xs, xo + 4L * i * c, xs, 0, ds, dxo + 4L * i * c, c);
-                float off = (float) (labelSmoothing / c);
-                rowScaleShiftF32(ds, dxo + 4L * i * c, c, (float) scale, off);
-                long at = dxo + 4L * (i * (long) c + lab[i]);
-                ds.set(F, at, ds.get(F, at) - (float) (scale * (1 - labelSmoothing)));
-            }
-        });
+        if (tasks == 1) backwardRows(0, n, c, xs, xo, ds, dxo, lab, labelSmoothing, scale); // no task closure
+        else ComputePool.parallelFor(tasks, t -> backwardRows((int) ((long) n * t / tasks), (int) ((long) n * (t + 1) / tasks),
+                c, xs, xo, ds, dxo, lab, labelSmoothing, scale));
     }
 
-    /** Validates and returns the labels. */
+    /** Partial losses of blocks [b0, b1) of BLOCK rows each, into partial[b]. */
+    private static void forwardBlocks(int b0, int b1, int n, int c, MemorySegment xs, long xo, long[] lab, double labelSmoothing,
+                                      MemorySegment partial) {
+        for (int b = b0; b < b1; b++) {
+            double acc = 0;
+            for (int i = b * BLOCK; i < Math.min(n, (b + 1) * BLOCK); i++) {
+                acc += rowLossF32(xs, xo + 4L * i * c, c, (int) lab[i], labelSmoothing);
+            }
+            partial.setAtIndex(ValueLayout.JAVA_DOUBLE, b, acc);
+        }
+    }
+
+    /** dlogits of rows [i0, i1). */
+    private static void backwardRows(int i0, int i1, int c, MemorySegment xs, long xo, MemorySegment ds, long dxo, long[] lab,
+                                     double labelSmoothing, double scale) {
+        for (int i = i0; i < i1; i++) {
+            Softmax.rowF32(0, xs, xo + 4L * i * c, xs, 0, ds, dxo + 4L * i * c, c);
+            float off = (float) (labelSmoothing / c);
+            rowScaleShiftF32(ds, dxo + 4L * i * c, c, (float) scale, off);
+            long at = dxo + 4L * (i * (long) c + lab[i]);
+            ds.set(F, at, ds.get(F, at) - (float) (scale * (1 - labelSmoothing)));
+        }
+    }
+
+    private static final ThreadLocal<long[]> LABELS = ThreadLocal.withInitial(() -> new long[0]);
+
+    /** Validates the labels and returns them in the calling thread's reused array (its first N entries). */
     private static long[] check(Tensor logits, Tensor labels, double eps) {
         TensorArgs.requireFloat("logits", logits);
         if (logits.rank() != 2) throw new IllegalArgumentException("logits has shape " + TensorArgs.str(logits) + ", expected [N, C]");
         int n = logits.dim(0), c = logits.dim(1);
         if (c < 1) throw new IllegalArgumentException("logits has shape " + TensorArgs.str(logits) + ", expected C >= 1 classes");
         TensorArgs.requireDType("labels", labels, DType.I64);
-        TensorArgs.requireShape("labels", labels, new int[] {n}, "[N] with N = logits.dim(0)");
+        if (labels.rank() != 1 || labels.dim(0) != n) // not requireShape: its expected-shape array was allocated per call
+            TensorArgs.requireShape("labels", labels, new int[] {n}, "[N] with N = logits.dim(0)");
         if (!(eps >= 0 && eps <= 1)) throw new IllegalArgumentException("labelSmoothing = " + eps + ", expected 0 <= labelSmoothing <= 1");
-        long[] lab = new long[n];
+        long[] lab = LABELS.get(); // per thread, reused: read by this call's tasks only
+        if (lab.length < n) LABELS.set(lab = new long[n]);
         MemorySegment ls = labels.segment();
         for (int i = 0; i < n; i++) {
             lab[i] = ls.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, labels.offset() + i * labels.stride(0));

@@ -150,8 +150,22 @@ public final class Softmax {
         return m;
     }
 
-    /** Σ exp(x − max), storing the exponentials when asked; the tail uses a masked vector (same lane arithmetic). */
+    /**
+     * Σ exp(x − max), storing the exponentials when asked; the tail uses a masked vector (same lane arithmetic). The
+     * whole vectors and the tail are two methods with one {@link VectorMath#exp} call each, passing the lane sums
+     * through the per-thread scratch array: with both calls in one method C2 did not inline exp at the tail's and
+     * boxed its vectors (two heap objects per softmax row of a training step).
+     */
     private static float rowExpSum(MemorySegment xs, long xo, MemorySegment os, long oo, long len, float max, boolean store) {
+        float[] lanes = tessera.kernels.Lanes.scratch();
+        long i = rowExpSumWhole(xs, xo, os, oo, len, max, store, lanes);
+        if (i < len) rowExpSumTail(xs, xo, os, oo, i, len, max, store, lanes);
+        return tessera.kernels.Lanes.sum(lanes, 0, S.length());
+    }
+
+    /** The whole vectors of {@link #rowExpSum}: their lane sums into lanes[0, VL); returns where the tail starts. */
+    private static long rowExpSumWhole(MemorySegment xs, long xo, MemorySegment os, long oo, long len, float max, boolean store,
+                                       float[] lanes) {
         FloatVector sv = FloatVector.zero(S);
         long i = 0;
         for (long end = S.loopBound(len); i < end; i += S.length()) {
@@ -159,13 +173,17 @@ public final class Softmax {
             sv = sv.add(e);
             if (store) e.intoMemorySegment(os, oo + 4 * i, NO);
         }
-        if (i < len) {
-            VectorMask<Float> m = S.indexInRange(i, len);
-            FloatVector e = VectorMath.exp(ld(xs, xo + 4 * i, m).sub(max));
-            sv = sv.add(e, m);
-            if (store) e.intoMemorySegment(os, oo + 4 * i, NO, m);
-        }
-        return laneSum(sv);
+        sv.intoArray(lanes, 0);
+        return i;
+    }
+
+    /** The masked tail [i, len) of {@link #rowExpSum}, added into the lane sums in lanes[0, VL). */
+    private static void rowExpSumTail(MemorySegment xs, long xo, MemorySegment os, long oo, long i, long len, float max,
+                                      boolean store, float[] lanes) {
+        VectorMask<Float> m = S.indexInRange(i, len);
+        FloatVector e = VectorMath.exp(ld(xs, xo + 4 * i, m).sub(max));
+        FloatVector.fromArray(S, lanes, 0).add(e, m).intoArray(lanes, 0);
+        if (store) e.intoMemorySegment(os, oo + 4 * i, NO, m);
     }
 
     /** Lanes.sum through the per-thread scratch array: these row kernels run a few times per step (see Lanes.scratch). */

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.util.List;
+import tessera.autograd.CapturedStep;
 import tessera.autograd.Ops;
 import tessera.autograd.Scope;
 import tessera.autograd.Variable;
@@ -99,15 +100,32 @@ public final class Trainer {
         listener.checkpointWritten(history, config.out());
     }
 
-    /** One optimizer step on a batch: forward, loss, backward, update. Returns {loss, correct predictions}. */
+    /**
+     * One optimizer step on a batch: forward, loss, backward, update. Returns {loss, correct predictions}. The first
+     * batch's forward + backward is captured ({@link CapturedStep}) and every later batch of the same shape replays it
+     * — the same bits as an eager step, with no graph built and nothing allocated per step. A batch of another shape
+     * (a short last batch) runs eagerly; so does every step of a model with an op that cannot be replayed (dropout,
+     * whose mask must change every step, or a plugin's custom op), after the refused capture's batch-norm statistics
+     * updates are undone.
+     */
     static final class TrainingStep implements AutoCloseable {
         private final Model model;
         private final TrainConfig config;
         private final Optimizers.Handle optimizer;
+        /** The captured step, the batch tensors it reads and its logits; null until captured (or when refused). */
+        private CapturedStep captured;
+        private Tensor capturedX, capturedLabels;
+        private Variable capturedLogits;
+        private boolean captureRefused;
+        private final double[] result = new double[2];
 
-        TrainingStep(Model model, TrainConfig config) {
+        TrainingStep(Model model, TrainConfig config) { this(model, config, true); }
+
+        /** capture false: every step eager (the reference the captured steps are tested against). */
+        TrainingStep(Model model, TrainConfig config, boolean capture) {
             this.model = model;
             this.config = config;
+            this.captureRefused = !capture;
             this.optimizer = Optimizers.create(config, List.copyOf(model.parameters().values()));
         }
 
@@ -117,30 +135,90 @@ public final class Trainer {
 
         void endEpoch() { optimizer.endEpoch(); }
 
+        /** Whether steps replay a captured step (false before the first batch, and for models that cannot be). */
+        boolean replays() { return captured != null; }
+
+        /** The step's {loss, correct predictions}, in an array reused by the next call. */
         double[] run(Tensor x, Tensor labels, long seed) {
+            if (captured == null && !captureRefused && x.isContiguous() && labels.isContiguous()) capture(x, labels, seed);
+            if (captured != null && x.sameShapeAs(capturedX) && labels.sameShapeAs(capturedLabels)) {
+                capturedX.copyFrom(x);
+                capturedLabels.copyFrom(labels);
+                optimizer.zeroGrad();
+                result[0] = captured.run();
+                optimizer.step();
+                result[1] = correct(capturedLogits.value(), capturedLabels);
+                return result;
+            }
             try (Scope s = Scope.open()) {
                 optimizer.zeroGrad();
                 Variable logits = model.forward(Variable.constant(x), new ForwardContext(seed));
                 Variable loss = Ops.crossEntropy(logits, labels, true, config.labelSmoothing());
                 loss.backward();
                 optimizer.step();
-                return new double[]{loss.value().getDouble(0), correct(logits.value(), labels)};
+                result[0] = loss.value().item();
+                result[1] = correct(logits.value(), labels);
+                return result;
             }
         }
 
+        /**
+         * Captures the step on copies of this batch's tensors; if the model cannot be replayed, puts its buffers back
+         * (the refused forward pass updated the running statistics of the layers before the op it stopped at).
+         */
+        private void capture(Tensor x, Tensor labels, long seed) {
+            java.util.Map<String, Tensor> buffers = model.buffers();
+            java.util.Map<String, Tensor> saved = new java.util.HashMap<>();
+            for (var e : buffers.entrySet()) saved.put(e.getKey(), e.getValue().copy());
+            Tensor cx = x.copy(), cl = labels.copy();
+            try {
+                optimizer.zeroGrad();
+                // the step runs here once, on this batch: run() then replays it (same tensors, new values)
+                CapturedStep step = CapturedStep.capture(() -> {
+                    capturedLogits = model.forward(Variable.constant(cx), new ForwardContext(seed));
+                    return Ops.crossEntropy(capturedLogits, cl, true, config.labelSmoothing());
+                });
+                captured = step;
+                capturedX = cx;
+                capturedLabels = cl;
+                // capture ran forward + backward; the replay below would run them again: undo its side effects
+                for (var e : buffers.entrySet()) e.getValue().copyFrom(saved.get(e.getKey()));
+            } catch (IllegalArgumentException refused) {
+                captureRefused = true;
+                capturedLogits = null;
+                for (var e : buffers.entrySet()) e.getValue().copyFrom(saved.get(e.getKey()));
+                cx.close();
+                cl.close();
+            } finally {
+                for (Tensor t : saved.values()) t.close();
+            }
+        }
+
+        /** Rows of logits [N, K] whose largest value (first on ties) is at the label; reads in place, allocates nothing. */
         private static long correct(Tensor logits, Tensor labels) {
             int n = logits.dim(0), k = logits.dim(1);
-            double[] v = logits.toDoubleArray();
             long c = 0;
             for (int i = 0; i < n; i++) {
+                long row = logits.offset() + (long) i * logits.stride(0);
                 int best = 0;
-                for (int j = 1; j < k; j++) if (v[i * k + j] > v[i * k + best]) best = j;
-                if (best == (int) labels.getDouble(i)) c++;
+                double bestValue = logits.readAt(row);
+                for (int j = 1; j < k; j++) {
+                    double v = logits.readAt(row + (long) j * logits.stride(1));
+                    if (v > bestValue) { best = j; bestValue = v; }
+                }
+                if (best == (int) labels.readAt(labels.offset() + (long) i * labels.stride(0))) c++;
             }
             return c;
         }
 
         @Override
-        public void close() { optimizer.close(); }
+        public void close() {
+            optimizer.close();
+            if (captured != null) {
+                captured.close();
+                capturedX.close();
+                capturedLabels.close();
+            }
+        }
     }
 }
