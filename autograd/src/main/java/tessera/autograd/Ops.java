@@ -739,12 +739,22 @@ public final class Ops {
      * already computed result (allocate it with {@link Scope#alloc} so the current scope owns it) and
      * {@code backward} maps ∂L/∂out to ∂L/∂input for each of {@code inputs}, in order (null where none). Nothing is
      * recorded when grad mode is off or no input requires a gradient. The rule is trusted as written: verify it
-     * with {@code ./tessera gradcheck}.
+     * with {@code ./tessera gradcheck}. A {@link CapturedStep} cannot replay such an op (it refuses it by name): use
+     * the overload with a forward computation for that.
      */
     public static Variable custom(String name, Tensor out, Backward backward, Variable... inputs) {
+        return custom(name, out, null, backward, inputs);
+    }
+
+    /**
+     * As above, with the computation that produced {@code out}: {@code forward} recomputes it in place from the
+     * inputs' current values (kernels on the same tensors, no allocation), so that a {@link CapturedStep} can replay
+     * the op. Call it yourself for the first result, or compute that as you like.
+     */
+    public static Variable custom(String name, Tensor out, Runnable forward, Backward backward, Variable... inputs) {
         if (name == null || name.isBlank()) throw new IllegalArgumentException("custom op: name must be non-empty");
         if (out == null || backward == null) throw new IllegalArgumentException("custom op '" + name + "': out and backward must not be null");
-        return Graph.record(name, out, backward, inputs);
+        return Graph.record(name, out, forward, backward, inputs);
     }
 
     /**

@@ -13,7 +13,8 @@ import tessera.memory.Tensor;
  * A development probe, not a benchmark to quote: where a training step's backward time goes, by op and gradient
  * shape ({@link BackwardOpTimes}), for {@link TrainingStepBench}'s network ({@code small-resnet}, 32×32) or a zoo model
  * ({@code resnet18}, 224×224), after warm-up; also the median wall time of a forward without a graph, of one recording the graph (and the
- * loss) without a backward, and of a forward + backward, measured alternately with no observer installed.
+ * loss) without a backward, of a forward + backward, and of a captured forward + backward replayed
+ * ({@link tessera.autograd.CapturedStep}), measured alternately with no observer installed.
  * {@code java -cp benchmarks.jar tessera.bench.TrainStepProfileProbe [MODEL] [BATCH] [THREADS] [STEPS]}.
  */
 public final class TrainStepProfileProbe {
@@ -28,11 +29,13 @@ public final class TrainStepProfileProbe {
         try (Model model = Model.build(TrainingRuns.spec(name), DType.F32, 1).train();
              Tensor x = TrainingRuns.images(batch, TrainingRuns.imageSize(name));
              Tensor labels = TrainingRuns.labels(batch, TrainingRuns.classes(name), 1)) {
+            tessera.autograd.CapturedStep captured = TrainingRuns.capture(model, x, labels);
             for (int i = 0; i < (small ? 300 : 3); i++) {
                 TrainingRuns.forward(model, x);
                 TrainingRuns.step(model, null, x, labels);
+                TrainingRuns.replay(captured, model, null);
             }
-            double[] forward = new double[steps], recorded = new double[steps], step = new double[steps];
+            double[] forward = new double[steps], recorded = new double[steps], step = new double[steps], replay = new double[steps];
             for (int i = 0; i < steps; i++) {
                 long t0 = System.nanoTime();
                 TrainingRuns.forward(model, x);
@@ -40,16 +43,22 @@ public final class TrainStepProfileProbe {
                 TrainingRuns.recordedForward(model, x, labels);
                 long t2 = System.nanoTime();
                 TrainingRuns.step(model, null, x, labels);
+                long t3 = System.nanoTime();
+                TrainingRuns.replay(captured, model, null);
                 forward[i] = (t1 - t0) / 1e6;
                 recorded[i] = (t2 - t1) / 1e6;
-                step[i] = (System.nanoTime() - t2) / 1e6;
+                step[i] = (t3 - t2) / 1e6;
+                replay[i] = (System.nanoTime() - t3) / 1e6;
             }
+            captured.close();
             Arrays.sort(forward);
             Arrays.sort(recorded);
             Arrays.sort(step);
+            Arrays.sort(replay);
             System.out.printf("%s batch %d, %d thread(s): median forward %.2f ms, forward recording the graph + loss %.2f ms,"
-                    + " forward + backward %.2f ms, ratio %.2f%n", name, batch, threads, forward[steps / 2],
-                    recorded[steps / 2], step[steps / 2], step[steps / 2] / forward[steps / 2]);
+                    + " forward + backward %.2f ms, ratio %.2f; captured step replayed %.2f ms, ratio %.2f%n", name, batch, threads,
+                    forward[steps / 2], recorded[steps / 2], step[steps / 2], step[steps / 2] / forward[steps / 2],
+                    replay[steps / 2], replay[steps / 2] / forward[steps / 2]);
             BackwardOpTimes times = new BackwardOpTimes();
             try (BackwardObserver.Installation i = BackwardObserver.install(times)) {
                 for (int s = 0; s < steps; s++) TrainingRuns.step(model, null, x, labels);
