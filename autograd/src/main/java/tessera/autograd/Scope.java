@@ -33,6 +33,11 @@ public final class Scope implements AutoCloseable {
 
     /** Opens a scope on the current thread. */
     public static Scope open() {
+        Scope top = STACK.get().peek();
+        if (top != null && top.tape != null) {
+            throw new IllegalStateException("a Scope cannot be opened inside a captured step: the ops in it would not be "
+                    + "recorded for the replays, and its tensors would be freed before them");
+        }
         Scope s = new Scope();
         STACK.get().push(s);
         return s;

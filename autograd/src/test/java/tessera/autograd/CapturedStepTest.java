@@ -173,6 +173,18 @@ class CapturedStepTest {
     }
 
     @Test
+    void aScopeOpenedInsideTheCapturedForwardIsRefused() {
+        try (Net net = new Net(1, 2, 5); Tensor x = Tensor.zeros(DType.F32, 1, 1, 4, 4); Tensor y = Tensor.zeros(DType.I64, 1)) {
+            assertThrows(IllegalStateException.class, () -> CapturedStep.capture(() -> {
+                try (Scope inner = Scope.open()) {
+                    return net.loss(Variable.constant(x), y);
+                }
+            }));
+            assertNull(Scope.currentOrNull(), "no scope left open");
+        }
+    }
+
+    @Test
     void aClosedStepCannotRunAndLeavesNoScope() {
         try (Net net = new Net(2, 2, 4); Tensor x = RandomFill.uniform(Tensor.zeros(DType.F32, 2, 2, 4, 4), 9, -1, 1);
              Tensor y = Tensor.zeros(DType.I64, 2)) {
