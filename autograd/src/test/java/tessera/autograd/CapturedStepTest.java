@@ -192,8 +192,11 @@ class CapturedStepTest {
             assertNull(Scope.currentOrNull(), "capture leaves no scope on the thread");
             double first = step.loss().value().item();
             net.zeroGrad();
+            long live = tessera.memory.MemoryStats.liveBytes();
             assertEquals(first, step.run(), 0.0, "same tensors, same parameters, same loss");
             assertNull(Scope.currentOrNull(), "run leaves no scope on the thread");
+            for (int i = 0; i < 3; i++) step.run();
+            assertEquals(live, tessera.memory.MemoryStats.liveBytes(), "replays allocate no off-heap memory");
             step.close();
             assertThrows(IllegalStateException.class, step::run);
         }

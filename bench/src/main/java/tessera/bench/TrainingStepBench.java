@@ -1,9 +1,11 @@
 package tessera.bench;
 
 import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -24,7 +26,8 @@ import tessera.memory.Tensor;
  * small ResNet-style network at batch 16 on 3×32×32 inputs — stem conv, two residual basic blocks (one with a
  * strided projection shortcut), global average pool, linear. Goal (issue 21): forwardBackward ≤ 2.5 × forward in
  * time per op, 3 × at most. On a shared host the two benchmarks run minutes apart, so load that comes and goes skews
- * their ratio; {@link TrainStepProfileProbe} times the two alternately for a second opinion.
+ * their ratio; {@link #alternating} times the two in turn within every invocation (and {@link TrainStepProfileProbe}
+ * does outside JMH).
  *
  * <p>Warm-up is 20 s: with 6 s, forwardBackward was still getting faster through the measurement (1 thread, per
  * fork: 41.2 → 39.2, 41.8 → 38.3, 41.4 → 38.2 ms over its five iterations; 2 threads 39 → 22 ms), so the mean
@@ -82,5 +85,35 @@ public class TrainingStepBench {
     @Benchmark
     public double forwardBackward() {
         return TrainingRuns.step(model, null, x, labels);
+    }
+
+    /**
+     * The nanoseconds of the forward passes and of the forward + backward passes of {@link #alternating}, summed per
+     * iteration (JMH prints them as secondary results): their quotient is the ratio measured under the same load.
+     */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    public static class Split {
+        public long forwardNanos, forwardBackwardNanos;
+
+        @Setup(Level.Iteration)
+        public void reset() { forwardNanos = forwardBackwardNanos = 0; }
+    }
+
+    /**
+     * A forward pass, then a forward + backward pass, timed each: the two benchmarks above run minutes apart in
+     * forks of their own, and load that comes and goes on a shared host moved their ratio by up to 40% between runs;
+     * alternating within every invocation gives both the same conditions. Ratio = forwardBackwardNanos / forwardNanos.
+     */
+    @Benchmark
+    public double alternating(Split split) {
+        long t0 = System.nanoTime();
+        double a = TrainingRuns.forward(model, x);
+        long t1 = System.nanoTime();
+        double b = TrainingRuns.step(model, null, x, labels);
+        long t2 = System.nanoTime();
+        split.forwardNanos += t1 - t0;
+        split.forwardBackwardNanos += t2 - t1;
+        return a + b;
     }
 }
