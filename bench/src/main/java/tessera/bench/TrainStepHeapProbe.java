@@ -27,7 +27,8 @@ import tessera.memory.Tensor;
  * with JFR and prints the allocating sites (first tessera frames) by bytes per step (then the histogram counts JFR's
  * own objects too).
  * Objects of the Vector API ({@code Float512Vector}, {@code float[]} payloads, {@code boolean[]} masks) in the list
- * are vectors boxed by code C2 has not compiled (or could not intrinsify); the rest is the define-by-run graph.
+ * are vectors boxed by code C2 has not compiled (or could not intrinsify); the rest is the define-by-run graph
+ * (none when replaying a captured step).
  */
 public final class TrainStepHeapProbe {
     private TrainStepHeapProbe() {}
