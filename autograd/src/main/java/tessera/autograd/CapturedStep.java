@@ -27,7 +27,9 @@ import tessera.memory.Tensor;
  * function did outside the ops — reading a tensor's values to pick a branch, a layer's own bookkeeping — is not
  * replayed: capture a function whose ops depend on tensor values only through kernels. Every op of the forward pass
  * must declare its forward computation; {@link #capture} names the first that does not (a plugin's
- * {@link Ops#custom} op, for one) and runs nothing further.
+ * {@link Ops#custom} op without one, for one) and runs nothing further. Dropout draws a new mask in every replay, from
+ * its captured seed and the replay's ({@link #run(long)}): the eager step's masks come from the step's
+ * {@code ForwardContext} seed instead, so with dropout a replay is not bit-equal to an eager step.
  *
  * <p>One run at a time; a step may be run from any thread. {@link #close} frees its tensors.
  */
@@ -36,6 +38,8 @@ public final class CapturedStep implements AutoCloseable {
     private final StepTape tape;
     private final Variable loss;
     private boolean closed;
+    /** Replays so far (the default seed of the next one). */
+    private long runs;
 
     private CapturedStep(Scope scope, StepTape tape, Variable loss) {
         this.scope = scope;
@@ -82,14 +86,22 @@ public final class CapturedStep implements AutoCloseable {
     /**
      * Recomputes the forward pass from the current values of the tensors it was captured with (inputs, labels,
      * parameters) and backpropagates: parameter gradients accumulate as {@link Variable#backward()} does. Returns the
-     * loss.
+     * loss. Stochastic ops (dropout) draw from the number of this run (0, 1, 2, …): see {@link #run(long)}.
      */
-    public synchronized double run() {
+    public synchronized double run() { return run(runs); }
+
+    /**
+     * As {@link #run()}, with stochastic ops (dropout) drawing from {@code seed}: each op's mask comes from its
+     * captured seed and this one — a new mask for each seed, the same for the same seed (a training loop passes its
+     * step's seed, so that a resumed run draws what an uninterrupted one did).
+     */
+    public synchronized double run(long seed) {
         if (closed) throw new IllegalStateException("the captured step is closed");
+        runs++;
         scope.enter();
         boolean ok = false;
         try {
-            tape.replayForward();
+            tape.replayForward(seed);
             loss.backward();
             tape.endReplay();
             ok = true;

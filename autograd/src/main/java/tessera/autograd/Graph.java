@@ -6,6 +6,16 @@ import tessera.memory.Tensor;
 final class Graph {
     private Graph() {}
 
+    /**
+     * The seed for a stochastic op's forward computation: {@code opSeed} eagerly and while capturing, one derived
+     * from it and the replay's seed while a {@link CapturedStep} replays ({@link StepTape#seedFor}).
+     */
+    static long stepSeed(long opSeed) {
+        Scope scope = Scope.currentOrNull();
+        StepTape tape = scope == null ? null : scope.tape();
+        return tape == null ? opSeed : tape.seedFor(opSeed);
+    }
+
     /** An op without a replayable forward computation: a {@link CapturedStep} that meets it cannot be captured. */
     static Variable record(String op, Tensor out, Backward backward, Variable... inputs) {
         return record(op, out, null, backward, inputs);

@@ -517,10 +517,20 @@ public final class Ops {
     public static Variable dropout(Variable x, double p, boolean training, long seed) {
         if (p < 0 || p >= 1) throw new IllegalArgumentException("dropout: p=" + p + " must be in [0, 1)");
         if (!training || p == 0) return x;
-        Tensor mask = alloc(x, x.shape());
-        Dropout.mask(seed, p, mask);
-        Tensor y = binary(Binary.Op.MUL, x.value(), mask);
-        return Graph.record("dropout", y, g -> new Tensor[]{binary(Binary.Op.MUL, g, mask)}, x);
+        Tensor mask = Scope.allocLike(x.value()), y = Scope.allocLike(x.value()), xv = x.value();
+        // replayed by a CapturedStep, the mask is drawn again from a seed derived from the replay's (a new mask per step)
+        Runnable forward = () -> {
+            Dropout.mask(Graph.stepSeed(seed), p, mask);
+            Binary.apply(Binary.Op.MUL, xv, mask, y);
+        };
+        forward.run();
+        Tensor[] grads = new Tensor[1];
+        return Graph.record("dropout", y, forward, g -> {
+            Tensor dx = Scope.allocLike(xv);
+            Binary.apply(Binary.Op.MUL, g, mask, dx);
+            grads[0] = dx;
+            return grads;
+        }, x);
     }
 
     // ================================================================ softmax and losses

@@ -59,8 +59,20 @@ final class StepTape {
         state = State.IDLE;
     }
 
-    /** Runs the captured forward computations in order; scope allocations in them are an error. */
-    void replayForward() {
+    /** The seed of the replay in progress ({@link #seedFor}). */
+    private long runSeed;
+
+    /**
+     * The seed a stochastic op (dropout) draws from: its own while capturing (as eagerly), while replaying one derived
+     * from its own and the replay's, so that every replay draws a new mask, and the same one for the same replay seed.
+     */
+    long seedFor(long opSeed) {
+        return state == State.REPLAY_FORWARD ? opSeed + 0x9E3779B97F4A7C15L * (runSeed + 1) : opSeed;
+    }
+
+    /** Runs the captured forward computations in order, seeded by {@code seed}; scope allocations in them are an error. */
+    void replayForward(long seed) {
+        runSeed = seed;
         state = State.REPLAY_FORWARD;
         Runnable[] fs = forwards;
         for (int i = 0; i < fs.length; i++) fs[i].run();

@@ -173,6 +173,25 @@ class CapturedStepTest {
     }
 
     @Test
+    void dropoutDrawsAMaskPerReplaySeed() {
+        try (Net net = new Net(2, 3, 8); Tensor x = RandomFill.uniform(Tensor.zeros(DType.F32, 4, 2, 6, 6), 3, -1, 1);
+             Tensor y = Tensor.zeros(DType.I64, 4)) {
+            for (int i = 0; i < 4; i++) y.set(i % CLASSES, i);
+            // the step's losses and gradients with the BN statistics frozen in between: only the mask changes them
+            try (CapturedStep step = CapturedStep.capture(() -> {
+                Variable h = Ops.dropout(Ops.conv2d(Variable.constant(x), net.w1, null, ConvArgs.of(1, 1)), 0.5, true, 77);
+                Variable f = Ops.reshape(Ops.globalAvgPool(h), 4, 3);
+                return Ops.crossEntropy(Ops.linear(f, net.wl, net.bl), y, true, 0.0);
+            })) {
+                double captured = step.loss().value().item();
+                double a = step.run(5), a2 = step.run(5), b = step.run(6), c = step.run(), d = step.run();
+                assertEquals(a, a2, 0.0, "the same seed draws the same mask");
+                assertTrue(a != b && a != captured && c != d, "other seeds draw other masks: " + captured + " " + a + " " + b + " " + c + " " + d);
+            }
+        }
+    }
+
+    @Test
     void aScopeOpenedInsideTheCapturedForwardIsRefused() {
         try (Net net = new Net(1, 2, 5); Tensor x = Tensor.zeros(DType.F32, 1, 1, 4, 4); Tensor y = Tensor.zeros(DType.I64, 1)) {
             assertThrows(IllegalStateException.class, () -> CapturedStep.capture(() -> {

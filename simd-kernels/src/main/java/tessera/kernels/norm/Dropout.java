@@ -42,14 +42,43 @@ public final class Dropout {
             MemorySegment ms = mask.segment();
             long mo = TensorArgs.byteOffset(mask);
             int tasks = Ranges.tasks(n);
-            ComputePool.parallelFor(tasks, t -> maskF32(s1, s2, threshold, (float) scale, ms, mo,
-                    Ranges.start(n, tasks, t), Ranges.start(n, tasks, t + 1)));
+            if (tasks == 1) {
+                maskF32(s1, s2, threshold, (float) scale, ms, mo, 0, n);
+                return;
+            }
+            MaskJob job = MASK_JOB.get(); // reused per thread: a replayed training step allocates nothing
+            job.set(s1, s2, threshold, (float) scale, ms, mo, n, tasks);
+            try {
+                ComputePool.parallelFor(tasks, job);
+            } finally {
+                job.ms = null;
+            }
             return;
         }
         double[] out = new double[Math.toIntExact(n)];
         for (int i = 0; i < out.length; i++) out[i] = keep(s1, s2, threshold, i) ? scale : 0;
         TensorArgs.store(mask, out);
     }
+
+    /** One range of a mask fill split across the pool. */
+    private static final class MaskJob implements java.util.function.IntConsumer {
+        int s1, s2, threshold, tasks;
+        float scale;
+        MemorySegment ms;
+        long mo, n;
+
+        void set(int s1, int s2, int threshold, float scale, MemorySegment ms, long mo, long n, int tasks) {
+            this.s1 = s1; this.s2 = s2; this.threshold = threshold; this.scale = scale; this.ms = ms; this.mo = mo;
+            this.n = n; this.tasks = tasks;
+        }
+
+        @Override
+        public void accept(int t) {
+            maskF32(s1, s2, threshold, scale, ms, mo, Ranges.start(n, tasks, t), Ranges.start(n, tasks, t + 1));
+        }
+    }
+
+    private static final ThreadLocal<MaskJob> MASK_JOB = ThreadLocal.withInitial(MaskJob::new);
 
     /** The reference decision for element i. */
     static boolean keep(int s1, int s2, int threshold, long i) {

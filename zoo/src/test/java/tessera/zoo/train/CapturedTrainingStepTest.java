@@ -3,6 +3,7 @@ package tessera.zoo.train;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import java.util.List;
 import java.util.Map;
@@ -12,6 +13,7 @@ import tessera.memory.DType;
 import tessera.memory.RandomFill;
 import tessera.memory.Tensor;
 import tessera.zoo.data.BatchLoader;
+import tessera.zoo.models.Specs;
 import tessera.zoo.models.Zoo;
 
 /**
@@ -60,15 +62,30 @@ class CapturedTrainingStepTest {
     }
 
     @Test
-    void aModelWithDropoutRunsEagerlyAndTheRefusedCaptureLeavesNoTrace() {
-        var spec = new tessera.layers.ModelSpec("bn-dropout", new int[]{1, 28, 28}, List.of(
-                tessera.zoo.models.Specs.conv(4, 3, 2, 1, false), tessera.zoo.models.Specs.bn(), tessera.zoo.models.Specs.relu(),
-                tessera.zoo.models.Specs.flatten(), tessera.zoo.models.Specs.dropout(0.3), tessera.zoo.models.Specs.linear(10)));
+    void aModelItCannotCaptureRunsEagerlyAndTheRefusedCaptureLeavesNoTrace() {
+        var spec = new tessera.layers.ModelSpec("bn-lrn", new int[]{1, 28, 28}, List.of(
+                Specs.conv(4, 3, 2, 1, false), Specs.bn(), Specs.relu(),
+                tessera.layers.LayerSpec.of("LocalResponseNorm", "size", 3), Specs.flatten(), Specs.linear(10)));
         try (Model eager = Model.build(spec, DType.F32, 6).train(); Model refused = Model.build(spec, DType.F32, 6).train()) {
             double[][] e = train(eager, false, false), r = train(refused, true, false);
             for (int b = 0; b < BATCHES.length; b++) assertArrayEquals(e[b], r[b], 0.0, "batch " + b + ": loss, correct");
             assertSameModels(eager, refused);
         }
         assertFalse(tessera.autograd.Scope.capturing());
+    }
+
+    @Test
+    void aModelWithDropoutIsReplayedDrawingFromEachStepsSeed() {
+        var spec = new tessera.layers.ModelSpec("bn-dropout", new int[]{1, 28, 28}, List.of(
+                Specs.conv(4, 3, 2, 1, false), Specs.bn(), Specs.relu(),
+                Specs.flatten(), Specs.dropout(0.3), Specs.linear(10)));
+        try (Model a = Model.build(spec, DType.F32, 6).train(); Model b = Model.build(spec, DType.F32, 6).train();
+             Model eager = Model.build(spec, DType.F32, 6).train()) {
+            double[][] ra = train(a, true, true), rb = train(b, true, true), re = train(eager, false, false);
+            for (int s = 0; s < BATCHES.length; s++) assertArrayEquals(ra[s], rb[s], 0.0, "batch " + s + ": same seeds, same steps");
+            assertSameModels(a, b);
+            // replays draw other masks than the eager steps' (their seeds are derived differently): the losses part
+            assertNotEquals(re[1][0], ra[1][0], "a replay draws its own mask");
+        }
     }
 }
