@@ -27,9 +27,9 @@ import tessera.memory.Tensor;
  * function did outside the ops — reading a tensor's values to pick a branch, a layer's own bookkeeping — is not
  * replayed: capture a function whose ops depend on tensor values only through kernels. Every op of the forward pass
  * must declare its forward computation; {@link #capture} names the first that does not (a plugin's
- * {@link Ops#custom} op without one, for one) and runs nothing further. Dropout draws a new mask in every replay, from
- * its captured seed and the replay's ({@link #run(long)}): the eager step's masks come from the step's
- * {@code ForwardContext} seed instead, so with dropout a replay is not bit-equal to an eager step.
+ * {@link Ops#custom} op without one, for one) and runs nothing further. Dropout draws a new mask in every replay: the
+ * n-th dropout op from {@link OpSeeds#of}(the replay's seed, n) ({@link #run(long)}), which is what a layer's
+ * {@code ForwardContext} gives it eagerly.
  *
  * <p>One run at a time; a step may be run from any thread. {@link #close} frees its tensors.
  */
@@ -91,9 +91,9 @@ public final class CapturedStep implements AutoCloseable {
     public synchronized double run() { return run(runs); }
 
     /**
-     * As {@link #run()}, with stochastic ops (dropout) drawing from {@code seed}: each op's mask comes from its
-     * captured seed and this one — a new mask for each seed, the same for the same seed (a training loop passes its
-     * step's seed, so that a resumed run draws what an uninterrupted one did).
+     * As {@link #run()}, with stochastic ops (dropout) seeded from {@code seed}: the n-th draws from
+     * {@link OpSeeds#of}(seed, n), as the eager step does whose layers take their seeds from a
+     * {@code ForwardContext(seed)} — the same masks, so the same bits (a training loop passes its step's seed).
      */
     public synchronized double run(long seed) {
         if (closed) throw new IllegalStateException("the captured step is closed");

@@ -518,7 +518,7 @@ public final class Ops {
         if (p < 0 || p >= 1) throw new IllegalArgumentException("dropout: p=" + p + " must be in [0, 1)");
         if (!training || p == 0) return x;
         Tensor mask = Scope.allocLike(x.value()), y = Scope.allocLike(x.value()), xv = x.value();
-        // replayed by a CapturedStep, the mask is drawn again from a seed derived from the replay's (a new mask per step)
+        // replayed by a CapturedStep, the mask is drawn again, from the replay's seed (OpSeeds: as a ForwardContext does)
         Runnable forward = () -> {
             Dropout.mask(Graph.stepSeed(seed), p, mask);
             Binary.apply(Binary.Op.MUL, xv, mask, y);

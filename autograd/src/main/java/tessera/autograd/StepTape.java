@@ -59,20 +59,22 @@ final class StepTape {
         state = State.IDLE;
     }
 
-    /** The seed of the replay in progress ({@link #seedFor}). */
-    private long runSeed;
+    /** The seed of the replay in progress and the stochastic ops it has run ({@link #seedFor}). */
+    private long runSeed, stochasticOps;
 
     /**
-     * The seed a stochastic op (dropout) draws from: its own while capturing (as eagerly), while replaying one derived
-     * from its own and the replay's, so that every replay draws a new mask, and the same one for the same replay seed.
+     * The seed a stochastic op (dropout) draws from: its own while capturing (as eagerly); while replaying
+     * {@link OpSeeds#of}(the replay's seed, its ordinal among the step's stochastic ops) — what an eager step seeded
+     * the same way (a layer's {@code ForwardContext}) gives it, so the same masks.
      */
     long seedFor(long opSeed) {
-        return state == State.REPLAY_FORWARD ? opSeed + 0x9E3779B97F4A7C15L * (runSeed + 1) : opSeed;
+        return state == State.REPLAY_FORWARD ? OpSeeds.of(runSeed, ++stochasticOps) : opSeed;
     }
 
     /** Runs the captured forward computations in order, seeded by {@code seed}; scope allocations in them are an error. */
     void replayForward(long seed) {
         runSeed = seed;
+        stochasticOps = 0;
         state = State.REPLAY_FORWARD;
         Runnable[] fs = forwards;
         for (int i = 0; i < fs.length; i++) fs[i].run();

@@ -187,6 +187,13 @@ class CapturedStepTest {
                 double a = step.run(5), a2 = step.run(5), b = step.run(6), c = step.run(), d = step.run();
                 assertEquals(a, a2, 0.0, "the same seed draws the same mask");
                 assertTrue(a != b && a != captured && c != d, "other seeds draw other masks: " + captured + " " + a + " " + b + " " + c + " " + d);
+                // replay seed 5 seeds its (only) dropout op with OpSeeds.of(5, 1): an eager step with that seed agrees
+                try (Scope s = Scope.open()) {
+                    Variable h = Ops.dropout(Ops.conv2d(Variable.constant(x), net.w1, null, ConvArgs.of(1, 1)), 0.5, true, OpSeeds.of(5, 1));
+                    Variable f = Ops.reshape(Ops.globalAvgPool(h), 4, 3);
+                    assertEquals(Ops.crossEntropy(Ops.linear(f, net.wl, net.bl), y, true, 0.0).value().item(), a, 0.0,
+                            "a replay seeded s draws the masks of an eager step seeded by OpSeeds.of(s, n)");
+                }
             }
         }
     }

@@ -16,7 +16,7 @@ public final class ForwardContext {
     public ForwardContext(long seed) { this.seed = seed; }
 
     /** A fresh seed for the next stochastic op: deterministic given the context seed and the order of calls. */
-    public long nextSeed() { return seed * 0x9E3779B97F4A7C15L + (++counter) * 0xBF58476D1CE4E5B9L; }
+    public long nextSeed() { return tessera.autograd.OpSeeds.of(seed, ++counter); }
 
     public void put(String key, Tensor t) { stash.put(key, t); }
 

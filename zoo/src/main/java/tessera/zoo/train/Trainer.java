@@ -103,7 +103,7 @@ public final class Trainer {
     /**
      * One optimizer step on a batch: forward, loss, backward, update. Returns {loss, correct predictions}. The first
      * batch's forward + backward is captured ({@link CapturedStep}) and every later batch of the same shape replays it
-     * — the same bits as an eager step (but for dropout masks, drawn from the step's seed another way), with no graph
+     * — the same bits as an eager step (dropout masks included: both seed them from the step's seed), with no graph
      * built and nothing allocated per step. A batch of another shape (a short last batch) runs eagerly; so does every
      * step of a model with an op that cannot be replayed (local response norm, a plugin's custom op without a forward
      * computation…), after the refused capture's batch-norm statistics updates are undone.
@@ -145,7 +145,7 @@ public final class Trainer {
                 capturedX.copyFrom(x);
                 capturedLabels.copyFrom(labels);
                 optimizer.zeroGrad();
-                result[0] = captured.run(seed); // dropout draws from the step's seed, as a resumed run will
+                result[0] = captured.run(seed); // dropout seeded as the eager step's ForwardContext(seed) seeds it
                 optimizer.step();
                 result[1] = correct(capturedLogits.value(), capturedLabels);
                 return result;

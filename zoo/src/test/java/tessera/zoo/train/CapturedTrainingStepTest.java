@@ -3,7 +3,6 @@ package tessera.zoo.train;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import java.util.List;
 import java.util.Map;
@@ -18,8 +17,9 @@ import tessera.zoo.models.Zoo;
 
 /**
  * The trainer's step replays a captured step for every batch of the first batch's shape and runs the others eagerly;
- * either way it trains as eager steps do, bit for bit (losses, correct counts, parameters, batch-norm statistics).
- * A model with dropout is not captured (its mask changes every step) and the refused capture leaves no trace.
+ * either way it trains as eager steps do, bit for bit (losses, correct counts, parameters, batch-norm statistics),
+ * dropout masks included. A model it cannot capture (local response norm) runs eagerly, and the refused capture
+ * leaves no trace.
  */
 class CapturedTrainingStepTest {
     private static final TrainConfig ADAM = new TrainConfig(1, 8, "adam", 1e-3, 1e-4, "none", 0.1,
@@ -75,17 +75,14 @@ class CapturedTrainingStepTest {
     }
 
     @Test
-    void aModelWithDropoutIsReplayedDrawingFromEachStepsSeed() {
+    void aModelWithDropoutIsReplayedWithTheEagerStepsMasks() {
         var spec = new tessera.layers.ModelSpec("bn-dropout", new int[]{1, 28, 28}, List.of(
-                Specs.conv(4, 3, 2, 1, false), Specs.bn(), Specs.relu(),
+                Specs.conv(4, 3, 2, 1, false), Specs.bn(), Specs.relu(), Specs.dropout(0.2),
                 Specs.flatten(), Specs.dropout(0.3), Specs.linear(10)));
-        try (Model a = Model.build(spec, DType.F32, 6).train(); Model b = Model.build(spec, DType.F32, 6).train();
-             Model eager = Model.build(spec, DType.F32, 6).train()) {
-            double[][] ra = train(a, true, true), rb = train(b, true, true), re = train(eager, false, false);
-            for (int s = 0; s < BATCHES.length; s++) assertArrayEquals(ra[s], rb[s], 0.0, "batch " + s + ": same seeds, same steps");
-            assertSameModels(a, b);
-            // replays draw other masks than the eager steps' (their seeds are derived differently): the losses part
-            assertNotEquals(re[1][0], ra[1][0], "a replay draws its own mask");
+        try (Model eager = Model.build(spec, DType.F32, 6).train(); Model replayed = Model.build(spec, DType.F32, 6).train()) {
+            double[][] e = train(eager, false, false), r = train(replayed, true, true);
+            for (int b = 0; b < BATCHES.length; b++) assertArrayEquals(e[b], r[b], 0.0, "batch " + b + ": loss, correct");
+            assertSameModels(eager, replayed);
         }
     }
 }
