@@ -62,15 +62,15 @@ public final class Ops {
     /** y = a − b.   ∂a = Σ g,  ∂b = −Σ g */
     public static Variable sub(Variable a, Variable b) {
         Tensor y = alloc(a, broadcast(a, b));
-        Binary.apply(Binary.Op.SUB, a.value(), b.value(), y);
-        return Graph.record("sub", y, g -> new Tensor[]{reduceTo(g, a), b.requiresGrad() ? negate(reduceTo(g, b)) : null}, a, b);
+        Runnable forward = binaryForward(Binary.Op.SUB, a, b, y);
+        return Graph.record("sub", y, forward, g -> new Tensor[]{reduceTo(g, a), b.requiresGrad() ? negate(reduceTo(g, b)) : null}, a, b);
     }
 
     /** y = a ⊙ b.   ∂a = Σ g⊙b,  ∂b = Σ g⊙a */
     public static Variable mul(Variable a, Variable b) {
         Tensor y = alloc(a, broadcast(a, b));
-        Binary.apply(Binary.Op.MUL, a.value(), b.value(), y);
-        return Graph.record("mul", y, g -> new Tensor[]{
+        Runnable forward = binaryForward(Binary.Op.MUL, a, b, y);
+        return Graph.record("mul", y, forward, g -> new Tensor[]{
                 a.requiresGrad() ? reduceTo(binary(Binary.Op.MUL, g, b.value()), a) : null,
                 b.requiresGrad() ? reduceTo(binary(Binary.Op.MUL, g, a.value()), b) : null}, a, b);
     }
@@ -78,23 +78,26 @@ public final class Ops {
     /** y = a / b.   ∂a = Σ g/b,  ∂b = −Σ g⊙y/b */
     public static Variable div(Variable a, Variable b) {
         Tensor y = alloc(a, broadcast(a, b));
-        Binary.apply(Binary.Op.DIV, a.value(), b.value(), y);
-        return Graph.record("div", y, g -> new Tensor[]{
+        Runnable forward = binaryForward(Binary.Op.DIV, a, b, y);
+        return Graph.record("div", y, forward, g -> new Tensor[]{
                 a.requiresGrad() ? reduceTo(binary(Binary.Op.DIV, g, b.value()), a) : null,
                 b.requiresGrad() ? negate(reduceTo(binary(Binary.Op.DIV, binary(Binary.Op.MUL, g, y), b.value()), b)) : null}, a, b);
     }
 
     /** y = c·x for a constant scalar c.   ∂x = c·g */
     public static Variable scale(Variable x, double c) {
-        Tensor y = Pointwise.map(x.value(), v -> c * v);
-        return Graph.record("scale", y, g -> new Tensor[]{Pointwise.map(g, v -> c * v)}, x);
+        Tensor y = Scope.alloc(x.dtype(), x.shape());
+        Runnable forward = mapForward(x, v -> c * v, y);
+        return Graph.record("scale", y, forward, g -> new Tensor[]{Pointwise.map(g, v -> c * v)}, x);
     }
 
     /** y = max(a, b) elementwise (same shapes).   ∂a = g where a ≥ b,  ∂b = g where b > a */
     public static Variable maximum(Variable a, Variable b) {
         sameShape("maximum", a, b);
-        Tensor y = Pointwise.zip(a.value(), b.value(), Math::max);
-        return Graph.record("maximum", y, g -> {
+        Tensor y = Scope.alloc(a.dtype(), a.shape()), av = a.value(), bv = b.value();
+        Runnable forward = () -> Pointwise.zipInto(av, bv, Math::max, y);
+        forward.run();
+        return Graph.record("maximum", y, forward, g -> {
             Tensor ga = Pointwise.zip(a.value(), b.value(), (p, q) -> p >= q ? 1 : 0);
             Tensor gb = Pointwise.zip(a.value(), b.value(), (p, q) -> q > p ? 1 : 0);
             return new Tensor[]{binary(Binary.Op.MUL, g, ga), binary(Binary.Op.MUL, g, gb)};
@@ -105,26 +108,30 @@ public final class Ops {
 
     /** y = ln x.   ∂x = g / x */
     public static Variable log(Variable x) {
-        Tensor y = Pointwise.map(x.value(), Math::log);
-        return Graph.record("log", y, g -> new Tensor[]{binary(Binary.Op.DIV, g, x.value())}, x);
+        Tensor y = Scope.alloc(x.dtype(), x.shape());
+        Runnable forward = mapForward(x, Math::log, y);
+        return Graph.record("log", y, forward, g -> new Tensor[]{binary(Binary.Op.DIV, g, x.value())}, x);
     }
 
     /** y = eˣ.   ∂x = g ⊙ y */
     public static Variable exp(Variable x) {
-        Tensor y = Pointwise.map(x.value(), Math::exp);
-        return Graph.record("exp", y, g -> new Tensor[]{binary(Binary.Op.MUL, g, y)}, x);
+        Tensor y = Scope.alloc(x.dtype(), x.shape());
+        Runnable forward = mapForward(x, Math::exp, y);
+        return Graph.record("exp", y, forward, g -> new Tensor[]{binary(Binary.Op.MUL, g, y)}, x);
     }
 
     /** y = √x.   ∂x = g / (2y) */
     public static Variable sqrt(Variable x) {
-        Tensor y = Pointwise.map(x.value(), Math::sqrt);
-        return Graph.record("sqrt", y, g -> new Tensor[]{binary(Binary.Op.DIV, g, Pointwise.map(y, v -> 2 * v))}, x);
+        Tensor y = Scope.alloc(x.dtype(), x.shape());
+        Runnable forward = mapForward(x, Math::sqrt, y);
+        return Graph.record("sqrt", y, forward, g -> new Tensor[]{binary(Binary.Op.DIV, g, Pointwise.map(y, v -> 2 * v))}, x);
     }
 
     /** y = x².   ∂x = 2x ⊙ g */
     public static Variable square(Variable x) {
-        Tensor y = binary(Binary.Op.MUL, x.value(), x.value());
-        return Graph.record("square", y, g -> new Tensor[]{binary(Binary.Op.MUL, g, Pointwise.map(x.value(), v -> 2 * v))}, x);
+        Tensor y = Scope.alloc(x.dtype(), x.shape());
+        Runnable forward = binaryForward(Binary.Op.MUL, x, x, y);
+        return Graph.record("square", y, forward, g -> new Tensor[]{binary(Binary.Op.MUL, g, Pointwise.map(x.value(), v -> 2 * v))}, x);
     }
 
     // ================================================================ linear algebra
@@ -133,9 +140,10 @@ public final class Ops {
     public static Variable matmul(Variable a, Variable b) {
         check(a.value().rank() == 2 && b.value().rank() == 2 && a.dim(1) == b.dim(0), "matmul",
                 () -> "expected a [m,k] and b [k,n], got " + shapes(a, b));
-        Tensor y = alloc(a, a.dim(0), b.dim(1));
-        Gemm.matmul(a.value(), false, b.value(), false, 1f, 0f, y);
-        return Graph.record("matmul", y, g -> new Tensor[]{
+        Tensor y = alloc(a, a.dim(0), b.dim(1)), av = a.value(), bv = b.value();
+        Runnable forward = () -> Gemm.matmul(av, false, bv, false, 1f, 0f, y);
+        forward.run();
+        return Graph.record("matmul", y, forward, g -> new Tensor[]{
                 a.requiresGrad() ? mm(g, false, b.value(), true, a.value()) : null,
                 b.requiresGrad() ? mm(a.value(), true, g, false, b.value()) : null}, a, b);
     }
@@ -235,8 +243,10 @@ public final class Ops {
     public static Variable convTranspose2d(Variable x, Variable w, Variable bias, ConvArgs args) {
         ConvTransposeSpec s = convTransposeSpec(x.shape(), w.shape(), args);
         Tensor y = alloc(x, s.batch(), s.outChannels(), s.outH(), s.outW());
-        ConvTranspose2d.forward(s, x.value(), w.value(), bias == null ? null : bias.value(), y);
-        return Graph.record("conv_transpose2d", y, g -> {
+        Tensor xv = x.value(), wv = w.value(), bv = bias == null ? null : bias.value();
+        Runnable forward = () -> ConvTranspose2d.forward(s, xv, wv, bv, y);
+        forward.run();
+        return Graph.record("conv_transpose2d", y, forward, g -> {
             Tensor dx = null, dw = null, db = null;
             if (x.requiresGrad()) {
                 dx = alloc(x, x.shape());
@@ -256,8 +266,11 @@ public final class Ops {
     /** 3-D convolution: x [N,C,D,H,W], w [K,C/g,kD,kH,kW], bias [K] (nullable).   ∂x = corrᵀ(g, w),  ∂w = corr(g, x),  ∂bias = Σ g */
     public static Variable conv3d(Variable x, Variable w, Variable bias, Conv3dSpec s) {
         Tensor y = alloc(x, s.batch(), s.outChannels(), s.out(0), s.out(1), s.out(2));
-        Conv3d.forward(s, x.value(), w.value(), bias == null ? null : bias.value(), y);
-        return Graph.record("conv3d", y, g -> {
+        Tensor xv = x.value(), wv = w.value(), bv = bias == null ? null : bias.value();
+        Conv3d.forward(s, xv, wv, bv, y);
+        // replays zero y first, as it was when first computed (the 3-D kernels do not promise to overwrite it)
+        Runnable forward = () -> { y.fill(0); Conv3d.forward(s, xv, wv, bv, y); };
+        return Graph.record("conv3d", y, forward, g -> {
             Tensor dx = null, dw = null, db = null;
             if (x.requiresGrad()) {
                 dx = alloc(x, x.shape());
@@ -277,8 +290,10 @@ public final class Ops {
     /** 3-D transposed convolution: x [N,Cin,D,H,W], w [Cin,Cout/g,kD,kH,kW], bias [Cout] (nullable); gradients as conv3d's with the roles swapped. */
     public static Variable convTranspose3d(Variable x, Variable w, Variable bias, ConvTranspose3dSpec s) {
         Tensor y = alloc(x, s.batch(), s.outChannels(), s.out(0), s.out(1), s.out(2));
-        Conv3d.transposeForward(s, x.value(), w.value(), bias == null ? null : bias.value(), y);
-        return Graph.record("conv_transpose3d", y, g -> {
+        Tensor xv = x.value(), wv = w.value(), bv = bias == null ? null : bias.value();
+        Conv3d.transposeForward(s, xv, wv, bv, y);
+        Runnable forward = () -> { y.fill(0); Conv3d.transposeForward(s, xv, wv, bv, y); };
+        return Graph.record("conv_transpose3d", y, forward, g -> {
             Tensor dx = null, dw = null, db = null;
             if (x.requiresGrad()) {
                 dx = alloc(x, x.shape());
@@ -300,8 +315,10 @@ public final class Ops {
         check(x.value().rank() == 5, "pool3d", () -> "expected input [N,C,D,H,W], got " + Arrays.toString(x.shape()));
         int[] in = {x.dim(2), x.dim(3), x.dim(4)}, out = spec.out(in);
         Tensor y = alloc(x, x.dim(0), x.dim(1), out[0], out[1], out[2]);
-        Pool3d.forward(spec, x.value(), y, null);
-        return Graph.record("pool3d_" + spec.type().name().toLowerCase(), y, g -> {
+        Tensor xv = x.value();
+        Pool3d.forward(spec, xv, y, null);
+        Runnable forward = () -> { y.fill(0); Pool3d.forward(spec, xv, y, null); };
+        return Graph.record("pool3d_" + spec.type().name().toLowerCase(), y, forward, g -> {
             Tensor dx = alloc(x, x.shape());
             Pool3d.backward(spec, x.value(), g, dx);
             return new Tensor[]{dx};
@@ -330,9 +347,10 @@ public final class Ops {
     /** Max pooling that also returns the argmax indices (I64 flat h·W+w per plane) for {@link #maxUnpool}. */
     public static Variable[] maxPool2dWithIndices(Variable x, PoolSpec spec) {
         Tensor y = alloc(x, x.dim(0), x.dim(1), spec.outH(x.dim(2)), spec.outW(x.dim(3)));
-        Tensor idx = Scope.alloc(DType.I64, y.shape());
-        Pool2d.forward(spec, x.value(), y, idx);
-        Variable out = Graph.record("max_pool2d", y, g -> {
+        Tensor idx = Scope.alloc(DType.I64, y.shape()), xv = x.value();
+        Runnable forward = () -> Pool2d.forward(spec, xv, y, idx);
+        forward.run();
+        Variable out = Graph.record("max_pool2d", y, forward, g -> {
             Tensor dx = alloc(x, x.shape());
             Pool2d.backward(spec, x.value(), y, idx, g, dx);
             return new Tensor[]{dx};
@@ -342,9 +360,10 @@ public final class Ops {
 
     /** Scatters x into a zero map of size outH×outW at the pooling indices.   ∂x = g gathered at the indices */
     public static Variable maxUnpool(Variable x, Tensor indices, int outH, int outW) {
-        Tensor y = alloc(x, x.dim(0), x.dim(1), outH, outW);
-        Pool2d.maxUnpool(x.value(), indices, y);
-        return Graph.record("max_unpool2d", y, g -> {
+        Tensor y = alloc(x, x.dim(0), x.dim(1), outH, outW), xv = x.value();
+        Runnable forward = () -> Pool2d.maxUnpool(xv, indices, y);
+        forward.run();
+        return Graph.record("max_unpool2d", y, forward, g -> {
             Tensor dx = alloc(x, x.shape());
             Pool2d.maxUnpoolBackward(indices, g, dx);
             return new Tensor[]{dx};
@@ -368,9 +387,10 @@ public final class Ops {
     /** y [N,C,1,1] = max over H×W.   ∂x = g at the argmax */
     public static Variable globalMaxPool(Variable x) {
         Tensor y = alloc(x, x.dim(0), x.dim(1), 1, 1);
-        Tensor idx = Scope.alloc(DType.I64, y.shape());
-        Pool2d.globalMax(x.value(), y, idx);
-        return Graph.record("global_max_pool", y, g -> {
+        Tensor idx = Scope.alloc(DType.I64, y.shape()), xv = x.value();
+        Runnable forward = () -> Pool2d.globalMax(xv, y, idx);
+        forward.run();
+        return Graph.record("global_max_pool", y, forward, g -> {
             Tensor dx = alloc(x, x.shape());
             Pool2d.globalMaxBackward(idx, g, dx);
             return new Tensor[]{dx};
@@ -407,9 +427,10 @@ public final class Ops {
 
     /** y = x if x ≥ 0 else a·x, slope a per channel (dim 1).   ∂x = g·(1 or a),  ∂a = Σ g·x over x < 0 */
     public static Variable prelu(Variable x, Variable slope) {
-        Tensor y = alloc(x, x.shape());
-        Activations.preluForward(x.value(), slope.value(), y);
-        return Graph.record("prelu", y, g -> {
+        Tensor y = alloc(x, x.shape()), xv = x.value(), sv = slope.value();
+        Runnable forward = () -> Activations.preluForward(xv, sv, y);
+        forward.run();
+        return Graph.record("prelu", y, forward, g -> {
             Tensor dx = alloc(x, x.shape());
             Tensor ds = alloc(slope, slope.shape());
             Activations.preluBackward(x.value(), slope.value(), g, dx, ds);
@@ -423,9 +444,10 @@ public final class Ops {
         int[] ys = x.shape();
         ys[1] /= pieces;
         Tensor y = alloc(x, ys);
-        Tensor argmax = Scope.alloc(DType.I32, ys);
-        Activations.maxoutForward(x.value(), pieces, y, argmax);
-        return Graph.record("maxout", y, g -> {
+        Tensor argmax = Scope.alloc(DType.I32, ys), xv = x.value();
+        Runnable forward = () -> Activations.maxoutForward(xv, pieces, y, argmax);
+        forward.run();
+        return Graph.record("maxout", y, forward, g -> {
             Tensor dx = alloc(x, x.shape());
             Activations.maxoutBackward(argmax, pieces, g, dx);
             return new Tensor[]{dx};
@@ -504,9 +526,10 @@ public final class Ops {
 
     /** Local response normalization across channels (PyTorch's LocalResponseNorm). */
     public static Variable localResponseNorm(Variable x, int size, double alpha, double beta, double k) {
-        Tensor y = alloc(x, x.shape());
-        LocalResponseNorm.forward(x.value(), size, alpha, beta, k, y);
-        return Graph.record("local_response_norm", y, g -> {
+        Tensor y = alloc(x, x.shape()), xv = x.value();
+        Runnable forward = () -> LocalResponseNorm.forward(xv, size, alpha, beta, k, y);
+        forward.run();
+        return Graph.record("local_response_norm", y, forward, g -> {
             Tensor dx = alloc(x, x.shape());
             LocalResponseNorm.backward(x.value(), y, g, size, alpha, beta, k, dx);
             return new Tensor[]{dx};
@@ -537,9 +560,10 @@ public final class Ops {
 
     /** y = softmax(x) along axis.   ∂x = y ⊙ (g − Σ g⊙y) */
     public static Variable softmax(Variable x, int axis) {
-        Tensor y = alloc(x, x.shape());
-        Softmax.forward(x.value(), axis, y);
-        return Graph.record("softmax", y, g -> {
+        Tensor y = alloc(x, x.shape()), xv = x.value();
+        Runnable forward = () -> Softmax.forward(xv, axis, y);
+        forward.run();
+        return Graph.record("softmax", y, forward, g -> {
             Tensor dx = alloc(x, x.shape());
             Softmax.backward(y, g, axis, dx);
             return new Tensor[]{dx};
@@ -548,9 +572,10 @@ public final class Ops {
 
     /** y = log softmax(x) along axis.   ∂x = g − softmax(x)·Σ g */
     public static Variable logSoftmax(Variable x, int axis) {
-        Tensor y = alloc(x, x.shape());
-        Softmax.logForward(x.value(), axis, y);
-        return Graph.record("log_softmax", y, g -> {
+        Tensor y = alloc(x, x.shape()), xv = x.value();
+        Runnable forward = () -> Softmax.logForward(xv, axis, y);
+        forward.run();
+        return Graph.record("log_softmax", y, forward, g -> {
             Tensor dx = alloc(x, x.shape());
             Softmax.logBackward(y, g, axis, dx);
             return new Tensor[]{dx};
@@ -579,12 +604,15 @@ public final class Ops {
     /** Negative log-likelihood of log-probabilities [N,C] at labels [N], mean or sum.   ∂logp[i, yᵢ] = −g (/N) */
     public static Variable nllLoss(Variable logProbs, Tensor labels, boolean mean) {
         int n = logProbs.dim(0), c = logProbs.dim(1);
-        double total = 0;
-        for (int i = 0; i < n; i++) total -= logProbs.value().getDouble(i, label(labels, i, c));
         double div = mean ? n : 1;
-        Tensor y = alloc(logProbs, 1);
-        y.set(total / div, 0);
-        return Graph.record("nll_loss", y, g -> {
+        Tensor y = alloc(logProbs, 1), lp = logProbs.value();
+        Runnable forward = () -> {
+            double total = 0;
+            for (int i = 0; i < n; i++) total -= lp.getDouble(i, label(labels, i, c));
+            y.setItem(total / div);
+        };
+        forward.run();
+        return Graph.record("nll_loss", y, forward, g -> {
             Tensor dx = alloc(logProbs, logProbs.shape());
             double gv = g.getDouble(0) / div;
             for (int i = 0; i < n; i++) dx.set(-gv, i, label(labels, i, c));
@@ -595,14 +623,17 @@ public final class Ops {
     /** Mean (or sum) of squared differences; output [1].   ∂a = 2(a−b)·g / (n if mean),  ∂b = −∂a */
     public static Variable mse(Variable a, Variable b, boolean mean) {
         sameShape("mse", a, b);
-        Tensor d = binary(Binary.Op.SUB, a.value(), b.value());
-        double[] dv = d.toDoubleArray();
-        double s = 0;
-        for (double v : dv) s += v * v;
-        double div = mean ? dv.length : 1;
+        Tensor d = Scope.allocLike(a.value()), av = a.value(), bv = b.value();
+        double div = mean ? d.numel() : 1;
         Tensor y = alloc(a, 1);
-        y.set(s / div, 0);
-        return Graph.record("mse", y, g -> {
+        Runnable forward = () -> {
+            Binary.apply(Binary.Op.SUB, av, bv, d);
+            double s = 0;
+            for (double v : d.toDoubleArray()) s += v * v;
+            y.setItem(s / div);
+        };
+        forward.run();
+        return Graph.record("mse", y, forward, g -> {
             double k = 2 * g.getDouble(0) / div;
             Tensor ga = Pointwise.map(d, v -> k * v);
             return new Tensor[]{ga, b.requiresGrad() ? negate(ga) : null};
@@ -639,10 +670,11 @@ public final class Ops {
 
     /** Reorders dimensions (materialized contiguously).   ∂x = permute(g, inverse order) */
     public static Variable permute(Variable x, int... order) {
-        Tensor y = copyOf(x.value().permute(order));
+        Tensor permuted = x.value().permute(order), y = copyOf(permuted);
+        Runnable forward = () -> y.copyFrom(permuted);
         int[] inverse = new int[order.length];
         for (int i = 0; i < order.length; i++) inverse[order[i]] = i;
-        return Graph.record("permute", y, g -> new Tensor[]{copyOf(g.permute(inverse))}, x);
+        return Graph.record("permute", y, forward, g -> new Tensor[]{copyOf(g.permute(inverse))}, x);
     }
 
     /** Concatenation along {@code axis}.   ∂xᵢ = the slice of g that xᵢ occupies */
@@ -662,14 +694,18 @@ public final class Ops {
         ys[ax] = total;
         Tensor y = alloc(xs.get(0), ys);
         int[] starts = new int[xs.size()];
+        Tensor[] parts = new Tensor[xs.size()], values = new Tensor[xs.size()]; // y's slice for each input, and its value
         int at = 0;
         for (int i = 0; i < xs.size(); i++) {
             starts[i] = at;
-            y.narrow(ax, at, xs.get(i).dim(ax)).copyFrom(xs.get(i).value());
+            parts[i] = y.narrow(ax, at, xs.get(i).dim(ax));
+            values[i] = xs.get(i).value();
             at += xs.get(i).dim(ax);
         }
+        Runnable forward = () -> { for (int i = 0; i < parts.length; i++) parts[i].copyFrom(values[i]); };
+        forward.run();
         Variable[] inputs = xs.toArray(new Variable[0]);
-        return Graph.record("concat", y, g -> {
+        return Graph.record("concat", y, forward, g -> {
             Tensor[] out = new Tensor[inputs.length];
             for (int i = 0; i < inputs.length; i++) {
                 if (inputs[i].requiresGrad()) out[i] = copyOf(g.narrow(ax, starts[i], inputs[i].dim(ax)));
@@ -680,8 +716,9 @@ public final class Ops {
 
     /** Elements start, start+step, … < end along axis.   ∂x = zeros with g scattered into the slice */
     public static Variable slice(Variable x, int axis, int start, int end, int step) {
-        Tensor y = copyOf(x.value().slice(axis, start, end, step));
-        return Graph.record("slice", y, g -> {
+        Tensor sliced = x.value().slice(axis, start, end, step), y = copyOf(sliced);
+        Runnable forward = () -> y.copyFrom(sliced);
+        return Graph.record("slice", y, forward, g -> {
             Tensor dx = alloc(x, x.shape());
             dx.slice(axis, start, end, step).copyFrom(g);
             return new Tensor[]{dx};
@@ -696,10 +733,11 @@ public final class Ops {
         int[] ys = s.clone();
         ys[r - 2] += top + bottom;
         ys[r - 1] += left + right;
-        Tensor y = alloc(x, ys);
-        if (value != 0) y.fill(value);
-        y.narrow(r - 2, top, s[r - 2]).narrow(r - 1, left, s[r - 1]).copyFrom(x.value());
-        return Graph.record("pad2d", y, g -> new Tensor[]{copyOf(g.narrow(r - 2, top, s[r - 2]).narrow(r - 1, left, s[r - 1]))}, x);
+        Tensor y = alloc(x, ys), inner = y.narrow(r - 2, top, s[r - 2]).narrow(r - 1, left, s[r - 1]), xv = x.value();
+        if (value != 0) y.fill(value); // the border, written once: replays only rewrite the inside
+        Runnable forward = () -> inner.copyFrom(xv);
+        forward.run();
+        return Graph.record("pad2d", y, forward, g -> new Tensor[]{copyOf(g.narrow(r - 2, top, s[r - 2]).narrow(r - 1, left, s[r - 1]))}, x);
     }
 
     // ================================================================ reductions
@@ -707,10 +745,11 @@ public final class Ops {
     /** Sum of all elements, shape [1].   ∂x = g broadcast */
     public static Variable sum(Variable x) {
         int[] axes = allAxes(x);
-        Tensor keep = alloc(x, ones(x.value().rank()));
-        Reductions.sum(x.value(), axes, keep);
+        Tensor keep = alloc(x, ones(x.value().rank())), xv = x.value();
+        Runnable forward = () -> Reductions.sum(xv, axes, keep);
+        forward.run();
         Tensor y = keep.reshape(1);
-        return Graph.record("sum", y, g -> new Tensor[]{copyOf(g.reshape(ones(x.value().rank())).expand(x.shape()))}, x);
+        return Graph.record("sum", y, forward, g -> new Tensor[]{copyOf(g.reshape(ones(x.value().rank())).expand(x.shape()))}, x);
     }
 
     /** Mean of all elements, shape [1].   ∂x = g / n broadcast */
@@ -723,9 +762,10 @@ public final class Ops {
     public static Variable sum(Variable x, int... axes) {
         int[] ys = x.shape();
         for (int a : axes) ys[a < 0 ? a + ys.length : a] = 1;
-        Tensor y = alloc(x, ys);
-        Reductions.sum(x.value(), axes, y);
-        return Graph.record("sum_axes", y, g -> new Tensor[]{copyOf(g.expand(x.shape()))}, x);
+        Tensor y = alloc(x, ys), xv = x.value();
+        Runnable forward = () -> Reductions.sum(xv, axes, y);
+        forward.run();
+        return Graph.record("sum_axes", y, forward, g -> new Tensor[]{copyOf(g.expand(x.shape()))}, x);
     }
 
     /** Mean over {@code axes}, keeping them as size 1. */
@@ -775,7 +815,7 @@ public final class Ops {
      */
     public static Variable tap(Variable x, java.util.function.Consumer<Tensor> sink) {
         if (sink == null) throw new IllegalArgumentException("tap: sink must not be null");
-        return Graph.record("tap", x.value(), g -> {
+        return Graph.record("tap", x.value(), NOTHING, g -> {
             sink.accept(g);
             return new Tensor[]{g};
         }, x);
@@ -808,6 +848,22 @@ public final class Ops {
         Tensor out = Scope.allocLike(target.value());
         Binary.sumToShape(g, out);
         return out;
+    }
+
+    /** y = a op b (broadcasting) as a forward computation, run once here. */
+    private static Runnable binaryForward(Binary.Op op, Variable a, Variable b, Tensor y) {
+        Tensor av = a.value(), bv = b.value();
+        Runnable forward = () -> Binary.apply(op, av, bv, y);
+        forward.run();
+        return forward;
+    }
+
+    /** y = f(x) elementwise (double precision, {@link Pointwise}) as a forward computation, run once here. */
+    private static Runnable mapForward(Variable x, java.util.function.DoubleUnaryOperator f, Tensor y) {
+        Tensor xv = x.value();
+        Runnable forward = () -> Pointwise.mapInto(xv, f, y);
+        forward.run();
+        return forward;
     }
 
     /** The forward computation of an op whose output is a view of its input: nothing to recompute. */

@@ -13,19 +13,29 @@ final class Pointwise {
 
     static Tensor map(Tensor x, DoubleUnaryOperator f) {
         Tensor y = Scope.alloc(x.dtype(), x.shape());
+        mapInto(x, f, y);
+        return y;
+    }
+
+    /** y = f(x) elementwise into a contiguous y of x's shape (a captured op's forward). */
+    static void mapInto(Tensor x, DoubleUnaryOperator f, Tensor y) {
         double[] v = x.toDoubleArray();
         for (int i = 0; i < v.length; i++) v[i] = f.applyAsDouble(v[i]);
         write(y, v);
-        return y;
     }
 
     /** Same shapes only. */
     static Tensor zip(Tensor a, Tensor b, DoubleBinaryOperator f) {
         Tensor y = Scope.alloc(a.dtype(), a.shape());
+        zipInto(a, b, f, y);
+        return y;
+    }
+
+    /** y = f(a, b) elementwise into a contiguous y of their (same) shape. */
+    static void zipInto(Tensor a, Tensor b, DoubleBinaryOperator f, Tensor y) {
         double[] va = a.toDoubleArray(), vb = b.toDoubleArray();
         for (int i = 0; i < va.length; i++) va[i] = f.applyAsDouble(va[i], vb[i]);
         write(y, va);
-        return y;
     }
 
     static void write(Tensor contiguous, double[] values) {

@@ -23,7 +23,8 @@ import tessera.memory.Tensor;
  * parameters (updated by SGD in between) change: losses, every parameter gradient, the parameters after the updates
  * and the batch-norm running statistics — on a residual network of every op a captured step replays (convolution,
  * batch norm with and without the fused ReLU, addition, ReLU, max pooling, global average pooling, reshape, linear,
- * cross-entropy). Ops without a forward computation to replay are refused at capture, by name.
+ * cross-entropy). An op without a forward computation to replay (a plugin's hand-written one) is refused at capture,
+ * by name.
  */
 class CapturedStepTest {
     private static final int CLASSES = 3, STEPS = 3;
@@ -164,9 +165,14 @@ class CapturedStepTest {
     @Test
     void anOpWithoutAForwardToReplayIsRefusedByName() {
         try (Net net = new Net(1, 2, 3); Tensor x = Tensor.zeros(DType.F32, 1, 1, 4, 4); Tensor y = Tensor.zeros(DType.I64, 1)) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CapturedStep.capture(
-                    () -> net.loss(Ops.scale(Variable.constant(x), 2.0), y)));
-            assertTrue(e.getMessage().contains("'scale'"), e.getMessage());
+            // a hand-written op (a plugin's) recorded without its forward computation
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CapturedStep.capture(() -> {
+                Variable in = Variable.constant(x);
+                Tensor doubled = Scope.alloc(DType.F32, 1, 1, 4, 4);
+                Binary.apply(Binary.Op.ADD, x, x, doubled);
+                return net.loss(Ops.custom("hand_written", doubled, g -> new Tensor[]{g}, in), y);
+            }));
+            assertTrue(e.getMessage().contains("'hand_written'"), e.getMessage());
             assertNull(Scope.currentOrNull(), "no scope left open");
             assertNull(net.w1.grad(), "nothing ran backward");
         }

@@ -105,8 +105,8 @@ public final class Trainer {
      * batch's forward + backward is captured ({@link CapturedStep}) and every later batch of the same shape replays it
      * — the same bits as an eager step (dropout masks included: both seed them from the step's seed), with no graph
      * built and nothing allocated per step. A batch of another shape (a short last batch) runs eagerly; so does every
-     * step of a model with an op that cannot be replayed (local response norm, a plugin's custom op without a forward
-     * computation…), after the refused capture's batch-norm statistics updates are undone.
+     * step of a model with an op that cannot be replayed (a plugin's {@code Ops.custom} op without a forward
+     * computation), after the refused capture's batch-norm statistics updates are undone.
      */
     static final class TrainingStep implements AutoCloseable {
         private final Model model;

@@ -18,8 +18,8 @@ import tessera.zoo.models.Zoo;
 /**
  * The trainer's step replays a captured step for every batch of the first batch's shape and runs the others eagerly;
  * either way it trains as eager steps do, bit for bit (losses, correct counts, parameters, batch-norm statistics),
- * dropout masks included. A model it cannot capture (local response norm) runs eagerly, and the refused capture
- * leaves no trace.
+ * dropout masks included. A model it cannot capture (a plugin layer's {@code Ops.custom} op without a forward
+ * computation) runs eagerly, and the refused capture leaves no trace.
  */
 class CapturedTrainingStepTest {
     private static final TrainConfig ADAM = new TrainConfig(1, 8, "adam", 1e-3, 1e-4, "none", 0.1,
@@ -61,12 +61,36 @@ class CapturedTrainingStepTest {
         }
     }
 
+    /** A plugin layer y = 2x recorded with {@code Ops.custom} and no forward computation: a capture refuses it. */
+    private static final class DoubledByHand extends tessera.layers.AbstractLayer {
+        DoubledByHand() { super("DoubledByHand"); }
+
+        @Override
+        public tessera.autograd.Variable forward(tessera.autograd.Variable x, tessera.layers.ForwardContext context) {
+            Tensor y = tessera.autograd.Scope.alloc(x.dtype(), x.shape());
+            tessera.kernels.eltwise.Binary.apply(tessera.kernels.eltwise.Binary.Op.ADD, x.value(), x.value(), y);
+            return tessera.autograd.Ops.custom("doubled_by_hand", y, g -> {
+                Tensor dx = tessera.autograd.Scope.alloc(g.dtype(), g.shape());
+                tessera.kernels.eltwise.Binary.apply(tessera.kernels.eltwise.Binary.Op.ADD, g, g, dx);
+                return new Tensor[]{dx};
+            }, x);
+        }
+
+        @Override
+        public int[] outputShape(int[] in) { return in.clone(); }
+    }
+
+    /** Conv → BN → ReLU → flatten → linear, then the plugin layer (the refused capture has run the BN first). */
+    private static Model withPlugin() {
+        var spec = new tessera.layers.ModelSpec("bn-plugin", new int[]{1, 28, 28}, List.of(
+                Specs.conv(4, 3, 2, 1, false), Specs.bn(), Specs.relu(), Specs.flatten(), Specs.linear(10)));
+        Model base = Model.build(spec, DType.F32, 6);
+        return Model.of(spec, new tessera.layers.builtin.SequentialLayer(List.of(base.root(), new DoubledByHand())), DType.F32).train();
+    }
+
     @Test
     void aModelItCannotCaptureRunsEagerlyAndTheRefusedCaptureLeavesNoTrace() {
-        var spec = new tessera.layers.ModelSpec("bn-lrn", new int[]{1, 28, 28}, List.of(
-                Specs.conv(4, 3, 2, 1, false), Specs.bn(), Specs.relu(),
-                tessera.layers.LayerSpec.of("LocalResponseNorm", "size", 3), Specs.flatten(), Specs.linear(10)));
-        try (Model eager = Model.build(spec, DType.F32, 6).train(); Model refused = Model.build(spec, DType.F32, 6).train()) {
+        try (Model eager = withPlugin(); Model refused = withPlugin()) {
             double[][] e = train(eager, false, false), r = train(refused, true, false);
             for (int b = 0; b < BATCHES.length; b++) assertArrayEquals(e[b], r[b], 0.0, "batch " + b + ": loss, correct");
             assertSameModels(eager, refused);
