@@ -207,16 +207,18 @@ public final class Ops {
         // accumulating: a gradient already pending for x (a residual block's input) is added as dx is written
         AccumulatingBackward rule = (g, pending) -> {
             Tensor dx = null, dw = null, db = null;
-            if (x.requiresGrad()) {
-                dx = outputLike(x);
-                Conv2d.backwardData(s, ConvAlgorithm.AUTO, g, w.value(), dx, pending == null ? null : pending[0]);
-            }
+            // the weight gradient first, while g is still in cache from the op that wrote it (a batch norm's backward):
+            // small ResNet, 1 thread, forward + backward / forward 2.95 -> 2.85 over four alternating pairs
             boolean needW = w.requiresGrad(), needB = bias != null && bias.requiresGrad();
             if (needW || needB) {
                 Tensor dwOut = outputLike(w);
                 db = needB ? outputLike(bias) : null;
                 Conv2d.backwardWeights(s, ConvAlgorithm.AUTO, x.value(), g, dwOut, db);
                 dw = needW ? dwOut : null;
+            }
+            if (x.requiresGrad()) {
+                dx = outputLike(x);
+                Conv2d.backwardData(s, ConvAlgorithm.AUTO, g, w.value(), dx, pending == null ? null : pending[0]);
             }
             if (pending != null) { // a shared weight or bias (rare): added here
                 if (dw != null && pending[1] != null) Binary.apply(Binary.Op.ADD, dw, pending[1], dw);
