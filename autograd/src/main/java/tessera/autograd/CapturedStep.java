@@ -65,7 +65,7 @@ public final class CapturedStep implements AutoCloseable {
             if (loss == null) throw new IllegalArgumentException("the captured forward function returned null");
             if (tape.notReplayable() != null) {
                 throw new IllegalArgumentException("cannot capture the step: op '" + tape.notReplayable() + "' has no "
-                        + "forward computation to replay (ops that do: " + Arrays.toString(tape.forwardOps()) + ")");
+                        + "forward computation to replay (ops that do: " + tape.forwardOps() + ")");
             }
             if (loss.value().numel() != 1 || !loss.requiresGrad()) {
                 throw new IllegalArgumentException("the captured forward function must return a scalar loss that depends "

@@ -11,8 +11,7 @@ final class Graph {
      * from it and the replay's seed while a {@link CapturedStep} replays ({@link StepTape#seedFor}).
      */
     static long stepSeed(long opSeed) {
-        Scope scope = Scope.currentOrNull();
-        StepTape tape = scope == null ? null : scope.tape();
+        StepTape tape = Scope.currentTape();
         return tape == null ? opSeed : tape.seedFor(opSeed);
     }
 
@@ -26,8 +25,7 @@ final class Graph {
      * its inputs' current values — kernels only, no allocation — when a {@link CapturedStep} replays the step.
      */
     static Variable record(String op, Tensor out, Runnable forward, Backward backward, Variable... inputs) {
-        Scope scope = Scope.currentOrNull();
-        StepTape tape = scope == null ? null : scope.tape();
+        StepTape tape = Scope.currentTape();
         if (tape != null) tape.recordForward(op, forward);
         if (GradMode.isEnabled()) {
             for (Variable in : inputs) {

@@ -49,8 +49,7 @@ public final class Ops {
     /** y = a + b (NumPy broadcasting).   ∂a = Σ_broadcast g,  ∂b = Σ_broadcast g */
     public static Variable add(Variable a, Variable b) {
         Tensor y = output(a, broadcast(a, b)), av = a.value(), bv = b.value();
-        Runnable forward = () -> Binary.apply(Binary.Op.ADD, av, bv, y);
-        forward.run();
+        Runnable forward = computed(() -> Binary.apply(Binary.Op.ADD, av, bv, y));
         Tensor[] grads = new Tensor[2];
         return Graph.record("add", y, forward, g -> {
             grads[0] = reduceTo(g, a);
@@ -95,8 +94,7 @@ public final class Ops {
     public static Variable maximum(Variable a, Variable b) {
         sameShape("maximum", a, b);
         Tensor y = Scope.alloc(a.dtype(), a.shape()), av = a.value(), bv = b.value();
-        Runnable forward = () -> Pointwise.zipInto(av, bv, Math::max, y);
-        forward.run();
+        Runnable forward = computed(() -> Pointwise.zipInto(av, bv, Math::max, y));
         return Graph.record("maximum", y, forward, g -> {
             Tensor ga = Pointwise.zip(a.value(), b.value(), (p, q) -> p >= q ? 1 : 0);
             Tensor gb = Pointwise.zip(a.value(), b.value(), (p, q) -> q > p ? 1 : 0);
@@ -141,8 +139,7 @@ public final class Ops {
         check(a.value().rank() == 2 && b.value().rank() == 2 && a.dim(1) == b.dim(0), "matmul",
                 () -> "expected a [m,k] and b [k,n], got " + shapes(a, b));
         Tensor y = alloc(a, a.dim(0), b.dim(1)), av = a.value(), bv = b.value();
-        Runnable forward = () -> Gemm.matmul(av, false, bv, false, 1f, 0f, y);
-        forward.run();
+        Runnable forward = computed(() -> Gemm.matmul(av, false, bv, false, 1f, 0f, y));
         return Graph.record("matmul", y, forward, g -> new Tensor[]{
                 a.requiresGrad() ? mm(g, false, b.value(), true, a.value()) : null,
                 b.requiresGrad() ? mm(a.value(), true, g, false, b.value()) : null}, a, b);
@@ -156,11 +153,10 @@ public final class Ops {
         if (bias != null)
             check(bias.value().numel() == w.dim(0), "linear", () -> "bias has " + bias.value().numel() + " elements, expected " + w.dim(0));
         Tensor rows = bias == null ? null : bias.value().reshape(1, w.dim(0)).expand(x.dim(0), w.dim(0)); // bias per row
-        Runnable forward = () -> {
+        Runnable forward = computed(() -> {
             if (rows != null) copyRows(y, bias.value(), rows);
             Gemm.matmul(xv, false, wv, true, 1f, rows != null ? 1f : 0f, y);
-        };
-        forward.run();
+        });
         Tensor[] grads = new Tensor[3];
         return Graph.record("linear", y, forward, g -> {
             grads[0] = x.requiresGrad() ? mm(g, false, wv, false, xv) : null;
@@ -201,14 +197,14 @@ public final class Ops {
         ConvSpec s = convSpec(x, w, args);
         Tensor y = output(x, s.batch(), s.outChannels(), s.outH(), s.outW()); // Conv2d overwrites its outputs
         Tensor xv = x.value(), wv = w.value(), bv = bias == null ? null : bias.value();
-        Runnable forward = () -> Conv2d.forward(s, ConvAlgorithm.AUTO, xv, wv, bv, PostOps.NONE, y);
-        forward.run();
+        Runnable forward = computed(() -> Conv2d.forward(s, ConvAlgorithm.AUTO, xv, wv, bv, PostOps.NONE, y));
         Tensor[] grads = new Tensor[3];
         // accumulating: a gradient already pending for x (a residual block's input) is added as dx is written
         AccumulatingBackward rule = (g, pending) -> {
             Tensor dx = null, dw = null, db = null;
             // the weight gradient first, while g is still in cache from the op that wrote it (a batch norm's backward):
-            // small ResNet, 1 thread, forward + backward / forward 2.95 -> 2.85 over four alternating pairs
+            // small ResNet, 1 thread, forward + backward / forward 2.95 -> 2.85 over four alternating probe pairs (a
+            // JMH run after it: within the spread of those before)
             boolean needW = w.requiresGrad(), needB = bias != null && bias.requiresGrad();
             if (needW || needB) {
                 Tensor dwOut = outputLike(w);
@@ -246,8 +242,7 @@ public final class Ops {
         ConvTransposeSpec s = convTransposeSpec(x.shape(), w.shape(), args);
         Tensor y = alloc(x, s.batch(), s.outChannels(), s.outH(), s.outW());
         Tensor xv = x.value(), wv = w.value(), bv = bias == null ? null : bias.value();
-        Runnable forward = () -> ConvTranspose2d.forward(s, xv, wv, bv, y);
-        forward.run();
+        Runnable forward = computed(() -> ConvTranspose2d.forward(s, xv, wv, bv, y));
         return Graph.record("conv_transpose2d", y, forward, g -> {
             Tensor dx = null, dw = null, db = null;
             if (x.requiresGrad()) {
@@ -269,9 +264,8 @@ public final class Ops {
     public static Variable conv3d(Variable x, Variable w, Variable bias, Conv3dSpec s) {
         Tensor y = alloc(x, s.batch(), s.outChannels(), s.out(0), s.out(1), s.out(2));
         Tensor xv = x.value(), wv = w.value(), bv = bias == null ? null : bias.value();
-        Conv3d.forward(s, xv, wv, bv, y);
-        // replays zero y first, as it was when first computed (the 3-D kernels do not promise to overwrite it)
-        Runnable forward = () -> { y.fill(0); Conv3d.forward(s, xv, wv, bv, y); };
+        // y zeroed first, every time (the 3-D kernels do not promise to overwrite it)
+        Runnable forward = computed(() -> { y.fill(0); Conv3d.forward(s, xv, wv, bv, y); });
         return Graph.record("conv3d", y, forward, g -> {
             Tensor dx = null, dw = null, db = null;
             if (x.requiresGrad()) {
@@ -293,8 +287,7 @@ public final class Ops {
     public static Variable convTranspose3d(Variable x, Variable w, Variable bias, ConvTranspose3dSpec s) {
         Tensor y = alloc(x, s.batch(), s.outChannels(), s.out(0), s.out(1), s.out(2));
         Tensor xv = x.value(), wv = w.value(), bv = bias == null ? null : bias.value();
-        Conv3d.transposeForward(s, xv, wv, bv, y);
-        Runnable forward = () -> { y.fill(0); Conv3d.transposeForward(s, xv, wv, bv, y); };
+        Runnable forward = computed(() -> { y.fill(0); Conv3d.transposeForward(s, xv, wv, bv, y); });
         return Graph.record("conv_transpose3d", y, forward, g -> {
             Tensor dx = null, dw = null, db = null;
             if (x.requiresGrad()) {
@@ -318,8 +311,7 @@ public final class Ops {
         int[] in = {x.dim(2), x.dim(3), x.dim(4)}, out = spec.out(in);
         Tensor y = alloc(x, x.dim(0), x.dim(1), out[0], out[1], out[2]);
         Tensor xv = x.value();
-        Pool3d.forward(spec, xv, y, null);
-        Runnable forward = () -> { y.fill(0); Pool3d.forward(spec, xv, y, null); };
+        Runnable forward = computed(() -> { y.fill(0); Pool3d.forward(spec, xv, y, null); });
         return Graph.record("pool3d_" + spec.type().name().toLowerCase(), y, forward, g -> {
             Tensor dx = alloc(x, x.shape());
             Pool3d.backward(spec, x.value(), g, dx);
@@ -335,8 +327,7 @@ public final class Ops {
         Tensor y = alloc(x, x.dim(0), x.dim(1), spec.outH(x.dim(2)), spec.outW(x.dim(3)));
         Tensor idx = spec.type() == tessera.kernels.pool.PoolType.MAX ? Scope.alloc(DType.I64, y.shape()) : null;
         Tensor xv = x.value();
-        Runnable forward = () -> Pool2d.forward(spec, xv, y, idx);
-        forward.run();
+        Runnable forward = computed(() -> Pool2d.forward(spec, xv, y, idx));
         Tensor[] grads = new Tensor[1];
         return Graph.record("pool2d_" + spec.type().name().toLowerCase(), y, forward, g -> {
             Tensor dx = Scope.allocLike(xv);
@@ -350,8 +341,7 @@ public final class Ops {
     public static Variable[] maxPool2dWithIndices(Variable x, PoolSpec spec) {
         Tensor y = alloc(x, x.dim(0), x.dim(1), spec.outH(x.dim(2)), spec.outW(x.dim(3)));
         Tensor idx = Scope.alloc(DType.I64, y.shape()), xv = x.value();
-        Runnable forward = () -> Pool2d.forward(spec, xv, y, idx);
-        forward.run();
+        Runnable forward = computed(() -> Pool2d.forward(spec, xv, y, idx));
         Variable out = Graph.record("max_pool2d", y, forward, g -> {
             Tensor dx = alloc(x, x.shape());
             Pool2d.backward(spec, x.value(), y, idx, g, dx);
@@ -363,8 +353,7 @@ public final class Ops {
     /** Scatters x into a zero map of size outH×outW at the pooling indices.   ∂x = g gathered at the indices */
     public static Variable maxUnpool(Variable x, Tensor indices, int outH, int outW) {
         Tensor y = alloc(x, x.dim(0), x.dim(1), outH, outW), xv = x.value();
-        Runnable forward = () -> Pool2d.maxUnpool(xv, indices, y);
-        forward.run();
+        Runnable forward = computed(() -> Pool2d.maxUnpool(xv, indices, y));
         return Graph.record("max_unpool2d", y, forward, g -> {
             Tensor dx = alloc(x, x.shape());
             Pool2d.maxUnpoolBackward(indices, g, dx);
@@ -375,8 +364,7 @@ public final class Ops {
     /** y [N,C,1,1] = mean over H×W.   ∂x = g / (H·W) broadcast */
     public static Variable globalAvgPool(Variable x) {
         Tensor y = alloc(x, x.dim(0), x.dim(1), 1, 1), xv = x.value();
-        Runnable forward = () -> Pool2d.globalAvg(xv, y);
-        forward.run();
+        Runnable forward = computed(() -> Pool2d.globalAvg(xv, y));
         Tensor[] grads = new Tensor[1];
         return Graph.record("global_avg_pool", y, forward, g -> {
             Tensor dx = Scope.allocLike(xv);
@@ -390,8 +378,7 @@ public final class Ops {
     public static Variable globalMaxPool(Variable x) {
         Tensor y = alloc(x, x.dim(0), x.dim(1), 1, 1);
         Tensor idx = Scope.alloc(DType.I64, y.shape()), xv = x.value();
-        Runnable forward = () -> Pool2d.globalMax(xv, y, idx);
-        forward.run();
+        Runnable forward = computed(() -> Pool2d.globalMax(xv, y, idx));
         return Graph.record("global_max_pool", y, forward, g -> {
             Tensor dx = alloc(x, x.shape());
             Pool2d.globalMaxBackward(idx, g, dx);
@@ -409,8 +396,7 @@ public final class Ops {
     public static Variable activation(Variable x, ActivationFn act) {
         if (act == null) throw new IllegalArgumentException("act must not be null (use ActivationFn.IDENTITY)");
         Tensor y = outputLike(x), xv = x.value(); // Activations overwrite their outputs
-        Runnable forward = () -> Activations.forward(act, xv, y);
-        forward.run();
+        Runnable forward = computed(() -> Activations.forward(act, xv, y));
         Tensor[] grads = new Tensor[1];
         return Graph.record(act.kind().name().toLowerCase(), y, forward, g -> {
             Tensor dx = outputLike(x);
@@ -430,8 +416,7 @@ public final class Ops {
     /** y = x if x ≥ 0 else a·x, slope a per channel (dim 1).   ∂x = g·(1 or a),  ∂a = Σ g·x over x < 0 */
     public static Variable prelu(Variable x, Variable slope) {
         Tensor y = alloc(x, x.shape()), xv = x.value(), sv = slope.value();
-        Runnable forward = () -> Activations.preluForward(xv, sv, y);
-        forward.run();
+        Runnable forward = computed(() -> Activations.preluForward(xv, sv, y));
         return Graph.record("prelu", y, forward, g -> {
             Tensor dx = alloc(x, x.shape());
             Tensor ds = alloc(slope, slope.shape());
@@ -447,8 +432,7 @@ public final class Ops {
         ys[1] /= pieces;
         Tensor y = alloc(x, ys);
         Tensor argmax = Scope.alloc(DType.I32, ys), xv = x.value();
-        Runnable forward = () -> Activations.maxoutForward(xv, pieces, y, argmax);
-        forward.run();
+        Runnable forward = computed(() -> Activations.maxoutForward(xv, pieces, y, argmax));
         return Graph.record("maxout", y, forward, g -> {
             Tensor dx = alloc(x, x.shape());
             Activations.maxoutBackward(argmax, pieces, g, dx);
@@ -470,8 +454,7 @@ public final class Ops {
         Tensor xv = x.value(), gv = gamma.value(), bv = beta.value();
         if (training) {
             Tensor mean = channelVector(x, gamma, c), invStd = channelVector(x, gamma, c);
-            Runnable forward = () -> BatchNorm.forwardTraining(xv, gv, bv, runningMean, runningVar, momentum, eps, y, mean, invStd);
-            forward.run();
+            Runnable forward = computed(() -> BatchNorm.forwardTraining(xv, gv, bv, runningMean, runningVar, momentum, eps, y, mean, invStd));
             Tensor[] grads = new Tensor[3];
             return Graph.record("batch_norm", y, forward, g -> {
                 Tensor dx = outputLike(x), dg = channelVector(gamma, gamma, c), db = channelVector(beta, gamma, c);
@@ -482,8 +465,7 @@ public final class Ops {
                 return grads;
             }, x, gamma, beta);
         }
-        Runnable forward = () -> BatchNorm.forwardInference(xv, gv, bv, runningMean, runningVar, eps, y);
-        forward.run();
+        Runnable forward = computed(() -> BatchNorm.forwardInference(xv, gv, bv, runningMean, runningVar, eps, y));
         return Graph.record("batch_norm_eval", y, forward, g -> {
             Tensor invStd = Pointwise.map(runningVar, v -> 1 / Math.sqrt(v + eps));
             Tensor scale = binary(Binary.Op.MUL, gamma.value(), invStd);
@@ -512,9 +494,8 @@ public final class Ops {
         // with them instead of reading y again
         Tensor open = x.dtype() == DType.F32 && GradMode.isEnabled() ? Scope.allocUninitialized(DType.F32, 4 * c) : null;
         Tensor xv = x.value(), gv = gamma.value(), bv = beta.value();
-        Runnable forward = () -> BatchNorm.forwardTraining(xv, gv, bv, runningMean, runningVar, momentum, eps, y, mean, invStd,
-                true, open);
-        forward.run();
+        Runnable forward = computed(() -> BatchNorm.forwardTraining(xv, gv, bv, runningMean, runningVar, momentum, eps, y, mean, invStd,
+                true, open));
         Tensor[] grads = new Tensor[3];
         return Graph.record("batch_norm_relu", y, forward, g -> {
             Tensor dx = outputLike(x), dg = channelVector(gamma, gamma, c), db = channelVector(beta, gamma, c);
@@ -529,8 +510,7 @@ public final class Ops {
     /** Local response normalization across channels (PyTorch's LocalResponseNorm). */
     public static Variable localResponseNorm(Variable x, int size, double alpha, double beta, double k) {
         Tensor y = alloc(x, x.shape()), xv = x.value();
-        Runnable forward = () -> LocalResponseNorm.forward(xv, size, alpha, beta, k, y);
-        forward.run();
+        Runnable forward = computed(() -> LocalResponseNorm.forward(xv, size, alpha, beta, k, y));
         return Graph.record("local_response_norm", y, forward, g -> {
             Tensor dx = alloc(x, x.shape());
             LocalResponseNorm.backward(x.value(), y, g, size, alpha, beta, k, dx);
@@ -544,11 +524,10 @@ public final class Ops {
         if (!training || p == 0) return x;
         Tensor mask = Scope.allocLike(x.value()), y = Scope.allocLike(x.value()), xv = x.value();
         // replayed by a CapturedStep, the mask is drawn again, from the replay's seed (OpSeeds: as a ForwardContext does)
-        Runnable forward = () -> {
+        Runnable forward = computed(() -> {
             Dropout.mask(Graph.stepSeed(seed), p, mask);
             Binary.apply(Binary.Op.MUL, xv, mask, y);
-        };
-        forward.run();
+        });
         Tensor[] grads = new Tensor[1];
         return Graph.record("dropout", y, forward, g -> {
             Tensor dx = Scope.allocLike(xv);
@@ -563,8 +542,7 @@ public final class Ops {
     /** y = softmax(x) along axis.   ∂x = y ⊙ (g − Σ g⊙y) */
     public static Variable softmax(Variable x, int axis) {
         Tensor y = alloc(x, x.shape()), xv = x.value();
-        Runnable forward = () -> Softmax.forward(xv, axis, y);
-        forward.run();
+        Runnable forward = computed(() -> Softmax.forward(xv, axis, y));
         return Graph.record("softmax", y, forward, g -> {
             Tensor dx = alloc(x, x.shape());
             Softmax.backward(y, g, axis, dx);
@@ -575,8 +553,7 @@ public final class Ops {
     /** y = log softmax(x) along axis.   ∂x = g − softmax(x)·Σ g */
     public static Variable logSoftmax(Variable x, int axis) {
         Tensor y = alloc(x, x.shape()), xv = x.value();
-        Runnable forward = () -> Softmax.logForward(xv, axis, y);
-        forward.run();
+        Runnable forward = computed(() -> Softmax.logForward(xv, axis, y));
         return Graph.record("log_softmax", y, forward, g -> {
             Tensor dx = alloc(x, x.shape());
             Softmax.logBackward(y, g, axis, dx);
@@ -592,8 +569,7 @@ public final class Ops {
         check(logits.value().rank() == 2 && labels.rank() == 1 && labels.dim(0) == logits.dim(0), "cross_entropy",
                 () -> "expected logits [N,C] and labels [N], got " + Arrays.toString(logits.shape()) + " and " + Arrays.toString(labels.shape()));
         Tensor y = alloc(logits, 1), lv = logits.value();
-        Runnable forward = () -> y.setItem(CrossEntropy.forward(lv, labels, mean, labelSmoothing));
-        forward.run();
+        Runnable forward = computed(() -> y.setItem(CrossEntropy.forward(lv, labels, mean, labelSmoothing)));
         Tensor[] grads = new Tensor[1];
         return Graph.record("cross_entropy", y, forward, g -> {
             Tensor dx = Scope.allocLike(lv);
@@ -608,12 +584,11 @@ public final class Ops {
         int n = logProbs.dim(0), c = logProbs.dim(1);
         double div = mean ? n : 1;
         Tensor y = alloc(logProbs, 1), lp = logProbs.value();
-        Runnable forward = () -> {
+        Runnable forward = computed(() -> {
             double total = 0;
             for (int i = 0; i < n; i++) total -= lp.getDouble(i, label(labels, i, c));
             y.setItem(total / div);
-        };
-        forward.run();
+        });
         return Graph.record("nll_loss", y, forward, g -> {
             Tensor dx = alloc(logProbs, logProbs.shape());
             double gv = g.getDouble(0) / div;
@@ -628,13 +603,12 @@ public final class Ops {
         Tensor d = Scope.allocLike(a.value()), av = a.value(), bv = b.value();
         double div = mean ? d.numel() : 1;
         Tensor y = alloc(a, 1);
-        Runnable forward = () -> {
+        Runnable forward = computed(() -> {
             Binary.apply(Binary.Op.SUB, av, bv, d);
             double s = 0;
             for (double v : d.toDoubleArray()) s += v * v;
             y.setItem(s / div);
-        };
-        forward.run();
+        });
         return Graph.record("mse", y, forward, g -> {
             double k = 2 * g.getDouble(0) / div;
             Tensor ga = Pointwise.map(d, v -> k * v);
@@ -704,8 +678,7 @@ public final class Ops {
             values[i] = xs.get(i).value();
             at += xs.get(i).dim(ax);
         }
-        Runnable forward = () -> { for (int i = 0; i < parts.length; i++) parts[i].copyFrom(values[i]); };
-        forward.run();
+        Runnable forward = computed(() -> { for (int i = 0; i < parts.length; i++) parts[i].copyFrom(values[i]); });
         Variable[] inputs = xs.toArray(new Variable[0]);
         return Graph.record("concat", y, forward, g -> {
             Tensor[] out = new Tensor[inputs.length];
@@ -737,8 +710,7 @@ public final class Ops {
         ys[r - 1] += left + right;
         Tensor y = alloc(x, ys), inner = y.narrow(r - 2, top, s[r - 2]).narrow(r - 1, left, s[r - 1]), xv = x.value();
         if (value != 0) y.fill(value); // the border, written once: replays only rewrite the inside
-        Runnable forward = () -> inner.copyFrom(xv);
-        forward.run();
+        Runnable forward = computed(() -> inner.copyFrom(xv));
         return Graph.record("pad2d", y, forward, g -> new Tensor[]{copyOf(g.narrow(r - 2, top, s[r - 2]).narrow(r - 1, left, s[r - 1]))}, x);
     }
 
@@ -748,8 +720,7 @@ public final class Ops {
     public static Variable sum(Variable x) {
         int[] axes = allAxes(x);
         Tensor keep = alloc(x, ones(x.value().rank())), xv = x.value();
-        Runnable forward = () -> Reductions.sum(xv, axes, keep);
-        forward.run();
+        Runnable forward = computed(() -> Reductions.sum(xv, axes, keep));
         Tensor y = keep.reshape(1);
         return Graph.record("sum", y, forward, g -> new Tensor[]{copyOf(g.reshape(ones(x.value().rank())).expand(x.shape()))}, x);
     }
@@ -765,8 +736,7 @@ public final class Ops {
         int[] ys = x.shape();
         for (int a : axes) ys[a < 0 ? a + ys.length : a] = 1;
         Tensor y = alloc(x, ys), xv = x.value();
-        Runnable forward = () -> Reductions.sum(xv, axes, y);
-        forward.run();
+        Runnable forward = computed(() -> Reductions.sum(xv, axes, y));
         return Graph.record("sum_axes", y, forward, g -> new Tensor[]{copyOf(g.expand(x.shape()))}, x);
     }
 
@@ -852,20 +822,22 @@ public final class Ops {
         return out;
     }
 
+    /** An op's forward computation, run once now for its first result: returned for {@link Graph#record}. */
+    private static Runnable computed(Runnable forward) {
+        forward.run();
+        return forward;
+    }
+
     /** y = a op b (broadcasting) as a forward computation, run once here. */
     private static Runnable binaryForward(Binary.Op op, Variable a, Variable b, Tensor y) {
         Tensor av = a.value(), bv = b.value();
-        Runnable forward = () -> Binary.apply(op, av, bv, y);
-        forward.run();
-        return forward;
+        return computed(() -> Binary.apply(op, av, bv, y));
     }
 
     /** y = f(x) elementwise (double precision, {@link Pointwise}) as a forward computation, run once here. */
     private static Runnable mapForward(Variable x, java.util.function.DoubleUnaryOperator f, Tensor y) {
         Tensor xv = x.value();
-        Runnable forward = () -> Pointwise.mapInto(xv, f, y);
-        forward.run();
-        return forward;
+        return computed(() -> Pointwise.mapInto(xv, f, y));
     }
 
     /** The forward computation of an op whose output is a view of its input: nothing to recompute. */
@@ -893,8 +865,7 @@ public final class Ops {
     /** Σ over the rows of g [N, out] into a tensor shaped like the bias ([out] or [1, out]). */
     private static Tensor sumRows(Tensor g, Tensor bias) {
         Tensor out = Scope.allocLike(bias);
-        if (g.dtype() == DType.F32 && g.rank() == 2 && g.isContiguous() && out.isContiguous()) Reductions.sumRowsF32(g, out);
-        else Binary.sumToShape(g, out);
+        Binary.sumToShape(g, out);
         return out;
     }
 

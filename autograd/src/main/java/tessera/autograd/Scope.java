@@ -33,8 +33,7 @@ public final class Scope implements AutoCloseable {
 
     /** Opens a scope on the current thread. */
     public static Scope open() {
-        Scope top = STACK.get().peek();
-        if (top != null && top.tape != null) {
+        if (currentTape() != null) {
             throw new IllegalStateException("a Scope cannot be opened inside a captured step: the ops in it would not be "
                     + "recorded for the replays, and its tensors would be freed before them");
         }
@@ -107,15 +106,16 @@ public final class Scope implements AutoCloseable {
      * Whether a {@link CapturedStep} is being captured or run on this thread: code that computes outside the op
      * table (a layer's inference fast path) must take the ops instead, or a replay would not recompute it.
      */
-    public static boolean capturing() {
-        Scope s = STACK.get().peek();
-        return s != null && s.tape != null;
-    }
+    public static boolean capturing() { return currentTape() != null; }
 
     /** The innermost open scope of this thread, or null. */
     static Scope currentOrNull() { return STACK.get().peek(); }
 
-    StepTape tape() { return tape; }
+    /** The capture of this thread's innermost scope, or null (none open, or an ordinary one). */
+    static StepTape currentTape() {
+        Scope s = STACK.get().peek();
+        return s == null ? null : s.tape;
+    }
 
     /** Puts a detached scope on the calling thread's stack (innermost). */
     void enter() {

@@ -17,8 +17,8 @@ final class StepTape {
     private State state = State.CAPTURE_FORWARD;
     private final List<Runnable> forwardList = new ArrayList<>();
     private Runnable[] forwards;
-    private String[] forwardOps;
-    private final List<String> forwardOpList = new ArrayList<>();
+    /** The ops recorded with a forward computation while capturing (named when a capture is refused). */
+    private final List<String> forwardOps = new ArrayList<>();
     /** The first op recorded without a forward computation (it cannot be replayed), or null. */
     private String notReplayable;
     private final List<Tensor> backwardList = new ArrayList<>();
@@ -38,22 +38,20 @@ final class StepTape {
             return;
         }
         forwardList.add(forward);
-        forwardOpList.add(op);
+        forwardOps.add(op);
     }
 
     String notReplayable() { return notReplayable; }
-
-    int forwardCount() { return forwardList.size(); }
 
     void beginCaptureBackward() { state = State.CAPTURE_BACKWARD; }
 
     void endCapture() {
         forwards = forwardList.toArray(new Runnable[0]);
-        forwardOps = forwardOpList.toArray(new String[0]);
         backwardTensors = backwardList.toArray(new Tensor[0]);
         zeroed = new boolean[zeroedList.size()];
         for (int i = 0; i < zeroed.length; i++) zeroed[i] = zeroedList.get(i);
         forwardList.clear();
+        forwardOps.clear();
         backwardList.clear();
         zeroedList.clear();
         state = State.IDLE;
@@ -138,8 +136,8 @@ final class StepTape {
         zeroedList.add(zero);
     }
 
-    /** The names of the captured forward computations, in order (diagnostics). */
-    String[] forwardOps() { return forwardOps == null ? forwardOpList.toArray(new String[0]) : forwardOps.clone(); }
+    /** The ops recorded so far with a forward computation, in order (diagnostics while capturing). */
+    List<String> forwardOps() { return List.copyOf(forwardOps); }
 
     private String describe() {
         return switch (state) {

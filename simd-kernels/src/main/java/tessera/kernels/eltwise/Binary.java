@@ -90,6 +90,11 @@ public final class Binary {
     public static void sumToShape(Tensor grad, Tensor out) {
         TensorArgs.requireFloat("grad", grad);
         TensorArgs.requireSameDType("out", out, "grad", grad);
+        if (grad.dtype() == DType.F32 && grad.isContiguous() && out.isContiguous() && out.numel() > 0
+                && sumsLeadingAxesOnly(grad, out)) {
+            Reductions.sumRowsF32(grad, out); // a bias gradient: no shape arrays, views or closures per call
+            return;
+        }
         int[] g = grad.shape(), o = out.shape();
         if (o.length > g.length) {
             throw new IllegalArgumentException("out has shape " + Arrays.toString(o) + " of higher rank than grad " + Arrays.toString(g)
@@ -140,13 +145,26 @@ public final class Binary {
             axpbyF32(alpha, xs, xo, beta, ys, yo, 0, n);
             return;
         }
-        RangeJob job = RANGE_JOB.get();
-        job.set(RangeJob.AXPBY, 0, alpha, beta, xs, xo, null, 0, ys, yo, n, tasks);
-        try {
-            ComputePool.parallelFor(tasks, job);
-        } finally {
-            job.clear();
+        RangeJob.run(RangeJob.AXPBY, 0, alpha, beta, xs, xo, null, 0, ys, yo, n, tasks);
+    }
+
+    /**
+     * Whether out's shape (right-aligned, leading 1s for missing dimensions) keeps grad's trailing dimensions as they
+     * are and is 1 on all the ones before — a sum over leading axes, rows of a [R, out.numel()] matrix — with more
+     * than one element kept (or nothing summed): the case {@link Reductions#sum} adds row by row in float32, so
+     * {@link Reductions#sumRowsF32} gives its bits. A sum down to one element it accumulates in float64 runs instead.
+     * Reads dimensions one by one (no shape copies).
+     */
+    private static boolean sumsLeadingAxesOnly(Tensor grad, Tensor out) {
+        int rg = grad.rank(), ro = out.rank();
+        if (ro > rg) return false;
+        int i = rg - 1;
+        while (i >= 0 && rg - 1 - i < ro && out.dim(ro - 1 - (rg - 1 - i)) == grad.dim(i)) i--;
+        for (; i >= 0; i--) {
+            int j = ro - 1 - (rg - 1 - i); // out's dimension aligned with grad's i, if any
+            if (j >= 0 && out.dim(j) != 1) return false;
         }
+        return out.numel() > 1 || grad.numel() == out.numel();
     }
 
     /**
@@ -160,13 +178,18 @@ public final class Binary {
         MemorySegment as, bs, os;
         long ao, bo, oo, n;
 
-        void set(int kind, int op, float alpha, float beta, MemorySegment as, long ao, MemorySegment bs, long bo,
-                 MemorySegment os, long oo, long n, int tasks) {
-            this.kind = kind; this.op = op; this.alpha = alpha; this.beta = beta; this.as = as; this.ao = ao;
-            this.bs = bs; this.bo = bo; this.os = os; this.oo = oo; this.n = n; this.tasks = tasks;
+        /** The pass over [0, n) in {@code tasks} ranges on the pool, through the calling thread's job. */
+        static void run(int kind, int op, float alpha, float beta, MemorySegment as, long ao, MemorySegment bs, long bo,
+                        MemorySegment os, long oo, long n, int tasks) {
+            RangeJob j = RANGE_JOB.get();
+            j.kind = kind; j.op = op; j.alpha = alpha; j.beta = beta; j.as = as; j.ao = ao;
+            j.bs = bs; j.bo = bo; j.os = os; j.oo = oo; j.n = n; j.tasks = tasks;
+            try {
+                ComputePool.parallelFor(tasks, j);
+            } finally {
+                j.as = j.bs = j.os = null; // no reference to the tensors' memory between calls
+            }
         }
-
-        void clear() { as = bs = os = null; }
 
         @Override
         public void accept(int t) {
@@ -190,13 +213,7 @@ public final class Binary {
             vv(op, as, ao, bs, bo, os, oo, n);
             return;
         }
-        RangeJob job = RANGE_JOB.get();
-        job.set(RangeJob.VV, op, 0, 0, as, ao, bs, bo, os, oo, n, tasks);
-        try {
-            ComputePool.parallelFor(tasks, job);
-        } finally {
-            job.clear();
-        }
+        RangeJob.run(RangeJob.VV, op, 0, 0, as, ao, bs, bo, os, oo, n, tasks);
     }
 
     private static void applyF32(int op, int[] shape, Tensor a, Tensor b, Tensor out) {

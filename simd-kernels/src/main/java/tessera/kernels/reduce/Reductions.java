@@ -40,18 +40,19 @@ public final class Reductions {
     private Reductions() {}
 
     /**
-     * {@code out[j] = Σ_r x[r, j]} for a contiguous float32 x [R, W] into a contiguous float32 out of W elements (any
-     * shape): row 0, then each next row added in order, in float32 — the bits of {@link #sum} over axis 0 — with no
-     * heap allocation (a linear layer's bias gradient in every training step).
+     * {@code out[j] = Σ_r x[r, j]} for a contiguous float32 x seen as rows of out.numel() elements (its leading axes
+     * summed) into a contiguous float32 out: row 0, then each next row added in order, in float32 — the bits of
+     * {@link #sum} over those axes — with no heap allocation (a linear layer's bias gradient in every training step).
      */
     public static void sumRowsF32(Tensor x, Tensor out) {
         TensorArgs.requireDType("x", x, DType.F32);
         TensorArgs.requireDType("out", out, DType.F32);
-        if (x.rank() != 2 || !x.isContiguous() || !out.isContiguous() || out.numel() != x.dim(1)) {
-            throw new IllegalArgumentException("sumRowsF32: expected a contiguous x [R, W] and a contiguous out of W elements, got x "
-                    + TensorArgs.str(x) + " and out " + TensorArgs.str(out));
+        long width = out.numel();
+        if (!x.isContiguous() || !out.isContiguous() || width == 0 || x.numel() % width != 0) {
+            throw new IllegalArgumentException("sumRowsF32: expected a contiguous x whose elements are whole rows of a contiguous "
+                    + "out's, got x " + TensorArgs.str(x) + " and out " + TensorArgs.str(out));
         }
-        long rows = x.dim(0), width = x.dim(1);
+        long rows = x.numel() / width;
         MemorySegment xs = x.segment(), os = out.segment();
         long xo = TensorArgs.byteOffset(x), oo = TensorArgs.byteOffset(out);
         if (rows == 0) {
