@@ -18,6 +18,10 @@ final class BackwardOpTimes implements BackwardObserver {
     record Entry(String op, List<Integer> gradientShape, long nanos, long calls) {}
 
     private final Map<String, Entry> entries = new LinkedHashMap<>();
+    /** Per position in a step's backward order (when steps are marked with {@link #startStep}): op and shape, time. */
+    private final List<String> positionNames = new ArrayList<>();
+    private long[] positionNanos = new long[16];
+    private int position;
     private long[] started = new long[8];
     private int depth;
 
@@ -32,9 +36,25 @@ final class BackwardOpTimes implements BackwardObserver {
         long nanos = System.nanoTime() - started[--depth];
         int[] shape = gradient.shape();
         String key = op + Arrays.toString(shape);
+        if (position == positionNanos.length) positionNanos = Arrays.copyOf(positionNanos, 2 * position);
+        if (position == positionNames.size()) positionNames.add(key);
+        positionNanos[position++] += nanos;
         Entry e = entries.get(key);
         entries.put(key, e == null ? new Entry(op, Arrays.stream(shape).boxed().toList(), nanos, 1)
                 : new Entry(op, e.gradientShape(), e.nanos() + nanos, e.calls() + 1));
+    }
+
+    /**
+     * Marks the start of a step's backward: later ops are timed by position too, which tells apart ops of one shape
+     * (a block's convolutions) that the entries add up. Every step must run the same ops in the same order.
+     */
+    void startStep() { position = 0; }
+
+    /** Op and gradient shape at each position of the backward order, with its total nanoseconds over the steps. */
+    List<Entry> byPosition() {
+        List<Entry> list = new ArrayList<>();
+        for (int i = 0; i < positionNames.size(); i++) list.add(new Entry(positionNames.get(i), List.of(), positionNanos[i], 0));
+        return list;
     }
 
     /** The entries so far, in the order their op and shape first ran. */

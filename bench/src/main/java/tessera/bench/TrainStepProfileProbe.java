@@ -11,7 +11,7 @@ import tessera.memory.Tensor;
 
 /**
  * A development probe, not a benchmark to quote: where a training step's backward time goes, by op and gradient
- * shape ({@link BackwardOpTimes}), for {@link TrainingStepBench}'s network ({@code small-resnet}, 32×32) or a zoo model
+ * shape and by position in the backward order ({@link BackwardOpTimes}), for {@link TrainingStepBench}'s network ({@code small-resnet}, 32×32) or a zoo model
  * ({@code resnet18}, 224×224), after warm-up; also the median wall time of a forward without a graph, of one recording the graph (and the
  * loss) without a backward, of a forward + backward, and of a captured forward + backward replayed
  * ({@link tessera.autograd.CapturedStep}), measured alternately with no observer installed.
@@ -61,7 +61,10 @@ public final class TrainStepProfileProbe {
                     replay[steps / 2], replay[steps / 2] / forward[steps / 2]);
             BackwardOpTimes times = new BackwardOpTimes();
             try (BackwardObserver.Installation i = BackwardObserver.install(times)) {
-                for (int s = 0; s < steps; s++) TrainingRuns.step(model, null, x, labels);
+                for (int s = 0; s < steps; s++) {
+                    times.startStep();
+                    TrainingRuns.step(model, null, x, labels);
+                }
             }
             List<BackwardOpTimes.Entry> entries = times.entries();
             entries.sort(Comparator.comparingLong(BackwardOpTimes.Entry::nanos).reversed());
@@ -71,6 +74,10 @@ public final class TrainStepProfileProbe {
             for (BackwardOpTimes.Entry e : entries)
                 System.out.printf("  %-18s %-20s %8.1f %10.3f %6.1f%%%n", e.op(), e.gradientShape(), (double) e.calls() / steps,
                         e.nanos() / 1e6 / steps, 100 * e.nanos() / total);
+            System.out.printf("backward in order (ms per step):%n");
+            List<BackwardOpTimes.Entry> order = times.byPosition();
+            for (int k = 0; k < order.size(); k++)
+                System.out.printf("  %2d %-36s %8.3f%n", k, order.get(k).op(), order.get(k).nanos() / 1e6 / steps);
         }
     }
 }
