@@ -75,9 +75,9 @@ public final class TrainStepProfileProbe {
                 System.out.printf("  %-18s %-20s %8.1f %10.3f %6.1f%%%n", e.op(), e.gradientShape(), (double) e.calls() / steps,
                         e.nanos() / 1e6 / steps, 100 * e.nanos() / total);
             System.out.printf("backward in order (ms per step):%n");
-            List<BackwardOpTimes.Entry> order = times.byPosition();
+            List<BackwardOpTimes.Position> order = times.byPosition();
             for (int k = 0; k < order.size(); k++)
-                System.out.printf("  %2d %-36s %8.3f%n", k, order.get(k).op(), order.get(k).nanos() / 1e6 / steps);
+                System.out.printf("  %2d %-36s %8.3f%n", k, order.get(k).opAndShape(), order.get(k).nanos() / 1e6 / steps);
         }
     }
 }

@@ -146,12 +146,20 @@ final class F32ConvIm2col {
                 im2colRows(g, x, xImage, col, colBase, ld, j0, j1, r0, r1);
                 return;
             }
-            col2imChannels(g, col, colBase, ld, x, xImage, r0, r1);
-            if (add != null) { // the addend's planes onto the task's dx planes while those are in cache
-                long hw = (long) g.h() * g.w();
-                addBlock(x, xImage + r0 * hw, 0, add, addImage + r0 * hw, 0, 1, Math.toIntExact((r1 - r0) * hw));
-            }
+            col2imAdding(g, col, colBase, ld, x, xImage, add, addImage, r0, r1);
         }
+    }
+
+    /**
+     * {@link #col2imChannels} of planes [c0, c1), then, with a non-null add, the addend's planes (from addGroup) added
+     * to those dx planes while they are in cache.
+     */
+    private static void col2imAdding(ConvGeom g, MemorySegment col, long colBase, int ld, MemorySegment dx, long dxGroup,
+                                     MemorySegment add, long addGroup, int c0, int c1) {
+        col2imChannels(g, col, colBase, ld, dx, dxGroup, c0, c1);
+        if (add == null) return;
+        long hw = (long) g.h() * g.w();
+        addBlock(dx, dxGroup + c0 * hw, 0, add, addGroup + c0 * hw, 0, 1, Math.toIntExact((c1 - c0) * hw));
     }
 
     private static final ThreadLocal<ColJob> COL = ThreadLocal.withInitial(ColJob::new);
@@ -390,12 +398,10 @@ final class F32ConvIm2col {
         @Override
         public void accept(int t) {
             int c = g.c(), pq = g.p() * g.q(), npq = g.n() * pq;
-            long hw = (long) g.h() * g.w(), inImage = c * hw;
+            long inImage = (long) c * g.h() * g.w();
             for (int i = t * perTask, end = Math.min(planes, i + perTask); i < end; ) {
                 int n = i / c, c0 = i % c, c1 = Math.min(c, c0 + end - i); // planes of one image at a time
-                long image = n * inImage;
-                col2imChannels(g, col, (long) n * pq, npq, dx, dxo + image, c0, c1);
-                if (add != null) addBlock(dx, dxo + image + c0 * hw, 0, add, addo + image + c0 * hw, 0, 1, Math.toIntExact((c1 - c0) * hw));
+                col2imAdding(g, col, (long) n * pq, npq, dx, dxo + n * inImage, add, addo + n * inImage, c0, c1);
                 i += c1 - c0;
             }
         }
