@@ -1,0 +1,280 @@
+package tessera.kernels.conv;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.function.IntConsumer;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+import tessera.kernels.ActivationFn;
+import tessera.kernels.ComputePool;
+import tessera.kernels.gemm.Gemm;
+import tessera.kernels.layout.F32PlaneRows;
+import tessera.memory.Workspace;
+
+/**
+ * f32-conv-dgrad-phases-6x2v: the input gradient of a strided dense convolution (groups 1, dilation 1) by stride
+ * phases, with no column matrix and no col2im. Input pixel h receives only the taps r ≡ (h + pt) mod sh (and
+ * likewise columns), so the pixels of one phase (a, b) = ((h + pt) mod sh, (w + pl) mod sw) form a stride-1
+ * correlation of dy with the sub-kernel of those taps:
+ * <pre>
+ *   dx[c][sh·i + a − pt][sw·j + b − pl] = Σ_k Σ_{t,u} W[k][c][a + sh·t][b + sw·u] · dy[k][i − t][j − u]
+ * </pre>
+ * (3×3 stride 2: sub-kernels of 4, 2, 2 and 1 taps; every tap used once, nothing multiplied by an inserted zero).
+ *
+ * <p>Per image: dy is copied channel-last with zero borders ({@code dyp [rows][Wd][K]}); each phase's pixels are taken
+ * on a grid of the same row pitch Wd, so that a run of 6 grid pixels is 6 consecutive dyp pixels for every tap (the
+ * grid's columns beyond the phase's are computed and dropped: 1 in 17 for ResNet's 16-wide maps); the register tile
+ * holds 6 pixels × 2 vectors of input channels and, per tap and output channel k, broadcasts 6 dy values and loads 2
+ * vectors of the packed weights ({@code [tap][k][Cp]}) — an affine loop over k whose bounds checks the JIT hoists. The
+ * tile's valid pixels go to a channel-last dx image, transposed to NCHW with the addend added per plane. Images are
+ * split over the threads. The column-matrix path it replaces had M = C·R·S rows and a col2im that read them back from
+ * memory (figures at {@link Conv2d#resolveBackwardData}).
+ */
+final class F32ConvInputGradPhases {
+    private F32ConvInputGradPhases() {}
+
+    private static final VectorSpecies<Float> SP = tessera.kernels.Species.FLOAT;
+    private static final int VL = SP.length();
+    private static final ByteOrder NO = ByteOrder.nativeOrder();
+    /** Grid pixels per register tile. */
+    private static final int PX = 6;
+
+    private static final Workspace.Slot DX_CHANNEL_LAST = Workspace.slot("conv.dgrad-phases.dx");
+
+    /**
+     * Dense, dilation 1, strided, every phase with taps (R ≥ sh, S ≥ sw: a 1×1 stride-2 layer would run three phases of
+     * zeros), and one channel block's packed weights within a quarter of L2 (a strip re-reads them per pixel tile).
+     * Batch 16, input gradient with an addend, ms, column matrix → phases (1 thread; 2 threads): 32→64 3×3/2 at 32²
+     * (74 KB of weights per block on AVX-512) 2.91 → 2.36, 1.97 → 1.37; 64→128 at 56² (147 KB) 26.2 → 25.0,
+     * 18.7 → 14.1; 128→256 at 28² (295 KB, not taken) 27.5 → 26.9, 14.4 → 13.9; 256→512 at 14² (590 KB) 33.6 → 38.7,
+     * 18.0 → 21.0; and 1×1/2 32→64 0.48 → 0.63.
+     */
+    static boolean applies(ConvGeom g) {
+        int cp = (g.c() + VL - 1) / VL * VL;
+        long blockBytes = 4L * g.r() * g.s() * g.k() * Math.min(cp, 2 * VL);
+        return g.groups() == 1 && g.dh() == 1 && g.dw() == 1 && (g.sh() > 1 || g.sw() > 1) && g.r() >= g.sh()
+                && g.s() >= g.sw() && g.p() > 0 && g.q() > 0 && blockBytes <= Gemm.l2CacheBytes() / 4;
+    }
+
+    /** dx = add + ∂L/∂x (add nullable, NCHW like dx) for dy [N][K][P][Q] and w [K][C][R][S]; dx overwritten. */
+    static void backwardData(ConvGeom g, MemorySegment dy, long dyo, MemorySegment w, long wo, MemorySegment dx, long dxo,
+                             MemorySegment add, long addo) {
+        Plan plan = PLAN.get();
+        plan.set(g, w, wo);
+        Job job = JOB.get();
+        job.plan = plan; job.dy = dy; job.dyo = dyo; job.dx = dx; job.dxo = dxo; job.add = add; job.addo = addo;
+        try {
+            ComputePool.parallelFor(g.n(), job);
+        } finally {
+            job.plan = null; job.dy = null; job.dx = null; job.add = null;
+        }
+    }
+
+    /** The geometry of the phases and the packed weights of one call (calling thread's, reused). */
+    static final class Plan {
+        ConvGeom g;
+        int cp, hd, wd, padTop, padLeft;
+        /** Per phase (a·sw + b): first grid row and column, grid rows and columns, tap slots [slot0, slot1). */
+        int[] iLo = new int[0], jLo = new int[0], rows = new int[0], cols = new int[0], slot0 = new int[0], slot1 = new int[0];
+        /** Per tap slot: dyp offset in floats relative to the grid pixel (−(t·Wd + u)·K). */
+        int[] tapOffset = new int[0];
+        /** Packed weights [slot][k][Cp], zero beyond C. */
+        float[] packed = new float[0];
+
+        void set(ConvGeom g, MemorySegment w, long wo) {
+            this.g = g;
+            int sh = g.sh(), sw = g.sw(), r = g.r(), s = g.s(), k = g.k(), c = g.c();
+            cp = (c + VL - 1) / VL * VL;
+            int phases = sh * sw;
+            if (iLo.length < phases) {
+                iLo = new int[phases]; jLo = new int[phases]; rows = new int[phases]; cols = new int[phases];
+                slot0 = new int[phases]; slot1 = new int[phases];
+            }
+            // dy rows/columns any tap of any phase reads, to size the zero borders
+            int minRow = 0, maxRow = g.p() - 1, minCol = 0, maxCol = g.q() - 1;
+            for (int a = 0; a < sh; a++) {
+                int lo = Math.floorDiv(g.pt() - a + sh - 1, sh), hi = Math.floorDiv(g.pt() + g.h() - a + sh - 1, sh);
+                int tMax = a < r ? (r - 1 - a) / sh : -1;
+                if (tMax >= 0 && hi > lo) { minRow = Math.min(minRow, lo - tMax); maxRow = Math.max(maxRow, hi - 1); }
+            }
+            for (int b = 0; b < sw; b++) {
+                int lo = Math.floorDiv(g.pl() - b + sw - 1, sw), hi = Math.floorDiv(g.pl() + g.w() - b + sw - 1, sw);
+                int uMax = b < s ? (s - 1 - b) / sw : -1;
+                if (uMax >= 0 && hi > lo) { minCol = Math.min(minCol, lo - uMax); maxCol = Math.max(maxCol, hi - 1); }
+            }
+            padTop = -minRow;
+            padLeft = -minCol;
+            hd = maxRow + 1 + padTop;
+            wd = maxCol + 1 + padLeft;
+            int taps = r * s;
+            if (tapOffset.length < taps) tapOffset = new int[taps];
+            long packedFloats = (long) taps * k * cp;
+            if (packedFloats > Integer.MAX_VALUE - 16)
+                throw new IllegalArgumentException("input gradient by phases: " + packedFloats + " packed weight floats");
+            if (packed.length < packedFloats) packed = new float[(int) packedFloats];
+            int slot = 0;
+            for (int a = 0; a < sh; a++)
+                for (int b = 0; b < sw; b++) {
+                    int ph = a * sw + b;
+                    iLo[ph] = Math.floorDiv(g.pt() - a + sh - 1, sh);
+                    jLo[ph] = Math.floorDiv(g.pl() - b + sw - 1, sw);
+                    rows[ph] = Math.max(0, Math.floorDiv(g.pt() + g.h() - a + sh - 1, sh) - iLo[ph]);
+                    cols[ph] = Math.max(0, Math.floorDiv(g.pl() + g.w() - b + sw - 1, sw) - jLo[ph]);
+                    slot0[ph] = slot;
+                    for (int rr = a; rr < r; rr += sh)
+                        for (int ss = b; ss < s; ss += sw) {
+                            int t = (rr - a) / sh, u = (ss - b) / sw;
+                            tapOffset[slot] = -(t * wd + u) * k;
+                            int base = slot * k * cp;
+                            for (int kk = 0; kk < k; kk++) {
+                                int row = base + kk * cp;
+                                long src = wo + ((long) kk * c * r + rr) * s + ss; // W[kk][ch][rr][ss], ch = 0
+                                for (int ch = 0; ch < c; ch++)
+                                    packed[row + ch] = w.getAtIndex(ValueLayout.JAVA_FLOAT, src + (long) ch * r * s);
+                                Arrays.fill(packed, row + c, row + cp, 0f);
+                            }
+                            slot++;
+                        }
+                    slot1[ph] = slot;
+                }
+        }
+    }
+
+    private static final ThreadLocal<Plan> PLAN = ThreadLocal.withInitial(Plan::new);
+
+    /** Task n: image n through the layout, every phase and the output transpose. */
+    private static final class Job implements IntConsumer {
+        Plan plan;
+        MemorySegment dy, dx, add;
+        long dyo, dxo, addo;
+
+        @Override
+        public void accept(int n) {
+            image(plan, dy, dyo, dx, dxo, add, addo, n);
+        }
+    }
+
+    private static final ThreadLocal<Job> JOB = ThreadLocal.withInitial(Job::new);
+
+    /** A worker's dyp image (Java array, read by the tiles) with its segment view, and its tile scratch. */
+    private static final class Buffers {
+        float[] dyp = new float[0];
+        MemorySegment dypView = MemorySegment.ofArray(dyp);
+        final float[] tile = new float[PX * 2 * VL];
+
+        void ensure(long floats) {
+            if (floats > Integer.MAX_VALUE - 16)
+                throw new IllegalArgumentException("input gradient by phases: one image of dy needs " + floats + " floats");
+            if (dyp.length < floats) {
+                dyp = new float[(int) floats];
+                dypView = MemorySegment.ofArray(dyp);
+            }
+        }
+    }
+
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
+    private static void image(Plan pl, MemorySegment dy, long dyo, MemorySegment dx, long dxo, MemorySegment add, long addo,
+                              int n) {
+        ConvGeom g = pl.g;
+        int k = g.k(), c = g.c(), cp = pl.cp, wd = pl.wd, h = g.h(), w = g.w();
+        Buffers buf = BUFFERS.get();
+        // dyp: [hd][wd][K] plus slack for the last tile's overrun (dropped pixels read up to a row and a tile further)
+        long dypFloats = ((long) pl.hd * wd + wd + PX) * k;
+        buf.ensure(dypFloats);
+        float[] dyp = buf.dyp;
+        Arrays.fill(dyp, 0, (int) dypFloats, 0f);
+        F32PlaneRows.toChannelLast(dy, dyo + (long) n * k * g.p() * g.q(), (long) g.p() * g.q(), g.q(), k, g.p(), g.q(),
+                buf.dypView, ((long) pl.padTop * wd + pl.padLeft) * k, (long) wd * k, k);
+        MemorySegment dxl = Workspace.ofCurrentThread().floats(DX_CHANNEL_LAST, (long) h * w * cp);
+        int sh = g.sh(), sw = g.sw();
+        for (int a = 0; a < sh; a++)
+            for (int b = 0; b < sw; b++) {
+                int ph = a * sw + b, gr = pl.rows[ph], gc = pl.cols[ph]; // every phase has taps (applies)
+                if (gr == 0 || gc == 0) continue;
+                int h0 = sh * pl.iLo[ph] + a - g.pt(), w0 = sw * pl.jLo[ph] + b - g.pl();
+                int base = ((pl.iLo[ph] + pl.padTop) * wd + pl.jLo[ph] + pl.padLeft) * k;
+                int s0 = pl.slot0[ph], s1 = pl.slot1[ph], pixels = gr * wd;
+                for (int c0 = 0; c0 < cp; c0 += 2 * VL) {
+                    boolean two = cp - c0 >= 2 * VL;
+                    for (int f = 0; f < pixels; f += PX) {
+                        if (two) tile6x2(dyp, base + f * k, pl.tapOffset, s0, s1, k, pl.packed, s0 * k * cp + c0, k * cp, cp, buf.tile);
+                        else tile6x1(dyp, base + f * k, pl.tapOffset, s0, s1, k, pl.packed, s0 * k * cp + c0, k * cp, cp, buf.tile);
+                        for (int i = 0; i < PX; i++) {
+                            int fi = f + i, ii = fi / wd, jj = fi - ii * wd;
+                            if (ii >= gr || jj >= gc) continue;
+                            long at = (((long) (h0 + sh * ii)) * w + w0 + sw * jj) * cp + c0;
+                            FloatVector.fromArray(SP, buf.tile, i * 2 * VL).intoMemorySegment(dxl, 4 * at, NO);
+                            if (two) FloatVector.fromArray(SP, buf.tile, i * 2 * VL + VL).intoMemorySegment(dxl, 4 * (at + VL), NO);
+                        }
+                    }
+                }
+            }
+        long image = dxo + (long) n * c * h * w, hw = (long) h * w;
+        F32PlaneRows.fromChannelLast(dxl, 0, (long) w * cp, cp, c, h, w, dx, image, hw, w);
+        if (add != null) {
+            long addImage = addo + (long) n * c * h * w;
+            for (int ch = 0; ch < c; ch++)
+                ConvEpilogue.apply(dx, image + ch * hw, (int) hw, 0f, add, addImage + ch * hw, ActivationFn.IDENTITY);
+        }
+    }
+
+    /**
+     * out[i·2VL + v] = Σ over tap slots [s0, s1) and k &lt; K of dyp[b0 + tapOffset[slot] + i·K + k] ·
+     * packed[w0 + (slot − s0)·wTap + k·cp + v], for 6 pixels i and 2 vectors v.
+     */
+    static void tile6x2(float[] dyp, int b0, int[] tapOffset, int s0, int s1, int kc, float[] packed, int w0, int wTap,
+                        int cp, float[] out) {
+        FloatVector c00 = FloatVector.zero(SP), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
+                c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        for (int slot = s0, wb = w0; slot < s1; slot++, wb += wTap) {
+            int b = b0 + tapOffset[slot];
+            for (int kk = 0, wi = wb; kk < kc; kk++, wi += cp) {
+                FloatVector w0v = FloatVector.fromArray(SP, packed, wi);
+                FloatVector w1v = FloatVector.fromArray(SP, packed, wi + VL);
+                int x = b + kk;
+                FloatVector d = FloatVector.broadcast(SP, dyp[x]);
+                c00 = w0v.fma(d, c00); c01 = w1v.fma(d, c01);
+                d = FloatVector.broadcast(SP, dyp[x + kc]);
+                c10 = w0v.fma(d, c10); c11 = w1v.fma(d, c11);
+                d = FloatVector.broadcast(SP, dyp[x + 2 * kc]);
+                c20 = w0v.fma(d, c20); c21 = w1v.fma(d, c21);
+                d = FloatVector.broadcast(SP, dyp[x + 3 * kc]);
+                c30 = w0v.fma(d, c30); c31 = w1v.fma(d, c31);
+                d = FloatVector.broadcast(SP, dyp[x + 4 * kc]);
+                c40 = w0v.fma(d, c40); c41 = w1v.fma(d, c41);
+                d = FloatVector.broadcast(SP, dyp[x + 5 * kc]);
+                c50 = w0v.fma(d, c50); c51 = w1v.fma(d, c51);
+            }
+        }
+        c00.intoArray(out, 0); c01.intoArray(out, VL);
+        c10.intoArray(out, 2 * VL); c11.intoArray(out, 3 * VL);
+        c20.intoArray(out, 4 * VL); c21.intoArray(out, 5 * VL);
+        c30.intoArray(out, 6 * VL); c31.intoArray(out, 7 * VL);
+        c40.intoArray(out, 8 * VL); c41.intoArray(out, 9 * VL);
+        c50.intoArray(out, 10 * VL); c51.intoArray(out, 11 * VL);
+    }
+
+    /** As {@link #tile6x2} with one vector of input channels: out[i·2VL, +VL). */
+    static void tile6x1(float[] dyp, int b0, int[] tapOffset, int s0, int s1, int kc, float[] packed, int w0, int wTap,
+                        int cp, float[] out) {
+        FloatVector c0 = FloatVector.zero(SP), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+        for (int slot = s0, wb = w0; slot < s1; slot++, wb += wTap) {
+            int b = b0 + tapOffset[slot];
+            for (int kk = 0, wi = wb; kk < kc; kk++, wi += cp) {
+                FloatVector w0v = FloatVector.fromArray(SP, packed, wi);
+                int x = b + kk;
+                c0 = w0v.fma(FloatVector.broadcast(SP, dyp[x]), c0);
+                c1 = w0v.fma(FloatVector.broadcast(SP, dyp[x + kc]), c1);
+                c2 = w0v.fma(FloatVector.broadcast(SP, dyp[x + 2 * kc]), c2);
+                c3 = w0v.fma(FloatVector.broadcast(SP, dyp[x + 3 * kc]), c3);
+                c4 = w0v.fma(FloatVector.broadcast(SP, dyp[x + 4 * kc]), c4);
+                c5 = w0v.fma(FloatVector.broadcast(SP, dyp[x + 5 * kc]), c5);
+            }
+        }
+        c0.intoArray(out, 0); c1.intoArray(out, 2 * VL); c2.intoArray(out, 4 * VL);
+        c3.intoArray(out, 6 * VL); c4.intoArray(out, 8 * VL); c5.intoArray(out, 10 * VL);
+    }
+}
