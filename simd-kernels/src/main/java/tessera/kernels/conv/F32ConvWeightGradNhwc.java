@@ -333,7 +333,9 @@ final class F32ConvWeightGradNhwc {
      * As {@link #tile6x2} for 6 consecutive taps ({@code xp[b], …, xp[b + 5]}) over one run of {@code count} pixels,
      * {@code pixStep} apart from xBase: an affine loop whose bounds checks the JIT hoists (the general tile, with
      * six independent offsets and a row step, checks every broadcast: 32→32 product over 64 Winograd tiles, L1
-     * resident, 88 → 105 GFLOP/s). Same products in the same order, so the same bits as the general tile.
+     * resident, 88 → 105 GFLOP/s). Same products in the same order, so the same bits as the general tile. A method of
+     * its own rather than {@link #tile6x2Rows} with one row: each loop shape keeps its own JIT profile (the general
+     * tile's notes: a row loop whose trip counts changed between layers was recompiled after uncommon traps).
      */
     static void tile6x2Run(float[] xp, int xBase, int pixStep, int count, float[] dyP, int d, MemorySegment acc, long a,
                            boolean accumulate) {
