@@ -14,7 +14,8 @@ import tessera.memory.Tensor;
  * The input gradient by stride phases ({@link F32ConvInputGradPhases}, AUTO's path for strided dense layers) against
  * the float64 reference for any kernel size, stride, padding and output size, with channel counts below, at and
  * above one and two vectors (so the 6×1 tile, the 6×2 tile and several channel blocks all run) and phases of 1 to 16
- * taps; with a pending addend; and bit for bit the same on one and two threads.
+ * taps; with a pending addend; and bit for bit the same on one, two and four threads (with fewer images than threads
+ * the batch is shared out in rounds instead of image by image).
  */
 class ConvInputGradPhasesTest {
     /** Dense (groups 1), dilation 1, stride ≥ 2 down the rows, kernel at least the stride, c and k channels. */
@@ -54,16 +55,20 @@ class ConvInputGradPhasesTest {
                              Tensor add = ConvTestSupport.randomF32(seed + 2, s.inputShape());
                              Tensor plain = Tensor.zeros(DType.F32, s.inputShape());
                              Tensor one = Tensor.zeros(DType.F32, s.inputShape());
-                             Tensor two = Tensor.zeros(DType.F32, s.inputShape())) {
+                             Tensor two = Tensor.zeros(DType.F32, s.inputShape());
+                             Tensor four = Tensor.zeros(DType.F32, s.inputShape())) {
                             ComputePool.setThreads(1);
                             Conv2d.backwardData(s, ConvAlgorithm.AUTO, dy, w, plain);
                             Conv2d.backwardData(s, ConvAlgorithm.AUTO, dy, w, one, add);
                             ComputePool.setThreads(2);
                             Conv2d.backwardData(s, ConvAlgorithm.AUTO, dy, w, two, add);
+                            ComputePool.setThreads(4); // more threads than images: the three shared rounds
+                            Conv2d.backwardData(s, ConvAlgorithm.AUTO, dy, w, four, add);
                             float[] p = plain.toFloatArray(), a = add.toFloatArray(), o = one.toFloatArray();
                             for (int i = 0; i < p.length; i++) p[i] += a[i];
                             assertArrayEquals(p, o, "addend, " + s);
                             assertArrayEquals(o, two.toFloatArray(), "2 threads, " + s);
+                            assertArrayEquals(o, four.toFloatArray(), "4 threads, " + s);
                         }
                     });
         } finally {
