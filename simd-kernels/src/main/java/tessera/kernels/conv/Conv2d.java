@@ -85,20 +85,16 @@ public final class Conv2d {
         }
         ConvGeom g = s.geom();
         ConvAlgorithm alg = resolveBackwardData(a, g);
-        if (a == ConvAlgorithm.AUTO && alg == ConvAlgorithm.IM2COL && d == DType.F32 && F32ConvInputGradPhases.applies(g)) {
-            // strided dense layers: by stride phases, no column matrix (AUTO only, so IM2COL still names GEMM + col2im;
-            // small ResNet b16, paired training steps: 36.30 -> 35.85 ms on 1 thread, 24.16 -> 23.68 ms on 2)
-            F32ConvInputGradPhases.backwardData(g, dy.segment(), dy.offset(), w.segment(), w.offset(), dx.segment(), dx.offset(),
-                    addend == null ? null : addend.segment(), addend == null ? 0 : addend.offset());
-            return;
-        }
         boolean added;
         if (d == DType.F64) {
             ConvReference.backwardData(g, dy.segment(), dy.offset(), w.segment(), w.offset(), dx.segment(), dx.offset());
             added = false;
         } else {
-            added = backwardDataF32(alg, g, dy.segment(), dy.offset(), w.segment(), w.offset(), dx.segment(), dx.offset(),
-                    addend == null ? null : addend.segment(), addend == null ? 0 : addend.offset());
+            MemorySegment as = addend == null ? null : addend.segment();
+            long ao = addend == null ? 0 : addend.offset();
+            added = a == ConvAlgorithm.AUTO
+                    ? backwardDataAutoF32(alg, g, dy.segment(), dy.offset(), w.segment(), w.offset(), dx.segment(), dx.offset(), as, ao)
+                    : backwardDataF32(alg, g, dy.segment(), dy.offset(), w.segment(), w.offset(), dx.segment(), dx.offset(), as, ao);
         }
         if (addend != null && !added) Binary.apply(Binary.Op.ADD, dx, addend, dx);
     }
@@ -189,6 +185,21 @@ public final class Conv2d {
             }
             default -> throw new IllegalArgumentException("unresolved algorithm " + alg);
         }
+    }
+
+    /**
+     * AUTO's float32 input gradient with alg resolved by {@link #resolveBackwardData}: strided dense layers that
+     * {@link F32ConvInputGradPhases} serves take it (one stride-1 correlation per stride phase, no column matrix;
+     * small ResNet b16, paired training steps: 36.30 → 35.85 ms on 1 thread, 24.16 → 23.68 ms on 2), the rest
+     * {@link #backwardDataF32}. Only AUTO, so that IM2COL still names GEMM + col2im. Returns whether add was added.
+     */
+    static boolean backwardDataAutoF32(ConvAlgorithm alg, ConvGeom g, MemorySegment dy, long dyo, MemorySegment w, long wo,
+                                       MemorySegment dx, long dxo, MemorySegment add, long addo) {
+        if (alg == ConvAlgorithm.IM2COL && F32ConvInputGradPhases.applies(g)) {
+            F32ConvInputGradPhases.backwardData(g, dy, dyo, w, wo, dx, dxo, add, addo);
+            return true;
+        }
+        return backwardDataF32(alg, g, dy, dyo, w, wo, dx, dxo, add, addo);
     }
 
     static void backwardDataF32(ConvAlgorithm alg, ConvGeom g, MemorySegment dy, long dyo, MemorySegment w, long wo,

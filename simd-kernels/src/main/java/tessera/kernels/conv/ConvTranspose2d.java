@@ -31,7 +31,7 @@ public final class ConvTranspose2d {
             ConvReference.backwardData(g, x.segment(), x.offset(), w.segment(), w.offset(), y.segment(), y.offset());
         } else {
             ConvAlgorithm alg = Conv2d.resolveBackwardData(ConvAlgorithm.AUTO, g);
-            Conv2d.backwardDataF32(alg, g, x.segment(), x.offset(), w.segment(), w.offset(), y.segment(), y.offset());
+            Conv2d.backwardDataAutoF32(alg, g, x.segment(), x.offset(), w.segment(), w.offset(), y.segment(), y.offset(), null, 0);
         }
         if (bias != null) addBias(d, y, bias, s.batch(), s.outChannels(), s.outH() * s.outW());
     }

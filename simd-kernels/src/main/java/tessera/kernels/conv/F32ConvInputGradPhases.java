@@ -30,7 +30,7 @@ import tessera.memory.Workspace;
  * vectors of the packed weights ({@code [tap][k][Cp]}) — an affine loop over k whose bounds checks the JIT hoists. The
  * tile's valid pixels go to a channel-last dx image, transposed to NCHW with the addend added per plane. Images are
  * split over the threads. The column-matrix path it replaces had M = C·R·S rows and a col2im that read them back from
- * memory (figures at {@link Conv2d#resolveBackwardData}).
+ * memory (figures at {@link #applies}). Also the forward pass of strided transposed convolutions, the same computation.
  */
 final class F32ConvInputGradPhases {
     private F32ConvInputGradPhases() {}
@@ -99,8 +99,10 @@ final class F32ConvInputGradPhases {
     static final class Plan {
         ConvGeom g;
         int cp, hd, wd, padTop, padLeft;
-        /** Per phase (a·sw + b): first grid row and column, grid rows and columns, tap slots [slot0, slot1). */
-        int[] iLo = new int[0], jLo = new int[0], rows = new int[0], cols = new int[0], slot0 = new int[0], slot1 = new int[0];
+        /** Per row phase a: first grid row and rows; per column phase b: first grid column and columns. */
+        int[] iLo = new int[0], rows = new int[0], jLo = new int[0], cols = new int[0];
+        /** Per phase (a·sw + b): its tap slots [slot0, slot1). */
+        int[] slot0 = new int[0], slot1 = new int[0];
         /** Per tap slot: dyp offset in floats relative to the grid pixel (−(t·Wd + u)·K). */
         int[] tapOffset = new int[0];
         /** Packed weights [slot][k][Cp], zero beyond C. */
@@ -121,21 +123,27 @@ final class F32ConvInputGradPhases {
             int sh = g.sh(), sw = g.sw(), r = g.r(), s = g.s(), k = g.k(), c = g.c();
             cp = (c + VL - 1) / VL * VL;
             int phases = sh * sw;
-            if (iLo.length < phases) {
-                iLo = new int[phases]; jLo = new int[phases]; rows = new int[phases]; cols = new int[phases];
-                slot0 = new int[phases]; slot1 = new int[phases];
-            }
-            // dy rows/columns any tap of any phase reads, to size the zero borders
+            if (iLo.length < sh) { iLo = new int[sh]; rows = new int[sh]; }
+            if (jLo.length < sw) { jLo = new int[sw]; cols = new int[sw]; }
+            if (slot0.length < phases) { slot0 = new int[phases]; slot1 = new int[phases]; }
+            // each phase's grid (row phase a: input rows sh·i + a − pt for i in [iLo, iLo + rows)), and the dy rows and
+            // columns its taps read (tap t reads dy row i − t), to size the zero borders; every phase has taps (applies)
             int minRow = 0, maxRow = g.p() - 1, minCol = 0, maxCol = g.q() - 1;
             for (int a = 0; a < sh; a++) {
-                int lo = Math.floorDiv(g.pt() - a + sh - 1, sh), hi = Math.floorDiv(g.pt() + g.h() - a + sh - 1, sh);
-                int tMax = a < r ? (r - 1 - a) / sh : -1;
-                if (tMax >= 0 && hi > lo) { minRow = Math.min(minRow, lo - tMax); maxRow = Math.max(maxRow, hi - 1); }
+                iLo[a] = Math.floorDiv(g.pt() - a + sh - 1, sh);
+                rows[a] = Math.max(0, Math.floorDiv(g.pt() + g.h() - a + sh - 1, sh) - iLo[a]);
+                if (rows[a] > 0) {
+                    minRow = Math.min(minRow, iLo[a] - (r - 1 - a) / sh);
+                    maxRow = Math.max(maxRow, iLo[a] + rows[a] - 1);
+                }
             }
             for (int b = 0; b < sw; b++) {
-                int lo = Math.floorDiv(g.pl() - b + sw - 1, sw), hi = Math.floorDiv(g.pl() + g.w() - b + sw - 1, sw);
-                int uMax = b < s ? (s - 1 - b) / sw : -1;
-                if (uMax >= 0 && hi > lo) { minCol = Math.min(minCol, lo - uMax); maxCol = Math.max(maxCol, hi - 1); }
+                jLo[b] = Math.floorDiv(g.pl() - b + sw - 1, sw);
+                cols[b] = Math.max(0, Math.floorDiv(g.pl() + g.w() - b + sw - 1, sw) - jLo[b]);
+                if (cols[b] > 0) {
+                    minCol = Math.min(minCol, jLo[b] - (s - 1 - b) / sw);
+                    maxCol = Math.max(maxCol, jLo[b] + cols[b] - 1);
+                }
             }
             padTop = -minRow;
             padLeft = -minCol;
@@ -151,10 +159,6 @@ final class F32ConvInputGradPhases {
             for (int a = 0; a < sh; a++)
                 for (int b = 0; b < sw; b++) {
                     int ph = a * sw + b;
-                    iLo[ph] = Math.floorDiv(g.pt() - a + sh - 1, sh);
-                    jLo[ph] = Math.floorDiv(g.pl() - b + sw - 1, sw);
-                    rows[ph] = Math.max(0, Math.floorDiv(g.pt() + g.h() - a + sh - 1, sh) - iLo[ph]);
-                    cols[ph] = Math.max(0, Math.floorDiv(g.pl() + g.w() - b + sw - 1, sw) - jLo[ph]);
                     slot0[ph] = slot;
                     for (int rr = a; rr < r; rr += sh)
                         for (int ss = b; ss < s; ss += sw) {
@@ -253,10 +257,10 @@ final class F32ConvInputGradPhases {
                                    float[] tile) {
         ConvGeom g = pl.g;
         int k = g.k(), cp = pl.cp, wd = pl.wd, w = g.w(), sh = g.sh(), sw = g.sw();
-        int a = ph / sw, b = ph % sw, gr = pl.rows[ph], gc = pl.cols[ph]; // every phase has taps (applies)
+        int a = ph / sw, b = ph % sw, gr = pl.rows[a], gc = pl.cols[b];
         if (gr == 0 || gc == 0) return;
-        int h0 = sh * pl.iLo[ph] + a - g.pt(), w0 = sw * pl.jLo[ph] + b - g.pl();
-        int base = dypBase + ((pl.iLo[ph] + pl.padTop) * wd + pl.jLo[ph] + pl.padLeft) * k;
+        int h0 = sh * pl.iLo[a] + a - g.pt(), w0 = sw * pl.jLo[b] + b - g.pl();
+        int base = dypBase + ((pl.iLo[a] + pl.padTop) * wd + pl.jLo[b] + pl.padLeft) * k;
         int s0 = pl.slot0[ph], s1 = pl.slot1[ph], pixels = gr * wd, c0 = cb * 2 * VL;
         boolean two = cp - c0 >= 2 * VL;
         for (int f = 0; f < pixels; f += PX) {
